@@ -1,0 +1,142 @@
+/**
+ * The store contract: the shared, short-lived state every Gatehouse feature relies on
+ * (single-use markers, counters, revocations, small cached values).
+ *
+ * Each interface has a memory implementation (one process) and a Redis implementation (many
+ * workers and machines); both pass one contract suite (`test/contract/`). Durable data (users,
+ * sessions, audit events) lives in SQL instead, see `stores/sql/`.
+ *
+ * Guarantees every implementation gives:
+ * - Atomicity: each method is one atomic step, even under concurrent callers on many
+ *   processes sharing the backend.
+ * - TTLs are milliseconds, must be positive integers, and are always applied: no key is ever
+ *   written without an expiry.
+ * - Fail closed: when the backend cannot do the operation (unreachable, too slow, full) the
+ *   method rejects with a {@link StoreError}. It never answers as if the operation succeeded,
+ *   and it never makes room by evicting a live entry (a revocation or a single-use marker
+ *   that disappeared would re-open what it closed).
+ *
+ * This module imports nothing: stores depend on it, never the other way round.
+ */
+
+/** What a backend can promise; the core branches on these flags, never on the backend's name. */
+export interface StoreCapabilities {
+  /** Name for logs and `gatehouse doctor`, e.g. `memory` or `redis`. Never branch on it. */
+  readonly backend: string;
+  /** State is visible to every process that shares the backend (false: this process only). */
+  readonly shared: boolean;
+  /** State survives a restart of this process. */
+  readonly survivesRestart: boolean;
+}
+
+/** Why a store operation could not be done. */
+export type StoreErrorKind =
+  /** The backend cannot be reached or refused the command. */
+  | 'unavailable'
+  /** The backend did not answer within the command timeout. */
+  | 'timeout'
+  /** A bounded backend is full of live entries and refuses new keys (fail closed). */
+  | 'full';
+
+/**
+ * A store could not do what was asked, so the caller must fail the request (503) and change
+ * nothing. The message never contains keys or values (they may hold attacker input or secrets).
+ */
+export class StoreError extends Error {
+  override readonly name = 'StoreError';
+  readonly kind: StoreErrorKind;
+  /** Seconds a client should wait before retrying; sent as `Retry-After`. */
+  readonly retryAfterSeconds: number;
+
+  constructor(kind: StoreErrorKind, message: string, options: { retryAfterSeconds?: number; cause?: unknown } = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.kind = kind;
+    this.retryAfterSeconds = options.retryAfterSeconds ?? (kind === 'full' ? 5 : 1);
+  }
+}
+
+export function isStoreError(value: unknown): value is StoreError {
+  return value instanceof StoreError;
+}
+
+/** Small values with an expiry: pending enrollments, cached lookups, flow state. */
+export interface KeyValueStore {
+  readonly capabilities: StoreCapabilities;
+  /** The value, or `null` when absent or expired. */
+  get(key: string): Promise<string | null>;
+  /** Writes (or overwrites) the value with a fresh TTL. */
+  set(key: string, value: string, ttlMs: number): Promise<void>;
+  /** Writes only when the key is absent; `true` when this call wrote it. */
+  setIfAbsent(key: string, value: string, ttlMs: number): Promise<boolean>;
+  /** Reads and deletes in one atomic step: at most one concurrent caller gets the value. */
+  getAndDelete(key: string): Promise<string | null>;
+  /** `true` when a live key was deleted. */
+  delete(key: string): Promise<boolean>;
+}
+
+/**
+ * Single-use markers: one-time tokens, codes, nonces, OAuth state.
+ *
+ * `consumeOnce(key, ttl)` answers `true` for exactly one caller, ever, within the TTL, across
+ * every process sharing the backend; every other caller (concurrent or later) gets `false`.
+ * The TTL must outlive the thing it guards (e.g. a token's remaining lifetime).
+ */
+export interface OnceStore {
+  readonly capabilities: StoreCapabilities;
+  consumeOnce(key: string, ttlMs: number): Promise<boolean>;
+  /** Whether the key was consumed and its marker is still live (for diagnostics and tests). */
+  isConsumed(key: string): Promise<boolean>;
+}
+
+export interface CounterValue {
+  /** The value after this increment. */
+  readonly value: number;
+  /** Milliseconds until the counter expires (the TTL is set when the counter is created). */
+  readonly ttlMs: number;
+}
+
+/**
+ * Counters for attempt caps and lockouts. The TTL is set only when the counter is created, so
+ * a steady stream of increments cannot keep a counter alive forever (fixed window).
+ */
+export interface CounterStore {
+  readonly capabilities: StoreCapabilities;
+  /** Adds `by` (default 1) and returns the new value; creates the counter with `ttlMs`. */
+  increment(key: string, ttlMs: number, by?: number): Promise<CounterValue>;
+  /** The current value (0 when absent or expired). */
+  peek(key: string): Promise<number>;
+  /** Removes the counter (e.g. a successful login resets failures). */
+  reset(key: string): Promise<void>;
+}
+
+/**
+ * Revocations: token ids, session ids, "not before" epochs. An entry must live at least as long
+ * as what it revokes could still be accepted, so the TTL is the credential's remaining lifetime.
+ */
+export interface Denylist {
+  readonly capabilities: StoreCapabilities;
+  /** Records the revocation. Re-adding keeps the longer of the two expiries. */
+  add(key: string, ttlMs: number, value?: string): Promise<void>;
+  /** The value recorded for a live entry (default `'1'`), or `null`. */
+  get(key: string): Promise<string | null>;
+  /**
+   * Looks up several keys in one round trip (the per-request revocation check covers the
+   * token id, the session id and the user's not-before epoch at once). Same order as `keys`.
+   */
+  getMany(keys: readonly string[]): Promise<(string | null)[]>;
+}
+
+/** The shared stores a Gatehouse instance uses, all from one backend. */
+export interface Stores {
+  readonly keyValue: KeyValueStore;
+  readonly once: OnceStore;
+  readonly counters: CounterStore;
+  readonly denylist: Denylist;
+  /** Confirms the backend answers (for `/ready`); rejects with a `StoreError` otherwise. */
+  ping(): Promise<void>;
+  /** Releases what this bundle owns (a client it built itself); a passed-in client is left open. */
+  close(): Promise<void>;
+}
+
+/** Largest key accepted, in bytes; longer keys are a programming error (`TypeError`). */
+export const MAX_KEY_BYTES = 512;
