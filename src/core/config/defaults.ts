@@ -1,0 +1,26 @@
+/**
+ * Every default of the configuration, in one table. The schema reads from here, the README's
+ * configuration table is checked against it, and `gatehouse doctor` prints what is in force.
+ * Each default is the production-safe value; weaker settings need an explicit opt-in.
+ */
+export const DEFAULTS = Object.freeze({
+  appName: 'Gatehouse',
+  dataDir: './data',
+  databaseFile: 'gatehouse.db',
+  databasePoolSize: 10,
+  memoryStoreMaxEntries: 100_000,
+  redisKeyPrefix: 'gh:',
+  redisCommandTimeoutMs: 500,
+  bodyLimitBytes: 16 * 1024,
+  trustedProxyHops: 0,
+  basePath: '',
+  cookieName: 'gh_session',
+  cookieSecure: true,
+  cookieSameSite: 'lax',
+  workers: 1,
+  mailFrom: 'Gatehouse <no-reply@localhost>',
+  logLevel: 'info',
+  /** Development migrates on start (zero setup); production only when told. */
+  runMigrationsOnStartInDevelopment: true,
+  runMigrationsOnStartInProduction: false,
+} as const);

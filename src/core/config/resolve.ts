@@ -1,0 +1,179 @@
+import { resolve as resolvePath } from 'node:path';
+import type { z } from 'zod';
+import { ConfigError, type ConfigProblem } from '../errors/index.ts';
+import { HOW_TO_GENERATE, loadOrCreateDevSecret, type SecretEntry, secretWeakness } from '../secrets/index.ts';
+import { DEFAULTS } from './defaults.ts';
+import { type AuthConfigInput, configSchema, type ParsedConfig } from './schema.ts';
+
+export type Mode = 'development' | 'production';
+
+/** A weakened setting that is allowed but logged on every start and shown by `doctor`. */
+export interface ConfigWarning {
+  readonly code: string;
+  readonly message: string;
+}
+
+export type ResolvedDatabase =
+  | { readonly kind: 'url'; readonly url: string; readonly poolSize: number }
+  | { readonly kind: 'kysely'; readonly kysely: unknown; readonly dialect: 'sqlite' | 'postgres' };
+
+/** The configuration after validation and mode-specific defaults; deeply frozen. */
+export interface ResolvedConfig extends Omit<ParsedConfig, 'mode' | 'secrets' | 'database' | 'baseUrl' | 'migrations'> {
+  readonly mode: Mode;
+  readonly baseUrl: string;
+  readonly secrets: readonly SecretEntry[];
+  /** Where the secrets came from: the config, or the generated development file. */
+  readonly secretSource: 'config' | 'development-file';
+  readonly database: ResolvedDatabase;
+  readonly migrations: { readonly runOnStart: boolean };
+  readonly warnings: readonly ConfigWarning[];
+}
+
+export interface ResolveOptions {
+  /** Environment used to pick the mode; defaults to `process.env`. */
+  readonly env?: Readonly<Record<string, string | undefined>>;
+}
+
+function zodProblems(issues: readonly z.core.$ZodIssue[]): ConfigProblem[] {
+  return issues.map((issue) => {
+    const path = issue.path.map(String).join('.');
+    if (issue.code === 'unrecognized_keys') {
+      return { path, message: `unknown option(s): ${issue.keys.join(', ')}` };
+    }
+    return { path, message: issue.message };
+  });
+}
+
+const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
+
+/**
+ * Validates the whole configuration once: every problem is collected into one `ConfigError`
+ * (unknown keys, bad values, weak secrets, and in production every unsafe setting), defaults
+ * come from `DEFAULTS`, and the result is frozen.
+ *
+ * In development without secrets it creates (or reuses) `<dataDir>/secret` and warns; this
+ * side effect happens only once the rest of the configuration is valid.
+ */
+export function resolveConfig(input: AuthConfigInput, options: ResolveOptions = {}): ResolvedConfig {
+  const env = options.env ?? process.env;
+  const parsed = configSchema.safeParse(input ?? {});
+  if (!parsed.success) throw new ConfigError(zodProblems(parsed.error.issues));
+  const config = parsed.data;
+  const mode: Mode = config.mode ?? (env.NODE_ENV === 'production' ? 'production' : 'development');
+  const production = mode === 'production';
+  const problems: ConfigProblem[] = [];
+  const warnings: ConfigWarning[] = [];
+
+  config.secrets?.forEach((entry, index) => {
+    const weakness = secretWeakness(entry.secret);
+    if (weakness) problems.push({ path: `secrets.${index}.secret`, message: weakness });
+  });
+  if (config.secrets && new Set(config.secrets.map((s) => s.id)).size !== config.secrets.length) {
+    problems.push({ path: 'secrets', message: 'secret ids must be unique' });
+  }
+
+  let baseUrl = config.baseUrl?.replace(/\/+$/, '');
+  if (production) {
+    if (!config.secrets) {
+      problems.push({ path: 'secrets', message: `required in production; ${HOW_TO_GENERATE}` });
+    }
+    if (!baseUrl) {
+      problems.push({ path: 'baseUrl', message: 'required in production (the public https origin)' });
+    } else if (!baseUrl.startsWith('https://')) {
+      problems.push({ path: 'baseUrl', message: 'must use https in production' });
+    }
+    if (!config.cookies.secure) {
+      problems.push({ path: 'cookies.secure', message: 'cannot be turned off in production' });
+    }
+    if (config.database && 'url' in config.database && /^sqlite::memory:$/.test(config.database.url)) {
+      problems.push({ path: 'database.url', message: 'an in-memory database loses every account on restart' });
+    }
+    if (config.mail.url === 'console') {
+      problems.push({ path: 'mail.url', message: 'the console transport would write tokens into logs' });
+    }
+    if (!config.mail.url && !config.mail.transport) {
+      warnings.push({
+        code: 'MAIL_NOT_CONFIGURED',
+        message: 'no mail transport: verification and reset mail cannot be delivered',
+      });
+    }
+  } else {
+    baseUrl ??= 'http://localhost:3000';
+    if (!config.cookies.secure) {
+      warnings.push({ code: 'INSECURE_COOKIES', message: 'cookies.secure is off (development only)' });
+    }
+  }
+  if (config.cookies.sameSite === 'none' && !config.cookies.secure) {
+    problems.push({ path: 'cookies.sameSite', message: 'SameSite=None requires secure cookies' });
+  }
+  if (baseUrl && !production && baseUrl.startsWith('http://') && !LOOPBACK_HOSTS.has(new URL(baseUrl).host.replace(/:\d+$/, ''))) {
+    warnings.push({ code: 'BASE_URL_NOT_HTTPS', message: 'baseUrl is plain http on a non-loopback host' });
+  }
+  if (config.stores.backend === 'redis' && Boolean(config.stores.url) === Boolean(config.stores.client)) {
+    problems.push({ path: 'stores', message: 'redis stores need exactly one of url or client' });
+  }
+  if (config.mail.url && config.mail.transport) {
+    problems.push({ path: 'mail', message: 'give either url or transport, not both' });
+  }
+  if (problems.length > 0) {
+    throw new ConfigError(problems, production ? 'Gatehouse refuses to start in production' : undefined);
+  }
+
+  let secrets: readonly SecretEntry[];
+  let secretSource: ResolvedConfig['secretSource'] = 'config';
+  if (config.secrets) {
+    secrets = config.secrets;
+  } else {
+    const dev = loadOrCreateDevSecret(config.dataDir);
+    const weakness = secretWeakness(dev.secret);
+    if (weakness) throw new ConfigError([{ path: 'dataDir', message: `the secret file is unusable: ${weakness}` }]);
+    secrets = [{ id: 'dev', secret: dev.secret }];
+    secretSource = 'development-file';
+    warnings.push({
+      code: 'DEVELOPMENT_SECRET',
+      message: `using a generated development secret stored at ${resolvePath(dev.path)}; set real secrets before production`,
+    });
+  }
+
+  const database: ResolvedDatabase =
+    config.database && 'kysely' in config.database
+      ? { kind: 'kysely', kysely: config.database.kysely, dialect: config.database.dialect }
+      : {
+          kind: 'url',
+          url: config.database?.url ?? `sqlite:${resolvePath(config.dataDir, DEFAULTS.databaseFile)}`,
+          poolSize: config.database?.poolSize ?? DEFAULTS.databasePoolSize,
+        };
+
+  const runOnStart =
+    config.migrations.runOnStart ??
+    (production ? DEFAULTS.runMigrationsOnStartInProduction : DEFAULTS.runMigrationsOnStartInDevelopment);
+
+  return deepFreeze({
+    ...config,
+    mode,
+    baseUrl: baseUrl!,
+    secrets: secrets.map((s) => ({ ...s })),
+    secretSource,
+    database,
+    migrations: { runOnStart },
+    warnings,
+  });
+}
+
+/** Options whose values belong to the app (clients, loggers, transports): never frozen by us. */
+const APP_OWNED_KEYS = new Set(['kysely', 'client', 'bundle', 'transport', 'logger']);
+
+/** Freezes our plain data recursively and leaves app-owned objects as they are. */
+function deepFreeze<T>(value: T): T {
+  if (Array.isArray(value)) {
+    for (const item of value) deepFreeze(item);
+    return Object.freeze(value);
+  }
+  if (value !== null && typeof value === 'object' && Object.getPrototypeOf(value) === Object.prototype) {
+    for (const [key, item] of Object.entries(value)) {
+      if (!APP_OWNED_KEYS.has(key)) deepFreeze(item);
+    }
+    return Object.freeze(value);
+  }
+  return value;
+}

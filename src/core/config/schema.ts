@@ -1,0 +1,101 @@
+import { z } from 'zod';
+import { DEFAULTS } from './defaults.ts';
+
+/** Something with the given methods; checked structurally because it comes from the app. */
+function objectWith<T>(label: string, ...methods: string[]) {
+  return z.custom<T>(
+    (value) =>
+      typeof value === 'object' &&
+      value !== null &&
+      methods.every((m) => typeof (value as Record<string, unknown>)[m] === 'function'),
+    { message: `must be ${label}` },
+  );
+}
+
+const secretEntry = z.strictObject({
+  id: z.string().regex(/^[A-Za-z0-9_-]{1,32}$/, 'must be 1–32 characters of A–Z, a–z, 0–9, _ or -'),
+  secret: z.string(),
+});
+
+const sqlDatabase = z.strictObject({
+  /** `sqlite:<path>`, `sqlite::memory:` or `postgres://user:pass@host:port/db`. */
+  url: z.string().min(1),
+  poolSize: z.int().min(1).max(200).default(DEFAULTS.databasePoolSize),
+});
+
+const ownDatabase = z.strictObject({
+  /** A Kysely instance the app built itself; Gatehouse never closes it. */
+  kysely: objectWith<unknown>('a Kysely instance', 'selectFrom', 'destroy'),
+  dialect: z.enum(['sqlite', 'postgres']),
+});
+
+const memoryStores = z.strictObject({
+  backend: z.literal('memory'),
+  maxEntries: z.int().min(100).default(DEFAULTS.memoryStoreMaxEntries),
+});
+
+const redisStores = z.strictObject({
+  backend: z.literal('redis'),
+  url: z.string().regex(/^rediss?:\/\//, 'must start with redis:// or rediss://').optional(),
+  /** An ioredis client (or compatible) the app owns; Gatehouse never closes it. */
+  client: objectWith<unknown>('a Redis client', 'eval', 'get').optional(),
+  keyPrefix: z.string().max(64).default(DEFAULTS.redisKeyPrefix),
+  commandTimeoutMs: z.int().min(1).max(500).default(DEFAULTS.redisCommandTimeoutMs),
+});
+
+const customStores = z.strictObject({
+  backend: z.literal('custom'),
+  /** A `Stores` bundle the app built (e.g. its own backend); it must pass the contract suite. */
+  bundle: objectWith<unknown>('a Stores bundle', 'ping', 'close'),
+});
+
+const mailConfig = z.strictObject({
+  /** `console`, `file:///absolute/dir` or `smtp://user:pass@host:port`. */
+  url: z.string().min(1).optional(),
+  transport: objectWith<unknown>('a mail transport', 'send').optional(),
+  from: z.string().min(3).max(320).default(DEFAULTS.mailFrom),
+});
+
+export const configSchema = z.strictObject({
+  /** Defaults to `production` when NODE_ENV is `production`, else `development`. */
+  mode: z.enum(['development', 'production']).optional(),
+  appName: z.string().min(1).max(100).default(DEFAULTS.appName),
+  /** Public origin of the auth server, used for links in mail and as the token issuer. */
+  baseUrl: z.url({ protocol: /^https?$/ }).optional(),
+  /** Master secrets, first active. Required in production. */
+  secrets: z.array(secretEntry).min(1).max(16).optional(),
+  /** Where development keeps its generated secret and SQLite file. */
+  dataDir: z.string().min(1).default(DEFAULTS.dataDir),
+  database: z.union([sqlDatabase, ownDatabase]).optional(),
+  stores: z.discriminatedUnion('backend', [memoryStores, redisStores, customStores]).prefault({ backend: 'memory' }),
+  http: z
+    .strictObject({
+      bodyLimitBytes: z.int().min(1024).max(1024 * 1024).default(DEFAULTS.bodyLimitBytes),
+      /** Proxies in front of the server whose X-Forwarded-For entries are trusted (0: none). */
+      trustedProxyHops: z.int().min(0).max(10).default(DEFAULTS.trustedProxyHops),
+      basePath: z
+        .string()
+        .regex(/^(\/[A-Za-z0-9._~-]+)*$/, 'must be empty or like /auth (no trailing slash)')
+        .default(DEFAULTS.basePath),
+    })
+    .prefault({}),
+  cookies: z
+    .strictObject({
+      name: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/).default(DEFAULTS.cookieName),
+      secure: z.boolean().default(DEFAULTS.cookieSecure),
+      sameSite: z.enum(['lax', 'strict', 'none']).default(DEFAULTS.cookieSameSite),
+    })
+    .prefault({}),
+  /** How many processes serve this app; more than one needs shared (Redis) stores. */
+  workers: z.int().min(1).max(1024).default(DEFAULTS.workers),
+  mail: mailConfig.prefault({}),
+  migrations: z.strictObject({ runOnStart: z.boolean().optional() }).prefault({}),
+  logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default(DEFAULTS.logLevel),
+  /** A pino logger the app owns; Gatehouse logs through a child of it. */
+  logger: objectWith<unknown>('a pino logger', 'child', 'info', 'warn', 'error').optional(),
+});
+
+/** What `createAuth` accepts. */
+export type AuthConfigInput = z.input<typeof configSchema>;
+/** The validated configuration before mode-specific resolution. */
+export type ParsedConfig = z.output<typeof configSchema>;

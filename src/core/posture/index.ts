@@ -1,0 +1,1 @@
+export { checkTopology, type StoreFacts, type TopologyInput } from './topology.ts';
