@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Installs the servers the test suite starts as throwaway instances (Redis, PostgreSQL server
+# binaries) and openssl, from Debian's packages. Safe to re-run: it installs only what is missing.
+set -euo pipefail
+
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+
+missing=()
+command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
+if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then missing+=(postgresql); fi
+# The SMTP tests make a throwaway TLS certificate with the openssl command.
+command -v openssl >/dev/null 2>&1 || missing+=(openssl)
+
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "installing: ${missing[*]}"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+# The Debian packages may start system-wide services; the tests never use them.
+echo "test dependencies: redis-server $(redis-server --version | sed -E 's/.*v=([0-9.]+).*/\1/'), postgres $(ls /usr/lib/postgresql/)"

@@ -1,0 +1,95 @@
+import { ConfigError, type AuthConfigInput, type ConfigProblem } from '../index.ts';
+
+/** Where the standalone server listens. */
+export interface ListenOptions {
+  readonly port: number;
+  readonly host: string;
+}
+
+export interface ServerSettings {
+  readonly config: AuthConfigInput;
+  readonly listen: ListenOptions;
+}
+
+/**
+ * The environment variables the standalone server reads. All are optional in development;
+ * production needs at least GATEHOUSE_SECRETS and GATEHOUSE_BASE_URL.
+ */
+export const SERVER_ENV = Object.freeze({
+  PORT: 'port to listen on (default 3000)',
+  HOST: 'address to bind (default 127.0.0.1)',
+  GATEHOUSE_MODE: '`development` or `production` (default: production when NODE_ENV=production)',
+  GATEHOUSE_DATA_DIR: 'directory for the SQLite file and the development secret (default ./data)',
+  GATEHOUSE_DATABASE_URL: '`postgres://…` switches to PostgreSQL; `sqlite:<path>` picks another SQLite file',
+  GATEHOUSE_REDIS_URL: '`redis://…` switches every shared store to Redis',
+  GATEHOUSE_SECRETS: '`id:secret,id:secret`, first active (generate with `gatehouse generate-secret`)',
+  GATEHOUSE_BASE_URL: 'public origin, https in production (links in mail, token issuer)',
+  GATEHOUSE_MAIL_URL: '`console`, `file:///absolute/dir` (one .eml per message) or `smtp://host:port`',
+  GATEHOUSE_TRUSTED_PROXY_HOPS: 'number of reverse proxies whose X-Forwarded-For is trusted (default 0)',
+  GATEHOUSE_WORKERS: 'number of processes serving this app (more than one needs Redis; default 1)',
+  GATEHOUSE_MIGRATE_ON_START: '`true` to migrate on start in production (development always does)',
+  GATEHOUSE_LOG_LEVEL: 'fatal, error, warn, info (default), debug, trace or silent',
+});
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+function parseInteger(env: Env, name: string, problems: ConfigProblem[], bounds: [number, number]): number | undefined {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return undefined;
+  const value = Number(raw);
+  if (!/^\d+$/.test(raw) || value < bounds[0] || value > bounds[1]) {
+    problems.push({ path: name, message: `must be an integer from ${bounds[0]} to ${bounds[1]}` });
+    return undefined;
+  }
+  return value;
+}
+
+function parseSecrets(raw: string, problems: ConfigProblem[]): { id: string; secret: string }[] {
+  return raw
+    .split(',')
+    .map((part) => part.trim())
+    .filter(Boolean)
+    .flatMap((part, index) => {
+      const colon = part.indexOf(':');
+      if (colon < 1) {
+        // Never echo the value: it is a secret, possibly mistyped.
+        problems.push({ path: `GATEHOUSE_SECRETS[${index}]`, message: 'must be id:secret' });
+        return [];
+      }
+      return [{ id: part.slice(0, colon), secret: part.slice(colon + 1) }];
+    });
+}
+
+/**
+ * Reads the server's settings from environment variables. Every malformed variable is reported
+ * in one `ConfigError`; the config itself is validated later by `createAuth`.
+ */
+export function settingsFromEnv(env: Env = process.env): ServerSettings {
+  const problems: ConfigProblem[] = [];
+  const config: Record<string, unknown> = {};
+  const mode = env.GATEHOUSE_MODE;
+  if (mode !== undefined && mode !== '') {
+    if (mode === 'development' || mode === 'production') config.mode = mode;
+    else problems.push({ path: 'GATEHOUSE_MODE', message: 'must be development or production' });
+  }
+  if (env.GATEHOUSE_DATA_DIR) config.dataDir = env.GATEHOUSE_DATA_DIR;
+  if (env.GATEHOUSE_DATABASE_URL) config.database = { url: env.GATEHOUSE_DATABASE_URL };
+  if (env.GATEHOUSE_REDIS_URL) config.stores = { backend: 'redis', url: env.GATEHOUSE_REDIS_URL };
+  if (env.GATEHOUSE_SECRETS) config.secrets = parseSecrets(env.GATEHOUSE_SECRETS, problems);
+  if (env.GATEHOUSE_BASE_URL) config.baseUrl = env.GATEHOUSE_BASE_URL;
+  if (env.GATEHOUSE_MAIL_URL) config.mail = { url: env.GATEHOUSE_MAIL_URL };
+  if (env.GATEHOUSE_LOG_LEVEL) config.logLevel = env.GATEHOUSE_LOG_LEVEL;
+  const hops = parseInteger(env, 'GATEHOUSE_TRUSTED_PROXY_HOPS', problems, [0, 10]);
+  if (hops !== undefined) config.http = { trustedProxyHops: hops };
+  const workers = parseInteger(env, 'GATEHOUSE_WORKERS', problems, [1, 1024]);
+  if (workers !== undefined) config.workers = workers;
+  const migrate = env.GATEHOUSE_MIGRATE_ON_START;
+  if (migrate !== undefined && migrate !== '') {
+    if (migrate === 'true' || migrate === 'false') config.migrations = { runOnStart: migrate === 'true' };
+    else problems.push({ path: 'GATEHOUSE_MIGRATE_ON_START', message: 'must be true or false' });
+  }
+  const port = parseInteger(env, 'PORT', problems, [0, 65535]) ?? 3000;
+  const host = env.HOST || '127.0.0.1';
+  if (problems.length > 0) throw new ConfigError(problems, 'Invalid environment');
+  return { config: config as AuthConfigInput, listen: { port, host } };
+}
