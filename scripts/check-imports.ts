@@ -57,10 +57,16 @@ export const RULES: readonly ImportRule[] = [
     why: 'the store contract imports nothing',
   },
   {
+    id: 'store-arguments',
+    files: 'src/stores/arguments.ts',
+    mayImport: ['src/stores/contract.ts'],
+    why: 'argument checks shared by every store backend sit on the contract only',
+  },
+  {
     id: 'stores',
     files: 'src/stores/*/',
-    mayImport: ['{self}', 'src/stores/contract.ts', 'src/crypto/'],
-    why: 'a store backend uses the store contract, crypto and its own folder only',
+    mayImport: ['{self}', 'src/stores/contract.ts', 'src/stores/arguments.ts', 'src/crypto/'],
+    why: 'a store backend uses the store contract, its argument checks, crypto and its own folder only',
   },
   { id: 'mail', files: 'src/mail/', mayImport: ['src/mail/'], why: 'mail transports are self-contained' },
   {

@@ -14,7 +14,12 @@
  * - Fail closed: when the backend cannot do the operation (unreachable, too slow, full) the
  *   method rejects with a {@link StoreError}. It never answers as if the operation succeeded,
  *   and it never makes room by evicting a live entry (a revocation or a single-use marker
- *   that disappeared would re-open what it closed).
+ *   that disappeared would re-open what it closed). A `StoreError` means "outcome unknown": a
+ *   write that timed out on the wire may still land later, so callers fail the request and
+ *   never assume either outcome.
+ * - Keys and values are well-formed Unicode strings (no lone surrogates: a UTF-8 backend would
+ *   turn them all into U+FFFD, so distinct keys would collide); bad arguments reject with a
+ *   `TypeError` whose message never echoes them.
  *
  * This module imports nothing: stores depend on it, never the other way round.
  */
@@ -79,7 +84,8 @@ export interface KeyValueStore {
  *
  * `consumeOnce(key, ttl)` answers `true` for exactly one caller, ever, within the TTL, across
  * every process sharing the backend; every other caller (concurrent or later) gets `false`.
- * The TTL must outlive the thing it guards (e.g. a token's remaining lifetime).
+ * The TTL must outlive the thing it guards (e.g. a token's remaining lifetime): once it has
+ * passed the marker is gone and the next `consumeOnce` answers `true` again.
  */
 export interface OnceStore {
   readonly capabilities: StoreCapabilities;
@@ -101,7 +107,10 @@ export interface CounterValue {
  */
 export interface CounterStore {
   readonly capabilities: StoreCapabilities;
-  /** Adds `by` (default 1) and returns the new value; creates the counter with `ttlMs`. */
+  /**
+   * Adds `by` (default 1; a positive safe integer) and returns the new value; creates the
+   * counter with `ttlMs`.
+   */
   increment(key: string, ttlMs: number, by?: number): Promise<CounterValue>;
   /** The current value (0 when absent or expired). */
   peek(key: string): Promise<number>;
@@ -115,7 +124,10 @@ export interface CounterStore {
  */
 export interface Denylist {
   readonly capabilities: StoreCapabilities;
-  /** Records the revocation. Re-adding keeps the longer of the two expiries. */
+  /**
+   * Records the revocation. Re-adding keeps the longer of the two expiries and records the
+   * newer value (e.g. a later not-before epoch).
+   */
   add(key: string, ttlMs: number, value?: string): Promise<void>;
   /** The value recorded for a live entry (default `'1'`), or `null`. */
   get(key: string): Promise<string | null>;

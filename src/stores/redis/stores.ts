@@ -1,0 +1,154 @@
+/**
+ * The four Redis stores. Each method is one command or one Lua script, so it is atomic across
+ * every process sharing the server, and every key it writes carries an expiry.
+ */
+import {
+  type CounterStore,
+  type CounterValue,
+  type Denylist,
+  type KeyValueStore,
+  type OnceStore,
+  type StoreCapabilities,
+  StoreError,
+} from '../contract.ts';
+import { assertIncrement, assertKey, assertKeys, assertTtlMs, assertValue } from '../arguments.ts';
+import type { CommandRunner } from './command-runner.ts';
+import { DENYLIST_ADD_SCRIPT, INCREMENT_SCRIPT } from './scripts.ts';
+
+/** Maps a caller's key to the full Redis key of one store (prefix and namespace applied). */
+export type KeyNamer = (key: string) => string;
+
+/** Value recorded by `Denylist.add` when none is given (the contract's default). */
+const DEFAULT_DENYLIST_VALUE = '1';
+/** What a single-use marker holds; only its presence matters. */
+const CONSUMED_MARKER = '1';
+
+/** A reply of a shape no supported client produces: fail the operation rather than guess. */
+function unexpectedReply(expected: string): StoreError {
+  return new StoreError('unavailable', `Unexpected Redis reply: expected ${expected}`);
+}
+
+function asNullableString(reply: unknown): string | null {
+  if (reply === null || typeof reply === 'string') return reply;
+  throw unexpectedReply('a string or nil');
+}
+
+/** Integers arrive as numbers, or as strings from a client set to `stringNumbers`. */
+function asInteger(reply: unknown): number {
+  if (typeof reply === 'number' && Number.isSafeInteger(reply)) return reply;
+  if (typeof reply === 'string' && /^-?\d+$/.test(reply) && Number.isSafeInteger(Number(reply)))
+    return Number(reply);
+  throw unexpectedReply('an integer');
+}
+
+export function createRedisKeyValueStore(
+  redis: CommandRunner,
+  name: KeyNamer,
+  capabilities: StoreCapabilities,
+): KeyValueStore {
+  return {
+    capabilities,
+    async get(key) {
+      assertKey(key);
+      return asNullableString(await redis.call('GET', name(key)));
+    },
+    async set(key, value, ttlMs) {
+      assertKey(key);
+      assertValue(value);
+      assertTtlMs(ttlMs);
+      await redis.call('SET', name(key), value, 'PX', ttlMs);
+    },
+    async setIfAbsent(key, value, ttlMs) {
+      assertKey(key);
+      assertValue(value);
+      assertTtlMs(ttlMs);
+      return (await redis.call('SET', name(key), value, 'PX', ttlMs, 'NX')) !== null;
+    },
+    async getAndDelete(key) {
+      assertKey(key);
+      // GETDEL (Redis ≥ 6.2) reads and deletes in one command.
+      return asNullableString(await redis.call('GETDEL', name(key)));
+    },
+    async delete(key) {
+      assertKey(key);
+      return asInteger(await redis.call('DEL', name(key))) > 0;
+    },
+  };
+}
+
+export function createRedisOnceStore(
+  redis: CommandRunner,
+  name: KeyNamer,
+  capabilities: StoreCapabilities,
+): OnceStore {
+  return {
+    capabilities,
+    async consumeOnce(key, ttlMs) {
+      assertKey(key);
+      assertTtlMs(ttlMs);
+      // SET NX answers OK to the one caller that created the marker and nil to everyone else.
+      return (await redis.call('SET', name(key), CONSUMED_MARKER, 'PX', ttlMs, 'NX')) !== null;
+    },
+    async isConsumed(key) {
+      assertKey(key);
+      return asInteger(await redis.call('EXISTS', name(key))) > 0;
+    },
+  };
+}
+
+export function createRedisCounterStore(
+  redis: CommandRunner,
+  name: KeyNamer,
+  capabilities: StoreCapabilities,
+): CounterStore {
+  return {
+    capabilities,
+    async increment(key, ttlMs, by = 1): Promise<CounterValue> {
+      assertKey(key);
+      assertTtlMs(ttlMs);
+      assertIncrement(by);
+      const reply = await redis.evalScript(INCREMENT_SCRIPT, [name(key)], [by, ttlMs]);
+      if (!Array.isArray(reply) || reply.length !== 2) throw unexpectedReply('[value, ttl]');
+      return { value: asInteger(reply[0]), ttlMs: asInteger(reply[1]) };
+    },
+    async peek(key) {
+      assertKey(key);
+      const value = asNullableString(await redis.call('GET', name(key)));
+      return value === null ? 0 : Number(value);
+    },
+    async reset(key) {
+      assertKey(key);
+      await redis.call('DEL', name(key));
+    },
+  };
+}
+
+export function createRedisDenylist(
+  redis: CommandRunner,
+  name: KeyNamer,
+  capabilities: StoreCapabilities,
+): Denylist {
+  return {
+    capabilities,
+    async add(key, ttlMs, value = DEFAULT_DENYLIST_VALUE) {
+      assertKey(key);
+      assertTtlMs(ttlMs);
+      assertValue(value);
+      await redis.evalScript(DENYLIST_ADD_SCRIPT, [name(key)], [ttlMs, value]);
+    },
+    async get(key) {
+      assertKey(key);
+      return asNullableString(await redis.call('GET', name(key)));
+    },
+    async getMany(keys) {
+      assertKeys(keys);
+      // MGET refuses an empty key list; nothing to look up means no round trip.
+      if (keys.length === 0) return [];
+      const reply = await redis.call('MGET', ...keys.map(name));
+      if (!Array.isArray(reply) || reply.length !== keys.length) {
+        throw unexpectedReply('one value per key');
+      }
+      return reply.map(asNullableString);
+    },
+  };
+}

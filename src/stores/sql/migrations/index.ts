@@ -1,0 +1,24 @@
+/**
+ * Every migration, in order. A static list (not a folder scan) so it works the same from the
+ * TypeScript sources and from the built package.
+ *
+ * Rules for new migrations:
+ * - Name them `NNNN_description`; Kysely applies them in name order and refuses to run when
+ *   an applied name is missing or out of order.
+ * - Never edit an applied migration; add a new one.
+ * - They run inside one transaction per `migrateUp` call on both dialects, so avoid statements
+ *   that cannot (PostgreSQL `CREATE INDEX CONCURRENTLY`, SQLite `PRAGMA foreign_keys`; use
+ *   `PRAGMA defer_foreign_keys` for SQLite table rebuilds).
+ */
+import type { Migration } from 'kysely';
+import { initialMigration } from './0001_initial.ts';
+import type { MigrationContext } from './context.ts';
+
+export type { MigrationContext } from './context.ts';
+
+/** Builds the migrations for one database, keyed by name. */
+export function gatehouseMigrations(context: MigrationContext): Record<string, Migration> {
+  return {
+    '0001_initial': initialMigration(context),
+  };
+}

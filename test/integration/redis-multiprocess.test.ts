@@ -1,0 +1,130 @@
+/**
+ * The Redis stores keep their atomicity guarantees across processes: several Node processes
+ * sharing one redis-server race on the same key, and the totals come out as if the calls had
+ * run one at a time.
+ */
+import assert from 'node:assert/strict';
+import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { after, before, describe, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { createRedisStores } from '../../src/stores/redis/index.ts';
+import { type RedisServer, startRedis } from '../fixtures/redis-server.ts';
+
+const WORKER = fileURLToPath(new URL('../fixtures/store-race-worker.ts', import.meta.url));
+const WORKERS = 2;
+const CALLS_PER_WORKER = 50;
+const WORKER_TIMEOUT_MS = 10_000;
+
+let server: RedisServer;
+
+before(async () => {
+  server = await startRedis();
+});
+
+after(async () => {
+  await server?.stop();
+});
+
+interface Worker {
+  readonly child: ChildProcessWithoutNullStreams;
+  /** Resolves with each line the worker prints, in order. */
+  nextLine(): Promise<string>;
+}
+
+function startWorker(args: readonly string[]): Worker {
+  const child = spawn(process.execPath, [WORKER, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (chunk: Buffer) => {
+    stderr += chunk.toString('utf8');
+  });
+  let buffered = '';
+  const waiting: ((line: string) => void)[] = [];
+  const lines: string[] = [];
+  child.stdout.on('data', (chunk: Buffer) => {
+    buffered += chunk.toString('utf8');
+    for (let end = buffered.indexOf('\n'); end >= 0; end = buffered.indexOf('\n')) {
+      const line = buffered.slice(0, end);
+      buffered = buffered.slice(end + 1);
+      const waiter = waiting.shift();
+      if (waiter) waiter(line);
+      else lines.push(line);
+    }
+  });
+  const exited = new Promise<never>((_resolve, reject) => {
+    child.on('exit', (code) => reject(new Error(`worker exited (${code}) early:\n${stderr}`)));
+  });
+  exited.catch(() => {});
+  return {
+    child,
+    nextLine() {
+      const line = lines.shift();
+      if (line !== undefined) return Promise.resolve(line);
+      const next = new Promise<string>((resolve) => waiting.push(resolve));
+      const timeout = new Promise<never>((_resolve, reject) => {
+        setTimeout(() => reject(new Error(`worker timed out:\n${stderr}`)), WORKER_TIMEOUT_MS).unref();
+      });
+      return Promise.race([next, exited, timeout]);
+    },
+  };
+}
+
+/** Starts the workers, releases them together, and returns each worker's results. */
+async function race(operation: string, keyPrefix: string, key: string): Promise<unknown[][]> {
+  const workers = Array.from({ length: WORKERS }, () =>
+    startWorker([server.url, keyPrefix, operation, key, String(CALLS_PER_WORKER)]),
+  );
+  try {
+    for (const worker of workers) assert.equal(await worker.nextLine(), 'ready');
+    for (const worker of workers) worker.child.stdin.write('go\n');
+    const results = await Promise.all(
+      workers.map(async (worker) => JSON.parse(await worker.nextLine()) as unknown[]),
+    );
+    for (const result of results) assert.equal(result.length, CALLS_PER_WORKER);
+    return results;
+  } finally {
+    for (const worker of workers) worker.child.kill();
+  }
+}
+
+describe('redis stores across processes', { timeout: 30_000 }, () => {
+  test('consumeOnce - should return true exactly once across every process', async () => {
+    const results = await race('consumeOnce', `mp-${randomUUID()}:`, 'reset-token');
+    const trues = results.flat().filter((value) => value === true).length;
+    const falses = results.flat().filter((value) => value === false).length;
+    assert.equal(trues, 1);
+    assert.equal(falses, WORKERS * CALLS_PER_WORKER - 1);
+  });
+
+  test('increment - should hand out each value once across every process', async () => {
+    const keyPrefix = `mp-${randomUUID()}:`;
+    const results = await race('increment', keyPrefix, 'attempts');
+    const values = (results.flat() as number[]).sort((a, b) => a - b);
+    const total = WORKERS * CALLS_PER_WORKER;
+    assert.deepEqual(
+      values,
+      Array.from({ length: total }, (_, i) => i + 1),
+    );
+    const stores = createRedisStores({ url: server.url, keyPrefix });
+    try {
+      assert.equal(await stores.counters.peek('attempts'), total);
+    } finally {
+      await stores.close();
+    }
+  });
+
+  test('getAndDelete - should hand the value to exactly one caller across every process', async () => {
+    const keyPrefix = `mp-${randomUUID()}:`;
+    const stores = createRedisStores({ url: server.url, keyPrefix });
+    try {
+      await stores.keyValue.set('flow-state', 'the-only-one', 60_000);
+    } finally {
+      await stores.close();
+    }
+    const results = await race('getAndDelete', keyPrefix, 'flow-state');
+    assert.deepEqual(
+      results.flat().filter((value) => value !== null),
+      ['the-only-one'],
+    );
+  });
+});
