@@ -1,4 +1,4 @@
-import { ConfigError, type AuthConfigInput, type ConfigProblem } from '../index.ts';
+import { type AuthConfigInput, ConfigError, type ConfigProblem } from '../index.ts';
 
 /** Where the standalone server listens. */
 export interface ListenOptions {
@@ -9,6 +9,8 @@ export interface ListenOptions {
 export interface ServerSettings {
   readonly config: AuthConfigInput;
   readonly listen: ListenOptions;
+  /** Longest wait for in-flight requests on shutdown; unset: `startServer`'s default. */
+  readonly shutdownGraceMs?: number;
 }
 
 /**
@@ -29,11 +31,18 @@ export const SERVER_ENV = Object.freeze({
   GATEHOUSE_WORKERS: 'number of processes serving this app (more than one needs Redis; default 1)',
   GATEHOUSE_MIGRATE_ON_START: '`true` to migrate on start in production (development always does)',
   GATEHOUSE_LOG_LEVEL: 'fatal, error, warn, info (default), debug, trace or silent',
+  GATEHOUSE_SHUTDOWN_GRACE_MS:
+    'milliseconds in-flight requests get to finish after SIGTERM/SIGINT before connections are cut (default 10000)',
 });
 
 type Env = Readonly<Record<string, string | undefined>>;
 
-function parseInteger(env: Env, name: string, problems: ConfigProblem[], bounds: [number, number]): number | undefined {
+function parseInteger(
+  env: Env,
+  name: string,
+  problems: ConfigProblem[],
+  bounds: [number, number],
+): number | undefined {
   const raw = env[name];
   if (raw === undefined || raw === '') return undefined;
   const value = Number(raw);
@@ -90,6 +99,11 @@ export function settingsFromEnv(env: Env = process.env): ServerSettings {
   }
   const port = parseInteger(env, 'PORT', problems, [0, 65535]) ?? 3000;
   const host = env.HOST || '127.0.0.1';
+  const shutdownGraceMs = parseInteger(env, 'GATEHOUSE_SHUTDOWN_GRACE_MS', problems, [0, 600_000]);
   if (problems.length > 0) throw new ConfigError(problems, 'Invalid environment');
-  return { config: config as AuthConfigInput, listen: { port, host } };
+  return {
+    config: config as AuthConfigInput,
+    listen: { port, host },
+    ...(shutdownGraceMs === undefined ? {} : { shutdownGraceMs }),
+  };
 }

@@ -53,7 +53,11 @@ export class StoreError extends Error {
   /** Seconds a client should wait before retrying; sent as `Retry-After`. */
   readonly retryAfterSeconds: number;
 
-  constructor(kind: StoreErrorKind, message: string, options: { retryAfterSeconds?: number; cause?: unknown } = {}) {
+  constructor(
+    kind: StoreErrorKind,
+    message: string,
+    options: { retryAfterSeconds?: number; cause?: unknown } = {},
+  ) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.kind = kind;
     this.retryAfterSeconds = options.retryAfterSeconds ?? (kind === 'full' ? 5 : 1);

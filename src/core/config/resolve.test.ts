@@ -7,6 +7,7 @@ import { generateSecret } from '../../crypto/random.ts';
 import { ConfigError } from '../errors/index.ts';
 import { DEFAULTS } from './defaults.ts';
 import { resolveConfig } from './resolve.ts';
+import type { AuthConfigInput } from './schema.ts';
 
 const dirs: string[] = [];
 const tempDir = () => {
@@ -47,8 +48,12 @@ describe('resolveConfig', () => {
   it('resolveConfig - should reject unknown keys and report every problem in one error', () => {
     const problems = problemsOf(() =>
       resolveConfig(
-        // biome-ignore lint/suspicious/noExplicitAny: deliberately wrong input
-        { bogus: 1, http: { bodyLimitBytes: 'big', extra: true }, workers: 0, secrets: [{ id: 'a', secret: 'x' }] } as any,
+        {
+          bogus: 1,
+          http: { bodyLimitBytes: 'big', extra: true },
+          workers: 0,
+          secrets: [{ id: 'a', secret: 'x' }],
+        } as unknown as AuthConfigInput,
         { env: {} },
       ),
     );
@@ -59,7 +64,10 @@ describe('resolveConfig', () => {
 
   it('resolveConfig - should reject a weak secret without echoing it', () => {
     const problems = problemsOf(() =>
-      resolveConfig({ secrets: [{ id: 'a', secret: 'hunter2hunter2hunter2hunter2hunter2hunter2hunter2' }] }, { env: {} }),
+      resolveConfig(
+        { secrets: [{ id: 'a', secret: 'hunter2hunter2hunter2hunter2hunter2hunter2hunter2' }] },
+        { env: {} },
+      ),
     );
     assert.equal(problems.length, 1);
     assert.equal(problems[0]!.path, 'secrets.0.secret');
@@ -70,19 +78,35 @@ describe('resolveConfig', () => {
   it('resolveConfig - should list every unsafe production setting at once', () => {
     const problems = problemsOf(() =>
       resolveConfig(
-        { mode: 'production', baseUrl: 'http://auth.example.com', cookies: { secure: false }, mail: { url: 'console' } },
+        {
+          mode: 'production',
+          baseUrl: 'http://auth.example.com',
+          cookies: { secure: false },
+          mail: { url: 'console' },
+        },
         { env: {} },
       ),
     );
-    assert.deepEqual(problems.map((p) => p.path).sort(), ['baseUrl', 'cookies.secure', 'mail.url', 'secrets']);
+    assert.deepEqual(problems.map((p) => p.path).sort(), [
+      'baseUrl',
+      'cookies.secure',
+      'mail.url',
+      'secrets',
+    ]);
     const missingBase = problemsOf(() => resolveConfig({ ...good, mode: 'production' }, { env: {} }));
-    assert.deepEqual(missingBase.map((p) => p.path), ['baseUrl']);
+    assert.deepEqual(
+      missingBase.map((p) => p.path),
+      ['baseUrl'],
+    );
   });
 
   it('resolveConfig - should take production mode from NODE_ENV when the config does not say', () => {
     const problems = problemsOf(() => resolveConfig({}, { env: { NODE_ENV: 'production' } }));
     assert.ok(problems.some((p) => p.path === 'secrets'));
-    const config = resolveConfig({ ...good, baseUrl: 'https://auth.example.com/' }, { env: { NODE_ENV: 'production' } });
+    const config = resolveConfig(
+      { ...good, baseUrl: 'https://auth.example.com/' },
+      { env: { NODE_ENV: 'production' } },
+    );
     assert.equal(config.mode, 'production');
     assert.equal(config.baseUrl, 'https://auth.example.com');
     assert.equal(config.migrations.runOnStart, false);
@@ -90,9 +114,15 @@ describe('resolveConfig', () => {
 
   it('resolveConfig - should refuse SameSite=None without Secure in any mode', () => {
     const problems = problemsOf(() =>
-      resolveConfig({ ...good, dataDir: tempDir(), cookies: { secure: false, sameSite: 'none' } }, { env: {} }),
+      resolveConfig(
+        { ...good, dataDir: tempDir(), cookies: { secure: false, sameSite: 'none' } },
+        { env: {} },
+      ),
     );
-    assert.deepEqual(problems.map((p) => p.path), ['cookies.sameSite']);
+    assert.deepEqual(
+      problems.map((p) => p.path),
+      ['cookies.sameSite'],
+    );
   });
 
   it('resolveConfig - should create a 0600 development secret once, reuse it, and warn every time', () => {
@@ -110,13 +140,15 @@ describe('resolveConfig', () => {
 
   it('resolveConfig - should not create a development secret when the rest of the config is invalid', () => {
     const dataDir = join(tempDir(), 'untouched');
-    // biome-ignore lint/suspicious/noExplicitAny: deliberately wrong input
-    problemsOf(() => resolveConfig({ dataDir, workers: -1 } as any, { env: {} }));
+    problemsOf(() => resolveConfig({ dataDir, workers: -1 }, { env: {} }));
     assert.throws(() => statSync(join(dataDir, 'secret')), /ENOENT/);
   });
 
   it('resolveConfig - should require exactly one of url or client for redis stores', () => {
     const problems = problemsOf(() => resolveConfig({ ...good, stores: { backend: 'redis' } }, { env: {} }));
-    assert.deepEqual(problems.map((p) => p.path), ['stores']);
+    assert.deepEqual(
+      problems.map((p) => p.path),
+      ['stores'],
+    );
   });
 });

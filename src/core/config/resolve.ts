@@ -1,7 +1,12 @@
 import { resolve as resolvePath } from 'node:path';
 import type { z } from 'zod';
 import { ConfigError, type ConfigProblem } from '../errors/index.ts';
-import { HOW_TO_GENERATE, loadOrCreateDevSecret, type SecretEntry, secretWeakness } from '../secrets/index.ts';
+import {
+  HOW_TO_GENERATE,
+  loadOrCreateDevSecret,
+  type SecretEntry,
+  secretWeakness,
+} from '../secrets/index.ts';
 import { DEFAULTS } from './defaults.ts';
 import { type AuthConfigInput, configSchema, type ParsedConfig } from './schema.ts';
 
@@ -18,7 +23,8 @@ export type ResolvedDatabase =
   | { readonly kind: 'kysely'; readonly kysely: unknown; readonly dialect: 'sqlite' | 'postgres' };
 
 /** The configuration after validation and mode-specific defaults; deeply frozen. */
-export interface ResolvedConfig extends Omit<ParsedConfig, 'mode' | 'secrets' | 'database' | 'baseUrl' | 'migrations'> {
+export interface ResolvedConfig
+  extends Omit<ParsedConfig, 'mode' | 'secrets' | 'database' | 'baseUrl' | 'migrations'> {
   readonly mode: Mode;
   readonly baseUrl: string;
   readonly secrets: readonly SecretEntry[];
@@ -86,7 +92,10 @@ export function resolveConfig(input: AuthConfigInput, options: ResolveOptions = 
       problems.push({ path: 'cookies.secure', message: 'cannot be turned off in production' });
     }
     if (config.database && 'url' in config.database && /^sqlite::memory:$/.test(config.database.url)) {
-      problems.push({ path: 'database.url', message: 'an in-memory database loses every account on restart' });
+      problems.push({
+        path: 'database.url',
+        message: 'an in-memory database loses every account on restart',
+      });
     }
     if (config.mail.url === 'console') {
       problems.push({ path: 'mail.url', message: 'the console transport would write tokens into logs' });
@@ -106,7 +115,12 @@ export function resolveConfig(input: AuthConfigInput, options: ResolveOptions = 
   if (config.cookies.sameSite === 'none' && !config.cookies.secure) {
     problems.push({ path: 'cookies.sameSite', message: 'SameSite=None requires secure cookies' });
   }
-  if (baseUrl && !production && baseUrl.startsWith('http://') && !LOOPBACK_HOSTS.has(new URL(baseUrl).host.replace(/:\d+$/, ''))) {
+  if (
+    baseUrl &&
+    !production &&
+    baseUrl.startsWith('http://') &&
+    !LOOPBACK_HOSTS.has(new URL(baseUrl).host.replace(/:\d+$/, ''))
+  ) {
     warnings.push({ code: 'BASE_URL_NOT_HTTPS', message: 'baseUrl is plain http on a non-loopback host' });
   }
   if (config.stores.backend === 'redis' && Boolean(config.stores.url) === Boolean(config.stores.client)) {
@@ -126,7 +140,8 @@ export function resolveConfig(input: AuthConfigInput, options: ResolveOptions = 
   } else {
     const dev = loadOrCreateDevSecret(config.dataDir);
     const weakness = secretWeakness(dev.secret);
-    if (weakness) throw new ConfigError([{ path: 'dataDir', message: `the secret file is unusable: ${weakness}` }]);
+    if (weakness)
+      throw new ConfigError([{ path: 'dataDir', message: `the secret file is unusable: ${weakness}` }]);
     secrets = [{ id: 'dev', secret: dev.secret }];
     secretSource = 'development-file';
     warnings.push({

@@ -36,7 +36,10 @@ const memoryStores = z.strictObject({
 
 const redisStores = z.strictObject({
   backend: z.literal('redis'),
-  url: z.string().regex(/^rediss?:\/\//, 'must start with redis:// or rediss://').optional(),
+  url: z
+    .string()
+    .regex(/^rediss?:\/\//, 'must start with redis:// or rediss://')
+    .optional(),
   /** An ioredis client (or compatible) the app owns; Gatehouse never closes it. */
   client: objectWith<unknown>('a Redis client', 'eval', 'get').optional(),
   keyPrefix: z.string().max(64).default(DEFAULTS.redisKeyPrefix),
@@ -67,10 +70,16 @@ export const configSchema = z.strictObject({
   /** Where development keeps its generated secret and SQLite file. */
   dataDir: z.string().min(1).default(DEFAULTS.dataDir),
   database: z.union([sqlDatabase, ownDatabase]).optional(),
-  stores: z.discriminatedUnion('backend', [memoryStores, redisStores, customStores]).prefault({ backend: 'memory' }),
+  stores: z
+    .discriminatedUnion('backend', [memoryStores, redisStores, customStores])
+    .prefault({ backend: 'memory' }),
   http: z
     .strictObject({
-      bodyLimitBytes: z.int().min(1024).max(1024 * 1024).default(DEFAULTS.bodyLimitBytes),
+      bodyLimitBytes: z
+        .int()
+        .min(1024)
+        .max(1024 * 1024)
+        .default(DEFAULTS.bodyLimitBytes),
       /** Proxies in front of the server whose X-Forwarded-For entries are trusted (0: none). */
       trustedProxyHops: z.int().min(0).max(10).default(DEFAULTS.trustedProxyHops),
       basePath: z
@@ -81,7 +90,10 @@ export const configSchema = z.strictObject({
     .prefault({}),
   cookies: z
     .strictObject({
-      name: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/).default(DEFAULTS.cookieName),
+      name: z
+        .string()
+        .regex(/^[A-Za-z0-9_-]{1,64}$/)
+        .default(DEFAULTS.cookieName),
       secure: z.boolean().default(DEFAULTS.cookieSecure),
       sameSite: z.enum(['lax', 'strict', 'none']).default(DEFAULTS.cookieSameSite),
     })

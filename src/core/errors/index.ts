@@ -1,4 +1,4 @@
-export { type AuthErrorOptions, AuthError, coreError, isAuthError } from './auth-error.ts';
+export { AuthError, type AuthErrorOptions, coreError, isAuthError } from './auth-error.ts';
 export {
   CORE_ERROR_CODES,
   type CoreErrorCode,

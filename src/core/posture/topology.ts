@@ -1,5 +1,5 @@
-import type { ConfigProblem } from '../errors/index.ts';
 import type { ConfigWarning, Mode } from '../config/index.ts';
+import type { ConfigProblem } from '../errors/index.ts';
 
 /** What posture checks need to know of a store (structurally the store contract's flags). */
 export interface StoreFacts {
@@ -20,7 +20,10 @@ export interface TopologyInput {
  * a process-local store would let each worker keep its own lockouts, revocations and one-time
  * markers, so a token revoked on one worker would still pass on another.
  */
-export function checkTopology(input: TopologyInput): { problems: ConfigProblem[]; warnings: ConfigWarning[] } {
+export function checkTopology(input: TopologyInput): {
+  problems: ConfigProblem[];
+  warnings: ConfigWarning[];
+} {
   const problems: ConfigProblem[] = [];
   const warnings: ConfigWarning[] = [];
   const local = Object.entries(input.stores)

@@ -4,12 +4,15 @@ import { describe, it } from 'node:test';
 import { generateSecret } from '../../crypto/random.ts';
 import { createKeyring } from './keyring.ts';
 
-const mac = (key: import('node:crypto').KeyObject, data: string) => createHmac('sha256', key).update(data).digest('hex');
+const mac = (key: import('node:crypto').KeyObject, data: string) =>
+  createHmac('sha256', key).update(data).digest('hex');
 
 /** HKDF-SHA-256 written out from RFC 5869 with plain HMAC, as an independent reference. */
 function referenceHkdf(ikm: string, salt: string, info: string): Buffer {
   const prk = createHmac('sha256', salt).update(ikm).digest();
-  const t1 = createHmac('sha256', prk).update(Buffer.concat([Buffer.from(info), Buffer.from([1])])).digest();
+  const t1 = createHmac('sha256', prk)
+    .update(Buffer.concat([Buffer.from(info), Buffer.from([1])]))
+    .digest();
   return t1; // 32 bytes = one block
 }
 

@@ -35,7 +35,10 @@ export interface Keyring {
 /** Purposes derived eagerly at startup; later features add theirs to this list. */
 export const CORE_KEY_PURPOSES = ['access-token', 'digest', 'ip-hash', 'aead', 'csrf'] as const;
 
-export function createKeyring(entries: readonly SecretEntry[], options: { eagerPurposes?: readonly string[] } = {}): Keyring {
+export function createKeyring(
+  entries: readonly SecretEntry[],
+  options: { eagerPurposes?: readonly string[] } = {},
+): Keyring {
   const first = entries[0];
   if (!first) throw new TypeError('the keyring needs at least one secret');
   const masters = new Map(entries.map((e) => [e.id, new TextEncoder().encode(e.secret)] as const));

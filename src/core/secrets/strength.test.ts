@@ -14,7 +14,12 @@ describe('secretWeakness', () => {
   });
 
   it('secretWeakness - should reject values too short to carry 256 bits, and say how to generate one', () => {
-    for (const short of ['changeme', randomBytes(16).toString('hex'), randomBytes(31).toString('hex'), randomBytes(30).toString('base64url')]) {
+    for (const short of [
+      'changeme',
+      randomBytes(16).toString('hex'),
+      randomBytes(31).toString('hex'),
+      randomBytes(30).toString('base64url'),
+    ]) {
       const weakness = secretWeakness(short);
       assert.match(weakness ?? '', /too short/);
       assert.match(weakness ?? '', /gatehouse generate-secret/);

@@ -2,6 +2,8 @@
  * The four memory stores. Every method body runs synchronously between its argument checks
  * and its return, so on one event loop each call is one atomic step by construction.
  */
+
+import { assertIncrement, assertKey, assertKeys, assertTtlMs, assertValue } from '../arguments.ts';
 import type {
   CounterStore,
   CounterValue,
@@ -10,7 +12,6 @@ import type {
   OnceStore,
   StoreCapabilities,
 } from '../contract.ts';
-import { assertIncrement, assertKey, assertKeys, assertTtlMs, assertValue } from '../arguments.ts';
 import type { BoundedTtlMap } from './bounded-ttl-map.ts';
 
 /** Value recorded by `Denylist.add` when none is given (the contract's default). */

@@ -2,6 +2,8 @@
  * The four Redis stores. Each method is one command or one Lua script, so it is atomic across
  * every process sharing the server, and every key it writes carries an expiry.
  */
+
+import { assertIncrement, assertKey, assertKeys, assertTtlMs, assertValue } from '../arguments.ts';
 import {
   type CounterStore,
   type CounterValue,
@@ -11,7 +13,6 @@ import {
   type StoreCapabilities,
   StoreError,
 } from '../contract.ts';
-import { assertIncrement, assertKey, assertKeys, assertTtlMs, assertValue } from '../arguments.ts';
 import type { CommandRunner } from './command-runner.ts';
 import { DENYLIST_ADD_SCRIPT, INCREMENT_SCRIPT } from './scripts.ts';
 

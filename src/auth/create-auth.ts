@@ -1,0 +1,218 @@
+import type { Hono } from 'hono';
+import pino, { type Logger } from 'pino';
+import {
+  type AuthConfigInput,
+  ConfigError,
+  type ConfigWarning,
+  checkTopology,
+  createKeyring,
+  type ErrorCatalogue,
+  type Keyring,
+  type ResolvedConfig,
+  resolveConfig,
+} from '../core/index.ts';
+import { operationsRoutes } from '../features/operations/index.ts';
+import { createHttpApp, type HttpAppEnv } from '../http/index.ts';
+import {
+  createConsoleTransport,
+  createMailTransportFromUrl,
+  MailError,
+  type MailTransport,
+} from '../mail/index.ts';
+import type { Stores } from '../stores/contract.ts';
+import { createMemoryStores } from '../stores/memory/index.ts';
+import { createRedisStores, type RedisClientLike } from '../stores/redis/index.ts';
+import {
+  type Database,
+  type MigrationState,
+  migrateUp,
+  migrationStatus,
+  openDatabase,
+  pendingMigrations,
+  wrapDatabase,
+} from '../stores/sql/index.ts';
+import { ERROR_CATALOGUE } from './catalogue.ts';
+import { describePosture, type Posture } from './posture.ts';
+
+/** Credentials and secrets that must never reach a log line, wherever they appear. */
+const REDACT_PATHS = [
+  'password',
+  '*.password',
+  'secret',
+  '*.secret',
+  'token',
+  '*.token',
+  'req.headers.authorization',
+  'req.headers.cookie',
+  'headers.authorization',
+  'headers.cookie',
+];
+
+export interface Auth {
+  /** The validated, frozen configuration. */
+  readonly config: ResolvedConfig;
+  /** Handles a Web `Request`; mount it anywhere that speaks fetch, or wrap it with `gatehouse/node`. */
+  readonly fetch: (request: Request, env?: unknown) => Promise<Response>;
+  /** The Hono app, for mounting into a Hono app with `app.route('/', auth.app)`. */
+  readonly app: Hono<HttpAppEnv>;
+  readonly keyring: Keyring;
+  readonly stores: Stores;
+  readonly database: Database;
+  readonly mail: MailTransport;
+  readonly logger: Logger;
+  /** Every code a response can carry (see docs/ERRORS.md). */
+  readonly errorCodes: ErrorCatalogue;
+  /** What is running and every weakened setting, for logs and `gatehouse doctor`. */
+  readonly posture: Posture;
+  /** Applies pending migrations. */
+  migrate(): Promise<{ readonly applied: readonly string[] }>;
+  migrationStatus(): Promise<readonly MigrationState[]>;
+  /** Releases what Gatehouse opened (pools, clients, transports); app-owned objects stay open. */
+  close(): Promise<void>;
+}
+
+function buildLogger(config: ResolvedConfig): Logger {
+  if (config.logger) return (config.logger as Logger).child({ lib: 'gatehouse' });
+  return pino({
+    name: 'gatehouse',
+    level: config.logLevel,
+    redact: { paths: REDACT_PATHS, censor: '[redacted]' },
+  });
+}
+
+function buildStores(config: ResolvedConfig): Stores {
+  const stores = config.stores;
+  switch (stores.backend) {
+    case 'memory':
+      return createMemoryStores({ maxEntries: stores.maxEntries });
+    case 'redis':
+      return createRedisStores({
+        ...(stores.url ? { url: stores.url } : { client: stores.client as RedisClientLike }),
+        keyPrefix: stores.keyPrefix,
+        commandTimeoutMs: stores.commandTimeoutMs,
+      });
+    case 'custom':
+      return stores.bundle as Stores;
+  }
+}
+
+/** Production without a configured transport: sending fails loudly instead of dropping mail. */
+const unconfiguredMail: MailTransport = Object.freeze({
+  kind: 'none',
+  async send(): Promise<void> {
+    throw new MailError('unknown', { reason: 'NOT_CONFIGURED' });
+  },
+});
+
+function buildMail(config: ResolvedConfig, logger: Logger): MailTransport {
+  const { mail } = config;
+  if (mail.transport) return mail.transport as MailTransport;
+  const mailLogger = { warn: (message: string) => logger.warn(message) };
+  if (mail.url) return createMailTransportFromUrl(mail.url, { from: mail.from, logger: mailLogger });
+  if (config.mode === 'development') return createConsoleTransport({ from: mail.from });
+  return unconfiguredMail;
+}
+
+async function buildDatabase(config: ResolvedConfig): Promise<Database> {
+  const db = config.database;
+  if (db.kind === 'kysely') {
+    return wrapDatabase(db.kysely as Parameters<typeof wrapDatabase>[0], db.dialect);
+  }
+  return openDatabase({ url: db.url, poolSize: db.poolSize });
+}
+
+/**
+ * Builds a Gatehouse instance: validates the whole configuration (throwing one `ConfigError`
+ * that lists every problem), opens the database and the stores, and assembles the HTTP app.
+ *
+ * Nothing is migrated here: call `auth.migrate()` (the standalone server does so on start in
+ * development, and in production only when told).
+ *
+ * @example
+ * const auth = await createAuth({ secrets: [{ id: '2026-11', secret: process.env.AUTH_SECRET! }] });
+ * await auth.migrate();
+ * serve({ fetch: auth.fetch, port: 3000 });
+ */
+export async function createAuth(input: AuthConfigInput = {}): Promise<Auth> {
+  const config = resolveConfig(input);
+  const stores = buildStores(config);
+  const capabilities = {
+    keyValue: stores.keyValue.capabilities,
+    once: stores.once.capabilities,
+    counters: stores.counters.capabilities,
+    denylist: stores.denylist.capabilities,
+  };
+  const dialect = config.database.kind === 'kysely' ? config.database.dialect : undefined;
+  const topology = checkTopology({
+    mode: config.mode,
+    workers: config.workers,
+    stores: capabilities,
+    databaseDialect:
+      dialect ??
+      (/^postgres(ql)?:/i.test(config.database.kind === 'url' ? config.database.url : '')
+        ? 'postgres'
+        : 'sqlite'),
+  });
+  if (topology.problems.length > 0) {
+    await stores.close();
+    throw new ConfigError(topology.problems, 'Gatehouse refuses to start');
+  }
+  const warnings: ConfigWarning[] = [...config.warnings, ...topology.warnings];
+  const logger = buildLogger(config);
+  const keyring = createKeyring(config.secrets);
+  let database: Database;
+  try {
+    database = await buildDatabase(config);
+  } catch (error) {
+    await stores.close();
+    throw error;
+  }
+  const mail = buildMail(config, logger);
+  const errorCodes = ERROR_CATALOGUE;
+
+  const routes = operationsRoutes({
+    checks: [
+      { name: 'database', check: () => database.ping() },
+      { name: 'stores', check: () => stores.ping() },
+      {
+        name: 'schema',
+        check: async () => {
+          if ((await pendingMigrations(database)).length > 0) throw new Error('migrations pending');
+        },
+      },
+    ],
+  });
+  const app = createHttpApp({
+    routes,
+    catalogue: errorCodes,
+    logger,
+    bodyLimitBytes: config.http.bodyLimitBytes,
+    trustedProxyHops: config.http.trustedProxyHops,
+    basePath: config.http.basePath,
+    openapi: { title: `${config.appName} API`, version: '0.1.0' },
+  });
+  const posture = describePosture({ config, database, stores: capabilities, mail, warnings });
+
+  let closing: Promise<void> | undefined;
+  const auth: Auth = Object.freeze({
+    config,
+    fetch: async (request: Request, env?: unknown) => app.fetch(request, env),
+    app,
+    keyring,
+    stores,
+    database,
+    mail,
+    logger,
+    errorCodes,
+    posture,
+    migrate: () => migrateUp(database),
+    migrationStatus: () => migrationStatus(database),
+    close: () => {
+      closing ??= Promise.allSettled([database.close(), stores.close(), mail.close?.()]).then(
+        () => undefined,
+      );
+      return closing;
+    },
+  });
+  return auth;
+}

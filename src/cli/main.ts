@@ -1,0 +1,59 @@
+#!/usr/bin/env node
+import { ConfigError } from '../index.ts';
+import { doctorCommand } from './doctor.ts';
+import { generateSecretCommand } from './generate-secret.ts';
+import { migrateCommand } from './migrate.ts';
+import { type CliIo, EXIT, processIo, UsageError } from './output.ts';
+import { serveCommand } from './serve.ts';
+
+const USAGE = `Usage: gatehouse <command>
+
+Commands:
+  serve [--migrate]      run the standalone auth server (configured by environment variables)
+  migrate [up|status]    apply pending database migrations, or list them
+  doctor                 print the mode, database, stores, mail and every warning; check them
+  generate-secret        print a fresh 256-bit secret (base64url) for GATEHOUSE_SECRETS
+
+Exit codes: 0 success, 1 failure, 2 usage error. See the README for environment variables.`;
+
+const COMMANDS: Record<string, (args: readonly string[], io: CliIo) => number | Promise<number>> = {
+  serve: serveCommand,
+  migrate: migrateCommand,
+  doctor: doctorCommand,
+  'generate-secret': generateSecretCommand,
+};
+
+/** Runs one command line; returns the exit code instead of exiting, so tests call it in process. */
+export async function runCli(argv: readonly string[], io: CliIo = processIo): Promise<number> {
+  const [name, ...args] = argv;
+  if (name === undefined || name === 'help' || name === '--help' || name === '-h') {
+    (name === undefined ? io.err : io.out)(USAGE);
+    return name === undefined ? EXIT.usage : EXIT.ok;
+  }
+  const command = COMMANDS[name];
+  if (!command) {
+    io.err(`gatehouse: unknown command (run \`gatehouse help\`)\n\n${USAGE}`);
+    return EXIT.usage;
+  }
+  try {
+    return await command(args, io);
+  } catch (error) {
+    if (error instanceof UsageError) {
+      io.err(`gatehouse ${name}: ${error.message}\n\n${USAGE}`);
+      return EXIT.usage;
+    }
+    if (error instanceof ConfigError) {
+      io.err(error.message);
+      return EXIT.failed;
+    }
+    // Known failures (a missing peer dependency, an unreachable database) carry a message
+    // written for operators; anything else is a bug, printed with its stack.
+    const coded = error as Error & { code?: string };
+    io.err(coded.code ? `gatehouse ${name}: ${coded.message}` : String(coded.stack ?? coded));
+    return EXIT.failed;
+  }
+}
+
+if (import.meta.main) {
+  process.exitCode = await runCli(process.argv.slice(2));
+}

@@ -1,0 +1,20 @@
+/** Where commands write; injectable so tests run commands in process. */
+export interface CliIo {
+  readonly env: Readonly<Record<string, string | undefined>>;
+  out(line: string): void;
+  err(line: string): void;
+}
+
+/** Exit codes: 0 success, 1 the command ran and failed, 2 the command line was wrong. */
+export const EXIT = Object.freeze({ ok: 0, failed: 1, usage: 2 });
+
+/** A wrong command line; printed with the usage text and exit code 2. */
+export class UsageError extends Error {
+  override readonly name = 'UsageError';
+}
+
+export const processIo: CliIo = {
+  env: process.env,
+  out: (line) => process.stdout.write(`${line}\n`),
+  err: (line) => process.stderr.write(`${line}\n`),
+};

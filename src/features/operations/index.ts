@@ -1,0 +1,1 @@
+export { type OperationsOptions, operationsRoutes, type ReadinessCheck } from './routes.ts';

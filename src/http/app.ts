@@ -1,0 +1,399 @@
+import { type Context, Hono } from 'hono';
+import { TrieRouter } from 'hono/router/trie-router';
+import type { Logger } from 'pino';
+import { z } from 'zod';
+import { CORE_ERROR_CODES, coreError, type ErrorCatalogue } from '../core/errors/index.ts';
+import {
+  DEFAULT_BODY_LIMIT_BYTES,
+  declaredLengthExceeds,
+  declaresBody,
+  isJsonContentType,
+  parseJsonBody,
+  readBodyWithLimit,
+} from './body.ts';
+import { MAX_TRUSTED_PROXY_HOPS, resolveClientIp } from './client-ip.ts';
+import { buildOpenApiDocument, type JsonObject, type OpenApiInfo, toJsonSchema } from './openapi.ts';
+import {
+  authErrorResponse,
+  coreProblemResponse,
+  DEFAULT_INVALID_TOKEN_CODES,
+  errorResponse,
+  type ProblemResponseOptions,
+} from './problem.ts';
+import { REQUEST_ID_HEADER, requestIdFrom } from './request-id.ts';
+import {
+  defineRoute,
+  HTTP_METHODS,
+  type HttpMethod,
+  joinPaths,
+  parseRoutePath,
+  type RouteContext,
+  type RouteDefinition,
+  type RouteResult,
+  routeShape,
+} from './route.ts';
+import { fieldProblemsFromIssues } from './validation.ts';
+
+/** Hono environment of the Gatehouse app: the request id travels as a context variable. */
+export interface HttpAppEnv {
+  Variables: { requestId: string };
+}
+
+export interface CreateHttpAppOptions {
+  /** Every route of the app. `GET /openapi.json` is added here and must not be passed in. */
+  readonly routes: readonly RouteDefinition[];
+  /** Every code routes may answer; must contain the core codes. */
+  readonly catalogue: ErrorCatalogue;
+  readonly logger: Logger;
+  /** Largest accepted request body. @default 16384 */
+  readonly bodyLimitBytes?: number;
+  /** Reverse proxies we operate in front of this process (see `resolveClientIp`). @default 0 */
+  readonly trustedProxyHops?: number;
+  /** Mount point, e.g. `/auth`; route paths are relative to it. @default '' */
+  readonly basePath?: string;
+  readonly openapi: OpenApiInfo;
+  /**
+   * The TCP peer of a request. The default reads `env.incoming.socket.remoteAddress`, which
+   * `@hono/node-server` (and so `gatehouse/node`) provides; other runtimes pass their own.
+   */
+  readonly getSocketAddress?: (env: unknown, request: Request) => string | undefined;
+  /** 401 codes meaning "a presented token is invalid" (RFC 6750 `error="invalid_token"`). @default ['INVALID_TOKEN'] */
+  readonly invalidTokenCodes?: readonly string[];
+}
+
+/** A route with what assembly worked out once, so requests do not redo it. */
+interface CompiledRoute {
+  readonly definition: RouteDefinition;
+  /** The body schema accepts `undefined`, so an empty body is allowed. */
+  readonly bodyOptional: boolean;
+}
+
+/** Path of the generated OpenAPI document, relative to the base path. */
+export const OPENAPI_PATH = '/openapi.json';
+
+/**
+ * Assembles the Gatehouse HTTP app from a route table.
+ *
+ * Every response, including 404s and failures, carries `X-Request-Id`, `Cache-Control: no-store`
+ * (unless the route set its own), `X-Content-Type-Options: nosniff` and
+ * `Referrer-Policy: no-referrer`. Errors are RFC 9457 problem details with a catalogue `code`.
+ *
+ * Request bodies (routes with a `body` schema), in order:
+ * 1. a `Content-Length` over the limit → 413 `PAYLOAD_TOO_LARGE`, before reading anything;
+ * 2. a `Content-Type` other than `application/json` (charset, if given, UTF-8) → 415;
+ * 3. the body is read up to the limit whatever the headers say (chunked bodies too) → 413;
+ * 4. a non-empty body without `Content-Type` → 415;
+ * 5. an empty body → 400 `MALFORMED_BODY` (empty is not JSON) unless the schema accepts
+ *    `undefined`; invalid UTF-8, invalid JSON or too deep nesting → 400 `MALFORMED_BODY`;
+ * 6. schema violations, unknown fields and non-objects → 422 `VALIDATION_FAILED`.
+ * Routes without a body schema do not read the body, but an announced body on a non-GET
+ * request must still be JSON and within the limit (413/415), so a cross-site form post is
+ * refused before the handler runs.
+ *
+ * @throws {TypeError} at assembly for invalid options, a route path Gatehouse cannot document,
+ *   two routes on the same method and path, a duplicate `operationId`, an error code missing
+ *   from the catalogue, or a body schema whose objects accept unknown fields.
+ *
+ * @example
+ * const app = createHttpApp({ routes, catalogue, logger, openapi: { title: 'Auth', version: '1' } });
+ * const res = await app.request('/health');
+ */
+export function createHttpApp(options: CreateHttpAppOptions): Hono<HttpAppEnv> {
+  const bodyLimitBytes = options.bodyLimitBytes ?? DEFAULT_BODY_LIMIT_BYTES;
+  const trustedProxyHops = options.trustedProxyHops ?? 0;
+  const basePath = normalizeBasePath(options.basePath ?? '');
+  if (!Number.isSafeInteger(bodyLimitBytes) || bodyLimitBytes <= 0) {
+    throw new TypeError('bodyLimitBytes must be a positive integer');
+  }
+  if (
+    !Number.isInteger(trustedProxyHops) ||
+    trustedProxyHops < 0 ||
+    trustedProxyHops > MAX_TRUSTED_PROXY_HOPS
+  ) {
+    throw new TypeError(`trustedProxyHops must be an integer from 0 to ${MAX_TRUSTED_PROXY_HOPS}`);
+  }
+  checkCatalogue(options.catalogue);
+  const getSocketAddress = options.getSocketAddress ?? nodeSocketAddress;
+  const problemOptions: ProblemResponseOptions = {
+    catalogue: options.catalogue,
+    invalidTokenCodes: options.invalidTokenCodes ?? DEFAULT_INVALID_TOKEN_CODES,
+  };
+
+  let openApiBody = '';
+  const openApiRoute = defineRoute({
+    method: 'GET',
+    path: OPENAPI_PATH,
+    operationId: 'getOpenApiDocument',
+    summary: 'This OpenAPI 3.1 document',
+    tags: ['operations'],
+    responses: {
+      200: {
+        description: 'The OpenAPI document of every route, this one included.',
+        schema: z.looseObject({ openapi: z.string(), info: z.looseObject({}), paths: z.looseObject({}) }),
+      },
+    },
+    async handler() {
+      return new Response(openApiBody, { status: 200, headers: { 'Content-Type': 'application/json' } });
+    },
+  });
+  const routes: readonly RouteDefinition[] = [...options.routes, openApiRoute];
+  const compiled = compileRoutes(routes, options.catalogue);
+  const document: JsonObject = buildOpenApiDocument({
+    routes,
+    catalogue: options.catalogue,
+    info: options.openapi,
+    basePath,
+  });
+  // Serialised once: the document only changes with the route table.
+  openApiBody = JSON.stringify(document);
+
+  const methodsByPath = new TrieRouter<HttpMethod>();
+  for (const route of compiled) {
+    methodsByPath.add('ALL', joinPaths(basePath, route.definition.path), route.definition.method);
+  }
+
+  const app = new Hono<HttpAppEnv>();
+
+  app.use('*', async (c, next) => {
+    const requestId = requestIdFrom(c.req.header(REQUEST_ID_HEADER));
+    c.set('requestId', requestId);
+    await next();
+    applyCommonHeaders(c, requestId);
+  });
+
+  for (const route of compiled) {
+    app.on(route.definition.method, joinPaths(basePath, route.definition.path), async (c) => {
+      const requestId = c.get('requestId');
+      let logger: Logger | undefined;
+      const requestLogger = (): Logger => {
+        logger ??= options.logger.child({ requestId });
+        return logger;
+      };
+      try {
+        const request = c.req.raw;
+        const body = await readRouteBody(request, route, bodyLimitBytes);
+        const query = await readRouteQuery(request, route.definition.query);
+        const context: RouteContext = {
+          body,
+          query,
+          params: c.req.param(),
+          request,
+          requestId,
+          clientIp: resolveClientIp({
+            socketAddress: getSocketAddress(c.env, request),
+            forwardedFor: c.req.header('X-Forwarded-For') ?? null,
+            trustedProxyHops,
+          }),
+          get logger() {
+            return requestLogger();
+          },
+        };
+        const result = await route.definition.handler(context);
+        return isRouteResult(result) ? jsonResponse(result) : result;
+      } catch (error) {
+        return errorResponse(error, { ...problemOptions, logger: requestLogger() });
+      }
+    });
+  }
+
+  app.notFound((c) => {
+    const allowed = allowedMethods(methodsByPath, c.req.path);
+    if (allowed.length === 0) return coreProblemResponse('NOT_FOUND', {}, problemOptions);
+    const response = authErrorResponse(coreError('METHOD_NOT_ALLOWED'), problemOptions);
+    response.headers.set('Allow', allowed.join(', '));
+    return response;
+  });
+
+  // Last resort: route handlers catch their own errors, so this only sees failures of the
+  // framework itself. The common headers are applied here too, in case the failure happened
+  // before the middleware could.
+  app.onError((error, c) => {
+    const requestId = c.get('requestId') ?? requestIdFrom(null);
+    const response = errorResponse(error, { ...problemOptions, logger: options.logger.child({ requestId }) });
+    setCommonHeaders(response.headers, requestId);
+    return response;
+  });
+
+  return app;
+}
+
+function compileRoutes(routes: readonly RouteDefinition[], catalogue: ErrorCatalogue): CompiledRoute[] {
+  const seenRoutes = new Set<string>();
+  const seenOperations = new Set<string>();
+  return routes.map((definition) => {
+    const label = `${definition.method} ${definition.path}`;
+    if (!HTTP_METHODS.includes(definition.method)) throw new TypeError(`Route ${label}: unsupported method`);
+    parseRoutePath(definition.path);
+    const key = `${definition.method} ${routeShape(definition.path)}`;
+    if (seenRoutes.has(key)) throw new TypeError(`Route ${label} is declared twice`);
+    seenRoutes.add(key);
+    if (definition.operationId.length === 0 || seenOperations.has(definition.operationId)) {
+      throw new TypeError(`Route ${label}: operationId must be present and unique`);
+    }
+    seenOperations.add(definition.operationId);
+    for (const code of definition.errorCodes ?? []) {
+      if (catalogue[code] === undefined)
+        throw new TypeError(`Route ${label} lists error code ${code}, not in the catalogue`);
+    }
+    if (definition.body !== undefined) {
+      // Node never hands a GET body to the app, so a GET body schema could never be satisfied.
+      if (definition.method === 'GET')
+        throw new TypeError(`Route ${label}: GET routes cannot declare a body`);
+      const loose = findLooseObject(toJsonSchema(definition.body, 'input'), 'body');
+      if (loose !== undefined) {
+        throw new TypeError(`Route ${label}: ${loose} accepts unknown fields; use z.strictObject`);
+      }
+    }
+    if (definition.query !== undefined && toJsonSchema(definition.query, 'input').type !== 'object') {
+      throw new TypeError(`Route ${label}: the query schema must be an object schema`);
+    }
+    return {
+      definition,
+      bodyOptional: definition.body?.safeParse(undefined).success === true,
+    };
+  });
+}
+
+/**
+ * Finds an object schema that silently accepts unknown properties (zod's plain `z.object`
+ * strips them, which would hide a client's mistake and invite mass-assignment attempts).
+ * `z.strictObject`, records and an explicit `z.looseObject` all state `additionalProperties`.
+ */
+function findLooseObject(schema: unknown, path: string): string | undefined {
+  if (typeof schema !== 'object' || schema === null) return undefined;
+  const node = schema as JsonObject;
+  const isObject = node.type === 'object' || (Array.isArray(node.type) && node.type.includes('object'));
+  if (isObject && node.additionalProperties === undefined && node.unevaluatedProperties === undefined)
+    return path;
+  const children: [string, unknown][] = [];
+  for (const keyword of ['properties', 'patternProperties', '$defs'] as const) {
+    const map = node[keyword];
+    if (typeof map === 'object' && map !== null) {
+      for (const [name, child] of Object.entries(map)) children.push([`${path}.${name}`, child]);
+    }
+  }
+  for (const keyword of ['anyOf', 'oneOf', 'allOf', 'prefixItems'] as const) {
+    const list = node[keyword];
+    if (Array.isArray(list)) for (const child of list) children.push([path, child]);
+  }
+  for (const keyword of ['items', 'additionalProperties', 'not', 'if', 'then', 'else'] as const) {
+    if (node[keyword] !== undefined) children.push([path, node[keyword]]);
+  }
+  for (const [childPath, child] of children) {
+    const found = findLooseObject(child, childPath);
+    if (found !== undefined) return found;
+  }
+  return undefined;
+}
+
+function checkCatalogue(catalogue: ErrorCatalogue): void {
+  for (const [code, spec] of Object.entries(CORE_ERROR_CODES)) {
+    if (catalogue[code]?.status !== spec.status) {
+      throw new TypeError(
+        `The error catalogue must contain the core code ${code} with status ${spec.status}`,
+      );
+    }
+  }
+}
+
+function normalizeBasePath(basePath: string): string {
+  const trimmed = basePath.replace(/\/+$/, '');
+  if (trimmed !== '') parseRoutePath(trimmed);
+  return trimmed;
+}
+
+async function readRouteBody(request: Request, route: CompiledRoute, limitBytes: number): Promise<unknown> {
+  const schema = route.definition.body;
+  if (route.definition.method === 'GET') return undefined;
+  const headers = request.headers;
+  const contentType = headers.get('content-type');
+  if (schema === undefined) {
+    if (declaresBody(headers)) {
+      if (declaredLengthExceeds(headers, limitBytes)) throw coreError('PAYLOAD_TOO_LARGE');
+      if (contentType === null || !isJsonContentType(contentType)) throw coreError('UNSUPPORTED_MEDIA_TYPE');
+    }
+    return undefined;
+  }
+  if (declaredLengthExceeds(headers, limitBytes)) throw coreError('PAYLOAD_TOO_LARGE');
+  if (contentType !== null && !isJsonContentType(contentType)) throw coreError('UNSUPPORTED_MEDIA_TYPE');
+  const bytes = await readBodyWithLimit(request, limitBytes);
+  if (bytes.byteLength > 0 && contentType === null) throw coreError('UNSUPPORTED_MEDIA_TYPE');
+  if (bytes.byteLength === 0) {
+    if (route.bodyOptional) return validate(schema, undefined);
+    throw coreError('MALFORMED_BODY', { detail: 'A JSON body is required.' });
+  }
+  return validate(schema, parseJsonBody(bytes));
+}
+
+async function readRouteQuery(request: Request, schema: z.ZodType | undefined): Promise<unknown> {
+  if (schema === undefined) return undefined;
+  const search = new URL(request.url).searchParams;
+  // A prototype-less object: a `__proto__` parameter stays an ordinary (rejected) key.
+  const query: Record<string, string | string[]> = Object.create(null);
+  for (const [name, value] of search) {
+    const existing = query[name];
+    if (existing === undefined) query[name] = value;
+    else if (Array.isArray(existing)) existing.push(value);
+    else query[name] = [existing, value];
+  }
+  return validate(schema, query);
+}
+
+async function validate(schema: z.ZodType, value: unknown): Promise<unknown> {
+  const result = await schema.safeParseAsync(value, { reportInput: true });
+  if (result.success) return result.data;
+  throw coreError('VALIDATION_FAILED', { errors: fieldProblemsFromIssues(result.error.issues) });
+}
+
+/**
+ * A handler answers a plain object literal or a `Response`. `instanceof Response` is not used:
+ * when the Node adapter replaces the global `Response`, responses built before (or by a static
+ * like `Response.redirect`) are not instances of the new global.
+ */
+function isRouteResult(value: Response | RouteResult): value is RouteResult {
+  const prototype: unknown = Object.getPrototypeOf(value);
+  return prototype === Object.prototype || prototype === null;
+}
+
+function jsonResponse(result: RouteResult): Response {
+  const headers = new Headers(result.headers);
+  if (result.body === undefined) return new Response(null, { status: result.status, headers });
+  if (!headers.has('Content-Type')) headers.set('Content-Type', 'application/json');
+  return new Response(JSON.stringify(result.body), { status: result.status, headers });
+}
+
+function allowedMethods(router: TrieRouter<HttpMethod>, path: string): string[] {
+  const [matches] = router.match('GET', path);
+  const methods = new Set<string>(matches.map(([method]) => method));
+  if (methods.has('GET')) methods.add('HEAD');
+  return ['GET', 'HEAD', ...HTTP_METHODS.slice(1)].filter((method) => methods.has(method));
+}
+
+const COMMON_HEADERS: readonly (readonly [string, string])[] = [
+  ['X-Content-Type-Options', 'nosniff'],
+  ['Referrer-Policy', 'no-referrer'],
+];
+
+function setCommonHeaders(headers: Headers, requestId: string): void {
+  headers.set(REQUEST_ID_HEADER, requestId);
+  // Auth answers hold tokens and personal data: never cached unless a route opts in
+  // explicitly (e.g. a public key set) by setting its own Cache-Control.
+  if (!headers.has('Cache-Control')) headers.set('Cache-Control', 'no-store');
+  for (const [name, value] of COMMON_HEADERS) headers.set(name, value);
+}
+
+function applyCommonHeaders(c: Context<HttpAppEnv>, requestId: string): void {
+  try {
+    setCommonHeaders(c.res.headers, requestId);
+  } catch {
+    // Responses from `Response.redirect()` or `fetch()` have immutable headers: copy first.
+    c.res = new Response(c.res.body, c.res);
+    setCommonHeaders(c.res.headers, requestId);
+  }
+}
+
+function nodeSocketAddress(env: unknown): string | undefined {
+  const incoming = (env as { incoming?: { socket?: { remoteAddress?: unknown } } } | undefined)?.incoming;
+  const address = incoming?.socket?.remoteAddress;
+  return typeof address === 'string' ? address : undefined;
+}

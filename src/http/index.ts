@@ -1,0 +1,52 @@
+/**
+ * The HTTP layer: app assembly from a route table, problem details, client IP resolution.
+ * Runtime adapters live in `adapters/` and import only from here.
+ *
+ * @module
+ */
+export { type CreateHttpAppOptions, createHttpApp, type HttpAppEnv, OPENAPI_PATH } from './app.ts';
+export {
+  DEFAULT_BODY_LIMIT_BYTES,
+  isJsonContentType,
+  MAX_JSON_DEPTH,
+} from './body.ts';
+export {
+  type ClientIpInput,
+  MAX_TRUSTED_PROXY_HOPS,
+  normalizeIp,
+  resolveClientIp,
+  UNKNOWN_CLIENT_IP,
+} from './client-ip.ts';
+export {
+  buildOpenApiDocument,
+  type JsonObject,
+  type OpenApiDocumentInput,
+  type OpenApiInfo,
+} from './openapi.ts';
+export {
+  authErrorResponse,
+  coreProblemResponse,
+  DEFAULT_INVALID_TOKEN_CODES,
+  type ErrorResponseOptions,
+  errorResponse,
+  type FieldProblem,
+  PROBLEM_CONTENT_TYPE,
+  type ProblemDetails,
+  type ProblemResponseOptions,
+  problemFromAuthError,
+  problemSchema,
+  problemTypeFor,
+} from './problem.ts';
+export { REQUEST_ID_HEADER, requestIdFrom } from './request-id.ts';
+export {
+  defineRoute,
+  HTTP_METHODS,
+  type HttpMethod,
+  type PathParams,
+  type RouteContext,
+  type RouteDefinition,
+  type RouteResponseSpec,
+  type RouteResult,
+  type SchemaOutput,
+} from './route.ts';
+export { fieldProblemsFromIssues } from './validation.ts';

@@ -1,0 +1,32 @@
+/**
+ * Gatehouse: production-grade authentication for TypeScript servers.
+ *
+ * `createAuth(config)` validates the configuration, opens the database and the shared stores,
+ * and returns a fetch handler to mount in any framework (see `gatehouse/node` for Node,
+ * Express and friends).
+ *
+ * @module
+ */
+export { type Auth, createAuth, ERROR_CATALOGUE, type Posture } from './auth/index.ts';
+export {
+  type AuthConfigInput,
+  AuthError,
+  type AuthErrorOptions,
+  CORE_ERROR_CODES,
+  ConfigError,
+  type ConfigProblem,
+  type ConfigWarning,
+  type CoreErrorCode,
+  DEFAULTS,
+  defineErrorCodes,
+  type ErrorCatalogue,
+  type ErrorCodeSpec,
+  isAuthError,
+  type Keyring,
+  type Mode,
+  type PurposeKey,
+  type ResolvedConfig,
+  type SecretEntry,
+} from './core/index.ts';
+export { generateSecret } from './crypto/random.ts';
+export { isStoreError, StoreError } from './stores/contract.ts';

@@ -1,0 +1,111 @@
+/**
+ * Locks the public surface: the package's subpath exports and the names each one exports.
+ * A change here is a change to what users import, so it must be deliberate (update the lists
+ * below in the same commit, and the changelog once there is one).
+ *
+ * The check runs against a real build: `tsc -p tsconfig.build.json` into a temporary folder
+ * beside a copy of package.json, then each subpath is imported by the package's own name, so
+ * the `exports` map, the compiled JavaScript and the `.d.ts` files are all exercised.
+ */
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+
+const ROOT = resolve(import.meta.dirname, '../..');
+
+const EXPECTED: Record<string, readonly string[]> = {
+  '.': [
+    'AuthError',
+    'CORE_ERROR_CODES',
+    'ConfigError',
+    'DEFAULTS',
+    'ERROR_CATALOGUE',
+    'StoreError',
+    'createAuth',
+    'defineErrorCodes',
+    'generateSecret',
+    'isAuthError',
+    'isStoreError',
+  ],
+  './node': ['toNodeHandler'],
+  './redis': ['MAX_KEY_BYTES', 'StoreError', 'createRedisStores', 'isStoreError'],
+  './memory': ['MAX_KEY_BYTES', 'StoreError', 'createMemoryStores', 'isStoreError'],
+  './sql': [
+    'MigrationError',
+    'fromSqlBoolean',
+    'migrateUp',
+    'migrationStatus',
+    'openDatabase',
+    'pendingMigrations',
+    'toSqlBoolean',
+    'wrapDatabase',
+  ],
+  './mail': [
+    'MailError',
+    'createConsoleTransport',
+    'createFileTransport',
+    'createMailTransportFromUrl',
+    'createSmtpTransport',
+    'isMailError',
+  ],
+};
+
+const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
+  name: string;
+  exports: Record<string, string | { types: string; default: string }>;
+};
+
+describe('public exports', () => {
+  let dir: string;
+
+  before(() => {
+    dir = mkdtempSync(join(tmpdir(), 'gh-exports-'));
+    execFileSync(
+      join(ROOT, 'node_modules/.bin/tsc'),
+      ['-p', join(ROOT, 'tsconfig.build.json'), '--outDir', join(dir, 'dist')],
+      {
+        stdio: 'pipe',
+      },
+    );
+    writeFileSync(join(dir, 'package.json'), JSON.stringify(pkg));
+    symlinkSync(join(ROOT, 'node_modules'), join(dir, 'node_modules'), 'dir');
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('exports - should list exactly the locked subpaths', () => {
+    const subpaths = Object.keys(pkg.exports).filter((s) => s !== './package.json');
+    assert.deepEqual(subpaths.sort(), Object.keys(EXPECTED).sort());
+  });
+
+  for (const [subpath, names] of Object.entries(EXPECTED)) {
+    it(`exports ${subpath} - should resolve through the package name to built JS and types with the locked names`, async () => {
+      const entry = pkg.exports[subpath];
+      assert.ok(entry && typeof entry === 'object', `${subpath} needs { types, default }`);
+      assert.ok(existsSync(join(dir, entry.default)), `${entry.default} was not built`);
+      assert.ok(existsSync(join(dir, entry.types)), `${entry.types} was not built`);
+      const specifier = subpath === '.' ? pkg.name : `${pkg.name}/${subpath.slice(2)}`;
+      // Run in a child so the import resolves from inside the temporary package (self-reference).
+      const printed = execFileSync(
+        process.execPath,
+        [
+          '--disable-warning=ExperimentalWarning',
+          '--input-type=module',
+          '-e',
+          `const m = await import(${JSON.stringify(specifier)}); console.log(JSON.stringify(Object.keys(m).sort()))`,
+        ],
+        { cwd: dir, encoding: 'utf8' },
+      );
+      assert.deepEqual(JSON.parse(printed), [...names].sort());
+    });
+  }
+
+  it('bin - should point at a file that exists', () => {
+    const bin = (
+      JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { bin: Record<string, string> }
+    ).bin;
+    assert.ok(existsSync(join(ROOT, bin.gatehouse!)));
+  });
+});
