@@ -151,4 +151,44 @@ describe('resolveConfig', () => {
       ['stores'],
     );
   });
+
+  it('resolveConfig - should refuse every spelling of an in-memory database and of console mail in production', () => {
+    const base = { ...good, mode: 'production' as const, baseUrl: 'https://auth.example.com' };
+    for (const url of ['sqlite::memory:', ':memory:', 'sqlite://:memory:', ' sqlite::memory: ']) {
+      assert.deepEqual(
+        problemsOf(() => resolveConfig({ ...base, database: { url } }, { env: {} })).map((p) => p.path),
+        ['database.url'],
+        url,
+      );
+    }
+    for (const url of ['console', 'console:', ' console ']) {
+      assert.deepEqual(
+        problemsOf(() => resolveConfig({ ...base, mail: { url } }, { env: {} })).map((p) => p.path),
+        ['mail.url'],
+        url,
+      );
+    }
+  });
+
+  it('resolveConfig - should report process-local stores for several workers together with every other problem', () => {
+    const problems = problemsOf(() => resolveConfig({ mode: 'production', workers: 4 }, { env: {} }));
+    assert.deepEqual(problems.map((p) => p.path).sort(), ['baseUrl', 'secrets', 'workers']);
+    assert.match(problems.find((p) => p.path === 'workers')!.message, /once \(memory\)/);
+    const shared = resolveConfig(
+      {
+        ...good,
+        mode: 'production',
+        baseUrl: 'https://a.example',
+        workers: 4,
+        stores: { backend: 'redis', url: 'redis://127.0.0.1:6379' },
+        database: { url: 'postgres://db/auth' },
+      },
+      { env: {} },
+    );
+    assert.equal(shared.workers, 4);
+    assert.deepEqual(
+      shared.warnings.map((w) => w.code),
+      ['MAIL_NOT_CONFIGURED'],
+    );
+  });
 });

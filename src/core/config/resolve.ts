@@ -1,6 +1,7 @@
 import { resolve as resolvePath } from 'node:path';
 import type { z } from 'zod';
 import { ConfigError, type ConfigProblem } from '../errors/index.ts';
+import { checkTopology } from '../posture/topology.ts';
 import {
   HOW_TO_GENERATE,
   loadOrCreateDevSecret,
@@ -51,6 +52,10 @@ function zodProblems(issues: readonly z.core.$ZodIssue[]): ConfigProblem[] {
 }
 
 const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
+/** Every spelling the SQL layer reads as an in-memory SQLite database. */
+const IN_MEMORY_DATABASE = /^\s*(sqlite:(\/\/)?)?:memory:\s*$/i;
+/** Every spelling the mail layer reads as the console transport. */
+const CONSOLE_MAIL = /^\s*console:?\s*$/i;
 
 /**
  * Validates the whole configuration once: every problem is collected into one `ConfigError`
@@ -91,13 +96,13 @@ export function resolveConfig(input: AuthConfigInput, options: ResolveOptions = 
     if (!config.cookies.secure) {
       problems.push({ path: 'cookies.secure', message: 'cannot be turned off in production' });
     }
-    if (config.database && 'url' in config.database && /^sqlite::memory:$/.test(config.database.url)) {
+    if (config.database && 'url' in config.database && IN_MEMORY_DATABASE.test(config.database.url)) {
       problems.push({
         path: 'database.url',
         message: 'an in-memory database loses every account on restart',
       });
     }
-    if (config.mail.url === 'console') {
+    if (config.mail.url !== undefined && CONSOLE_MAIL.test(config.mail.url)) {
       problems.push({ path: 'mail.url', message: 'the console transport would write tokens into logs' });
     }
     if (!config.mail.url && !config.mail.transport) {
@@ -128,6 +133,20 @@ export function resolveConfig(input: AuthConfigInput, options: ResolveOptions = 
   }
   if (config.mail.url && config.mail.transport) {
     problems.push({ path: 'mail', message: 'give either url or transport, not both' });
+  }
+  // Built-in backends are known now, so a topology problem is reported with all the others;
+  // an app-supplied bundle is checked by createAuth once its capability flags can be read.
+  if (config.stores.backend !== 'custom') {
+    const shared = config.stores.backend === 'redis';
+    const facts = { backend: config.stores.backend, shared };
+    const topology = checkTopology({
+      mode,
+      workers: config.workers,
+      stores: { keyValue: facts, once: facts, counters: facts, denylist: facts },
+      databaseDialect: databaseDialectOf(config),
+    });
+    problems.push(...topology.problems);
+    warnings.push(...topology.warnings);
   }
   if (problems.length > 0) {
     throw new ConfigError(problems, production ? 'Gatehouse refuses to start in production' : undefined);
@@ -173,6 +192,14 @@ export function resolveConfig(input: AuthConfigInput, options: ResolveOptions = 
     migrations: { runOnStart },
     warnings,
   });
+}
+
+/** Which SQL dialect the configured database speaks. */
+export function databaseDialectOf(config: Pick<ParsedConfig, 'database'>): 'sqlite' | 'postgres' {
+  const db = config.database;
+  if (!db) return 'sqlite';
+  if ('dialect' in db) return db.dialect;
+  return /^\s*postgres(ql)?:/i.test(db.url) ? 'postgres' : 'sqlite';
 }
 
 /** Options whose values belong to the app (clients, loggers, transports): never frozen by us. */

@@ -41,7 +41,10 @@ const redisStores = z.strictObject({
     .regex(/^rediss?:\/\//, 'must start with redis:// or rediss://')
     .optional(),
   /** An ioredis client (or compatible) the app owns; Gatehouse never closes it. */
-  client: objectWith<unknown>('a Redis client', 'eval', 'get').optional(),
+  client: objectWith<unknown>(
+    'a Redis client (ioredis or one with the same `call` method)',
+    'call',
+  ).optional(),
   keyPrefix: z.string().max(64).default(DEFAULTS.redisKeyPrefix),
   commandTimeoutMs: z.int().min(1).max(500).default(DEFAULTS.redisCommandTimeoutMs),
 });

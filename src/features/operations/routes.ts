@@ -15,9 +15,10 @@ export interface OperationsOptions {
 }
 
 const healthBody = z.strictObject({ status: z.literal('ok') });
+/** 200 body; when a check fails the answer is a 503 problem with the same `checks` member. */
 const readyBody = z.strictObject({
-  status: z.enum(['ready', 'unavailable']),
-  checks: z.record(z.string(), z.enum(['ok', 'failed'])),
+  status: z.literal('ready'),
+  checks: z.record(z.string(), z.literal('ok')),
 });
 
 async function runCheck(check: ReadinessCheck, timeoutMs: number): Promise<'ok' | 'failed'> {

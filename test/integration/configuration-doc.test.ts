@@ -1,0 +1,197 @@
+/**
+ * docs/CONFIGURATION.md must describe the configuration the code accepts: every option of the
+ * schema with its default, every warning code, and every environment variable of the
+ * standalone server; README.md's environment table must list exactly those variables. An
+ * option, default or variable added to the code without its documentation fails here.
+ */
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { describe, it } from 'node:test';
+import { z } from 'zod';
+import { configSchema, DEFAULTS } from '../../src/core/index.ts';
+import { SERVER_ENV } from '../../src/server/index.ts';
+
+const ROOT = resolve(import.meta.dirname, '../..');
+const read = (path: string) => readFileSync(resolve(ROOT, path), 'utf8');
+const configurationDoc = read('docs/CONFIGURATION.md');
+const readme = read('README.md');
+
+/** The cells of each table row whose first cell is a code span, keyed by that span. */
+function tableRows(markdown: string): Map<string, string[]> {
+  const rows = new Map<string, string[]>();
+  for (const line of markdown.split('\n')) {
+    const match = /^\| `([^`]+)` \|(.*)\|\s*$/.exec(line);
+    if (!match) continue;
+    // Cells are separated by pipes that are not escaped.
+    const cells = match[2]!.split(/(?<!\\)\|/).map((cell) => cell.trim());
+    assert.ok(!rows.has(match[1]!), `${match[1]} has two rows in one table section`);
+    rows.set(match[1]!, cells);
+  }
+  return rows;
+}
+
+/** The text of a `## ` section, up to the next heading of the same level. */
+function section(markdown: string, heading: string): string {
+  const start = markdown.indexOf(`\n## ${heading}\n`);
+  assert.notEqual(start, -1, `section "## ${heading}" is missing`);
+  const end = markdown.indexOf('\n## ', start + 1);
+  return markdown.slice(start, end === -1 ? undefined : end);
+}
+
+type JsonNode = {
+  properties?: Record<string, JsonNode>;
+  anyOf?: JsonNode[];
+  oneOf?: JsonNode[];
+  items?: JsonNode;
+  default?: unknown;
+};
+
+/**
+ * Every option path of the schema (`http.bodyLimitBytes`, `secrets[].id`, …) with the default
+ * the schema applies, merged over the variants of unions (`stores`, `database`).
+ */
+function schemaOptions(): Map<string, { default?: unknown }> {
+  const schema = z.toJSONSchema(configSchema, { io: 'input', unrepresentable: 'any' }) as JsonNode;
+  const options = new Map<string, { default?: unknown }>();
+  const record = (path: string, value: unknown) => {
+    const entry = options.get(path) ?? {};
+    if (value !== undefined && entry.default === undefined) entry.default = value;
+    options.set(path, entry);
+  };
+  const walk = (node: JsonNode, path: string): void => {
+    for (const variant of [...(node.anyOf ?? []), ...(node.oneOf ?? [])]) walk(variant, path);
+    for (const [name, child] of Object.entries(node.properties ?? {})) {
+      const childPath = path === '' ? name : `${path}.${name}`;
+      record(childPath, undefined);
+      // An object default (`stores: { backend: 'memory' }`) is the default of its members.
+      if (typeof child.default === 'object' && child.default !== null) {
+        for (const [key, value] of Object.entries(child.default)) record(`${childPath}.${key}`, value);
+      } else {
+        record(childPath, child.default);
+      }
+      walk(child, childPath);
+    }
+    if (node.items) walk(node.items, `${path}[]`);
+  };
+  walk(schema, '');
+  return options;
+}
+
+function isLeaf(path: string, all: Iterable<string>): boolean {
+  for (const other of all) if (other.startsWith(`${path}.`) || other.startsWith(`${path}[]`)) return false;
+  return true;
+}
+
+const code = (value: unknown) => `\`${JSON.stringify(value)}\``;
+
+/**
+ * Where each entry of DEFAULTS shows in the option tables: the option it is the default of, and
+ * the text its default cell must contain. A new entry of DEFAULTS must be added here (and to
+ * the documentation) before this test passes.
+ */
+const DEFAULT_LOCATIONS: Record<
+  keyof typeof DEFAULTS,
+  { option: string; shows: (value: unknown) => string }
+> = {
+  appName: { option: 'appName', shows: code },
+  dataDir: { option: 'dataDir', shows: code },
+  databaseFile: { option: 'database.url', shows: (value) => `\`sqlite:<dataDir>/${String(value)}\`` },
+  databasePoolSize: { option: 'database.poolSize', shows: code },
+  memoryStoreMaxEntries: { option: 'stores.maxEntries', shows: code },
+  redisKeyPrefix: { option: 'stores.keyPrefix', shows: code },
+  redisCommandTimeoutMs: { option: 'stores.commandTimeoutMs', shows: code },
+  bodyLimitBytes: { option: 'http.bodyLimitBytes', shows: code },
+  trustedProxyHops: { option: 'http.trustedProxyHops', shows: code },
+  basePath: { option: 'http.basePath', shows: code },
+  cookieName: { option: 'cookies.name', shows: code },
+  cookieSecure: { option: 'cookies.secure', shows: code },
+  cookieSameSite: { option: 'cookies.sameSite', shows: code },
+  workers: { option: 'workers', shows: code },
+  mailFrom: { option: 'mail.from', shows: code },
+  logLevel: { option: 'logLevel', shows: code },
+  runMigrationsOnStartInDevelopment: {
+    option: 'migrations.runOnStart',
+    shows: (value) => `development: \`${String(value)}\``,
+  },
+  runMigrationsOnStartInProduction: {
+    option: 'migrations.runOnStart',
+    shows: (value) => `production: \`${String(value)}\``,
+  },
+};
+
+const optionRows = tableRows(section(configurationDoc, 'Options'));
+const OPTION_CELLS = 3; // type, default, meaning
+
+describe('docs/CONFIGURATION.md', () => {
+  it('CONFIGURATION.md - should document every top-level option of the schema', () => {
+    const documented = [...optionRows.keys()];
+    for (const name of Object.keys(configSchema.shape)) {
+      assert.ok(
+        documented.some(
+          (path) => path === name || path.startsWith(`${name}.`) || path.startsWith(`${name}[]`),
+        ),
+        `top-level option ${name} has no row in the Options section`,
+      );
+    }
+  });
+
+  it('CONFIGURATION.md - should have one row per option the schema accepts, and none it does not', () => {
+    const options = schemaOptions();
+    for (const path of options.keys()) {
+      if (isLeaf(path, options.keys())) assert.ok(optionRows.has(path), `option ${path} has no row`);
+    }
+    for (const [path, cells] of optionRows) {
+      assert.ok(options.has(path), `row ${path} names an option the schema does not accept`);
+      assert.equal(cells.length, OPTION_CELLS, `row ${path} should have type, default and meaning`);
+    }
+  });
+
+  it('CONFIGURATION.md - should show the default the schema applies to each option', () => {
+    for (const [path, option] of schemaOptions()) {
+      if (option.default === undefined) continue;
+      const defaultCell = optionRows.get(path)?.[1] ?? '';
+      assert.ok(
+        defaultCell.includes(code(option.default)),
+        `${path}: default cell should show ${code(option.default)}`,
+      );
+    }
+  });
+
+  it('CONFIGURATION.md - should show every entry of DEFAULTS as the default of its option', () => {
+    assert.deepEqual(
+      Object.keys(DEFAULT_LOCATIONS).sort(),
+      Object.keys(DEFAULTS).sort(),
+      'every DEFAULTS entry needs a documented option (update DEFAULT_LOCATIONS and the doc)',
+    );
+    for (const [key, location] of Object.entries(DEFAULT_LOCATIONS)) {
+      const value = DEFAULTS[key as keyof typeof DEFAULTS];
+      const defaultCell = optionRows.get(location.option)?.[1] ?? '';
+      assert.ok(
+        defaultCell.includes(location.shows(value)),
+        `DEFAULTS.${key}: the default cell of ${location.option} should show ${location.shows(value)}`,
+      );
+    }
+  });
+
+  it('CONFIGURATION.md - should list every warning code that configuration checks can raise', () => {
+    const sources = ['src/core/config/resolve.ts', 'src/core/posture/topology.ts'].map(read).join('\n');
+    const codes = [...sources.matchAll(/code: '([A-Z][A-Z0-9_]*)'/g)].map((m) => m[1]!);
+    assert.ok(codes.length > 0, 'no warning codes found in the sources; has the code moved?');
+    const warningRows = tableRows(section(configurationDoc, 'Warnings'));
+    for (const warning of codes) assert.ok(warningRows.has(warning), `warning ${warning} is not documented`);
+  });
+
+  it('CONFIGURATION.md - should map every environment variable of the standalone server', () => {
+    const envRows = tableRows(section(configurationDoc, 'Standalone server environment'));
+    assert.deepEqual([...envRows.keys()].sort(), Object.keys(SERVER_ENV).sort());
+  });
+});
+
+describe('README.md', () => {
+  it('README.md - should list exactly the environment variables the server reads', () => {
+    const listed = [...readme.matchAll(/^\| `([A-Z][A-Z0-9_]*)` \|/gm)].map((m) => m[1]!);
+    assert.equal(new Set(listed).size, listed.length, 'a variable is listed twice');
+    assert.deepEqual(listed.sort(), Object.keys(SERVER_ENV).sort());
+  });
+});
