@@ -6,6 +6,7 @@ import {
   type ConfigWarning,
   checkTopology,
   createKeyring,
+  databaseDialectOf,
   type ErrorCatalogue,
   type Keyring,
   type ResolvedConfig,
@@ -135,39 +136,48 @@ async function buildDatabase(config: ResolvedConfig): Promise<Database> {
  */
 export async function createAuth(input: AuthConfigInput = {}): Promise<Auth> {
   const config = resolveConfig(input);
+  // Only what Gatehouse built is closed by it; a bundle or transport passed in is the app's.
+  const ownsStores = config.stores.backend !== 'custom';
+  const ownsMail = !config.mail.transport;
+  const logger = buildLogger(config);
+  // Built before anything is opened: a mail URL that cannot be used must not leak a pool or a
+  // Redis client (which would keep the process alive after the error).
+  const mail = buildMail(config, logger);
   const stores = buildStores(config);
+  const closeStores = async (): Promise<void> => {
+    if (ownsStores) await stores.close();
+  };
   const capabilities = {
     keyValue: stores.keyValue.capabilities,
     once: stores.once.capabilities,
     counters: stores.counters.capabilities,
     denylist: stores.denylist.capabilities,
   };
-  const dialect = config.database.kind === 'kysely' ? config.database.dialect : undefined;
-  const topology = checkTopology({
-    mode: config.mode,
-    workers: config.workers,
-    stores: capabilities,
-    databaseDialect:
-      dialect ??
-      (/^postgres(ql)?:/i.test(config.database.kind === 'url' ? config.database.url : '')
-        ? 'postgres'
-        : 'sqlite'),
-  });
+  // Built-in backends were checked with the rest of the config; an app-supplied bundle can
+  // only be judged now, by the capability flags it declares.
+  const topology =
+    config.stores.backend === 'custom'
+      ? checkTopology({
+          mode: config.mode,
+          workers: config.workers,
+          stores: capabilities,
+          databaseDialect: databaseDialectOf(config.database),
+        })
+      : { problems: [], warnings: [] };
   if (topology.problems.length > 0) {
-    await stores.close();
+    await closeStores();
     throw new ConfigError(topology.problems, 'Gatehouse refuses to start');
   }
   const warnings: ConfigWarning[] = [...config.warnings, ...topology.warnings];
-  const logger = buildLogger(config);
-  const keyring = createKeyring(config.secrets);
+  let keyring: Keyring;
   let database: Database;
   try {
+    keyring = createKeyring(config.secrets);
     database = await buildDatabase(config);
   } catch (error) {
-    await stores.close();
+    await closeStores();
     throw error;
   }
-  const mail = buildMail(config, logger);
   const errorCodes = ERROR_CATALOGUE;
 
   const routes = operationsRoutes({
@@ -192,6 +202,8 @@ export async function createAuth(input: AuthConfigInput = {}): Promise<Auth> {
     openapi: { title: `${config.appName} API`, version: '0.1.0' },
   });
   const posture = describePosture({ config, database, stores: capabilities, mail, warnings });
+  // Secure by default, loud when weakened: every weakened setting is logged on every start.
+  for (const warning of warnings) logger.warn({ code: warning.code }, warning.message);
 
   let closing: Promise<void> | undefined;
   const auth: Auth = Object.freeze({
@@ -208,9 +220,11 @@ export async function createAuth(input: AuthConfigInput = {}): Promise<Auth> {
     migrate: () => migrateUp(database),
     migrationStatus: () => migrationStatus(database),
     close: () => {
-      closing ??= Promise.allSettled([database.close(), stores.close(), mail.close?.()]).then(
-        () => undefined,
-      );
+      closing ??= Promise.allSettled([
+        database.close(),
+        closeStores(),
+        ownsMail ? mail.close?.() : undefined,
+      ]).then(() => undefined);
       return closing;
     },
   });

@@ -23,10 +23,12 @@ export const SERVER_ENV = Object.freeze({
   GATEHOUSE_MODE: '`development` or `production` (default: production when NODE_ENV=production)',
   GATEHOUSE_DATA_DIR: 'directory for the SQLite file and the development secret (default ./data)',
   GATEHOUSE_DATABASE_URL: '`postgres://…` switches to PostgreSQL; `sqlite:<path>` picks another SQLite file',
-  GATEHOUSE_REDIS_URL: '`redis://…` switches every shared store to Redis',
+  GATEHOUSE_REDIS_URL: '`redis://…` or `rediss://…` switches every shared store to Redis',
   GATEHOUSE_SECRETS: '`id:secret,id:secret`, first active (generate with `gatehouse generate-secret`)',
   GATEHOUSE_BASE_URL: 'public origin, https in production (links in mail, token issuer)',
-  GATEHOUSE_MAIL_URL: '`console`, `file:///absolute/dir` (one .eml per message) or `smtp://host:port`',
+  GATEHOUSE_MAIL_URL:
+    '`console`, `file:///absolute/dir` (one .eml per message), `smtp://host:port` or `smtps://host:port`',
+  GATEHOUSE_MAIL_FROM: 'sender of every mail, e.g. `Example <no-reply@example.com>`',
   GATEHOUSE_TRUSTED_PROXY_HOPS: 'number of reverse proxies whose X-Forwarded-For is trusted (default 0)',
   GATEHOUSE_WORKERS: 'number of processes serving this app (more than one needs Redis; default 1)',
   GATEHOUSE_MIGRATE_ON_START: '`true` to migrate on start in production (development always does)',
@@ -86,7 +88,12 @@ export function settingsFromEnv(env: Env = process.env): ServerSettings {
   if (env.GATEHOUSE_REDIS_URL) config.stores = { backend: 'redis', url: env.GATEHOUSE_REDIS_URL };
   if (env.GATEHOUSE_SECRETS) config.secrets = parseSecrets(env.GATEHOUSE_SECRETS, problems);
   if (env.GATEHOUSE_BASE_URL) config.baseUrl = env.GATEHOUSE_BASE_URL;
-  if (env.GATEHOUSE_MAIL_URL) config.mail = { url: env.GATEHOUSE_MAIL_URL };
+  if (env.GATEHOUSE_MAIL_URL || env.GATEHOUSE_MAIL_FROM) {
+    config.mail = {
+      ...(env.GATEHOUSE_MAIL_URL ? { url: env.GATEHOUSE_MAIL_URL } : {}),
+      ...(env.GATEHOUSE_MAIL_FROM ? { from: env.GATEHOUSE_MAIL_FROM } : {}),
+    };
+  }
   if (env.GATEHOUSE_LOG_LEVEL) config.logLevel = env.GATEHOUSE_LOG_LEVEL;
   const hops = parseInteger(env, 'GATEHOUSE_TRUSTED_PROXY_HOPS', problems, [0, 10]);
   if (hops !== undefined) config.http = { trustedProxyHops: hops };

@@ -1,4 +1,4 @@
-import { createServer, type Server } from 'node:http';
+import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { toNodeHandler } from '../http/adapters/node/index.ts';
 import { type Auth, createAuth } from '../index.ts';
@@ -49,19 +49,37 @@ export async function startServer(
     await auth.close();
     throw error;
   }
-  for (const warning of auth.posture.warnings) logger.warn({ code: warning.code }, warning.message);
 
-  const server = createServer(toNodeHandler(auth));
+  const handle = toNodeHandler(auth);
+  /** Responses still being produced; told to close their connection once shutdown begins. */
+  const inFlight = new Set<ServerResponse>();
+  let draining = false;
+  const server = createServer((req, res) => {
+    // A keep-alive connection would otherwise hold server.close() open until the grace ends.
+    if (draining) res.shouldKeepAlive = false;
+    inFlight.add(res);
+    res.once('close', () => {
+      inFlight.delete(res);
+      if (draining) server.closeIdleConnections();
+    });
+    handle(req, res);
+  });
   // Slow-header clients must not hold sockets forever.
   server.headersTimeout = 10_000;
   server.requestTimeout = 30_000;
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(settings.listen.port, settings.listen.host, () => {
-      server.off('error', reject);
-      resolve();
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(settings.listen.port, settings.listen.host, () => {
+        server.off('error', reject);
+        resolve();
+      });
     });
-  });
+  } catch (error) {
+    // e.g. the port is taken: an open pool or Redis client would keep the process alive.
+    await auth.close();
+    throw error;
+  }
   const address = server.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   const url = `http://${host}:${address.port}`;
@@ -74,6 +92,8 @@ export async function startServer(
   const stop = (): Promise<void> => {
     stopping ??= (async () => {
       const grace = options.shutdownGraceMs ?? 10_000;
+      draining = true;
+      for (const res of inFlight) if (!res.headersSent) res.shouldKeepAlive = false;
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       // Keep-alive sockets with no request in flight would hold close() open.
       server.closeIdleConnections();

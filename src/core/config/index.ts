@@ -1,6 +1,7 @@
 export { DEFAULTS } from './defaults.ts';
 export {
   type ConfigWarning,
+  databaseDialectOf,
   type Mode,
   type ResolvedConfig,
   type ResolvedDatabase,

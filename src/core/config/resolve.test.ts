@@ -58,7 +58,7 @@ describe('resolveConfig', () => {
       ),
     );
     const paths = problems.map((p) => p.path).sort();
-    assert.deepEqual(paths, ['', 'http', 'http.bodyLimitBytes', 'workers']);
+    assert.deepEqual(paths, ['', 'http', 'http.bodyLimitBytes', 'secrets.0.secret', 'workers']);
     assert.match(problems.find((p) => p.path === '')!.message, /unknown option\(s\): bogus/);
   });
 

@@ -51,6 +51,16 @@ function zodProblems(issues: readonly z.core.$ZodIssue[]): ConfigProblem[] {
   });
 }
 
+/** Weak secrets among whatever entries look like `{ secret: string }` (input may be malformed). */
+function secretProblems(secrets: unknown): ConfigProblem[] {
+  if (!Array.isArray(secrets)) return [];
+  return secrets.flatMap((entry: unknown, index) => {
+    const secret = (entry as { secret?: unknown } | null)?.secret;
+    const weakness = typeof secret === 'string' ? secretWeakness(secret) : null;
+    return weakness ? [{ path: `secrets.${index}.secret`, message: weakness }] : [];
+  });
+}
+
 const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
 /** Every spelling the SQL layer reads as an in-memory SQLite database. */
 const IN_MEMORY_DATABASE = /^\s*(sqlite:(\/\/)?)?:memory:\s*$/i;
@@ -68,17 +78,15 @@ const CONSOLE_MAIL = /^\s*console:?\s*$/i;
 export function resolveConfig(input: AuthConfigInput, options: ResolveOptions = {}): ResolvedConfig {
   const env = options.env ?? process.env;
   const parsed = configSchema.safeParse(input ?? {});
-  if (!parsed.success) throw new ConfigError(zodProblems(parsed.error.issues));
+  // Weak secrets are reported even when the shape is wrong, so one run lists both.
+  if (!parsed.success)
+    throw new ConfigError([...zodProblems(parsed.error.issues), ...secretProblems(input?.secrets)]);
   const config = parsed.data;
   const mode: Mode = config.mode ?? (env.NODE_ENV === 'production' ? 'production' : 'development');
   const production = mode === 'production';
-  const problems: ConfigProblem[] = [];
+  const problems: ConfigProblem[] = secretProblems(config.secrets);
   const warnings: ConfigWarning[] = [];
 
-  config.secrets?.forEach((entry, index) => {
-    const weakness = secretWeakness(entry.secret);
-    if (weakness) problems.push({ path: `secrets.${index}.secret`, message: weakness });
-  });
   if (config.secrets && new Set(config.secrets.map((s) => s.id)).size !== config.secrets.length) {
     problems.push({ path: 'secrets', message: 'secret ids must be unique' });
   }
@@ -143,7 +151,7 @@ export function resolveConfig(input: AuthConfigInput, options: ResolveOptions = 
       mode,
       workers: config.workers,
       stores: { keyValue: facts, once: facts, counters: facts, denylist: facts },
-      databaseDialect: databaseDialectOf(config),
+      databaseDialect: databaseDialectOf(config.database),
     });
     problems.push(...topology.problems);
     warnings.push(...topology.warnings);
@@ -194,12 +202,13 @@ export function resolveConfig(input: AuthConfigInput, options: ResolveOptions = 
   });
 }
 
-/** Which SQL dialect the configured database speaks. */
-export function databaseDialectOf(config: Pick<ParsedConfig, 'database'>): 'sqlite' | 'postgres' {
-  const db = config.database;
-  if (!db) return 'sqlite';
-  if ('dialect' in db) return db.dialect;
-  return /^\s*postgres(ql)?:/i.test(db.url) ? 'postgres' : 'sqlite';
+/** Which SQL dialect a database option speaks (no option: the embedded SQLite default). */
+export function databaseDialectOf(
+  database: { readonly url: string } | { readonly dialect: 'sqlite' | 'postgres' } | undefined,
+): 'sqlite' | 'postgres' {
+  if (!database) return 'sqlite';
+  if ('dialect' in database) return database.dialect;
+  return /^\s*postgres(ql)?:/i.test(database.url) ? 'postgres' : 'sqlite';
 }
 
 /** Options whose values belong to the app (clients, loggers, transports): never frozen by us. */

@@ -14,6 +14,7 @@ function objectWith<T>(label: string, ...methods: string[]) {
 
 const secretEntry = z.strictObject({
   id: z.string().regex(/^[A-Za-z0-9_-]{1,32}$/, 'must be 1–32 characters of A–Z, a–z, 0–9, _ or -'),
+  /** Strength is checked by resolveConfig, so a weak secret is reported with every other problem. */
   secret: z.string(),
 });
 
