@@ -6,7 +6,8 @@ import { MAX_KEY_BYTES } from './contract.ts';
 
 type CodedTypeError = TypeError & { code: string };
 
-function invalidArgument(
+/** A `TypeError` carrying a Node-style `ERR_INVALID_ARG_*` code (a programming error). */
+export function invalidArgument(
   message: string,
   code: 'ERR_INVALID_ARG_TYPE' | 'ERR_INVALID_ARG_VALUE',
 ): CodedTypeError {

@@ -8,6 +8,7 @@ import {
   isMailError,
   MailError,
 } from '../../src/mail/index.ts';
+import { findFreePort } from '../fixtures/free-port.ts';
 import {
   makeSelfSignedCertificate,
   parseMime,
@@ -53,15 +54,6 @@ async function rejection(promise: Promise<unknown>): Promise<unknown> {
     return error;
   }
   assert.fail('expected the promise to reject');
-}
-
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  assert.ok(address !== null && typeof address === 'object');
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return address.port;
 }
 
 describe('SMTP transport', () => {
@@ -171,7 +163,7 @@ describe('SMTP transport', () => {
   });
 
   test('send - should fail fast with a retryable MailError when the server is down', async () => {
-    const port = await closedPort();
+    const port = await findFreePort();
     const transport = createSmtpTransport({ from: FROM, host: '127.0.0.1', port, connectionTimeoutMs: 1000 });
     const started = performance.now();
     const error = await rejection(transport.send({ to: RECIPIENT, subject: 'x', text: 'y' }));

@@ -6,12 +6,13 @@
  * by the SQL layer contains the password (or user name) of the connection URL, whether raw
  * or percent-decoded.
  */
+
 import assert from 'node:assert/strict';
-import { createServer } from 'node:net';
 import { describe, it } from 'node:test';
 import { inspect } from 'node:util';
 import { StoreError } from '../../src/stores/contract.ts';
 import { openDatabase, parseDatabaseUrl } from '../../src/stores/sql/database.ts';
+import { findFreePort } from '../fixtures/free-port.ts';
 
 const USER = 'svc_gatehouse_user';
 const PASSWORD = 'Hunter2-p@ss:w/rd';
@@ -25,18 +26,6 @@ function assertNoCredentials(text: string, context: string): void {
 
 function everythingAbout(error: unknown): string {
   return [String(error), inspect(error, { depth: Number.POSITIVE_INFINITY, showHidden: true })].join('\n');
-}
-
-async function closedPort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address !== null ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 describe('credential leak', () => {
@@ -96,7 +85,7 @@ describe('credential leak', () => {
   });
 
   it('credential leak - a failed ping should not expose the password', async () => {
-    const port = await closedPort();
+    const port = await findFreePort();
     const database = await openDatabase({
       url: `postgres://${USER}:${ENCODED_PASSWORD}@127.0.0.1:${port}/auth`,
       connectTimeoutMs: 2000,

@@ -4,17 +4,9 @@
  * URL can hold a password).
  */
 
-type CodedTypeError = TypeError & { code: string };
+import { invalidArgument } from '../arguments.ts';
 
-/** A `TypeError` carrying `ERR_INVALID_ARG_TYPE` or `ERR_INVALID_ARG_VALUE`. */
-export function invalidArgument(
-  message: string,
-  code: 'ERR_INVALID_ARG_TYPE' | 'ERR_INVALID_ARG_VALUE',
-): CodedTypeError {
-  const error = new TypeError(message) as CodedTypeError;
-  error.code = code;
-  return error;
-}
+export { invalidArgument };
 
 /**
  * Returns `value`, or `fallback` when it is `undefined`; throws unless the result is an integer
