@@ -57,6 +57,12 @@ export const RULES: readonly ImportRule[] = [
     why: 'the store contract imports nothing',
   },
   {
+    id: 'repository-contract',
+    files: 'src/stores/repositories.ts',
+    mayImport: [],
+    why: 'the repository contract imports nothing',
+  },
+  {
     id: 'store-arguments',
     files: 'src/stores/arguments.ts',
     mayImport: ['src/stores/contract.ts'],
@@ -65,7 +71,7 @@ export const RULES: readonly ImportRule[] = [
   {
     id: 'stores',
     files: 'src/stores/*/',
-    mayImport: ['{self}', 'src/stores/contract.ts', 'src/stores/arguments.ts', 'src/crypto/'],
+    mayImport: ['{self}', 'src/stores/contract.ts', 'src/stores/repositories.ts', 'src/stores/arguments.ts', 'src/crypto/'],
     why: 'a store backend uses the store contract, its argument checks, crypto and its own folder only',
   },
   { id: 'mail', files: 'src/mail/', mayImport: ['src/mail/'], why: 'mail transports are self-contained' },
@@ -89,6 +95,7 @@ export const RULES: readonly ImportRule[] = [
       'src/core/',
       'src/crypto/',
       'src/stores/contract.ts',
+      'src/stores/repositories.ts',
       'src/mail/contract.ts',
       'src/http/',
     ],
@@ -140,7 +147,7 @@ export const PACKAGE_RULES: readonly PackageRule[] = [
   {
     id: 'crypto-packages',
     files: 'src/crypto/',
-    only: ['node:*', 'uuid'],
+    only: ['node:*', 'uuid', '@node-rs/argon2', 'jose'],
     why: 'crypto uses node builtins and vetted primitives only',
   },
   {

@@ -1,0 +1,167 @@
+/**
+ * Repository contracts for durable data (users, sessions, audit events). Features depend on
+ * these interfaces; `stores/sql/` implements them on SQLite and PostgreSQL. Times are epoch
+ * milliseconds. Like `contract.ts`, this module imports nothing.
+ *
+ * Failures: a unique-constraint clash on an email is reported as `null`/`false` where the
+ * method says so; a database that cannot be reached rejects with a `StoreError`
+ * ('unavailable'), so the HTTP layer answers 503 and nothing is half-written.
+ */
+
+export interface User {
+  readonly id: string;
+  /** Normalised (NFKC, trimmed, lower-cased): the only address mail is ever sent to. */
+  readonly email: string;
+  readonly emailVerifiedAt: number | null;
+  /** PHC string, or `null` for accounts without a password (OAuth only, later). */
+  readonly passwordHash: string | null;
+  readonly name: string | null;
+  readonly isActive: boolean;
+  readonly roles: readonly string[];
+  /** Random value bumped on every password, email or 2FA change; tokens bound to it die then. */
+  readonly securityStamp: string;
+  readonly createdAt: number;
+  readonly updatedAt: number;
+}
+
+export interface NewUser {
+  readonly id: string;
+  readonly email: string;
+  readonly passwordHash: string | null;
+  readonly name?: string | null;
+  readonly emailVerifiedAt?: number | null;
+  readonly isActive?: boolean;
+  readonly roles?: readonly string[];
+  readonly securityStamp: string;
+  readonly now: number;
+}
+
+/** Fields an update may change; absent fields are left as they are. */
+export interface UserChanges {
+  readonly email?: string;
+  readonly emailVerifiedAt?: number | null;
+  readonly passwordHash?: string | null;
+  readonly name?: string | null;
+  readonly isActive?: boolean;
+  readonly roles?: readonly string[];
+  readonly securityStamp?: string;
+}
+
+export interface UserRepository {
+  /** Inserts the user; `null` when the email is taken (case-insensitively), nothing written. */
+  create(user: NewUser): Promise<User | null>;
+  findById(id: string): Promise<User | null>;
+  /** `email` must already be normalised. */
+  findByEmail(email: string): Promise<User | null>;
+  /**
+   * Applies the changes and bumps `updatedAt`; `null` when the user does not exist.
+   * Throws `EmailTakenError` when a new email clashes with another account.
+   */
+  update(id: string, changes: UserChanges, now: number): Promise<User | null>;
+  /**
+   * Replaces the password hash only if it is still `expectedHash` (a rehash after login must not
+   * overwrite a password changed meanwhile); `true` when it was replaced.
+   */
+  replacePasswordHash(id: string, expectedHash: string, newHash: string, now: number): Promise<boolean>;
+  /** Deletes the user and (by cascade) their sessions; `true` when a row was deleted. */
+  delete(id: string): Promise<boolean>;
+  count(): Promise<number>;
+}
+
+export class EmailTakenError extends Error {
+  override readonly name = 'EmailTakenError';
+  constructor() {
+    super('the email address belongs to another account');
+  }
+}
+
+export type SessionKind = 'bearer' | 'cookie';
+
+export interface Session {
+  readonly id: string;
+  readonly userId: string;
+  readonly kind: SessionKind;
+  readonly createdAt: number;
+  readonly lastUsedAt: number;
+  readonly idleExpiresAt: number;
+  readonly absoluteExpiresAt: number;
+  readonly revokedAt: number | null;
+  readonly revokedReason: string | null;
+  readonly ipHash: string | null;
+  readonly userAgent: string | null;
+  readonly authMethods: readonly string[];
+}
+
+export interface NewSession {
+  readonly id: string;
+  readonly userId: string;
+  readonly kind: SessionKind;
+  /** Keyed digest of the first refresh token (or cookie session id). */
+  readonly tokenDigest: string;
+  readonly now: number;
+  readonly idleExpiresAt: number;
+  readonly absoluteExpiresAt: number;
+  readonly ipHash: string | null;
+  readonly userAgent: string | null;
+  readonly authMethods: readonly string[];
+}
+
+/** The outcome of presenting a refresh token digest for rotation. */
+export type RotateResult =
+  /** This caller won: the digest was current and is now consumed; the new one is stored. */
+  | { readonly outcome: 'rotated'; readonly session: Session }
+  /** The digest was current once and has been consumed already: token reuse. */
+  | { readonly outcome: 'reused'; readonly session: Session }
+  /** Unknown digest, or the session is revoked or expired (idle or absolute). */
+  | { readonly outcome: 'invalid' };
+
+export interface SessionRepository {
+  create(session: NewSession): Promise<Session>;
+  findById(id: string): Promise<Session | null>;
+  /**
+   * Atomically swaps the session's current digest `presented` for `next`, records `presented`
+   * as consumed, and slides the idle expiry to `idleExpiresAt` (never past the absolute expiry).
+   * Exactly one of any number of concurrent callers presenting the same digest gets
+   * `rotated`, across processes sharing the database; the others get `reused`.
+   */
+  rotate(
+    sessionId: string,
+    presented: string,
+    next: string,
+    options: { readonly now: number; readonly idleExpiresAt: number },
+  ): Promise<RotateResult>;
+  /** Live (not revoked, not expired at `now`) sessions of a user, newest first. */
+  listActive(userId: string, now: number): Promise<Session[]>;
+  /** Marks one session revoked; `null` when it does not exist or belongs to another user. */
+  revoke(userId: string, sessionId: string, reason: string, now: number): Promise<Session | null>;
+  /** Revokes every live session of the user except `exceptId`; returns the ids revoked. */
+  revokeAllForUser(userId: string, reason: string, now: number, options?: { readonly exceptId?: string }): Promise<string[]>;
+  /** Updates `lastUsedAt` (callers throttle how often). */
+  touch(sessionId: string, now: number): Promise<void>;
+}
+
+export interface AuditEvent {
+  readonly id: string;
+  readonly type: string;
+  readonly userId: string | null;
+  readonly sessionId: string | null;
+  readonly requestId: string | null;
+  readonly ipHash: string | null;
+  readonly userAgent: string | null;
+  /** Small JSON-serialisable details; never secrets, never a submitted identifier in clear. */
+  readonly data: Readonly<Record<string, unknown>>;
+  readonly createdAt: number;
+}
+
+export interface AuditRepository {
+  record(event: AuditEvent): Promise<void>;
+  /** Newest first. */
+  list(filter: { readonly userId?: string; readonly type?: string; readonly limit: number }): Promise<AuditEvent[]>;
+}
+
+/** Every repository, built over one database. */
+export interface Repositories {
+  readonly users: UserRepository;
+  readonly sessions: SessionRepository;
+  readonly audit: AuditRepository;
+}
