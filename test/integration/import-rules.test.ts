@@ -24,7 +24,7 @@ import { helper } from './internal/helper.ts';
 `,
   'src/crypto/bad.ts': `
 import { config } from '../core/config.ts';
-import { jwtVerify } from 'jose';
+import { Kysely } from 'kysely';
 import { readFileSync } from 'fs';
 `,
   'src/core/config.ts': `
@@ -138,7 +138,7 @@ const EXPECTED: Violation[] = [
   },
   { file: 'src/core/config.ts', line: 7, from: 'src/core/', to: 'src/mail/contract.ts', rule: 'core' },
   { file: 'src/crypto/bad.ts', line: 2, from: 'src/crypto/', to: 'src/core/config.ts', rule: 'crypto' },
-  { file: 'src/crypto/bad.ts', line: 3, from: 'src/crypto/', to: 'jose', rule: 'crypto-packages' },
+  { file: 'src/crypto/bad.ts', line: 3, from: 'src/crypto/', to: 'kysely', rule: 'crypto-packages' },
   { file: 'src/crypto/bad.ts', line: 4, from: 'src/crypto/', to: 'fs', rule: 'crypto-packages' },
   {
     file: 'src/features/accounts/service.test.ts',
