@@ -3,6 +3,7 @@ import { TrieRouter } from 'hono/router/trie-router';
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import { CORE_ERROR_CODES, coreError, type ErrorCatalogue } from '../core/errors/index.ts';
+import type { Authenticate, Principal } from '../core/principal.ts';
 import {
   DEFAULT_BODY_LIMIT_BYTES,
   declaredLengthExceeds,
@@ -57,6 +58,11 @@ export interface CreateHttpAppOptions {
    * `@hono/node-server` (and so `gatehouse/node`) provides; other runtimes pass their own.
    */
   readonly getSocketAddress?: (env: unknown, request: Request) => string | undefined;
+  /**
+   * Checks the credential of requests to routes with `auth: 'required'` (or `roles`). Without
+   * it, such routes answer 401 to everyone: failing closed beats serving them unauthenticated.
+   */
+  readonly authenticate?: Authenticate;
   /** 401 codes meaning "a presented token is invalid" (RFC 6750 `error="invalid_token"`). @default ['INVALID_TOKEN'] */
   readonly invalidTokenCodes?: readonly string[];
 }
@@ -171,6 +177,7 @@ export function createHttpApp(options: CreateHttpAppOptions): Hono<HttpAppEnv> {
       };
       try {
         const request = c.req.raw;
+        const principal = await authenticateFor(route.definition, request, options.authenticate);
         const body = await readRouteBody(request, route, bodyLimitBytes);
         const query = await readRouteQuery(request, route.definition.query);
         const context: RouteContext = {
@@ -187,6 +194,7 @@ export function createHttpApp(options: CreateHttpAppOptions): Hono<HttpAppEnv> {
           get logger() {
             return requestLogger();
           },
+          principal,
         };
         const result = await route.definition.handler(context);
         return isRouteResult(result) ? jsonResponse(result) : result;
@@ -343,6 +351,23 @@ async function validate(schema: z.ZodType, value: unknown): Promise<unknown> {
   const result = await schema.safeParseAsync(value, { reportInput: true });
   if (result.success) return result.data;
   throw coreError('VALIDATION_FAILED', { errors: fieldProblemsFromIssues(result.error.issues) });
+}
+
+/**
+ * Runs the authenticator for routes that need a principal. Routes that do not need one never
+ * look at credentials, so a public route cannot be broken by a stale token.
+ */
+async function authenticateFor(
+  route: RouteDefinition,
+  request: Request,
+  authenticate: Authenticate | undefined,
+): Promise<Principal | null> {
+  if (route.auth !== 'required' && !route.roles?.length) return null;
+  const principal = authenticate ? await authenticate(request) : null;
+  if (!principal) throw coreError('UNAUTHENTICATED');
+  const roles = route.roles ?? [];
+  if (!roles.every((role) => principal.roles.includes(role))) throw coreError('INSUFFICIENT_ROLES');
+  return principal;
 }
 
 /**

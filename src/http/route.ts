@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { z } from 'zod';
+import type { Principal } from '../core/principal.ts';
 
 /** Methods a Gatehouse route can answer. `HEAD` is served by every `GET` route. */
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
@@ -40,6 +41,8 @@ export interface RouteContext<Body = unknown, Query = unknown, Params = Readonly
   readonly clientIp: string;
   /** A child logger bound to `requestId`. */
   readonly logger: Logger;
+  /** The authenticated caller: always set on routes with `auth: 'required'`, else `null`. */
+  readonly principal: Principal | null;
 }
 
 /** A JSON answer: `body` (when present) is serialised with `Content-Type: application/json`. */
@@ -85,6 +88,13 @@ export interface RouteDefinition<
   readonly query?: Q;
   /** Success responses by status. */
   readonly responses: Readonly<Record<number, RouteResponseSpec>>;
+  /**
+   * `'required'`: the request must carry a valid credential (401 `UNAUTHENTICATED` without one,
+   * 401 `INVALID_TOKEN` with a bad one), checked before the body is read.
+   */
+  readonly auth?: 'required';
+  /** Roles the principal must all hold (403 `INSUFFICIENT_ROLES`); implies `auth: 'required'`. */
+  readonly roles?: readonly string[];
   /** Catalogue codes this route may answer beyond the ones every route may return. */
   readonly errorCodes?: readonly string[];
   handler(

@@ -118,6 +118,18 @@ const DEFAULT_LOCATIONS: Record<
     option: 'migrations.runOnStart',
     shows: (value) => `production: \`${String(value)}\``,
   },
+  passwordMinLength: { option: 'passwords.minLength', shows: code },
+  passwordMaxLength: { option: 'passwords.maxLength', shows: code },
+  argon2MemoryKiB: { option: 'passwords.argon2.memoryKiB', shows: code },
+  argon2TimeCost: { option: 'passwords.argon2.timeCost', shows: code },
+  argon2Parallelism: { option: 'passwords.argon2.parallelism', shows: code },
+  registrationMode: { option: 'registration.mode', shows: code },
+  tokenAlgorithm: { option: 'tokens.algorithm', shows: code },
+  accessTokenTtlSeconds: { option: 'tokens.accessTokenTtlSeconds', shows: code },
+  tokenLeewaySeconds: { option: 'tokens.leewaySeconds', shows: code },
+  refreshAbsoluteTtlSeconds: { option: 'tokens.refreshAbsoluteTtlSeconds', shows: code },
+  refreshIdleTtlSeconds: { option: 'tokens.refreshIdleTtlSeconds', shows: code },
+  verifyTokenTtlSeconds: { option: 'tokens.verifyTokenTtlSeconds', shows: code },
 };
 
 const optionRows = tableRows(section(configurationDoc, 'Options'));

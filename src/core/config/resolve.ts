@@ -139,6 +139,15 @@ export function resolveConfig(input: AuthConfigInput, options: ResolveOptions = 
   if (config.stores.backend === 'redis' && Boolean(config.stores.url) === Boolean(config.stores.client)) {
     problems.push({ path: 'stores', message: 'redis stores need exactly one of url or client' });
   }
+  if (config.registration.mode === 'enumeration-safe' && config.registration.requireVerifiedEmail === false) {
+    problems.push({
+      path: 'registration.requireVerifiedEmail',
+      message: 'enumeration-safe registration always requires a verified email (use mode "open" to turn it off)',
+    });
+  }
+  if (config.tokens.refreshIdleTtlSeconds > config.tokens.refreshAbsoluteTtlSeconds) {
+    problems.push({ path: 'tokens.refreshIdleTtlSeconds', message: 'must not exceed refreshAbsoluteTtlSeconds' });
+  }
   if (config.mail.url && config.mail.transport) {
     problems.push({ path: 'mail', message: 'give either url or transport, not both' });
   }

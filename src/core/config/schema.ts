@@ -106,6 +106,46 @@ export const configSchema = z.strictObject({
   workers: z.int().min(1).max(1024).default(DEFAULTS.workers),
   mail: mailConfig.prefault({}),
   migrations: z.strictObject({ runOnStart: z.boolean().optional() }).prefault({}),
+  passwords: z
+    .strictObject({
+      /** Shortest accepted password, in Unicode code points after NFC. */
+      minLength: z.int().min(8).max(128).default(DEFAULTS.passwordMinLength),
+      maxLength: z.int().min(64).max(1024).default(DEFAULTS.passwordMaxLength),
+      argon2: z
+        .strictObject({
+          memoryKiB: z.int().min(8 * 1024).max(4 * 1024 * 1024).default(DEFAULTS.argon2MemoryKiB),
+          timeCost: z.int().min(1).max(20).default(DEFAULTS.argon2TimeCost),
+          parallelism: z.int().min(1).max(16).default(DEFAULTS.argon2Parallelism),
+        })
+        .prefault({}),
+    })
+    .prefault({}),
+  registration: z
+    .strictObject({
+      /**
+       * `enumeration-safe`: 202 with one body whether the email is new or taken, login needs a
+       * verified email. `open`: 201 with the user, 409 when taken.
+       */
+      mode: z.enum(['enumeration-safe', 'open']).default(DEFAULTS.registrationMode),
+      /** Only for `open` mode (enumeration-safe always requires it). @default false in open mode */
+      requireVerifiedEmail: z.boolean().optional(),
+    })
+    .prefault({}),
+  tokens: z
+    .strictObject({
+      /** HS256 (a derived key, verified by this app) or EdDSA/ES256 (public keys at /.well-known/jwks.json). */
+      algorithm: z.enum(['HS256', 'EdDSA', 'ES256']).default(DEFAULTS.tokenAlgorithm),
+      /** `iss` of every token; defaults to `baseUrl`. */
+      issuer: z.string().min(1).max(200).optional(),
+      /** `aud` of access tokens; defaults to `baseUrl`. */
+      audience: z.string().min(1).max(200).optional(),
+      accessTokenTtlSeconds: z.int().min(60).max(3600).default(DEFAULTS.accessTokenTtlSeconds),
+      leewaySeconds: z.int().min(0).max(30).default(DEFAULTS.tokenLeewaySeconds),
+      refreshAbsoluteTtlSeconds: z.int().min(3600).max(365 * 24 * 3600).default(DEFAULTS.refreshAbsoluteTtlSeconds),
+      refreshIdleTtlSeconds: z.int().min(300).max(365 * 24 * 3600).default(DEFAULTS.refreshIdleTtlSeconds),
+      verifyTokenTtlSeconds: z.int().min(300).max(7 * 24 * 3600).default(DEFAULTS.verifyTokenTtlSeconds),
+    })
+    .prefault({}),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default(DEFAULTS.logLevel),
   /** A pino logger the app owns; Gatehouse logs through a child of it. */
   logger: objectWith<unknown>('a pino logger', 'child', 'info', 'warn', 'error').optional(),

@@ -1,0 +1,24 @@
+/**
+ * Who is making a request, once a credential has been checked. Built by the authenticator of
+ * the transport that carried the credential; read by guards and route handlers.
+ */
+export interface Principal {
+  readonly userId: string;
+  /** The session the credential belongs to (one login on one device). */
+  readonly sessionId: string;
+  readonly roles: readonly string[];
+  /** Authentication methods of the session, e.g. `['pwd']` (RFC 8176 values). */
+  readonly authMethods: readonly string[];
+  /** Id of the access token (`jti`), for revoking exactly this token. */
+  readonly tokenId: string;
+  /** When the credential stops being accepted, epoch milliseconds. */
+  readonly expiresAt: number;
+  readonly transport: 'bearer';
+}
+
+/**
+ * Checks the credential a request carries. Answers `null` when the request carries none, and
+ * throws an `AuthError` (`INVALID_TOKEN`) when it carries one that is not valid: a presented but
+ * invalid credential is never treated as no credential.
+ */
+export type Authenticate = (request: Request) => Promise<Principal | null>;
