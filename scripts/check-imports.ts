@@ -71,7 +71,13 @@ export const RULES: readonly ImportRule[] = [
   {
     id: 'stores',
     files: 'src/stores/*/',
-    mayImport: ['{self}', 'src/stores/contract.ts', 'src/stores/repositories.ts', 'src/stores/arguments.ts', 'src/crypto/'],
+    mayImport: [
+      '{self}',
+      'src/stores/contract.ts',
+      'src/stores/repositories.ts',
+      'src/stores/arguments.ts',
+      'src/crypto/',
+    ],
     why: 'a store backend uses the store contract, its argument checks, crypto and its own folder only',
   },
   { id: 'mail', files: 'src/mail/', mayImport: ['src/mail/'], why: 'mail transports are self-contained' },

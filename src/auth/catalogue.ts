@@ -1,7 +1,15 @@
 import { CORE_ERROR_CODES, type ErrorCatalogue, mergeCatalogues } from '../core/index.ts';
+import { ACCOUNTS_ERROR_CODES } from '../features/accounts/index.ts';
+import { SESSIONS_ERROR_CODES } from '../features/sessions/index.ts';
+import { VERIFICATION_ERROR_CODES } from '../features/verification/index.ts';
 
 /**
  * Every error code a Gatehouse response can carry: the core codes plus each feature's. This is
  * the one catalogue; `docs/ERRORS.md` is checked against it by a test.
  */
-export const ERROR_CATALOGUE: ErrorCatalogue = mergeCatalogues(CORE_ERROR_CODES);
+export const ERROR_CATALOGUE: ErrorCatalogue = mergeCatalogues(
+  CORE_ERROR_CODES,
+  ACCOUNTS_ERROR_CODES,
+  SESSIONS_ERROR_CODES,
+  VERIFICATION_ERROR_CODES,
+);

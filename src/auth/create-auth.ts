@@ -13,7 +13,7 @@ import {
   resolveConfig,
 } from '../core/index.ts';
 import { operationsRoutes } from '../features/operations/index.ts';
-import { createHttpApp, type HttpAppEnv } from '../http/index.ts';
+import { createGuards, createHttpApp, type Guards, type HttpAppEnv } from '../http/index.ts';
 import {
   createConsoleTransport,
   createMailTransportFromUrl,
@@ -23,7 +23,9 @@ import {
 import type { Stores } from '../stores/contract.ts';
 import { createMemoryStores } from '../stores/memory/index.ts';
 import { createRedisStores, type RedisClientLike } from '../stores/redis/index.ts';
+import type { Repositories } from '../stores/repositories.ts';
 import {
+  createSqlRepositories,
   type Database,
   type MigrationState,
   migrateUp,
@@ -33,6 +35,7 @@ import {
   wrapDatabase,
 } from '../stores/sql/index.ts';
 import { ERROR_CATALOGUE } from './catalogue.ts';
+import { type AuthApi, buildFeatures } from './features.ts';
 import { describePosture, type Posture } from './posture.ts';
 
 /** Credentials and secrets that must never reach a log line, wherever they appear. */
@@ -63,6 +66,17 @@ export interface Auth {
   readonly logger: Logger;
   /** Every code a response can carry (see docs/ERRORS.md). */
   readonly errorCodes: ErrorCatalogue;
+  readonly repositories: Repositories;
+  /** Server-side API: users, and access-token checks for your own transports. */
+  readonly api: AuthApi;
+  /** Guards for your own Hono routes (`middleware`, `requireAuth`, `requireRoles`); `check` for other frameworks. */
+  readonly guards: Guards;
+  /** Authenticates when a credential is present; puts `principal` (or `null`) on the Hono context. */
+  middleware: Guards['middleware'];
+  /** 401 unless the request carries a valid access token. */
+  requireAuth: Guards['requireAuth'];
+  /** 401 without a valid token, 403 unless the principal holds every role. */
+  requireRoles: Guards['requireRoles'];
   /** What is running and every weakened setting, for logs and `gatehouse doctor`. */
   readonly posture: Posture;
   /** Applies pending migrations. */
@@ -180,7 +194,9 @@ export async function createAuth(input: AuthConfigInput = {}): Promise<Auth> {
   }
   const errorCodes = ERROR_CATALOGUE;
 
-  const routes = operationsRoutes({
+  const repositories = createSqlRepositories(database);
+  const features = buildFeatures({ config, keyring, stores, repositories, mail, logger });
+  const operations = operationsRoutes({
     checks: [
       { name: 'database', check: () => database.ping() },
       { name: 'stores', check: () => stores.ping() },
@@ -192,6 +208,8 @@ export async function createAuth(input: AuthConfigInput = {}): Promise<Auth> {
       },
     ],
   });
+  const routes = [...operations, ...features.routes];
+
   const app = createHttpApp({
     routes,
     catalogue: errorCodes,
@@ -200,7 +218,9 @@ export async function createAuth(input: AuthConfigInput = {}): Promise<Auth> {
     trustedProxyHops: config.http.trustedProxyHops,
     basePath: config.http.basePath,
     openapi: { title: `${config.appName} API`, version: '0.1.0' },
+    authenticate: features.authenticate,
   });
+  const guards = createGuards({ authenticate: features.authenticate, catalogue: errorCodes, logger });
   const posture = describePosture({ config, database, stores: capabilities, mail, warnings });
   // Secure by default, loud when weakened: every weakened setting is logged on every start.
   for (const warning of warnings) logger.warn({ code: warning.code }, warning.message);
@@ -216,6 +236,12 @@ export async function createAuth(input: AuthConfigInput = {}): Promise<Auth> {
     mail,
     logger,
     errorCodes,
+    repositories,
+    api: features.api,
+    guards,
+    middleware: guards.middleware,
+    requireAuth: guards.requireAuth,
+    requireRoles: guards.requireRoles,
     posture,
     migrate: () => migrateUp(database),
     migrationStatus: () => migrationStatus(database),

@@ -1,5 +1,7 @@
 export * from './config/index.ts';
 export * from './errors/index.ts';
+export type { AuditLog, RequestMeta, SessionIssuer, TokenResponse, VerificationSender } from './ports.ts';
 export * from './posture/index.ts';
-export * from './secrets/index.ts';
 export type { Authenticate, Principal } from './principal.ts';
+export * from './secrets/index.ts';
+export { toUserView, type UserView } from './user-view.ts';

@@ -4,6 +4,8 @@
  *
  * @module
  */
+
+export type { Authenticate, Principal } from '../core/principal.ts';
 export { type CreateHttpAppOptions, createHttpApp, type HttpAppEnv, OPENAPI_PATH } from './app.ts';
 export {
   DEFAULT_BODY_LIMIT_BYTES,
@@ -17,6 +19,7 @@ export {
   resolveClientIp,
   UNKNOWN_CLIENT_IP,
 } from './client-ip.ts';
+export { createGuards, type GuardEnv, type GuardOptions, type GuardOutcome, type Guards } from './guards.ts';
 export {
   buildOpenApiDocument,
   type JsonObject,
@@ -38,6 +41,7 @@ export {
   problemTypeFor,
 } from './problem.ts';
 export { REQUEST_ID_HEADER, requestIdFrom } from './request-id.ts';
+export { requestMeta } from './request-meta.ts';
 export {
   defineRoute,
   HTTP_METHODS,

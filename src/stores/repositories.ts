@@ -135,7 +135,12 @@ export interface SessionRepository {
   /** Marks one session revoked; `null` when it does not exist or belongs to another user. */
   revoke(userId: string, sessionId: string, reason: string, now: number): Promise<Session | null>;
   /** Revokes every live session of the user except `exceptId`; returns the ids revoked. */
-  revokeAllForUser(userId: string, reason: string, now: number, options?: { readonly exceptId?: string }): Promise<string[]>;
+  revokeAllForUser(
+    userId: string,
+    reason: string,
+    now: number,
+    options?: { readonly exceptId?: string },
+  ): Promise<string[]>;
   /** Updates `lastUsedAt` (callers throttle how often). */
   touch(sessionId: string, now: number): Promise<void>;
 }
@@ -156,7 +161,11 @@ export interface AuditEvent {
 export interface AuditRepository {
   record(event: AuditEvent): Promise<void>;
   /** Newest first. */
-  list(filter: { readonly userId?: string; readonly type?: string; readonly limit: number }): Promise<AuditEvent[]>;
+  list(filter: {
+    readonly userId?: string;
+    readonly type?: string;
+    readonly limit: number;
+  }): Promise<AuditEvent[]>;
 }
 
 /** Every repository, built over one database. */

@@ -142,11 +142,18 @@ export function resolveConfig(input: AuthConfigInput, options: ResolveOptions = 
   if (config.registration.mode === 'enumeration-safe' && config.registration.requireVerifiedEmail === false) {
     problems.push({
       path: 'registration.requireVerifiedEmail',
-      message: 'enumeration-safe registration always requires a verified email (use mode "open" to turn it off)',
+      message:
+        'enumeration-safe registration always requires a verified email (use mode "open" to turn it off)',
     });
   }
+  if (config.passwords.minLength > config.passwords.maxLength) {
+    problems.push({ path: 'passwords.minLength', message: 'must not exceed passwords.maxLength' });
+  }
   if (config.tokens.refreshIdleTtlSeconds > config.tokens.refreshAbsoluteTtlSeconds) {
-    problems.push({ path: 'tokens.refreshIdleTtlSeconds', message: 'must not exceed refreshAbsoluteTtlSeconds' });
+    problems.push({
+      path: 'tokens.refreshIdleTtlSeconds',
+      message: 'must not exceed refreshAbsoluteTtlSeconds',
+    });
   }
   if (config.mail.url && config.mail.transport) {
     problems.push({ path: 'mail', message: 'give either url or transport, not both' });

@@ -113,7 +113,11 @@ export const configSchema = z.strictObject({
       maxLength: z.int().min(64).max(1024).default(DEFAULTS.passwordMaxLength),
       argon2: z
         .strictObject({
-          memoryKiB: z.int().min(8 * 1024).max(4 * 1024 * 1024).default(DEFAULTS.argon2MemoryKiB),
+          memoryKiB: z
+            .int()
+            .min(8 * 1024)
+            .max(4 * 1024 * 1024)
+            .default(DEFAULTS.argon2MemoryKiB),
           timeCost: z.int().min(1).max(20).default(DEFAULTS.argon2TimeCost),
           parallelism: z.int().min(1).max(16).default(DEFAULTS.argon2Parallelism),
         })
@@ -141,9 +145,21 @@ export const configSchema = z.strictObject({
       audience: z.string().min(1).max(200).optional(),
       accessTokenTtlSeconds: z.int().min(60).max(3600).default(DEFAULTS.accessTokenTtlSeconds),
       leewaySeconds: z.int().min(0).max(30).default(DEFAULTS.tokenLeewaySeconds),
-      refreshAbsoluteTtlSeconds: z.int().min(3600).max(365 * 24 * 3600).default(DEFAULTS.refreshAbsoluteTtlSeconds),
-      refreshIdleTtlSeconds: z.int().min(300).max(365 * 24 * 3600).default(DEFAULTS.refreshIdleTtlSeconds),
-      verifyTokenTtlSeconds: z.int().min(300).max(7 * 24 * 3600).default(DEFAULTS.verifyTokenTtlSeconds),
+      refreshAbsoluteTtlSeconds: z
+        .int()
+        .min(3600)
+        .max(365 * 24 * 3600)
+        .default(DEFAULTS.refreshAbsoluteTtlSeconds),
+      refreshIdleTtlSeconds: z
+        .int()
+        .min(300)
+        .max(365 * 24 * 3600)
+        .default(DEFAULTS.refreshIdleTtlSeconds),
+      verifyTokenTtlSeconds: z
+        .int()
+        .min(300)
+        .max(7 * 24 * 3600)
+        .default(DEFAULTS.verifyTokenTtlSeconds),
     })
     .prefault({}),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default(DEFAULTS.logLevel),

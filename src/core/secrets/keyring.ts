@@ -33,7 +33,14 @@ export interface Keyring {
 }
 
 /** Purposes derived eagerly at startup; later features add theirs to this list. */
-export const CORE_KEY_PURPOSES = ['access-token', 'digest', 'ip-hash', 'aead', 'csrf'] as const;
+export const CORE_KEY_PURPOSES = [
+  'access-token',
+  'verify-token',
+  'refresh-digest',
+  'identifier-digest',
+  'ip-hash',
+  'email-binding',
+] as const;
 
 export function createKeyring(
   entries: readonly SecretEntry[],

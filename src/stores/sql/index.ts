@@ -4,10 +4,11 @@
  * dependency, loaded only for a PostgreSQL URL).
  *
  * @example
- * import { openDatabase, migrateUp } from 'gatehouse/sql';
+ * import { createSqlRepositories, migrateUp, openDatabase } from 'gatehouse/sql';
  *
  * const database = await openDatabase({ url: process.env.DATABASE_URL ?? 'sqlite:./data/gatehouse.db' });
  * await migrateUp(database);
+ * const { users, sessions, audit } = createSqlRepositories(database);
  */
 export {
   type Database,
@@ -23,6 +24,7 @@ export {
   migrationStatus,
   pendingMigrations,
 } from './migrate.ts';
+export { createSqlRepositories, SqlRepositoryError } from './repositories/index.ts';
 export {
   type AuditEventRow,
   type AuditEventsTable,

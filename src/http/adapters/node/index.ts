@@ -15,8 +15,8 @@ export interface FetchTarget {
 export interface NodeHandlerOptions {
   /**
    * Replace the global `Request`/`Response` with `@hono/node-server`'s faster variants. A
-   * library should not change its host's globals, so this is opt-in; the standalone server
-   * turns it on.
+   * library should not change its host's globals, so this is opt-in; the standalone server,
+   * which owns its process, turns it on.
    * @default false
    */
   readonly overrideGlobalObjects?: boolean;
@@ -76,5 +76,58 @@ export function toNodeHandler(
     } finally {
       req.url = mountedUrl;
     }
+  };
+}
+
+/** What a Node guard needs: the framework-neutral check of `auth.guards`. */
+export interface GuardSource {
+  check(
+    request: Request,
+    roles: readonly string[] | null,
+  ): Promise<
+    { readonly ok: true; readonly principal: unknown } | { readonly ok: false; readonly response: Response }
+  >;
+}
+
+/** A request that passed a Node guard: the principal is on it (or `null` for anonymous). */
+export interface GuardedIncomingMessage extends IncomingMessage {
+  principal?: unknown;
+}
+
+/**
+ * Guards for Express, Connect or plain `node:http` code: `(req, res, next)` middleware that
+ * sets `req.principal` or answers the problem response (401/403) itself.
+ *
+ * @param roles `null`: anonymous requests pass (a bad token still fails); `[]`: any signed-in
+ *   user; otherwise every listed role is required.
+ * @example
+ * app.get('/reports', toNodeGuard(auth.guards, ['admin']), (req, res) => res.json(req.principal));
+ */
+export function toNodeGuard(
+  source: GuardSource,
+  roles: readonly string[] | null,
+): (req: GuardedIncomingMessage, res: ServerResponse, next: (error?: unknown) => void) => void {
+  return (req, res, next) => {
+    // Only the credential headers matter to the check; the body is left for the app.
+    const headers = new Headers();
+    const authorization = req.headers.authorization;
+    if (authorization) headers.set('authorization', authorization);
+    if (req.headers.cookie) headers.set('cookie', req.headers.cookie);
+    const request = new Request(`http://${req.headers.host ?? 'localhost'}${req.url ?? '/'}`, { headers });
+    source.check(request, roles).then(
+      async (outcome) => {
+        if (outcome.ok) {
+          req.principal = outcome.principal;
+          next();
+          return;
+        }
+        res.statusCode = outcome.response.status;
+        outcome.response.headers.forEach((value, name) => {
+          res.setHeader(name, value);
+        });
+        res.end(Buffer.from(await outcome.response.arrayBuffer()));
+      },
+      (error: unknown) => next(error),
+    );
   };
 }

@@ -1,0 +1,283 @@
+import type { Logger } from 'pino';
+import { z } from 'zod';
+import type { Authenticate, Keyring, Principal, RequestMeta, ResolvedConfig } from '../core/index.ts';
+import { createDigester, type DigestKey } from '../crypto/digest.ts';
+import {
+  createJwtCodec,
+  deriveJwtKey,
+  type JwtAlgorithm,
+  type JwtCodec,
+  type TokenClass,
+} from '../crypto/jwt/index.ts';
+import { createPasswordHasher } from '../crypto/password.ts';
+import {
+  accountsRoutes,
+  createAccountsService,
+  createPasswordPolicy,
+  normalizeEmail,
+} from '../features/accounts/index.ts';
+import type { AccountsService } from '../features/accounts/service.ts';
+import { createAuditLog } from '../features/audit/index.ts';
+import {
+  createTokenService,
+  sessionsRoutes,
+  type TokenService,
+  tokenBody,
+  tokenResponseSchema,
+} from '../features/sessions/index.ts';
+import { createVerificationService, verificationRoutes } from '../features/verification/index.ts';
+import { defineRoute, type RouteDefinition } from '../http/index.ts';
+import type { MailTransport } from '../mail/index.ts';
+import type { Stores } from '../stores/contract.ts';
+import type { Repositories, User, UserChanges } from '../stores/repositories.ts';
+
+/** Purpose labels of every key derived from the master secrets (one per use). */
+export const KEY_PURPOSES = {
+  accessToken: 'access-token',
+  verifyToken: 'verify-token',
+  refreshDigest: 'refresh-digest',
+  identifierDigest: 'identifier-digest',
+  ipDigest: 'ip-hash',
+  emailBinding: 'email-binding',
+} as const;
+
+/** The access-token class: RFC 9068 `typ`, so no other token class can pass for it. */
+const ACCESS_TYP = 'at+jwt';
+const VERIFY_TYP = 'gh-verify+jwt';
+/** Where verification links point, under `baseUrl`; the page posts the token to /auth/verify. */
+export const VERIFY_EMAIL_PATH = '/verify-email';
+
+export interface FeatureInput {
+  readonly config: ResolvedConfig;
+  readonly keyring: Keyring;
+  readonly stores: Stores;
+  readonly repositories: Repositories;
+  readonly mail: MailTransport;
+  readonly logger: Logger;
+}
+
+/** Server-side API for application code (no HTTP involved). */
+export interface AuthApi {
+  readonly users: {
+    create(input: {
+      email: string;
+      password: string;
+      name?: string | null;
+      roles?: readonly string[];
+      emailVerified?: boolean;
+    }): Promise<User>;
+    get(id: string): Promise<User | null>;
+    findByEmail(email: string): Promise<User | null>;
+    /** Changing roles or deactivating takes effect on every session at once. */
+    update(
+      id: string,
+      changes: Pick<UserChanges, 'name' | 'roles' | 'isActive'> & { emailVerified?: boolean },
+    ): Promise<User | null>;
+    /** Deletes the user, their sessions, and revokes their live tokens. */
+    delete(id: string): Promise<boolean>;
+  };
+  /** Checks an access token as a route would (signature, claims, revocation). */
+  verifyAccessToken(token: string): Promise<Principal>;
+}
+
+export interface Features {
+  readonly routes: readonly RouteDefinition[];
+  readonly authenticate: Authenticate;
+  readonly api: AuthApi;
+  readonly tokens: TokenService;
+  readonly accounts: AccountsService;
+  /** Public keys for /.well-known/jwks.json (empty with HS256). */
+  readonly accessTokens: JwtCodec;
+}
+
+function digesterFor(keyring: Keyring, purpose: string) {
+  const keys = {
+    active: (): DigestKey => keyring.active(purpose),
+    byId: (id: string): DigestKey | null => keyring.byId(purpose, id),
+  };
+  return createDigester(keys);
+}
+
+function jwtCodecFor(
+  keyring: Keyring,
+  purpose: string,
+  algorithm: JwtAlgorithm,
+  issuer: string,
+  leewaySeconds: number,
+): JwtCodec {
+  // The derived purpose key's 32 bytes seed the signing key, so every worker with the same
+  // secrets derives the same key pair, and rotation follows the secret ring.
+  const keys = keyring
+    .all(purpose)
+    .map((k) =>
+      deriveJwtKey(algorithm, new Uint8Array(k.key.export()), `${k.id}-${algorithm.toLowerCase()}`),
+    );
+  return createJwtCodec({ algorithm, keys, issuer, leewaySeconds });
+}
+
+const SYSTEM_META: RequestMeta = Object.freeze({
+  requestId: 'server-api',
+  clientIp: 'unknown',
+  userAgent: null,
+});
+
+/** Builds the account, session and verification features and their routes from the config. */
+export function buildFeatures(input: FeatureInput): Features {
+  const { config, keyring, stores, repositories, logger } = input;
+  const issuer = config.tokens.issuer ?? config.baseUrl;
+  const leewayMs = config.tokens.leewaySeconds * 1000;
+
+  const accessTokenClass: TokenClass = {
+    typ: ACCESS_TYP,
+    audience: config.tokens.audience ?? config.baseUrl,
+    lifetimeSeconds: config.tokens.accessTokenTtlSeconds,
+  };
+  const verifyTokenClass: TokenClass = {
+    typ: VERIFY_TYP,
+    audience: `${issuer}#verify-email`,
+    lifetimeSeconds: config.tokens.verifyTokenTtlSeconds,
+  };
+  const accessTokens = jwtCodecFor(
+    keyring,
+    KEY_PURPOSES.accessToken,
+    config.tokens.algorithm,
+    issuer,
+    config.tokens.leewaySeconds,
+  );
+  // Verification tokens are only ever checked by this app: HS256 with their own key.
+  const verifyTokens = jwtCodecFor(
+    keyring,
+    KEY_PURPOSES.verifyToken,
+    'HS256',
+    issuer,
+    config.tokens.leewaySeconds,
+  );
+
+  const refreshDigester = digesterFor(keyring, KEY_PURPOSES.refreshDigest);
+  const refreshDigestsPerKey = keyring
+    .all(KEY_PURPOSES.refreshDigest)
+    .map((k) => createDigester({ active: () => k, byId: (id) => (id === k.id ? k : null) }));
+  const identifierDigester = digesterFor(keyring, KEY_PURPOSES.identifierDigest);
+  const ipDigester = digesterFor(keyring, KEY_PURPOSES.ipDigest);
+  const emailDigester = digesterFor(keyring, KEY_PURPOSES.emailBinding);
+
+  const audit = createAuditLog({
+    repository: repositories.audit,
+    identifierDigest: (value) => identifierDigester.digest(value),
+    ipDigest: (ip) => ipDigester.digest(ip),
+    logger,
+  });
+
+  const tokens = createTokenService({
+    sessions: repositories.sessions,
+    denylist: stores.denylist,
+    audit,
+    jwt: accessTokens,
+    accessTokenClass,
+    refreshDigests: {
+      digest: (secret) => refreshDigester.digest(secret),
+      candidates: (secret) => refreshDigestsPerKey.map((d) => d.digest(secret)),
+    },
+    ipDigest: (ip) => ipDigester.digest(ip),
+    rolesOf: async (userId) => {
+      const user = await repositories.users.findById(userId);
+      return user?.isActive ? user.roles : null;
+    },
+    refreshAbsoluteTtlMs: config.tokens.refreshAbsoluteTtlSeconds * 1000,
+    refreshIdleTtlMs: config.tokens.refreshIdleTtlSeconds * 1000,
+    leewayMs,
+  });
+
+  const verification = createVerificationService({
+    users: repositories.users,
+    once: stores.once,
+    jwt: verifyTokens,
+    tokenClass: verifyTokenClass,
+    emailDigest: (email) => emailDigester.digest(email),
+    mail: input.mail,
+    audit,
+    logger,
+    appName: config.appName,
+    verifyUrl: `${config.baseUrl}${VERIFY_EMAIL_PATH}`,
+  });
+
+  const enumerationSafe = config.registration.mode === 'enumeration-safe';
+  const accounts = createAccountsService({
+    users: repositories.users,
+    hasher: createPasswordHasher(config.passwords.argon2),
+    policy: createPasswordPolicy({
+      minLength: config.passwords.minLength,
+      maxLength: config.passwords.maxLength,
+    }),
+    sessions: tokens,
+    verification,
+    audit,
+    registrationMode: config.registration.mode,
+    requireVerifiedEmail: enumerationSafe || config.registration.requireVerifiedEmail === true,
+  });
+
+  const jwksRoute = defineRoute({
+    method: 'GET',
+    path: '/.well-known/jwks.json',
+    operationId: 'jwks',
+    summary: 'Public keys that verify access tokens (EdDSA/ES256; empty with HS256)',
+    tags: ['tokens'],
+    responses: {
+      200: { description: 'JSON Web Key Set', schema: z.strictObject({ keys: z.array(z.unknown()) }) },
+    },
+    async handler() {
+      return { status: 200, body: accessTokens.jwks(), headers: { 'Cache-Control': 'public, max-age=300' } };
+    },
+  });
+
+  const routes: RouteDefinition[] = [
+    ...accountsRoutes({ accounts, tokenBody, tokenSchema: tokenResponseSchema }),
+    ...sessionsRoutes({ tokens, sessions: repositories.sessions }),
+    ...verificationRoutes({ verification, normalizeEmail }),
+    jwksRoute,
+  ];
+
+  const api: AuthApi = {
+    users: {
+      create: (user) => accounts.createUser(user),
+      get: (id) => repositories.users.findById(id),
+      findByEmail: async (email) => {
+        const normalised = normalizeEmail(email);
+        return normalised ? repositories.users.findByEmail(normalised) : null;
+      },
+      async update(id, changes) {
+        const { emailVerified, ...rest } = changes;
+        const now = Date.now();
+        const user = await repositories.users.update(
+          id,
+          {
+            ...rest,
+            ...(emailVerified === undefined ? {} : { emailVerifiedAt: emailVerified ? now : null }),
+          },
+          now,
+        );
+        // Roles travel inside access tokens: end the sessions so no token keeps old roles.
+        if (user && (changes.roles !== undefined || changes.isActive === false)) {
+          await tokens.revokeAllForUser(id, { reason: 'user_updated' });
+        }
+        return user;
+      },
+      async delete(id) {
+        await tokens.revokeAllForUser(id, { reason: 'user_deleted' });
+        const deleted = await repositories.users.delete(id);
+        if (deleted) await audit.record('user.deleted', SYSTEM_META, { userId: id });
+        return deleted;
+      },
+    },
+    verifyAccessToken: (token) => tokens.verifyAccessToken(token),
+  };
+
+  return {
+    routes,
+    authenticate: (request) => tokens.authenticate(request),
+    api,
+    tokens,
+    accounts,
+    accessTokens,
+  };
+}

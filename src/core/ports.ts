@@ -1,0 +1,66 @@
+/**
+ * Ports: the small interfaces one feature offers another. Features never import each other;
+ * createAuth hands each feature the implementations it needs through these types.
+ */
+
+/** Where a request came from, for sessions and audit events. */
+export interface RequestMeta {
+  readonly requestId: string;
+  /** The resolved client address (see trusted proxy hops); hashed before it is stored. */
+  readonly clientIp: string;
+  readonly userAgent: string | null;
+}
+
+/** What a successful login or refresh answers (API.md, POST /auth/login). */
+export interface TokenResponse {
+  readonly accessToken: string;
+  readonly tokenType: 'Bearer';
+  /** Seconds until the access token expires. */
+  readonly expiresIn: number;
+  readonly refreshToken: string;
+  readonly sessionId: string;
+}
+
+/** Starts and ends sessions; implemented by the sessions feature. */
+export interface SessionIssuer {
+  /** Creates a session for one login on one device and issues its first token pair. */
+  issue(
+    user: { readonly id: string; readonly roles: readonly string[] },
+    meta: RequestMeta,
+    options: { readonly authMethods: readonly string[] },
+  ): Promise<TokenResponse>;
+  /**
+   * Revokes every live session of the user (except one, e.g. the caller's), so their access
+   * tokens fail on every worker at once.
+   */
+  revokeAllForUser(
+    userId: string,
+    options: { readonly exceptSessionId?: string; readonly reason: string },
+  ): Promise<void>;
+}
+
+/** Sends verification mail; implemented by the verification feature. */
+export interface VerificationSender {
+  /** A link that verifies `email` for the user (new account, or a new request). */
+  sendVerification(user: { readonly id: string; readonly email: string }, meta: RequestMeta): Promise<void>;
+  /** Tells the owner of an existing account that someone tried to register with their address. */
+  sendExistingAccountNotice(
+    user: { readonly id: string; readonly email: string },
+    meta: RequestMeta,
+  ): Promise<void>;
+}
+
+/** Writes audit events; identifiers submitted by clients are stored as keyed digests only. */
+export interface AuditLog {
+  record(
+    type: string,
+    meta: RequestMeta,
+    details?: {
+      readonly userId?: string | null;
+      readonly sessionId?: string | null;
+      readonly data?: Readonly<Record<string, unknown>>;
+    },
+  ): Promise<void>;
+  /** A keyed digest of an identifier (e.g. a submitted email), safe to store in an event. */
+  identifierDigest(identifier: string): string;
+}

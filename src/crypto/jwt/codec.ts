@@ -1,0 +1,222 @@
+import type { JsonWebKey } from 'node:crypto';
+import { type JWTPayload, SignJWT } from 'jose';
+import {
+  CODEC_CLAIMS,
+  checkClaims,
+  comparableTyp,
+  comparableTypOf,
+  deepFreeze,
+  type TokenClass,
+  type VerifiedClaims,
+} from './claims.ts';
+import {
+  decodeBase64Url,
+  decodeJsonObject,
+  MAX_TOKEN_LENGTH,
+  parseJsonObject,
+  splitCompact,
+} from './compact.ts';
+import { assertKeyFitsAlgorithm, JWT_ALGORITHMS, type JwtAlgorithm, type JwtKey, publicJwk } from './keys.ts';
+import { signatureCheckFor } from './signature.ts';
+import { TokenError } from './token-error.ts';
+import { createVerifiedCache } from './verified-cache.ts';
+
+/** Claims a caller passes to `sign`; `iss`, `aud`, `iat`, `exp` and `nbf` are the codec's. */
+export interface SignClaims {
+  readonly sub: string;
+  readonly jti: string;
+  readonly sid?: string;
+  readonly amr?: readonly string[];
+  readonly [extra: string]: unknown;
+}
+
+export interface JwtCodec {
+  /** Signs a token of class `cls` with the first key: header `{ alg, typ, kid }`, claims `iss aud sub sid jti iat exp amr` and extras. */
+  sign(cls: TokenClass, claims: SignClaims, options?: { now?: number }): Promise<string>;
+  /**
+   * Verifies a token as class `cls` and returns its claims, or rejects with a {@link TokenError}
+   * naming the first check that refused it. `now` is in milliseconds (default `Date.now()`).
+   */
+  verify(token: string, cls: TokenClass, options?: { now?: number }): Promise<VerifiedClaims>;
+  /** The public keys (every key of the ring) for `/.well-known/jwks.json`; empty for HS256. */
+  jwks(): { keys: JsonWebKey[] };
+}
+
+export interface JwtCodecOptions {
+  /** The one algorithm this codec signs with and accepts. */
+  readonly algorithm: JwtAlgorithm;
+  /** The ring: the first key signs, every key verifies (tokens made before a rotation). */
+  readonly keys: readonly JwtKey[];
+  /** `iss` written and required. */
+  readonly issuer: string;
+  /** Clock skew tolerated on `exp`, `nbf` and `iat`, in seconds: 0–30, default 30. */
+  readonly leewaySeconds?: number;
+  /**
+   * Tokens remembered as signature-verified (LRU). Default 10 000 for EdDSA and ES256, whose
+   * signature check costs ~50–130 µs; 0 (off) for HS256, whose check is cheaper than the lookup.
+   */
+  readonly verifiedCacheSize?: number;
+}
+
+/** Header members a Gatehouse token may carry; `crit`, `jwk`, `jku`, `x5u`, `x5c`, `x5t`… are refused. */
+const ALLOWED_HEADER_MEMBERS: ReadonlySet<string> = new Set(['alg', 'typ', 'kid']);
+const MAX_LEEWAY_SECONDS = 30;
+const DEFAULT_ASYMMETRIC_CACHE_SIZE = 10_000;
+
+/** What a signature check established about a token; cached for asymmetric algorithms. */
+interface SignedToken {
+  readonly typ: string;
+  readonly payload: Readonly<Record<string, unknown>>;
+}
+
+/**
+ * The JWT codec of one algorithm and key ring.
+ *
+ * Signing goes through `jose`. Verification is a narrowly scoped reader on node:crypto: it parses
+ * the compact JWS itself (strict base64url, bounded UTF-8 JSON), accepts only the configured
+ * algorithm (so `alg: none` in any casing and the HS256-with-a-public-key confusion are refused
+ * before any key is touched), only the header members `alg`, `typ` and `kid`, only a `kid` of
+ * the ring, only the class's `typ`, then checks the signature with the prepared `KeyObject` and
+ * the claims. Tokens longer than 8 KiB are refused unread.
+ */
+export function createJwtCodec(options: JwtCodecOptions): JwtCodec {
+  const { algorithm, issuer } = options;
+  if (!JWT_ALGORITHMS.includes(algorithm)) throw new TypeError('unsupported JWT algorithm');
+  if (typeof issuer !== 'string' || issuer.length === 0 || issuer.length > 512) {
+    throw new TypeError('the JWT issuer must be 1–512 characters');
+  }
+  const leewaySeconds = options.leewaySeconds ?? MAX_LEEWAY_SECONDS;
+  if (!Number.isInteger(leewaySeconds) || leewaySeconds < 0 || leewaySeconds > MAX_LEEWAY_SECONDS) {
+    throw new TypeError('JWT leeway must be a whole number of seconds from 0 to 30');
+  }
+  const cacheSize = options.verifiedCacheSize ?? (algorithm === 'HS256' ? 0 : DEFAULT_ASYMMETRIC_CACHE_SIZE);
+  if (!Number.isInteger(cacheSize) || cacheSize < 0 || cacheSize > 1_000_000) {
+    throw new TypeError('verifiedCacheSize must be an integer from 0 to 1000000');
+  }
+
+  const ring = new Map<string, JwtKey>();
+  for (const key of options.keys ?? []) {
+    if (key.alg !== algorithm) throw new TypeError('every key of a JWT codec must use its algorithm');
+    assertKeyFitsAlgorithm(key);
+    if (ring.has(key.kid)) throw new TypeError('JWT key ids must be unique');
+    ring.set(key.kid, key);
+  }
+  const signer = options.keys?.[0];
+  if (!signer) throw new TypeError('a JWT codec needs at least one key');
+
+  // jose re-imports a secret KeyObject on every call (it caches asymmetric ones itself), so the
+  // HMAC key is handed over as a CryptoKey made once.
+  const signingKey =
+    algorithm === 'HS256'
+      ? signer.signingKey.toCryptoKey({ name: 'HMAC', hash: 'SHA-256' }, false, ['sign'])
+      : signer.signingKey;
+  const checkSignature = signatureCheckFor(algorithm);
+  const cache = cacheSize > 0 ? createVerifiedCache<SignedToken>(cacheSize) : null;
+  const publicKeys = [...ring.values()].map(publicJwk).filter((jwk): jwk is JsonWebKey => jwk !== null);
+
+  /** Header, key and signature checks; throws TokenError. */
+  function verifySignedToken(token: string, expectedTyp: string): SignedToken {
+    const parts = splitCompact(token);
+    if (!parts) throw new TokenError('malformed');
+    const header = decodeJsonObject(parts.headerSegment);
+    if (!header) throw new TokenError('malformed');
+    // Only the configured algorithm, compared exactly: `none`, `None`, `HS256` on an EdDSA
+    // codec and `hs256` all stop here, before a key is chosen.
+    if (header.alg !== algorithm) throw new TokenError('algorithm');
+    for (const member of Object.keys(header)) {
+      if (!ALLOWED_HEADER_MEMBERS.has(member)) throw new TokenError('header');
+    }
+    if (typeof header.typ !== 'string' || comparableTyp(header.typ) !== expectedTyp)
+      throw new TokenError('typ');
+    // A Map, not an object: `__proto__`, `constructor` and paths are just unknown ids.
+    const key = typeof header.kid === 'string' ? ring.get(header.kid) : undefined;
+    if (!key) throw new TokenError('kid');
+    const payloadBytes = decodeBase64Url(parts.payloadSegment);
+    const signature = decodeBase64Url(parts.signatureSegment);
+    if (!payloadBytes || !signature) throw new TokenError('malformed');
+    if (!checkSignature(key, parts.signingInput, signature)) throw new TokenError('signature');
+    // The payload is parsed only once its signature holds.
+    const payload = parseJsonObject(payloadBytes);
+    if (!payload) throw new TokenError('malformed');
+    return { typ: expectedTyp, payload: deepFreeze(payload) };
+  }
+
+  function verifyNow(token: string, cls: TokenClass, now: number): VerifiedClaims {
+    const expectedTyp = comparableTypOf(cls);
+    if (typeof token !== 'string' || token.length > MAX_TOKEN_LENGTH) throw new TokenError('malformed');
+    let signed: SignedToken;
+    if (cache) {
+      const hit = cache.get(token);
+      if (hit.value) {
+        if (hit.value.typ !== expectedTyp) throw new TokenError('typ');
+        signed = hit.value;
+      } else {
+        signed = verifySignedToken(token, expectedTyp);
+        cache.set(hit.key, signed);
+      }
+    } else {
+      signed = verifySignedToken(token, expectedTyp);
+    }
+    return checkClaims(signed.payload, {
+      issuer,
+      audience: cls.audience,
+      lifetimeSeconds: cls.lifetimeSeconds,
+      leewaySeconds,
+      now,
+    });
+  }
+
+  return Object.freeze({
+    async sign(cls: TokenClass, claims: SignClaims, signOptions: { now?: number } = {}): Promise<string> {
+      comparableTypOf(cls);
+      const now = timeOf(signOptions.now);
+      const { sub, jti, sid, amr, ...extra } = claims;
+      if (typeof sub !== 'string' || sub.length === 0) throw new TypeError('a token needs a sub');
+      if (typeof jti !== 'string' || jti.length === 0) throw new TypeError('a token needs a jti');
+      if (sid !== undefined && (typeof sid !== 'string' || sid.length === 0))
+        throw new TypeError('sid must be a string');
+      if (amr !== undefined && !(Array.isArray(amr) && amr.every((m) => typeof m === 'string'))) {
+        throw new TypeError('amr must be an array of strings');
+      }
+      for (const name of Object.keys(extra)) {
+        if (CODEC_CLAIMS.has(name)) throw new TypeError('iss, aud, iat, exp and nbf are set by the codec');
+      }
+      const iat = Math.floor(now / 1000);
+      const payload: JWTPayload = {
+        iss: issuer,
+        aud: cls.audience,
+        sub,
+        ...(sid === undefined ? {} : { sid }),
+        jti,
+        iat,
+        exp: iat + cls.lifetimeSeconds,
+        ...(amr === undefined ? {} : { amr: [...amr] }),
+        ...extra,
+      };
+      const token = await new SignJWT(payload)
+        .setProtectedHeader({ alg: algorithm, typ: cls.typ, kid: signer.kid })
+        .sign(signingKey);
+      if (token.length > MAX_TOKEN_LENGTH)
+        throw new TypeError('the signed token exceeds 8 KiB and would never verify');
+      return token;
+    },
+
+    async verify(
+      token: string,
+      cls: TokenClass,
+      verifyOptions: { now?: number } = {},
+    ): Promise<VerifiedClaims> {
+      return verifyNow(token, cls, timeOf(verifyOptions.now));
+    },
+
+    jwks(): { keys: JsonWebKey[] } {
+      return { keys: [...publicKeys] };
+    },
+  });
+}
+
+function timeOf(now: number | undefined): number {
+  if (now === undefined) return Date.now();
+  if (!Number.isFinite(now)) throw new TypeError('now must be a time in milliseconds');
+  return now;
+}

@@ -1,0 +1,10 @@
+export { emailSchema, normalizeEmail } from './email.ts';
+export { ACCOUNTS_ERROR_CODES, accountsError } from './error-codes.ts';
+export {
+  createPasswordPolicy,
+  type PasswordPolicy,
+  type PasswordPolicyReason,
+  passwordPolicyError,
+} from './password-policy.ts';
+export { type AccountsRoutesOptions, accountsRoutes } from './routes.ts';
+export { type AccountsService, type AccountsServiceOptions, createAccountsService } from './service.ts';

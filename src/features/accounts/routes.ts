@@ -1,0 +1,124 @@
+import { z } from 'zod';
+import { type Principal, toUserView } from '../../core/index.ts';
+import { defineRoute, type RouteDefinition, requestMeta } from '../../http/index.ts';
+import type { AccountsService } from './service.ts';
+
+/** Passwords are length-checked by the policy (422 PASSWORD_POLICY); this only bounds the input. */
+const password = z.string().min(1).max(4096);
+const email = z.string().min(3).max(320);
+const name = z.string().trim().min(1).max(200);
+
+const userView = z.strictObject({
+  id: z.string(),
+  email: z.string(),
+  emailVerified: z.boolean(),
+  name: z.string().nullable(),
+  roles: z.array(z.string()),
+  twoFactorEnabled: z.boolean(),
+  createdAt: z.string(),
+});
+
+export interface AccountsRoutesOptions {
+  readonly accounts: AccountsService;
+  /** Turns the session's token pair into the login response body. */
+  readonly tokenBody: (tokens: {
+    accessToken: string;
+    tokenType: 'Bearer';
+    expiresIn: number;
+    refreshToken: string;
+  }) => unknown;
+  readonly tokenSchema: z.ZodType;
+}
+
+const principalOf = (principal: Principal | null): Principal => principal!;
+
+/** Registration, login and the /users/me routes (API.md, Accounts). */
+export function accountsRoutes(options: AccountsRoutesOptions): RouteDefinition[] {
+  const { accounts } = options;
+  return [
+    defineRoute({
+      method: 'POST',
+      path: '/auth/register',
+      operationId: 'register',
+      summary: 'Create an account (enumeration-safe: 202 whether or not the email is taken)',
+      tags: ['accounts'],
+      body: z.strictObject({ email, password, name: name.optional() }),
+      responses: {
+        201: { description: 'Created (open mode)', schema: z.strictObject({ user: userView }) },
+        202: {
+          description: 'Accepted (enumeration-safe mode)',
+          schema: z.strictObject({ status: z.literal('accepted') }),
+        },
+      },
+      errorCodes: ['PASSWORD_POLICY', 'USER_ALREADY_EXISTS'],
+      async handler(ctx) {
+        const result = await accounts.register(ctx.body, requestMeta(ctx));
+        return result.mode === 'open'
+          ? { status: 201, body: { user: toUserView(result.user) } }
+          : { status: 202, body: { status: 'accepted' } };
+      },
+    }),
+    defineRoute({
+      method: 'POST',
+      path: '/auth/login',
+      operationId: 'login',
+      summary: 'Sign in with email and password; returns an access token and a refresh token',
+      tags: ['accounts'],
+      body: z.strictObject({ email, password }),
+      responses: {
+        200: {
+          description: 'Signed in',
+          schema: z.object({ user: userView }).and(options.tokenSchema),
+        },
+      },
+      errorCodes: ['LOGIN_BAD_CREDENTIALS'],
+      async handler(ctx) {
+        const { user, tokens } = await accounts.login(ctx.body, requestMeta(ctx));
+        return { status: 200, body: { ...(options.tokenBody(tokens) as object), user: toUserView(user) } };
+      },
+    }),
+    defineRoute({
+      method: 'GET',
+      path: '/users/me',
+      operationId: 'getMe',
+      summary: 'The signed-in user',
+      tags: ['accounts'],
+      auth: 'required',
+      responses: { 200: { description: 'The user', schema: z.strictObject({ user: userView }) } },
+      async handler(ctx) {
+        const user = await accounts.getActiveUser(principalOf(ctx.principal).userId);
+        return { status: 200, body: { user: toUserView(user) } };
+      },
+    }),
+    defineRoute({
+      method: 'PATCH',
+      path: '/users/me',
+      operationId: 'updateMe',
+      summary: 'Update profile fields (privileged or unknown fields are refused)',
+      tags: ['accounts'],
+      auth: 'required',
+      body: z.strictObject({ name: name.nullable().optional() }),
+      responses: { 200: { description: 'The updated user', schema: z.strictObject({ user: userView }) } },
+      async handler(ctx) {
+        const user = await accounts.updateProfile(principalOf(ctx.principal).userId, ctx.body);
+        return { status: 200, body: { user: toUserView(user) } };
+      },
+    }),
+    defineRoute({
+      method: 'POST',
+      path: '/users/me/change-password',
+      operationId: 'changePassword',
+      summary: 'Change the password; every other session is revoked',
+      tags: ['accounts'],
+      auth: 'required',
+      body: z.strictObject({ currentPassword: password, newPassword: password }),
+      responses: { 204: { description: 'Changed' } },
+      errorCodes: ['LOGIN_BAD_CREDENTIALS', 'PASSWORD_POLICY'],
+      async handler(ctx) {
+        const principal = principalOf(ctx.principal);
+        await accounts.changePassword(principal.userId, principal.sessionId, ctx.body, requestMeta(ctx));
+        return { status: 204 };
+      },
+    }),
+  ];
+}

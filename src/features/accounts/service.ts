@@ -1,0 +1,190 @@
+import { randomBytes } from 'node:crypto';
+import type {
+  AuditLog,
+  RequestMeta,
+  SessionIssuer,
+  TokenResponse,
+  VerificationSender,
+} from '../../core/index.ts';
+import { coreError } from '../../core/index.ts';
+import { newId } from '../../crypto/ids.ts';
+import type { PasswordHasher } from '../../crypto/password.ts';
+import type { User, UserRepository } from '../../stores/repositories.ts';
+import { normalizeEmail } from './email.ts';
+import { accountsError } from './error-codes.ts';
+import { type PasswordPolicy, passwordPolicyError } from './password-policy.ts';
+
+export interface AccountsServiceOptions {
+  readonly users: UserRepository;
+  readonly hasher: PasswordHasher;
+  readonly policy: PasswordPolicy;
+  readonly sessions: SessionIssuer;
+  readonly verification: VerificationSender;
+  readonly audit: AuditLog;
+  readonly registrationMode: 'enumeration-safe' | 'open';
+  readonly requireVerifiedEmail: boolean;
+  readonly now?: () => number;
+}
+
+export type RegisterResult =
+  | { readonly mode: 'enumeration-safe' }
+  | { readonly mode: 'open'; readonly user: User };
+
+export interface AccountsService {
+  register(
+    input: { email: string; password: string; name?: string | undefined },
+    meta: RequestMeta,
+  ): Promise<RegisterResult>;
+  /** Checks the credentials and starts a session; one error for every way it can fail. */
+  login(
+    input: { email: string; password: string },
+    meta: RequestMeta,
+  ): Promise<{ user: User; tokens: TokenResponse }>;
+  getActiveUser(userId: string): Promise<User>;
+  updateProfile(userId: string, changes: { name?: string | null | undefined }): Promise<User>;
+  /** Re-verifies the current password, stores the new one, and revokes every other session. */
+  changePassword(
+    userId: string,
+    sessionId: string,
+    input: { currentPassword: string; newPassword: string },
+    meta: RequestMeta,
+  ): Promise<void>;
+  /** Server-side creation (admin tools, the CLI): no mail, roles and verification as given. */
+  createUser(input: {
+    email: string;
+    password: string;
+    name?: string | null;
+    roles?: readonly string[];
+    emailVerified?: boolean;
+  }): Promise<User>;
+}
+
+const newStamp = (): string => randomBytes(16).toString('base64url');
+
+export function createAccountsService(options: AccountsServiceOptions): AccountsService {
+  const now = options.now ?? Date.now;
+
+  function checkPolicy(password: string, email: string): void {
+    const reasons = options.policy.check(password, { email });
+    if (reasons.length > 0) throw passwordPolicyError(reasons);
+  }
+
+  const service: AccountsService = {
+    async register(input, meta) {
+      const email = normalizeEmail(input.email);
+      if (!email)
+        throw coreError('VALIDATION_FAILED', {
+          errors: [{ path: 'email', message: 'must be an email address' }],
+        });
+      checkPolicy(input.password, email);
+      // Hash before touching the database (no transaction is held across argon2), and for a
+      // taken address too, so both paths cost the same.
+      const passwordHash = await options.hasher.hash(input.password);
+      const at = now();
+      const user = await options.users.create({
+        id: newId(),
+        email,
+        passwordHash,
+        name: input.name ?? null,
+        securityStamp: newStamp(),
+        now: at,
+      });
+      if (!user) {
+        if (options.registrationMode === 'open') throw accountsError('USER_ALREADY_EXISTS');
+        const owner = await options.users.findByEmail(email);
+        if (owner) await options.verification.sendExistingAccountNotice(owner, meta);
+        await options.audit.record('user.register_existing', meta, { userId: owner?.id ?? null });
+        return { mode: 'enumeration-safe' };
+      }
+      await options.audit.record('user.registered', meta, { userId: user.id });
+      if (options.registrationMode === 'enumeration-safe' || options.requireVerifiedEmail) {
+        await options.verification.sendVerification(user, meta);
+      }
+      return options.registrationMode === 'open' ? { mode: 'open', user } : { mode: 'enumeration-safe' };
+    },
+
+    async login(input, meta) {
+      const email = normalizeEmail(input.email);
+      const user = email ? await options.users.findByEmail(email) : null;
+      const fail = async (reason: string) => {
+        await options.audit.record('login.failure', meta, {
+          userId: user?.id ?? null,
+          data: { reason, identifier: options.audit.identifierDigest(email ?? input.email) },
+        });
+        return accountsError('LOGIN_BAD_CREDENTIALS');
+      };
+      if (!user?.passwordHash) {
+        // Same argon2 work as a real check, so response time does not tell unknown emails apart.
+        await options.hasher.verifyDummy(input.password);
+        throw await fail(user ? 'no_password' : 'unknown_email');
+      }
+      if (!(await options.hasher.verify(user.passwordHash, input.password)))
+        throw await fail('wrong_password');
+      // Checked after the password so every failure costs one verify.
+      if (!user.isActive) throw await fail('inactive');
+      if (options.requireVerifiedEmail && user.emailVerifiedAt === null) throw await fail('unverified');
+      if (options.hasher.needsRehash(user.passwordHash)) {
+        const upgraded = await options.hasher.hash(input.password);
+        // Conditional: a password changed meanwhile is never overwritten by the old one.
+        await options.users.replacePasswordHash(user.id, user.passwordHash, upgraded, now());
+      }
+      const tokens = await options.sessions.issue(user, meta, { authMethods: ['pwd'] });
+      await options.audit.record('login.success', meta, { userId: user.id, sessionId: tokens.sessionId });
+      return { user, tokens };
+    },
+
+    async getActiveUser(userId) {
+      const user = await options.users.findById(userId);
+      // A token outliving its deleted or deactivated user is not a valid credential.
+      if (!user?.isActive) throw coreError('INVALID_TOKEN');
+      return user;
+    },
+
+    async updateProfile(userId, changes) {
+      const user = await options.users.update(
+        userId,
+        { ...(changes.name !== undefined ? { name: changes.name } : {}) },
+        now(),
+      );
+      if (!user?.isActive) throw coreError('INVALID_TOKEN');
+      return user;
+    },
+
+    async changePassword(userId, sessionId, input, meta) {
+      const user = await service.getActiveUser(userId);
+      if (!user.passwordHash || !(await options.hasher.verify(user.passwordHash, input.currentPassword))) {
+        await options.audit.record('password.change_failure', meta, { userId, sessionId });
+        throw accountsError('LOGIN_BAD_CREDENTIALS');
+      }
+      checkPolicy(input.newPassword, user.email);
+      const passwordHash = await options.hasher.hash(input.newPassword);
+      await options.users.update(userId, { passwordHash, securityStamp: newStamp() }, now());
+      await options.sessions.revokeAllForUser(userId, {
+        exceptSessionId: sessionId,
+        reason: 'password_changed',
+      });
+      await options.audit.record('password.changed', meta, { userId, sessionId });
+    },
+
+    async createUser(input) {
+      const email = normalizeEmail(input.email);
+      if (!email) throw new TypeError('email must be an email address');
+      checkPolicy(input.password, email);
+      const passwordHash = await options.hasher.hash(input.password);
+      const at = now();
+      const user = await options.users.create({
+        id: newId(),
+        email,
+        passwordHash,
+        name: input.name ?? null,
+        roles: input.roles ?? [],
+        emailVerifiedAt: input.emailVerified ? at : null,
+        securityStamp: newStamp(),
+        now: at,
+      });
+      if (!user) throw accountsError('USER_ALREADY_EXISTS');
+      return user;
+    },
+  };
+  return service;
+}

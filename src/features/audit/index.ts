@@ -1,0 +1,1 @@
+export { type AuditLogOptions, createAuditLog } from './audit-log.ts';

@@ -1,0 +1,139 @@
+import { z } from 'zod';
+import type { Principal } from '../../core/index.ts';
+import { defineRoute, type RouteDefinition, requestMeta } from '../../http/index.ts';
+import type { SessionRepository } from '../../stores/repositories.ts';
+import { sessionsError } from './error-codes.ts';
+import type { TokenService } from './token-service.ts';
+
+export const tokenResponseSchema = z.strictObject({
+  accessToken: z.string(),
+  tokenType: z.literal('Bearer'),
+  expiresIn: z.int(),
+  refreshToken: z.string(),
+});
+
+const sessionView = z.strictObject({
+  id: z.string(),
+  createdAt: z.string(),
+  lastUsedAt: z.string(),
+  userAgent: z.string().nullable(),
+  current: z.boolean(),
+});
+
+/** The wire form of a token pair (the session id travels inside the tokens). */
+export function tokenBody(tokens: {
+  accessToken: string;
+  tokenType: 'Bearer';
+  expiresIn: number;
+  refreshToken: string;
+}) {
+  return {
+    accessToken: tokens.accessToken,
+    tokenType: tokens.tokenType,
+    expiresIn: tokens.expiresIn,
+    refreshToken: tokens.refreshToken,
+  };
+}
+
+export interface SessionsRoutesOptions {
+  readonly tokens: TokenService;
+  readonly sessions: SessionRepository;
+  readonly now?: () => number;
+}
+
+const principalOf = (principal: Principal | null): Principal => principal!;
+
+/** POST /auth/refresh, POST /auth/logout and the /users/me/sessions routes (API.md, Accounts). */
+export function sessionsRoutes(options: SessionsRoutesOptions): RouteDefinition[] {
+  const now = options.now ?? Date.now;
+  return [
+    defineRoute({
+      method: 'POST',
+      path: '/auth/refresh',
+      operationId: 'refresh',
+      summary: 'Exchange a refresh token for a new token pair (the old refresh token dies)',
+      tags: ['sessions'],
+      body: z.strictObject({ refreshToken: z.string().min(1).max(512) }),
+      responses: { 200: { description: 'A new token pair', schema: tokenResponseSchema } },
+      errorCodes: ['REFRESH_TOKEN_INVALID'],
+      async handler(ctx) {
+        const tokens = await options.tokens.refresh(ctx.body.refreshToken, requestMeta(ctx));
+        return { status: 200, body: tokenBody(tokens) };
+      },
+    }),
+    defineRoute({
+      method: 'POST',
+      path: '/auth/logout',
+      operationId: 'logout',
+      summary: 'Revoke the current access token, its session and refresh token on every worker',
+      tags: ['sessions'],
+      auth: 'required',
+      responses: { 204: { description: 'Revoked' } },
+      async handler(ctx) {
+        await options.tokens.logout(principalOf(ctx.principal), requestMeta(ctx));
+        return { status: 204 };
+      },
+    }),
+    defineRoute({
+      method: 'GET',
+      path: '/users/me/sessions',
+      operationId: 'listSessions',
+      summary: 'List my live sessions',
+      tags: ['sessions'],
+      auth: 'required',
+      responses: {
+        200: { description: 'Live sessions', schema: z.strictObject({ sessions: z.array(sessionView) }) },
+      },
+      async handler(ctx) {
+        const principal = principalOf(ctx.principal);
+        const sessions = await options.sessions.listActive(principal.userId, now());
+        return {
+          status: 200,
+          body: {
+            sessions: sessions.map((s) => ({
+              id: s.id,
+              createdAt: new Date(s.createdAt).toISOString(),
+              lastUsedAt: new Date(s.lastUsedAt).toISOString(),
+              userAgent: s.userAgent,
+              current: s.id === principal.sessionId,
+            })),
+          },
+        };
+      },
+    }),
+    defineRoute({
+      method: 'DELETE',
+      path: '/users/me/sessions/:id',
+      operationId: 'revokeSession',
+      summary: 'Revoke one of my sessions; its tokens die at once',
+      tags: ['sessions'],
+      auth: 'required',
+      responses: { 204: { description: 'Revoked' } },
+      errorCodes: ['SESSION_NOT_FOUND'],
+      async handler(ctx) {
+        const principal = principalOf(ctx.principal);
+        const revoked = await options.tokens.revokeSession(principal.userId, ctx.params.id, requestMeta(ctx));
+        // Unknown and someone else's look the same: ids of other users' sessions stay private.
+        if (!revoked) throw sessionsError('SESSION_NOT_FOUND');
+        return { status: 204 };
+      },
+    }),
+    defineRoute({
+      method: 'POST',
+      path: '/users/me/sessions/revoke-others',
+      operationId: 'revokeOtherSessions',
+      summary: 'Revoke every session of mine except this one',
+      tags: ['sessions'],
+      auth: 'required',
+      responses: { 204: { description: 'Revoked' } },
+      async handler(ctx) {
+        const principal = principalOf(ctx.principal);
+        await options.tokens.revokeAllForUser(principal.userId, {
+          exceptSessionId: principal.sessionId,
+          reason: 'revoked_by_user',
+        });
+        return { status: 204 };
+      },
+    }),
+  ];
+}

@@ -1,0 +1,7 @@
+export { VERIFICATION_ERROR_CODES } from './error-codes.ts';
+export { type VerificationRoutesOptions, verificationRoutes } from './routes.ts';
+export {
+  createVerificationService,
+  type VerificationService,
+  type VerificationServiceOptions,
+} from './service.ts';

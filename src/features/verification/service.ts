@@ -1,0 +1,90 @@
+import type { Logger } from 'pino';
+import type { AuditLog, RequestMeta, VerificationSender } from '../../core/index.ts';
+import { newId } from '../../crypto/ids.ts';
+import type { JwtCodec, TokenClass } from '../../crypto/jwt/index.ts';
+import type { MailMessage, MailTransport } from '../../mail/contract.ts';
+import type { OnceStore } from '../../stores/contract.ts';
+import type { User, UserRepository } from '../../stores/repositories.ts';
+import { verifyTokenInvalid } from './error-codes.ts';
+import { existingAccountMessage, verificationMessage } from './mail.ts';
+
+export interface VerificationServiceOptions {
+  readonly users: UserRepository;
+  readonly once: OnceStore;
+  /** A codec with the verification purpose key: a verify token is never an access token. */
+  readonly jwt: JwtCodec;
+  readonly tokenClass: TokenClass;
+  /** Keyed digest binding a token to the address it verifies, so it dies if the email changes. */
+  readonly emailDigest: (email: string) => string;
+  readonly mail: MailTransport;
+  readonly audit: AuditLog;
+  readonly logger: Logger;
+  readonly appName: string;
+  /** Absolute URL of the page that receives `?token=` and posts it to /auth/verify. */
+  readonly verifyUrl: string;
+  readonly now?: () => number;
+}
+
+export interface VerificationService extends VerificationSender {
+  /** Sends a new link when the address belongs to an unverified account; silent otherwise. */
+  requestVerification(email: string, meta: RequestMeta): Promise<void>;
+  /** Marks the email verified; throws `VERIFY_TOKEN_INVALID` for a bad, expired, used or stale token. */
+  verify(token: string, meta: RequestMeta): Promise<User>;
+}
+
+export function createVerificationService(options: VerificationServiceOptions): VerificationService {
+  const now = options.now ?? Date.now;
+
+  /**
+   * Mail goes out in the background: waiting for SMTP would make "new address" slower than
+   * "unknown address", and a mail failure must not fail (or reveal anything through) the request.
+   */
+  function sendInBackground(message: MailMessage, meta: RequestMeta, kind: string): void {
+    options.mail.send(message).catch((error: unknown) => {
+      options.logger.error({ err: error, requestId: meta.requestId, mail: kind }, 'mail not sent');
+    });
+  }
+
+  const service: VerificationService = {
+    async sendVerification(user, meta) {
+      const token = await options.jwt.sign(
+        options.tokenClass,
+        { sub: user.id, jti: newId(), eml: options.emailDigest(user.email) },
+        { now: now() },
+      );
+      const link = `${options.verifyUrl}?token=${encodeURIComponent(token)}`;
+      const hours = Math.round(options.tokenClass.lifetimeSeconds / 3600);
+      sendInBackground(verificationMessage(user.email, options.appName, link, hours), meta, 'verification');
+    },
+
+    async sendExistingAccountNotice(user, meta) {
+      sendInBackground(existingAccountMessage(user.email, options.appName), meta, 'existing-account');
+    },
+
+    async requestVerification(email, meta) {
+      const user = await options.users.findByEmail(email);
+      if (user?.isActive && user.emailVerifiedAt === null) await service.sendVerification(user, meta);
+    },
+
+    async verify(token, meta) {
+      const at = now();
+      let claims: Awaited<ReturnType<JwtCodec['verify']>>;
+      try {
+        claims = await options.jwt.verify(token, options.tokenClass, { now: at });
+      } catch {
+        throw verifyTokenInvalid();
+      }
+      const user = await options.users.findById(claims.sub);
+      if (!user || claims.eml !== options.emailDigest(user.email)) throw verifyTokenInvalid();
+      // Single use across workers: the marker outlives the token itself.
+      const ttlMs = Math.max(claims.exp * 1000 - at, 0) + 60_000;
+      if (!(await options.once.consumeOnce(`verify:${claims.jti}`, ttlMs))) throw verifyTokenInvalid();
+      if (user.emailVerifiedAt !== null) return user;
+      const updated = await options.users.update(user.id, { emailVerifiedAt: at }, at);
+      if (!updated) throw verifyTokenInvalid();
+      await options.audit.record('user.email_verified', meta, { userId: user.id });
+      return updated;
+    },
+  };
+  return service;
+}

@@ -1,0 +1,85 @@
+import type { MiddlewareHandler } from 'hono';
+import type { Logger } from 'pino';
+import { coreError } from '../core/errors/index.ts';
+import type { Authenticate, Principal } from '../core/principal.ts';
+import { type ErrorResponseOptions, errorResponse } from './problem.ts';
+
+/** Hono variables the guards set: the principal, or `null` for an anonymous request. */
+export interface GuardEnv {
+  Variables: { principal: Principal | null };
+}
+
+export interface Guards {
+  /** Authenticates when a credential is present and puts the principal (or `null`) on the context. */
+  middleware(): MiddlewareHandler<GuardEnv>;
+  /** 401 unless the request carries a valid credential. */
+  requireAuth(): MiddlewareHandler<GuardEnv>;
+  /** 401 without a valid credential, 403 `INSUFFICIENT_ROLES` unless the principal holds every role. */
+  requireRoles(...roles: string[]): MiddlewareHandler<GuardEnv>;
+  /**
+   * Framework-neutral check behind every guard: the principal, or the problem response to send.
+   * `roles: null` lets anonymous requests through (a bad token still fails).
+   */
+  check(request: Request, roles: readonly string[] | null): Promise<GuardOutcome>;
+}
+
+export type GuardOutcome =
+  | { readonly ok: true; readonly principal: Principal | null }
+  | { readonly ok: false; readonly response: Response };
+
+export interface GuardOptions extends Omit<ErrorResponseOptions, 'logger'> {
+  readonly authenticate: Authenticate;
+  readonly logger: Logger;
+}
+
+/**
+ * Route guards for application code mounted beside Gatehouse. They answer with the same
+ * problem details as Gatehouse's own routes; a presented but invalid token is a 401 even on a
+ * route that would accept anonymous callers.
+ */
+export function createGuards(options: GuardOptions): Guards {
+  const responseOptions: ErrorResponseOptions = options;
+
+  async function decide(principal: Principal | null, roles: readonly string[] | null): Promise<void> {
+    if (roles === null) return;
+    if (!principal) throw coreError('UNAUTHENTICATED');
+    if (!roles.every((role) => principal.roles.includes(role))) throw coreError('INSUFFICIENT_ROLES');
+  }
+
+  async function check(
+    request: Request,
+    roles: readonly string[] | null,
+    known?: Principal | null,
+  ): Promise<GuardOutcome> {
+    try {
+      const principal = known !== undefined ? known : await options.authenticate(request);
+      await decide(principal, roles);
+      return { ok: true, principal };
+    } catch (error) {
+      return { ok: false, response: errorResponse(error, responseOptions) };
+    }
+  }
+
+  const guard =
+    (roles: readonly string[] | null): MiddlewareHandler<GuardEnv> =>
+    async (c, next) => {
+      // Authenticate once per request, even when several guards run.
+      const outcome = await check(c.req.raw, roles, c.get('principal'));
+      if (!outcome.ok) return outcome.response;
+      c.set('principal', outcome.principal);
+      await next();
+    };
+
+  return {
+    check: (request, roles) => check(request, roles),
+    middleware: () => guard(null),
+    requireAuth: () => guard([]),
+    requireRoles: (...roles: string[]) => {
+      // An empty list would let every signed-in user through: refuse it at setup time.
+      if (roles.length === 0 || roles.some((r) => typeof r !== 'string' || r === '')) {
+        throw new TypeError('requireRoles needs at least one non-empty role');
+      }
+      return guard(roles);
+    },
+  };
+}

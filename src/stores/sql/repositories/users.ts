@@ -1,0 +1,132 @@
+import { type Kysely, sql } from 'kysely';
+import {
+  EmailTakenError,
+  type NewUser,
+  type User,
+  type UserChanges,
+  type UserRepository,
+} from '../../repositories.ts';
+import { constraintViolation } from '../errors.ts';
+import { type DatabaseSchema, toSqlBoolean, type UserRowUpdate } from '../schema.ts';
+import { guarded } from './failures.ts';
+import { toJsonArray, userFromRow } from './rows.ts';
+
+/**
+ * Users on SQL. Emails are compared as `lower(email) = lower(?)`: the left side is exactly the
+ * expression the unique index `users_email_lower_uq` covers, so lookups use that index, and
+ * the uniqueness the index enforces is the same case-insensitivity lookups apply.
+ */
+export function createUserRepository(db: Kysely<DatabaseSchema>): UserRepository {
+  async function findByEmail(email: string): Promise<User | null> {
+    const row = await db
+      .selectFrom('users')
+      .selectAll()
+      .where(sql<string>`lower(email)`, '=', sql<string>`lower(${email})`)
+      .executeTakeFirst();
+    return row ? userFromRow(row) : null;
+  }
+
+  return {
+    create: (user: NewUser) =>
+      guarded(async () => {
+        try {
+          const row = await db
+            .insertInto('users')
+            .values({
+              id: user.id,
+              email: user.email,
+              email_verified_at: user.emailVerifiedAt ?? null,
+              password_hash: user.passwordHash,
+              name: user.name ?? null,
+              is_active: toSqlBoolean(user.isActive ?? true),
+              roles: toJsonArray(user.roles ?? []),
+              security_stamp: user.securityStamp,
+              created_at: user.now,
+              updated_at: user.now,
+            })
+            .returningAll()
+            .executeTakeFirstOrThrow();
+          return userFromRow(row);
+        } catch (error) {
+          // The id is unique too; only a clash on the email is the "taken" answer. Anything
+          // else (a duplicate id is a bug) is rethrown as it came.
+          if (constraintViolation(error) === 'unique' && (await findByEmail(user.email)) !== null)
+            return null;
+          throw error;
+        }
+      }),
+
+    findById: (id: string) =>
+      guarded(async () => {
+        const row = await db.selectFrom('users').selectAll().where('id', '=', id).executeTakeFirst();
+        return row ? userFromRow(row) : null;
+      }),
+
+    findByEmail: (email: string) => guarded(() => findByEmail(email)),
+
+    update: (id: string, changes: UserChanges, now: number) =>
+      guarded(async () => {
+        try {
+          const row = await db
+            .updateTable('users')
+            .set(toRowUpdate(changes, now))
+            .where('id', '=', id)
+            .returningAll()
+            .executeTakeFirst();
+          return row ? userFromRow(row) : null;
+        } catch (error) {
+          // The email index is the only unique constraint an update can break (ids never change).
+          if (changes.email !== undefined && constraintViolation(error) === 'unique')
+            throw new EmailTakenError();
+          throw error;
+        }
+      }),
+
+    replacePasswordHash: (id: string, expectedHash: string, newHash: string, now: number) =>
+      guarded(async () => {
+        // Compare-and-swap in one statement: a password changed since the caller read the
+        // hash no longer matches, so the stale rehash writes nothing.
+        const result = await db
+          .updateTable('users')
+          .set({ password_hash: newHash, updated_at: now })
+          .where('id', '=', id)
+          .where('password_hash', '=', expectedHash)
+          .executeTakeFirst();
+        return result.numUpdatedRows > 0n;
+      }),
+
+    delete: (id: string) =>
+      guarded(() =>
+        db.transaction().execute(async (trx) => {
+          // The foreign keys cascade these deletes, but a SQLite connection the application
+          // opened itself may have foreign keys off; a deleted user's sessions must not live on.
+          const sessionIds = trx.selectFrom('sessions').select('id').where('user_id', '=', id);
+          await trx.deleteFrom('session_consumed_digests').where('session_id', 'in', sessionIds).execute();
+          await trx.deleteFrom('sessions').where('user_id', '=', id).execute();
+          const result = await trx.deleteFrom('users').where('id', '=', id).executeTakeFirst();
+          return result.numDeletedRows > 0n;
+        }),
+      ),
+
+    count: () =>
+      guarded(async () => {
+        const row = await db
+          .selectFrom('users')
+          .select((eb) => eb.fn.countAll<number | string>().as('n'))
+          .executeTakeFirst();
+        return Number(row?.n ?? 0);
+      }),
+  };
+}
+
+function toRowUpdate(changes: UserChanges, now: number): UserRowUpdate {
+  const update: UserRowUpdate = { updated_at: now };
+  if (changes.email !== undefined) update.email = changes.email;
+  if (changes.emailVerifiedAt !== undefined) update.email_verified_at = changes.emailVerifiedAt;
+  if (changes.passwordHash !== undefined) update.password_hash = changes.passwordHash;
+  if (changes.name !== undefined) update.name = changes.name;
+  if (changes.isActive !== undefined) update.is_active = toSqlBoolean(changes.isActive);
+  if (changes.roles !== undefined) update.roles = toJsonArray(changes.roles);
+  if (changes.securityStamp !== undefined) update.security_stamp = changes.securityStamp;
+  return update;
+}
