@@ -199,6 +199,39 @@ describe('OpenAPI document', () => {
     assert.deepEqual(page.properties.home, { $ref: '#/components/schemas/GhTestAddress' });
   });
 
+  it('openapi - should mark routes that need a principal with the bearer scheme and their 401/403 codes', () => {
+    const document = buildOpenApiDocument({
+      routes: [
+        defineRoute({
+          method: 'GET',
+          path: '/admin/stats',
+          operationId: 'stats',
+          summary: 'stats',
+          roles: ['admin'],
+          responses: { 200: { description: 'ok' } },
+          async handler() {
+            return { status: 200 };
+          },
+        }),
+        routes[0] as RouteDefinition,
+      ],
+      catalogue,
+      info: { title: 't', version: '1' },
+      basePath: '',
+    });
+    const guarded = operation(document, '/admin/stats', 'get') as Operation & { security?: unknown };
+    assert.deepEqual(guarded.security, [{ bearer: [] }]);
+    assert.ok(guarded.responses['401'] && guarded.responses['403']);
+    const open = operation(document, '/auth/login', 'post') as Operation & { security?: unknown };
+    assert.equal(open.security, undefined);
+    assert.deepEqual((document.components as { securitySchemes: JsonObject }).securitySchemes.bearer, {
+      type: 'http',
+      scheme: 'bearer',
+      bearerFormat: 'JWT',
+      description: 'Access token from POST /auth/login.',
+    });
+  });
+
   it('openapi - should keep two different definitions that share a name apart', () => {
     const first = z.strictObject({ a: z.string() }).meta({ id: 'GhTestClash' });
     const document = buildOpenApiDocument({

@@ -33,8 +33,14 @@ export function implicitErrorCodes(route: RouteDefinition): string[] {
   if (route.method !== 'GET') codes.push('PAYLOAD_TOO_LARGE', 'UNSUPPORTED_MEDIA_TYPE');
   if (route.body !== undefined) codes.push('MALFORMED_BODY');
   if (route.body !== undefined || route.query !== undefined) codes.push('VALIDATION_FAILED');
+  if (needsPrincipal(route)) codes.push('UNAUTHENTICATED', 'INVALID_TOKEN');
+  if (route.roles?.length) codes.push('INSUFFICIENT_ROLES');
   codes.push('INTERNAL', 'SERVICE_UNAVAILABLE');
   return codes;
+}
+
+function needsPrincipal(route: RouteDefinition): boolean {
+  return route.auth === 'required' || Boolean(route.roles?.length);
 }
 
 /**
@@ -82,6 +88,14 @@ export function buildOpenApiDocument(input: OpenApiDocumentInput): JsonObject {
       },
       'WWW-Authenticate': { description: 'Bearer challenge (RFC 6750).', schema: { type: 'string' } },
     },
+    securitySchemes: {
+      bearer: {
+        type: 'http',
+        scheme: 'bearer',
+        bearerFormat: 'JWT',
+        description: 'Access token from POST /auth/login.',
+      },
+    },
   };
   return document;
 }
@@ -94,6 +108,7 @@ function operationFor(
   const operation: JsonObject = { operationId: route.operationId, summary: route.summary };
   if (route.description !== undefined) operation.description = route.description;
   if (route.tags !== undefined && route.tags.length > 0) operation.tags = [...route.tags];
+  if (needsPrincipal(route)) operation.security = [{ bearer: [] }];
   const parameters = [
     ...parseRoutePath(route.path).paramNames.map((name) => ({
       name,
