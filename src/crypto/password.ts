@@ -152,6 +152,9 @@ export function createPasswordHasher(params: Partial<Argon2Params> = {}): Passwo
       dummy ??= argon2Hash(randomBytes(32).toString('base64url'), {
         ...options,
         salt: randomBytes(SALT_BYTES),
+      }).catch((error: unknown) => {
+        dummy = undefined; // a failed build is retried next time rather than remembered
+        throw error;
       });
       // The same early exit as `verify`, so an oversized password costs the same either way.
       if (!isAcceptedPassword(password)) return false;

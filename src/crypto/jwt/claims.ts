@@ -116,7 +116,8 @@ export function checkClaims(payload: Record<string, unknown>, check: ClaimCheck)
   return payload as unknown as VerifiedClaims;
 }
 
-function isIdClaim(value: unknown): value is string {
+/** A `sub`, `jti` or `sid`: a non-empty string of at most 256 characters. */
+export function isIdClaim(value: unknown): value is string {
   return typeof value === 'string' && value.length > 0 && value.length <= MAX_ID_CLAIM_LENGTH;
 }
 
@@ -125,7 +126,8 @@ function isNumericDate(value: unknown): value is number {
   return Number.isSafeInteger(value) && (value as number) >= 0;
 }
 
-function isStringArray(value: unknown): value is readonly string[] {
+/** An `amr`: at most 32 strings of at most 64 characters. */
+export function isStringArray(value: unknown): value is readonly string[] {
   return (
     Array.isArray(value) &&
     value.length <= 32 &&

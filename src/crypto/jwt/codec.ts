@@ -6,6 +6,8 @@ import {
   comparableTyp,
   comparableTypOf,
   deepFreeze,
+  isIdClaim,
+  isStringArray,
   type TokenClass,
   type VerifiedClaims,
 } from './claims.ts';
@@ -171,13 +173,13 @@ export function createJwtCodec(options: JwtCodecOptions): JwtCodec {
       comparableTypOf(cls);
       const now = timeOf(signOptions.now);
       const { sub, jti, sid, amr, ...extra } = claims;
-      if (typeof sub !== 'string' || sub.length === 0) throw new TypeError('a token needs a sub');
-      if (typeof jti !== 'string' || jti.length === 0) throw new TypeError('a token needs a jti');
-      if (sid !== undefined && (typeof sid !== 'string' || sid.length === 0))
-        throw new TypeError('sid must be a string');
-      if (amr !== undefined && !(Array.isArray(amr) && amr.every((m) => typeof m === 'string'))) {
-        throw new TypeError('amr must be an array of strings');
-      }
+      // The same limits verification applies, so a token signed here always verifies.
+      if (!isIdClaim(sub) || !isIdClaim(jti))
+        throw new TypeError('a token needs a sub and a jti of 1–256 characters');
+      if (sid !== undefined && !isIdClaim(sid))
+        throw new TypeError('sid must be a string of 1–256 characters');
+      if (amr !== undefined && !isStringArray(amr))
+        throw new TypeError('amr must be at most 32 short strings');
       for (const name of Object.keys(extra)) {
         if (CODEC_CLAIMS.has(name)) throw new TypeError('iss, aud, iat, exp and nbf are set by the codec');
       }

@@ -61,21 +61,8 @@ export function deriveJwtKey(alg: JwtAlgorithm, purposeSeed: Uint8Array, kid: st
       return Object.freeze({ kid, alg, signingKey, verifyKey: createPublicKey(signingKey) });
     }
     case 'ES256': {
-      const scalar = p256ScalarFromSeed(seed);
-      const ecdh = createECDH('prime256v1');
-      ecdh.setPrivateKey(scalar);
-      const point = ecdh.getPublicKey(); // 0x04 || x || y
-      const signingKey = createPrivateKey({
-        key: {
-          kty: 'EC',
-          crv: 'P-256',
-          d: scalar.toString('base64url'),
-          x: point.subarray(1, 33).toString('base64url'),
-          y: point.subarray(33, 65).toString('base64url'),
-        },
-        format: 'jwk',
-      });
-      return Object.freeze({ kid, alg, signingKey, verifyKey: createPublicKey(signingKey) });
+      const { signingKey, verifyKey } = p256KeyPairFromScalar(p256ScalarFromSeed(seed));
+      return Object.freeze({ kid, alg, signingKey, verifyKey });
     }
     default:
       throw new TypeError('unsupported JWT algorithm');
@@ -91,6 +78,24 @@ export function p256ScalarFromSeed(seed: Uint8Array): Buffer {
   const okm = Buffer.from(hkdfSync('sha256', seed, new Uint8Array(0), 'gatehouse:jwt:es256-scalar', 40));
   const scalar = (BigInt(`0x${okm.toString('hex')}`) % (P256_ORDER - 1n)) + 1n;
   return Buffer.from(scalar.toString(16).padStart(64, '0'), 'hex');
+}
+
+/** The P-256 key pair of a 32-byte big-endian scalar in [1, n − 1]; the public point comes from ECDH. */
+export function p256KeyPairFromScalar(scalar: Buffer): { signingKey: KeyObject; verifyKey: KeyObject } {
+  const ecdh = createECDH('prime256v1');
+  ecdh.setPrivateKey(scalar);
+  const point = ecdh.getPublicKey(); // 0x04 || x || y
+  const signingKey = createPrivateKey({
+    key: {
+      kty: 'EC',
+      crv: 'P-256',
+      d: scalar.toString('base64url'),
+      x: point.subarray(1, 33).toString('base64url'),
+      y: point.subarray(33, 65).toString('base64url'),
+    },
+    format: 'jwk',
+  });
+  return { signingKey, verifyKey: createPublicKey(signingKey) };
 }
 
 /** Checks that a key's objects fit its algorithm (TypeError otherwise). */
