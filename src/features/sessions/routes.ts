@@ -127,11 +127,7 @@ export function sessionsRoutes(options: SessionsRoutesOptions): RouteDefinition[
       auth: 'required',
       responses: { 204: { description: 'Revoked' } },
       async handler(ctx) {
-        const principal = principalOf(ctx.principal);
-        await options.tokens.revokeAllForUser(principal.userId, {
-          exceptSessionId: principal.sessionId,
-          reason: 'revoked_by_user',
-        });
+        await options.tokens.revokeOthers(principalOf(ctx.principal), requestMeta(ctx));
         return { status: 204 };
       },
     }),

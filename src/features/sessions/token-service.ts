@@ -39,6 +39,8 @@ export interface TokenService extends SessionIssuer {
   logout(principal: Principal, meta: RequestMeta): Promise<void>;
   /** Revokes one of the user's sessions; `false` when it is unknown or someone else's. */
   revokeSession(userId: string, sessionId: string, meta: RequestMeta): Promise<boolean>;
+  /** Revokes every session of the caller except the current one. */
+  revokeOthers(principal: Principal, meta: RequestMeta): Promise<void>;
 }
 
 /** Revocation entries live as long as any access token they could still stop. */
@@ -213,6 +215,17 @@ export function createTokenService(options: TokenServiceOptions): TokenService {
       await denySessions([sessionId]);
       await options.audit.record('session.revoked', meta, { userId, sessionId });
       return true;
+    },
+
+    async revokeOthers(principal, meta) {
+      await service.revokeAllForUser(principal.userId, {
+        exceptSessionId: principal.sessionId,
+        reason: 'revoked_by_user',
+      });
+      await options.audit.record('session.revoked_others', meta, {
+        userId: principal.userId,
+        sessionId: principal.sessionId,
+      });
     },
 
     async revokeAllForUser(userId, { exceptSessionId, reason }) {
