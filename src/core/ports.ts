@@ -42,7 +42,10 @@ export interface SessionIssuer {
 /** Sends verification mail; implemented by the verification feature. */
 export interface VerificationSender {
   /** A link that verifies `email` for the user (new account, or a new request). */
-  sendVerification(user: { readonly id: string; readonly email: string }, meta: RequestMeta): Promise<void>;
+  sendVerification(
+    user: { readonly id: string; readonly email: string; readonly securityStamp: string },
+    meta: RequestMeta,
+  ): Promise<void>;
   /** Tells the owner of an existing account that someone tried to register with their address. */
   sendExistingAccountNotice(
     user: { readonly id: string; readonly email: string },

@@ -50,7 +50,8 @@ const KEY = {
   userNotBefore: (userId: string) => `rev:nbf:${userId}`,
 } as const;
 
-const BEARER = /^Bearer ([A-Za-z0-9._~+/-]+=*)$/;
+/** RFC 7235: the scheme name is case-insensitive; the token is RFC 6750's b64token. */
+const BEARER = /^Bearer +([A-Za-z0-9._~+/-]+=*)$/i;
 
 /**
  * Bearer sessions: a short-lived JWT access token plus an opaque refresh token
@@ -188,8 +189,9 @@ export function createTokenService(options: TokenServiceOptions): TokenService {
     async logout(principal, meta) {
       const at = now();
       try {
-        // The denylist first: if it cannot record the revocation, nothing has changed and the
-        // client is told its token is still valid.
+        // The denylist first: if it cannot record the revocation, the session is left alone and
+        // the client is told it is still valid. A write that timed out may still land when a
+        // stalled store resumes, so the access token is only said to be possibly valid.
         await options.denylist.add(
           KEY.token(principal.tokenId),
           Math.max(principal.expiresAt - at, 0) + options.leewayMs + 1000,
@@ -199,7 +201,8 @@ export function createTokenService(options: TokenServiceOptions): TokenService {
         if (!isStoreError(error)) throw error;
         throw coreError('SERVICE_UNAVAILABLE', {
           retryAfterSeconds: error.retryAfterSeconds,
-          detail: 'The session was not revoked: the access token and the refresh token are still valid.',
+          detail:
+            'The session was not revoked: its refresh token is still valid, and the access token may be too. Retry the logout.',
         });
       }
       await options.sessions.revoke(principal.userId, principal.sessionId, 'logout', at);

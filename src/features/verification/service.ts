@@ -14,7 +14,7 @@ export interface VerificationServiceOptions {
   /** A codec with the verification purpose key: a verify token is never an access token. */
   readonly jwt: JwtCodec;
   readonly tokenClass: TokenClass;
-  /** Keyed digest binding a token to the address it verifies, so it dies if the email changes. */
+  /** Keyed digest binding a token to the address and the security stamp, so it dies when either changes. */
   readonly emailDigest: (email: string) => string;
   readonly mail: MailTransport;
   readonly audit: AuditLog;
@@ -49,7 +49,12 @@ export function createVerificationService(options: VerificationServiceOptions): 
     async sendVerification(user, meta) {
       const token = await options.jwt.sign(
         options.tokenClass,
-        { sub: user.id, jti: newId(), eml: options.emailDigest(user.email) },
+        {
+          sub: user.id,
+          jti: newId(),
+          eml: options.emailDigest(user.email),
+          stm: options.emailDigest(user.securityStamp),
+        },
         { now: now() },
       );
       const link = `${options.verifyUrl}?token=${encodeURIComponent(token)}`;
@@ -75,7 +80,15 @@ export function createVerificationService(options: VerificationServiceOptions): 
         throw verifyTokenInvalid();
       }
       const user = await options.users.findById(claims.sub);
-      if (!user || claims.eml !== options.emailDigest(user.email)) throw verifyTokenInvalid();
+      // Bound to the address and the security stamp: a changed email (or password) kills it for
+      // good, even if the address is later changed back.
+      if (
+        !user ||
+        claims.eml !== options.emailDigest(user.email) ||
+        claims.stm !== options.emailDigest(user.securityStamp)
+      ) {
+        throw verifyTokenInvalid();
+      }
       // Single use across workers: the marker outlives the token itself.
       const ttlMs = Math.max(claims.exp * 1000 - at, 0) + 60_000;
       if (!(await options.once.consumeOnce(`verify:${claims.jti}`, ttlMs))) throw verifyTokenInvalid();
