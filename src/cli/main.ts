@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { ConfigError } from '../index.ts';
+import { createUserCommand } from './create-user.ts';
 import { doctorCommand } from './doctor.ts';
 import { generateSecretCommand } from './generate-secret.ts';
 import { migrateCommand } from './migrate.ts';
@@ -13,6 +14,9 @@ Commands:
   migrate [up|status]    apply pending database migrations, or list them
   doctor                 print the mode, database, stores, mail and every warning; check them
   generate-secret        print a fresh 256-bit secret (base64url) for GATEHOUSE_SECRETS
+  create-user --email <email> [--name <name>] [--admin] [--verified]
+                         create an account; the password is read from stdin (prompted on a
+                         terminal); --admin gives the admin role and implies --verified
 
 Exit codes: 0 success, 1 failure, 2 usage error. See the README for environment variables.`;
 
@@ -21,6 +25,7 @@ const COMMANDS: Record<string, (args: readonly string[], io: CliIo) => number | 
   migrate: migrateCommand,
   doctor: doctorCommand,
   'generate-secret': generateSecretCommand,
+  'create-user': createUserCommand,
 };
 
 /** Runs one command line; returns the exit code instead of exiting, so tests call it in process. */
