@@ -1,41 +1,8 @@
-/**
- * Invariant: a token whose header says `alg: none` (in any casing, with or without a
- * signature segment) is never accepted, whatever algorithm the codec is configured with, and
- * neither is a token with no `alg` or a non-string `alg`. An unsecured JWT would otherwise let
- * anyone mint tokens for any user.
- */
-import assert from 'node:assert/strict';
 import { createHmac, randomBytes } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { UnsecuredJWT } from 'jose';
-import {
-  createJwtCodec,
-  deriveJwtKey,
-  type JwtAlgorithm,
-  type TokenClass,
-  TokenError,
-  type TokenErrorReason,
-} from '../../src/crypto/jwt/index.ts';
-
-const ISSUER = 'https://auth.example.test';
-const ACCESS: TokenClass = { typ: 'at+jwt', audience: 'https://api.example.test', lifetimeSeconds: 900 };
-const NOW = Date.UTC(2030, 0, 1, 12, 0, 0);
-const IAT = Math.floor(NOW / 1000);
-
-const encode = (value: unknown): string => Buffer.from(JSON.stringify(value)).toString('base64url');
-const CLAIMS = {
-  iss: ISSUER,
-  aud: ACCESS.audience,
-  sub: 'admin',
-  sid: 's',
-  jti: 'j',
-  iat: IAT,
-  exp: IAT + 900,
-};
-
-async function rejectsWith(promise: Promise<unknown>, reason: TokenErrorReason): Promise<void> {
-  await assert.rejects(promise, (error: unknown) => error instanceof TokenError && error.reason === reason);
-}
+import { createJwtCodec, deriveJwtKey, type JwtAlgorithm } from '../../src/crypto/jwt/index.ts';
+import { ACCESS, CLAIMS, encode, ISSUER, NOW, rejectsWith } from '../fixtures/jwt.ts';
 
 for (const alg of ['HS256', 'EdDSA', 'ES256'] as readonly JwtAlgorithm[]) {
   describe(`alg none against a ${alg} codec`, () => {

@@ -8,35 +8,8 @@
 import assert from 'node:assert/strict';
 import { createHmac, randomBytes } from 'node:crypto';
 import { describe, it } from 'node:test';
-import {
-  createJwtCodec,
-  deriveJwtKey,
-  type JwtAlgorithm,
-  type JwtKey,
-  type TokenClass,
-  TokenError,
-  type TokenErrorReason,
-} from '../../src/crypto/jwt/index.ts';
-
-const ISSUER = 'https://auth.example.test';
-const ACCESS: TokenClass = { typ: 'at+jwt', audience: 'https://api.example.test', lifetimeSeconds: 900 };
-const NOW = Date.UTC(2030, 0, 1, 12, 0, 0);
-const IAT = Math.floor(NOW / 1000);
-
-const encode = (value: unknown): string => Buffer.from(JSON.stringify(value)).toString('base64url');
-const CLAIMS = {
-  iss: ISSUER,
-  aud: ACCESS.audience,
-  sub: 'admin',
-  sid: 's',
-  jti: 'j',
-  iat: IAT,
-  exp: IAT + 900,
-};
-
-async function rejectsWith(promise: Promise<unknown>, reason: TokenErrorReason): Promise<void> {
-  await assert.rejects(promise, (error: unknown) => error instanceof TokenError && error.reason === reason);
-}
+import { createJwtCodec, deriveJwtKey, type JwtAlgorithm, type JwtKey } from '../../src/crypto/jwt/index.ts';
+import { ACCESS, CLAIMS, encode, ISSUER, NOW, rejectsWith } from '../fixtures/jwt.ts';
 
 /** Every form an attacker could take a public key in and use as an HMAC secret. */
 function publicKeyForms(key: JwtKey): Buffer[] {

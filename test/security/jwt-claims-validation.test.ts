@@ -8,18 +8,9 @@
 import assert from 'node:assert/strict';
 import { createHmac, randomBytes } from 'node:crypto';
 import { describe, it } from 'node:test';
-import {
-  createJwtCodec,
-  deriveJwtKey,
-  type TokenClass,
-  TokenError,
-  type TokenErrorReason,
-} from '../../src/crypto/jwt/index.ts';
+import { createJwtCodec, deriveJwtKey } from '../../src/crypto/jwt/index.ts';
+import { ACCESS, IAT, ISSUER, NOW, rejectsWith } from '../fixtures/jwt.ts';
 
-const ISSUER = 'https://auth.example.test';
-const ACCESS: TokenClass = { typ: 'at+jwt', audience: 'https://api.example.test', lifetimeSeconds: 900 };
-const NOW = Date.UTC(2030, 0, 1, 12, 0, 0);
-const IAT = Math.floor(NOW / 1000);
 const HEADER = { alg: 'HS256', typ: 'at+jwt', kid: 'k1' };
 
 const key = deriveJwtKey('HS256', randomBytes(32), 'k1');
@@ -50,9 +41,6 @@ const without = (name: string) => {
   return copy;
 };
 
-async function rejectsWith(promise: Promise<unknown>, reason: TokenErrorReason): Promise<void> {
-  await assert.rejects(promise, (error: unknown) => error instanceof TokenError && error.reason === reason);
-}
 const verifyAt = (token: string, now = NOW) => codec.verify(token, ACCESS, { now });
 
 describe('issuer and audience', () => {

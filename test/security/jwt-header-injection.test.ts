@@ -8,31 +8,8 @@
 import assert from 'node:assert/strict';
 import { createHmac, generateKeyPairSync, randomBytes, sign } from 'node:crypto';
 import { describe, it } from 'node:test';
-import {
-  createJwtCodec,
-  deriveJwtKey,
-  type JwtAlgorithm,
-  type JwtKey,
-  type TokenClass,
-  TokenError,
-  type TokenErrorReason,
-} from '../../src/crypto/jwt/index.ts';
-
-const ISSUER = 'https://auth.example.test';
-const ACCESS: TokenClass = { typ: 'at+jwt', audience: 'https://api.example.test', lifetimeSeconds: 900 };
-const NOW = Date.UTC(2030, 0, 1, 12, 0, 0);
-const IAT = Math.floor(NOW / 1000);
-
-const encode = (value: unknown): string => Buffer.from(JSON.stringify(value)).toString('base64url');
-const CLAIMS = {
-  iss: ISSUER,
-  aud: ACCESS.audience,
-  sub: 'admin',
-  sid: 's',
-  jti: 'j',
-  iat: IAT,
-  exp: IAT + 900,
-};
+import { createJwtCodec, deriveJwtKey, type JwtAlgorithm, type JwtKey } from '../../src/crypto/jwt/index.ts';
+import { ACCESS, CLAIMS, encode, ISSUER, NOW, rejectsWith } from '../fixtures/jwt.ts';
 
 /** A compact JWS over `header` and `payload` with a genuine signature from `key`. */
 function signedWith(key: JwtKey, header: Record<string, unknown>, payload: unknown = CLAIMS): string {
@@ -45,10 +22,6 @@ function signedWith(key: JwtKey, header: Record<string, unknown>, payload: unkno
         ? sign(null, data, key.signingKey)
         : sign('sha256', data, { key: key.signingKey, dsaEncoding: 'ieee-p1363' });
   return `${input}.${signature.toString('base64url')}`;
-}
-
-async function rejectsWith(promise: Promise<unknown>, reason: TokenErrorReason): Promise<void> {
-  await assert.rejects(promise, (error: unknown) => error instanceof TokenError && error.reason === reason);
 }
 
 for (const alg of ['HS256', 'EdDSA', 'ES256'] as readonly JwtAlgorithm[]) {

@@ -234,7 +234,11 @@ describe('GET /users/me refuses bad bearer tokens with 401 INVALID_TOKEN', () =>
   });
 
   it('scheme - should accept the bearer scheme in any case and with several spaces (RFC 6750 grammar)', async () => {
-    for (const authorization of [`bearer ${me.accessToken}`, `BEARER ${me.accessToken}`, `Bearer  ${me.accessToken}`]) {
+    for (const authorization of [
+      `bearer ${me.accessToken}`,
+      `BEARER ${me.accessToken}`,
+      `Bearer  ${me.accessToken}`,
+    ]) {
       const response = await h.get('/users/me', { headers: { Authorization: authorization } });
       assert.equal(response.status, 200, authorization.slice(0, 8));
     }

@@ -15,21 +15,15 @@ import {
   type JwtAlgorithm,
   type JwtKey,
   type TokenClass,
-  TokenError,
-  type TokenErrorReason,
 } from '../../src/crypto/jwt/index.ts';
+import { ACCESS, encode, IAT, ISSUER, NOW, rejectsWith } from '../fixtures/jwt.ts';
 
-const ISSUER = 'https://auth.example.test';
-const ACCESS: TokenClass = { typ: 'at+jwt', audience: 'https://api.example.test', lifetimeSeconds: 900 };
 const VERIFY: TokenClass = {
   typ: 'gh-verify+jwt',
   audience: `${ISSUER}#verify-email`,
   lifetimeSeconds: 86_400,
 };
-const NOW = Date.UTC(2030, 0, 1, 12, 0, 0);
-const IAT = Math.floor(NOW / 1000);
 
-const encode = (value: unknown): string => Buffer.from(JSON.stringify(value)).toString('base64url');
 const claimsOf = (cls: TokenClass, extra: Record<string, unknown> = {}) => ({
   iss: ISSUER,
   aud: cls.audience,
@@ -50,10 +44,6 @@ function signedWith(key: JwtKey, header: Record<string, unknown>, payload: unkno
         ? sign(null, data, key.signingKey)
         : sign('sha256', data, { key: key.signingKey, dsaEncoding: 'ieee-p1363' });
   return `${input}.${signature.toString('base64url')}`;
-}
-
-async function rejectsWith(promise: Promise<unknown>, reason: TokenErrorReason): Promise<void> {
-  await assert.rejects(promise, (error: unknown) => error instanceof TokenError && error.reason === reason);
 }
 
 for (const alg of ['HS256', 'EdDSA', 'ES256'] as readonly JwtAlgorithm[]) {
