@@ -69,6 +69,30 @@ export function createAccountsService(options: AccountsServiceOptions): Accounts
     if (reasons.length > 0) throw passwordPolicyError(reasons);
   }
 
+  /**
+   * Checks the policy, hashes, then inserts: the hash is computed before the database is
+   * touched, so no transaction or lock is ever held across argon2. `null` when the email is taken.
+   */
+  async function insertUser(
+    email: string,
+    password: string,
+    extra: { name: string | null; roles?: readonly string[]; emailVerified?: boolean },
+  ): Promise<User | null> {
+    checkPolicy(password, email);
+    const passwordHash = await options.hasher.hash(password);
+    const at = now();
+    return options.users.create({
+      id: newId(),
+      email,
+      passwordHash,
+      name: extra.name,
+      roles: extra.roles ?? [],
+      emailVerifiedAt: extra.emailVerified ? at : null,
+      securityStamp: newStamp(),
+      now: at,
+    });
+  }
+
   const service: AccountsService = {
     async register(input, meta) {
       const email = normalizeEmail(input.email);
@@ -76,19 +100,8 @@ export function createAccountsService(options: AccountsServiceOptions): Accounts
         throw coreError('VALIDATION_FAILED', {
           errors: [{ path: 'email', message: 'must be an email address' }],
         });
-      checkPolicy(input.password, email);
-      // Hash before touching the database (no transaction is held across argon2), and for a
-      // taken address too, so both paths cost the same.
-      const passwordHash = await options.hasher.hash(input.password);
-      const at = now();
-      const user = await options.users.create({
-        id: newId(),
-        email,
-        passwordHash,
-        name: input.name ?? null,
-        securityStamp: newStamp(),
-        now: at,
-      });
+      // Hashed for a taken address too, so both paths cost the same.
+      const user = await insertUser(email, input.password, { name: input.name ?? null });
       if (!user) {
         if (options.registrationMode === 'open') throw accountsError('USER_ALREADY_EXISTS');
         const owner = await options.users.findByEmail(email);
@@ -169,18 +182,10 @@ export function createAccountsService(options: AccountsServiceOptions): Accounts
     async createUser(input) {
       const email = normalizeEmail(input.email);
       if (!email) throw new TypeError('email must be an email address');
-      checkPolicy(input.password, email);
-      const passwordHash = await options.hasher.hash(input.password);
-      const at = now();
-      const user = await options.users.create({
-        id: newId(),
-        email,
-        passwordHash,
+      const user = await insertUser(email, input.password, {
         name: input.name ?? null,
         roles: input.roles ?? [],
-        emailVerifiedAt: input.emailVerified ? at : null,
-        securityStamp: newStamp(),
-        now: at,
+        emailVerified: input.emailVerified === true,
       });
       if (!user) throw accountsError('USER_ALREADY_EXISTS');
       return user;
