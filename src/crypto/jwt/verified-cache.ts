@@ -1,9 +1,9 @@
-import { createHash } from 'node:crypto';
-
 /**
- * A bounded least-recently-used map from a token's SHA-256 to what its signature check
- * established. Only tokens whose signature verified are stored; everything that depends on the
- * time or on the token class is checked again on every hit.
+ * A bounded least-recently-used map from a token to what its signature check established.
+ * Only tokens whose signature verified are stored (so only tokens this deployment signed, of
+ * bounded size); everything that depends on the time or on the token class is checked again on
+ * every hit. The token string itself is the key: an exact match, and cheaper than hashing it
+ * (hashing would cost about as much as the HMAC check the cache saves).
  */
 export interface VerifiedCache<T> {
   get(token: string): { readonly key: string; readonly value: T | undefined };
@@ -16,9 +16,7 @@ export function createVerifiedCache<T>(capacity: number): VerifiedCache<T> {
   const entries = new Map<string, T>();
   return {
     get(token) {
-      // UTF-16 keeps distinct strings distinct: Latin-1 would fold a non-ASCII variant of a
-      // cached token onto the cached token's key.
-      const key = createHash('sha256').update(token, 'utf16le').digest('base64');
+      const key = token;
       const value = entries.get(key);
       if (value !== undefined) {
         // Move to the most recently used end.

@@ -20,7 +20,7 @@
  */
 import { chmodSync, existsSync, mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { DatabaseSync, type SQLInputValue } from 'node:sqlite';
+import { DatabaseSync, type SQLInputValue, type StatementSync } from 'node:sqlite';
 import {
   CompiledQuery,
   type DatabaseConnection,
@@ -93,28 +93,55 @@ export function openSqliteFile(path: string, options: OpenSqliteOptions = {}): D
  * - Rows are plain objects, as `pg` returns them.
  * - `close()` is idempotent.
  *
- * Statements are prepared per query, never cached: `node:sqlite` reads a statement's column
- * list before SQLite re-prepares it after a schema change, so a cached `select *` would keep
- * returning the old columns after a migration (ours or another process's).
+ * Prepared statements are cached by SQL text (preparing costs most of a simple query), and the
+ * cache is dropped whenever `PRAGMA schema_version` moves: `node:sqlite` reads a statement's
+ * column list before SQLite re-prepares it after a schema change, so a cached `select *` would
+ * otherwise keep returning the old columns after a migration (ours or another process's).
+ * Streaming (`iterate`) uses a statement of its own, so two interleaved streams never share one.
  */
 export function toKyselySqliteDatabase(database: DatabaseSync): SqliteDatabase {
+  const cache = new Map<string, { statement: StatementSync; reader: boolean }>();
+  const schemaVersion = database.prepare('pragma schema_version');
+  let cachedVersion: unknown;
+
+  function cached(sql: string): { statement: StatementSync; reader: boolean } {
+    const version = (schemaVersion.get() as { schema_version?: unknown } | undefined)?.schema_version;
+    if (version !== cachedVersion) {
+      cache.clear();
+      cachedVersion = version;
+    }
+    let entry = cache.get(sql);
+    if (!entry) {
+      const statement = database.prepare(sql);
+      entry = { statement, reader: statement.columns().length > 0 };
+      // Bounded: generated SQL has few shapes, but an app's own queries could have many.
+      if (cache.size >= MAX_CACHED_STATEMENTS) cache.clear();
+      cache.set(sql, entry);
+    }
+    return entry;
+  }
+
   return {
     prepare(sql: string): SqliteStatement {
-      const statement = database.prepare(sql);
+      const { statement, reader } = cached(sql);
       return {
-        reader: statement.columns().length > 0,
+        reader,
         all: (parameters) => statement.all(...bindable(parameters)).map(toPlainObject),
         run: (parameters) => statement.run(...bindable(parameters)),
         *iterate(parameters) {
-          for (const row of statement.iterate(...bindable(parameters))) yield toPlainObject(row);
+          const own = database.prepare(sql);
+          for (const row of own.iterate(...bindable(parameters))) yield toPlainObject(row);
         },
       };
     },
     close(): void {
+      cache.clear();
       if (database.isOpen) database.close();
     },
   };
 }
+
+const MAX_CACHED_STATEMENTS = 512;
 
 /**
  * `node:sqlite` returns null-prototype rows; `pg` and better-sqlite3 return plain objects.
