@@ -2,7 +2,13 @@
  * Argument checks shared by every store backend. A bad argument is a programming error, so it
  * throws a `TypeError` with a Node-style `code`; messages never echo the key or value.
  */
-import { MAX_KEY_BYTES } from './contract.ts';
+import {
+  MAX_KEY_BYTES,
+  MAX_RATE_LIMIT,
+  MAX_RATE_LIMIT_WINDOW_MS,
+  MIN_RATE_LIMIT_WINDOW_MS,
+  type RateLimitRule,
+} from './contract.ts';
 
 type CodedTypeError = TypeError & { code: string };
 
@@ -66,4 +72,44 @@ export function assertIncrement(by: unknown): asserts by is number {
 export function assertKeys(keys: unknown): asserts keys is readonly string[] {
   if (!Array.isArray(keys)) throw invalidArgument('keys must be an array of strings', 'ERR_INVALID_ARG_TYPE');
   for (const key of keys) assertKey(key);
+}
+
+/** A rate-limit rule: `limit` 1..MAX_RATE_LIMIT, `windowMs` MIN..MAX_RATE_LIMIT_WINDOW_MS, integers. */
+export function assertRateLimitRule(rule: unknown): asserts rule is RateLimitRule {
+  if (typeof rule !== 'object' || rule === null)
+    throw invalidArgument('A rate-limit rule must be an object', 'ERR_INVALID_ARG_TYPE');
+  const { limit, windowMs } = rule as Partial<Record<keyof RateLimitRule, unknown>>;
+  if (typeof limit !== 'number' || !Number.isSafeInteger(limit) || limit < 1 || limit > MAX_RATE_LIMIT) {
+    throw invalidArgument(
+      `rule.limit must be an integer from 1 to ${MAX_RATE_LIMIT}`,
+      'ERR_INVALID_ARG_VALUE',
+    );
+  }
+  if (
+    typeof windowMs !== 'number' ||
+    !Number.isSafeInteger(windowMs) ||
+    windowMs < MIN_RATE_LIMIT_WINDOW_MS ||
+    windowMs > MAX_RATE_LIMIT_WINDOW_MS
+  ) {
+    throw invalidArgument(
+      `rule.windowMs must be an integer from ${MIN_RATE_LIMIT_WINDOW_MS} to ${MAX_RATE_LIMIT_WINDOW_MS}`,
+      'ERR_INVALID_ARG_VALUE',
+    );
+  }
+}
+
+/**
+ * The `cost` of one `consume` (default 1): a safe integer from 1 to the rule's limit. A larger
+ * cost could never be allowed, so asking for one is a programming error.
+ */
+export function rateLimitCost(options: unknown, rule: RateLimitRule): number {
+  if (options === undefined) return 1;
+  if (typeof options !== 'object' || options === null)
+    throw invalidArgument('consume options must be an object', 'ERR_INVALID_ARG_TYPE');
+  const { cost = 1 } = options as { cost?: unknown };
+  if (typeof cost !== 'number') throw invalidArgument('cost must be a number', 'ERR_INVALID_ARG_TYPE');
+  if (!Number.isSafeInteger(cost) || cost < 1 || cost > rule.limit) {
+    throw invalidArgument("cost must be an integer from 1 to the rule's limit", 'ERR_INVALID_ARG_VALUE');
+  }
+  return cost;
 }

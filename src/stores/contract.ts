@@ -1,6 +1,6 @@
 /**
  * The store contract: the shared, short-lived state every Gatehouse feature relies on
- * (single-use markers, counters, revocations, small cached values).
+ * (single-use markers, counters, rate-limit budgets, revocations, small cached values).
  *
  * Each interface has a memory implementation (one process) and a Redis implementation (many
  * workers and machines); both pass one contract suite (`test/contract/`). Durable data (users,
@@ -142,12 +142,72 @@ export interface Denylist {
   getMany(keys: readonly string[]): Promise<(string | null)[]>;
 }
 
+/** A rate-limit budget: `limit` requests per `windowMs`, refilled continuously. */
+export interface RateLimitRule {
+  /** Requests per window: a safe integer from 1 to {@link MAX_RATE_LIMIT}. */
+  readonly limit: number;
+  /** The window in ms: an integer from 1000 to {@link MAX_RATE_LIMIT_WINDOW_MS}. */
+  readonly windowMs: number;
+}
+
+/** The outcome of {@link RateLimiter.consume}, with what the `RateLimit*` headers need. */
+export interface RateLimitDecision {
+  readonly allowed: boolean;
+  /** The rule's `limit`, echoed for the `RateLimit-Policy` header. */
+  readonly limit: number;
+  /** Requests still allowed right now after this one (0 when refused). */
+  readonly remaining: number;
+  /**
+   * Ms until one more request would be allowed (0 when allowed and `remaining > 0`). For a
+   * refused request it is the wait until this same request (with its `cost`) would pass:
+   * the `Retry-After`.
+   */
+  readonly retryAfterMs: number;
+  /** Ms until the budget is fully restored (for the `RateLimit` header's reset). */
+  readonly resetMs: number;
+}
+
+/**
+ * Rate limiting with GCRA (the generic cell rate algorithm): a token bucket kept as a single
+ * timestamp per key, the theoretical arrival time (TAT).
+ *
+ * Semantics: a key starts with a budget of `limit` requests. Each allowed request spends one
+ * (or `cost`), and the budget refills continuously at `limit` per `windowMs` (one request
+ * every `windowMs / limit` ms), never above `limit`. So at most `limit` requests pass in a
+ * burst, the sustained rate is `limit` per `windowMs`, and over any span of `t` ms at most
+ * `limit + floor(t * limit / windowMs)` requests pass. This is a rolling budget, not a fixed
+ * or sliding window count: a client that spent its burst gets one request back every
+ * `windowMs / limit` ms, e.g. `{ limit: 5, windowMs: 60_000 }` admits 5 at once, then one every
+ * 12 s.
+ *
+ * Exact under concurrency: each `consume` is one atomic step, so 100 concurrent calls on one
+ * key with `limit: 10` allow exactly 10, on one process or many sharing the backend. Time is
+ * counted in whole milliseconds; the shared backend uses its own clock, so workers whose
+ * clocks disagree still agree on every decision.
+ *
+ * Keys: the backend stores the key as given, so callers pass keys that are already hashed
+ * (a keyed digest of the IP or identifier): an attacker-chosen email must never appear in the
+ * backend as is. A key is meant to be used with one rule; `cost` must not exceed its `limit`.
+ */
+export interface RateLimiter {
+  readonly capabilities: StoreCapabilities;
+  /**
+   * Counts one request (or `cost`, a safe integer from 1 to `rule.limit`) against `key` under
+   * `rule`; atomic; a refused request consumes nothing. The state expires once the budget is
+   * full again, so an idle key costs nothing.
+   */
+  consume(key: string, rule: RateLimitRule, options?: { cost?: number }): Promise<RateLimitDecision>;
+  /** Forgets the key (e.g. a successful login resets a failure budget). */
+  reset(key: string): Promise<void>;
+}
+
 /** The shared stores a Gatehouse instance uses, all from one backend. */
 export interface Stores {
   readonly keyValue: KeyValueStore;
   readonly once: OnceStore;
   readonly counters: CounterStore;
   readonly denylist: Denylist;
+  readonly rateLimiter: RateLimiter;
   /** Confirms the backend answers (for `/ready`); rejects with a `StoreError` otherwise. */
   ping(): Promise<void>;
   /** Releases what this bundle owns (a client it built itself); a passed-in client is left open. */
@@ -156,3 +216,12 @@ export interface Stores {
 
 /** Largest key accepted, in bytes; longer keys are a programming error (`TypeError`). */
 export const MAX_KEY_BYTES = 512;
+/** Largest `RateLimitRule.limit` accepted. */
+export const MAX_RATE_LIMIT = 1_000_000;
+/**
+ * Longest `RateLimitRule.windowMs` accepted (30 days). With {@link MAX_RATE_LIMIT} it keeps the
+ * exact integer arithmetic (units of `1 / limit` ms) within a double's 53 bits.
+ */
+export const MAX_RATE_LIMIT_WINDOW_MS = 30 * 24 * 60 * 60 * 1000;
+/** Shortest `RateLimitRule.windowMs` accepted. */
+export const MIN_RATE_LIMIT_WINDOW_MS = 1000;

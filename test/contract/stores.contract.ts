@@ -7,7 +7,14 @@
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { MAX_KEY_BYTES, type Stores } from '../../src/stores/contract.ts';
+import {
+  MAX_KEY_BYTES,
+  MAX_RATE_LIMIT,
+  MAX_RATE_LIMIT_WINDOW_MS,
+  type RateLimitDecision,
+  type RateLimitRule,
+  type Stores,
+} from '../../src/stores/contract.ts';
 
 export interface StoreContractContext {
   readonly stores: Stores;
@@ -23,6 +30,25 @@ const PAST_SHORT_TTL_MS = 160;
 /** Outlives every wait in this suite by a wide margin. */
 const LONG_TTL_MS = 60_000;
 const CONCURRENT_CALLERS = 100;
+
+/** One request back every 12 s: nothing refills while a case runs. */
+const SLOW_RULE: RateLimitRule = { limit: 5, windowMs: 60_000 };
+const SLOW_INTERVAL_MS = 12_000;
+/** One request back every 200 ms: short enough to wait out in real time. */
+const FAST_RULE: RateLimitRule = { limit: 5, windowMs: 1_000 };
+const FAST_INTERVAL_MS = 200;
+/** Past one {@link FAST_INTERVAL_MS}, with a wide margin before the second. */
+const PAST_ONE_FAST_INTERVAL_MS = 260;
+/** Real time passing between calls shortens the ms a decision reports by at most this. */
+const DECISION_TOLERANCE_MS = 500;
+
+/** `actual` is `expected`, or a little less because real time passed since. */
+function assertNear(actual: number, expected: number, label: string): void {
+  assert.ok(
+    actual <= expected && actual > expected - DECISION_TOLERANCE_MS,
+    `${label}: ${actual}, expected ${expected} (or up to ${DECISION_TOLERANCE_MS} ms less)`,
+  );
+}
 
 /** Arguments that are not a valid key, each labelled for the case name. */
 const INVALID_KEYS: readonly (readonly [string, unknown])[] = [
@@ -335,6 +361,164 @@ export function runStoreContract(name: string, setup: () => Promise<StoreContrac
       });
     });
 
+    describe('rateLimiter', () => {
+      async function burst(key: string, rule: RateLimitRule, count: number): Promise<RateLimitDecision[]> {
+        const decisions: RateLimitDecision[] = [];
+        for (let i = 0; i < count; i++) decisions.push(await stores.rateLimiter.consume(key, rule));
+        return decisions;
+      }
+
+      test('consume - should allow exactly `limit` requests in a burst, then refuse', async () => {
+        const decisions = await burst('k', SLOW_RULE, SLOW_RULE.limit + 2);
+        assert.deepEqual(
+          decisions.map((decision) => decision.allowed),
+          [true, true, true, true, true, false, false],
+        );
+        assert.deepEqual(
+          decisions.map((decision) => decision.remaining),
+          [4, 3, 2, 1, 0, 0, 0],
+        );
+        for (const decision of decisions) assert.equal(decision.limit, SLOW_RULE.limit);
+      });
+
+      test('consume - should allow exactly `limit` when windowMs / limit is not a whole number', async () => {
+        // 60_000 / 7 and 86_400_000 / 7 are not integers: rounding the interval either way
+        // would let one request too many or too few through.
+        for (const rule of [
+          { limit: 3, windowMs: 1_000 },
+          { limit: 7, windowMs: 60_000 },
+          { limit: 7, windowMs: 86_400_000 },
+          { limit: 30, windowMs: 7_001 },
+        ]) {
+          const decisions = await burst(`k-${rule.limit}-${rule.windowMs}`, rule, rule.limit + 1);
+          assert.equal(
+            decisions.filter((decision) => decision.allowed).length,
+            rule.limit,
+            JSON.stringify(rule),
+          );
+          assert.equal(decisions.at(-1)?.allowed, false, JSON.stringify(rule));
+        }
+      });
+
+      test('consume - should consume nothing when it refuses', async () => {
+        await burst('k', FAST_RULE, FAST_RULE.limit);
+        const refused = await burst('k', FAST_RULE, 20);
+        assert.ok(refused.every((decision) => !decision.allowed));
+        // Had the refusals been counted, the budget would be 20 intervals in debt.
+        await elapse(PAST_ONE_FAST_INTERVAL_MS);
+        const next = await stores.rateLimiter.consume('k', FAST_RULE);
+        assert.equal(next.allowed, true);
+        assert.equal(next.remaining, 0);
+        assert.equal((await stores.rateLimiter.consume('k', FAST_RULE)).allowed, false);
+      });
+
+      test('consume - should refill the budget continuously, one request per windowMs / limit', async () => {
+        await burst('k', FAST_RULE, FAST_RULE.limit);
+        assert.equal((await stores.rateLimiter.consume('k', FAST_RULE)).allowed, false);
+        await elapse(PAST_ONE_FAST_INTERVAL_MS);
+        assert.equal((await stores.rateLimiter.consume('k', FAST_RULE)).allowed, true);
+        assert.equal((await stores.rateLimiter.consume('k', FAST_RULE)).allowed, false);
+        // A full window later the whole budget is back, and never more than `limit`.
+        await elapse(FAST_RULE.windowMs);
+        const decisions = await burst('k', FAST_RULE, FAST_RULE.limit + 1);
+        assert.deepEqual(
+          decisions.map((decision) => decision.allowed),
+          [true, true, true, true, true, false],
+        );
+      });
+
+      test('consume - should report retryAfterMs and resetMs', async () => {
+        const first = await stores.rateLimiter.consume('k', SLOW_RULE);
+        assert.equal(first.retryAfterMs, 0);
+        assertNear(first.resetMs, SLOW_INTERVAL_MS, 'resetMs after one request');
+
+        const decisions = await burst('k', SLOW_RULE, SLOW_RULE.limit - 1);
+        for (const decision of decisions.slice(0, -1)) assert.equal(decision.retryAfterMs, 0);
+        const last = decisions.at(-1) as RateLimitDecision;
+        assert.equal(last.remaining, 0);
+        assertNear(last.retryAfterMs, SLOW_INTERVAL_MS, 'retryAfterMs with no request left');
+        assertNear(last.resetMs, SLOW_RULE.windowMs, 'resetMs with no request left');
+
+        const refused = await stores.rateLimiter.consume('k', SLOW_RULE);
+        assert.equal(refused.allowed, false);
+        assert.equal(refused.remaining, 0);
+        assertNear(refused.retryAfterMs, SLOW_INTERVAL_MS, 'retryAfterMs when refused');
+        assertNear(refused.resetMs, SLOW_RULE.windowMs, 'resetMs when refused');
+
+        const costly = await stores.rateLimiter.consume('k', SLOW_RULE, { cost: 3 });
+        assert.equal(costly.allowed, false);
+        assertNear(costly.retryAfterMs, 3 * SLOW_INTERVAL_MS, 'retryAfterMs of a refused cost of 3');
+      });
+
+      test('consume - should allow the request again once retryAfterMs has passed', async () => {
+        await burst('k', FAST_RULE, FAST_RULE.limit);
+        const refused = await stores.rateLimiter.consume('k', FAST_RULE);
+        assert.equal(refused.allowed, false);
+        assert.ok(
+          refused.retryAfterMs > 0 && refused.retryAfterMs <= FAST_INTERVAL_MS,
+          `${refused.retryAfterMs}`,
+        );
+        // A few ms of slack for a real clock, far less than a second interval.
+        await elapse(refused.retryAfterMs + 5);
+        assert.equal((await stores.rateLimiter.consume('k', FAST_RULE)).allowed, true);
+      });
+
+      test('consume - should charge `cost` requests at once, and nothing when refused', async () => {
+        const rule = { limit: 10, windowMs: 60_000 };
+        const first = await stores.rateLimiter.consume('k', rule, { cost: 4 });
+        assert.deepEqual([first.allowed, first.remaining], [true, 6]);
+        const tooMuch = await stores.rateLimiter.consume('k', rule, { cost: 7 });
+        assert.deepEqual([tooMuch.allowed, tooMuch.remaining], [false, 0]);
+        const rest = await stores.rateLimiter.consume('k', rule, { cost: 6 });
+        assert.deepEqual([rest.allowed, rest.remaining], [true, 0]);
+        assert.equal((await stores.rateLimiter.consume('k', rule)).allowed, false);
+
+        const whole = await stores.rateLimiter.consume('fresh', rule, { cost: rule.limit });
+        assert.deepEqual([whole.allowed, whole.remaining], [true, 0]);
+        assert.equal((await stores.rateLimiter.consume('fresh', rule, {})).allowed, false);
+      });
+
+      test('consume - should keep keys independent', async () => {
+        await burst('a', SLOW_RULE, SLOW_RULE.limit + 1);
+        const other = await stores.rateLimiter.consume('b', SLOW_RULE);
+        assert.deepEqual([other.allowed, other.remaining], [true, SLOW_RULE.limit - 1]);
+      });
+
+      test('reset - should restore the full budget', async () => {
+        await burst('k', SLOW_RULE, SLOW_RULE.limit + 1);
+        await stores.rateLimiter.reset('k');
+        const decisions = await burst('k', SLOW_RULE, SLOW_RULE.limit + 1);
+        assert.equal(decisions.filter((decision) => decision.allowed).length, SLOW_RULE.limit);
+        await stores.rateLimiter.reset('absent');
+      });
+
+      test('consume - should allow exactly `limit` of 100 concurrent callers', async () => {
+        const rule = { limit: 10, windowMs: 60_000 };
+        const decisions = await Promise.all(
+          Array.from({ length: CONCURRENT_CALLERS }, () => stores.rateLimiter.consume('k', rule)),
+        );
+        const allowed = decisions.filter((decision) => decision.allowed);
+        assert.equal(allowed.length, rule.limit);
+        assert.deepEqual(
+          allowed.map((decision) => decision.remaining).sort((a, b) => a - b),
+          Array.from({ length: rule.limit }, (_, i) => i),
+        );
+      });
+
+      test('consume - should allow exactly floor(limit / cost) of 100 concurrent costly callers', async () => {
+        const rule = { limit: 10, windowMs: 60_000 };
+        const decisions = await Promise.all(
+          Array.from({ length: CONCURRENT_CALLERS }, () =>
+            stores.rateLimiter.consume('k', rule, { cost: 3 }),
+          ),
+        );
+        assert.equal(decisions.filter((decision) => decision.allowed).length, 3);
+        // The one request the costly callers left is still there.
+        const last = await stores.rateLimiter.consume('k', rule);
+        assert.deepEqual([last.allowed, last.remaining], [true, 0]);
+      });
+    });
+
     describe('bundle', () => {
       test('stores - should keep the same key apart in each store', async () => {
         await stores.keyValue.set('shared', 'kv', LONG_TTL_MS);
@@ -344,8 +528,13 @@ export function runStoreContract(name: string, setup: () => Promise<StoreContrac
         assert.equal((await stores.counters.increment('shared', LONG_TTL_MS)).value, 1);
         assert.equal(await stores.denylist.get('shared'), null);
         await stores.denylist.add('shared', LONG_TTL_MS, 'deny');
+        assert.equal(
+          (await stores.rateLimiter.consume('shared', { limit: 1, windowMs: 60_000 })).allowed,
+          true,
+        );
         assert.equal(await stores.keyValue.get('shared'), 'kv');
         assert.equal(await stores.denylist.get('shared'), 'deny');
+        assert.equal((await stores.counters.increment('shared', LONG_TTL_MS)).value, 2);
       });
 
       test('capabilities - should be the same well-formed flags on every store', () => {
@@ -354,7 +543,7 @@ export function runStoreContract(name: string, setup: () => Promise<StoreContrac
         assert.ok(capabilities.backend.length > 0);
         assert.equal(typeof capabilities.shared, 'boolean');
         assert.equal(typeof capabilities.survivesRestart, 'boolean');
-        for (const store of [stores.once, stores.counters, stores.denylist]) {
+        for (const store of [stores.once, stores.counters, stores.denylist, stores.rateLimiter]) {
           assert.deepEqual(store.capabilities, capabilities);
         }
       });
@@ -389,6 +578,8 @@ export function runStoreContract(name: string, setup: () => Promise<StoreContrac
         ['denylist.add', (s) => (key) => s.denylist.add(key as string, LONG_TTL_MS)],
         ['denylist.get', (s) => (key) => s.denylist.get(key as string)],
         ['denylist.getMany', (s) => (key) => s.denylist.getMany(['valid', key as string])],
+        ['rateLimiter.consume', (s) => (key) => s.rateLimiter.consume(key as string, SLOW_RULE)],
+        ['rateLimiter.reset', (s) => (key) => s.rateLimiter.reset(key as string)],
       ];
       const ttlCalls: readonly (readonly [string, (s: Stores) => Call])[] = [
         ['keyValue.set', (s) => (ttl) => s.keyValue.set('k', 'v', ttl as number)],
@@ -441,6 +632,48 @@ export function runStoreContract(name: string, setup: () => Promise<StoreContrac
           await assert.rejects(stores.counters.increment('c', LONG_TTL_MS, by as number), TypeError);
         }
         assert.equal(await stores.counters.peek('c'), 0);
+      });
+
+      test('rateLimiter.consume - should reject a rule that is not a valid limit and window', async () => {
+        const invalidRules: unknown[] = [
+          undefined,
+          null,
+          'limit=5',
+          {},
+          { limit: 5 },
+          { windowMs: 60_000 },
+          { limit: 0, windowMs: 60_000 },
+          { limit: -1, windowMs: 60_000 },
+          { limit: 1.5, windowMs: 60_000 },
+          { limit: '5', windowMs: 60_000 },
+          { limit: Number.NaN, windowMs: 60_000 },
+          { limit: MAX_RATE_LIMIT + 1, windowMs: 60_000 },
+          { limit: 5, windowMs: 999 },
+          { limit: 5, windowMs: 1_000.5 },
+          { limit: 5, windowMs: Number.POSITIVE_INFINITY },
+          { limit: 5, windowMs: MAX_RATE_LIMIT_WINDOW_MS + 1 },
+        ];
+        for (const rule of invalidRules) {
+          await assert.rejects(
+            stores.rateLimiter.consume('k', rule as RateLimitRule),
+            TypeError,
+            JSON.stringify(rule) ?? String(rule),
+          );
+        }
+        // Nothing was spent by the refused calls.
+        assert.equal((await stores.rateLimiter.consume('k', SLOW_RULE)).remaining, SLOW_RULE.limit - 1);
+      });
+
+      test('rateLimiter.consume - should reject a cost that is not an integer from 1 to the limit', async () => {
+        for (const cost of [0, -1, 1.5, Number.NaN, SLOW_RULE.limit + 1, 2 ** 53, '2', null]) {
+          await assert.rejects(
+            stores.rateLimiter.consume('k', SLOW_RULE, { cost: cost as number }),
+            TypeError,
+            String(cost),
+          );
+        }
+        await assert.rejects(stores.rateLimiter.consume('k', SLOW_RULE, 'cheap' as never), TypeError);
+        assert.equal((await stores.rateLimiter.consume('k', SLOW_RULE)).remaining, SLOW_RULE.limit - 1);
       });
 
       test('denylist.getMany - should reject a non-array', async () => {

@@ -136,3 +136,71 @@ describe('memory stores - store flooding fails closed', () => {
     });
   });
 });
+
+describe('memory stores - rate limiter', () => {
+  test('consume - should report a retryAfterMs exact to the millisecond', async () => {
+    // 1000 / 3 ms per request is not a whole number: the wait is rounded up, never down.
+    const clock = manualClock();
+    const { rateLimiter } = createMemoryStores({ now: clock.now });
+    const rule = { limit: 3, windowMs: 1_000 };
+    for (let i = 0; i < rule.limit; i++) assert.equal((await rateLimiter.consume('k', rule)).allowed, true);
+    const refused = await rateLimiter.consume('k', rule);
+    assert.deepEqual(refused, { allowed: false, limit: 3, remaining: 0, retryAfterMs: 334, resetMs: 1_000 });
+    await clock.advance(333);
+    assert.equal((await rateLimiter.consume('k', rule)).allowed, false);
+    await clock.advance(1);
+    // The next slot opens 1000 / 3 ms after the last one: at 666.67 ms past the burst, that is
+    // 332.67 ms from now, so 333 whole ms.
+    const allowed = await rateLimiter.consume('k', rule);
+    assert.deepEqual(allowed, { allowed: true, limit: 3, remaining: 0, retryAfterMs: 333, resetMs: 1_000 });
+    await clock.advance(allowed.retryAfterMs - 1);
+    assert.equal((await rateLimiter.consume('k', rule)).allowed, false);
+    await clock.advance(1);
+    assert.equal((await rateLimiter.consume('k', rule)).allowed, true);
+  });
+
+  test('consume - should count whole milliseconds on a fractional clock', async () => {
+    let time = 5_000.75;
+    const { rateLimiter } = createMemoryStores({ now: () => time });
+    const rule = { limit: 2, windowMs: 1_000 };
+    await rateLimiter.consume('k', rule);
+    await rateLimiter.consume('k', rule);
+    time += 499.5; // 5500.25: 500 whole ms after 5000
+    assert.equal((await rateLimiter.consume('k', rule)).allowed, true);
+    assert.equal((await rateLimiter.consume('k', rule)).allowed, false);
+  });
+});
+
+/**
+ * Threat: an attacker sends requests under many distinct keys (rotating IPs or emails) so the
+ * memory rate limiter evicts the live budget of the key it is being limited on, resetting it.
+ * Invariant: a full limiter refuses new keys with StoreError('full') (503, fail closed) and keeps
+ * every live budget; a key whose budget is full again is pruned to make room.
+ */
+describe('memory stores - rate limiter flooding fails closed', () => {
+  test('consume - should refuse a new key with StoreError full, keeping every live budget', async () => {
+    const maxEntries = 50;
+    const clock = manualClock();
+    const { rateLimiter } = createMemoryStores({ maxEntries, now: clock.now });
+    const rule = { limit: 1, windowMs: 60_000 };
+    for (let i = 0; i < maxEntries; i++)
+      assert.equal((await rateLimiter.consume(`ip${i}`, rule)).allowed, true);
+
+    await assert.rejects(rateLimiter.consume('one-too-many', rule), (error: unknown) => {
+      assert.ok(isStoreError(error));
+      assert.equal(error.kind, 'full');
+      assert.ok(!error.message.includes('one-too-many'));
+      return true;
+    });
+    for (let i = 0; i < maxEntries; i++) {
+      assert.equal((await rateLimiter.consume(`ip${i}`, rule)).allowed, false, `budget ip${i} was evicted`);
+    }
+    // reset frees a slot; budgets whose TAT has passed are pruned.
+    await rateLimiter.reset('ip0');
+    assert.equal((await rateLimiter.consume('new', rule)).allowed, true);
+    await assert.rejects(rateLimiter.consume('another', rule), (error: unknown) => isStoreError(error));
+    await clock.advance(rule.windowMs);
+    for (let i = 0; i < maxEntries; i++)
+      assert.equal((await rateLimiter.consume(`later${i}`, rule)).allowed, true);
+  });
+});

@@ -66,10 +66,11 @@ describe('redis stores', () => {
     await stores.once.consumeOnce(key, 60_000);
     await stores.counters.increment(key, 60_000);
     await stores.denylist.add(key, 60_000);
-    for (const namespace of ['kv', 'once', 'ctr', 'deny']) {
+    await stores.rateLimiter.consume(key, { limit: 5, windowMs: 60_000 });
+    for (const namespace of ['kv', 'once', 'ctr', 'deny', 'rl']) {
       assert.equal(await raw.exists(`gh:${namespace}:${key}`), 1, namespace);
     }
-    await raw.del(...['kv', 'once', 'ctr', 'deny'].map((namespace) => `gh:${namespace}:${key}`));
+    await raw.del(...['kv', 'once', 'ctr', 'deny', 'rl'].map((namespace) => `gh:${namespace}:${key}`));
   });
 
   test('every write - should leave a TTL on every key it writes', async () => {
@@ -110,6 +111,93 @@ describe('redis stores', () => {
     await raw.script('FLUSH');
     await stores.denylist.add('jti', 60_000);
     assert.equal(await stores.denylist.get('jti'), '1');
+    await raw.script('FLUSH');
+    assert.equal((await stores.rateLimiter.consume('rl', { limit: 2, windowMs: 60_000 })).remaining, 1);
+    await raw.script('FLUSH');
+    assert.equal((await stores.rateLimiter.consume('rl', { limit: 2, windowMs: 60_000 })).remaining, 0);
+  });
+
+  test('consume - should leave a TTL on the key after every consume, allowed or refused', async () => {
+    const prefix = uniquePrefix();
+    const stores = createRedisStores({ client: raw, keyPrefix: prefix });
+    const rule = { limit: 3, windowMs: 60_000 };
+    for (let i = 0; i < rule.limit + 3; i++) {
+      const decision = await stores.rateLimiter.consume('k', rule, { cost: i === 0 ? 2 : 1 });
+      const ttl = await raw.pttl(`${prefix}rl:k`);
+      assert.ok(
+        ttl > 0 && ttl <= rule.windowMs,
+        `consume ${i} (allowed: ${decision.allowed}) left PTTL ${ttl}`,
+      );
+      // The key lives exactly until the budget is full again.
+      assert.ok(Math.abs(ttl - decision.resetMs) < 100, `PTTL ${ttl}, resetMs ${decision.resetMs}`);
+    }
+    await stores.rateLimiter.reset('k');
+    assert.equal(await raw.exists(`${prefix}rl:k`), 0);
+  });
+
+  test('consume - should give an expiry to a state key found without one', async () => {
+    // Not written by Gatehouse, but a budget must never live forever whatever wrote it.
+    const prefix = uniquePrefix();
+    const [seconds] = await raw.time();
+    const farAhead = Number(seconds) * 1000 + 3_600_000;
+    await raw.set(`${prefix}rl:legacy`, `${farAhead}:0`);
+    const stores = createRedisStores({ client: raw, keyPrefix: prefix });
+    const refused = await stores.rateLimiter.consume('legacy', { limit: 2, windowMs: 60_000 });
+    assert.equal(refused.allowed, false);
+    // The state is capped at one window, so a stray far-future TAT refuses for at most that.
+    assert.ok(refused.resetMs <= 60_000, `resetMs ${refused.resetMs}`);
+    const ttl = await raw.pttl(`${prefix}rl:legacy`);
+    assert.ok(ttl > 0 && ttl <= 60_000, `PTTL ${ttl}`);
+  });
+
+  test('consume - should fail closed on a state key it cannot read', async () => {
+    const prefix = uniquePrefix();
+    await raw.set(`${prefix}rl:secret-key-material`, 'not a state', 'PX', 60_000);
+    const stores = createRedisStores({ client: raw, keyPrefix: prefix });
+    await assert.rejects(
+      stores.rateLimiter.consume('secret-key-material', { limit: 2, windowMs: 60_000 }),
+      (error: unknown) => {
+        assert.ok(isStoreError(error));
+        assert.ok(!String(error.message).includes('secret-key-material'));
+        return true;
+      },
+    );
+  });
+
+  test('consume - should take one round trip once the script is loaded', async () => {
+    const commands: string[] = [];
+    const counting: RedisClientLike = {
+      call: (command, ...args) => {
+        commands.push(command);
+        return raw.call(command, ...args);
+      },
+    };
+    const stores = createRedisStores({ client: counting, keyPrefix: uniquePrefix() });
+    const rule = { limit: 5, windowMs: 60_000 };
+    await stores.rateLimiter.consume('k', rule);
+    commands.length = 0;
+    await stores.rateLimiter.consume('k', rule);
+    await stores.rateLimiter.consume('k', rule, { cost: 3 });
+    assert.deepEqual(commands, ['EVALSHA', 'EVALSHA']);
+  });
+
+  test("consume - should decide by the server's clock, not the caller's", async () => {
+    // Workers with skewed clocks must agree: moving this process's clock changes nothing.
+    const stores = createRedisStores({ client: raw, keyPrefix: uniquePrefix() });
+    const rule = { limit: 2, windowMs: 60_000 };
+    const realNow = Date.now;
+    const realPerformanceNow = performance.now.bind(performance);
+    try {
+      await stores.rateLimiter.consume('k', rule);
+      Date.now = () => realNow() + 3_600_000;
+      performance.now = () => realPerformanceNow() + 3_600_000;
+      const decision = await stores.rateLimiter.consume('k', rule);
+      assert.deepEqual([decision.allowed, decision.remaining], [true, 0]);
+      assert.equal((await stores.rateLimiter.consume('k', rule)).allowed, false);
+    } finally {
+      Date.now = realNow;
+      performance.now = realPerformanceNow;
+    }
   });
 
   test('client - should accept an ioredis client as a RedisClientLike', async () => {

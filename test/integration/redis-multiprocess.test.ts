@@ -70,9 +70,14 @@ function startWorker(args: readonly string[]): Worker {
 }
 
 /** Starts the workers, releases them together, and returns each worker's results. */
-async function race(operation: string, keyPrefix: string, key: string): Promise<unknown[][]> {
+async function race(
+  operation: string,
+  keyPrefix: string,
+  key: string,
+  ...extraArgs: string[]
+): Promise<unknown[][]> {
   const workers = Array.from({ length: WORKERS }, () =>
-    startWorker([server.url, keyPrefix, operation, key, String(CALLS_PER_WORKER)]),
+    startWorker([server.url, keyPrefix, operation, key, String(CALLS_PER_WORKER), ...extraArgs]),
   );
   try {
     for (const worker of workers) assert.equal(await worker.nextLine(), 'ready');
@@ -108,6 +113,27 @@ describe('redis stores across processes', { timeout: 30_000 }, () => {
     const stores = createRedisStores({ url: server.url, keyPrefix });
     try {
       assert.equal(await stores.counters.peek('attempts'), total);
+    } finally {
+      await stores.close();
+    }
+  });
+
+  test('consume - should allow exactly `limit` requests in total across every process', async () => {
+    const limit = 10;
+    const keyPrefix = `mp-${randomUUID()}:`;
+    const results = await race('consume', keyPrefix, 'login:ip:digest', String(limit));
+    assert.equal(results.flat().filter((allowed) => allowed === true).length, limit);
+    assert.equal(
+      results.flat().filter((allowed) => allowed === false).length,
+      WORKERS * CALLS_PER_WORKER - limit,
+    );
+    const stores = createRedisStores({ url: server.url, keyPrefix });
+    try {
+      // The budget the workers shared is spent for this process too.
+      assert.equal(
+        (await stores.rateLimiter.consume('login:ip:digest', { limit, windowMs: 60_000 })).allowed,
+        false,
+      );
     } finally {
       await stores.close();
     }

@@ -1,7 +1,8 @@
 /**
  * Threat: Redis goes down or hangs, and a store call either waits forever (requests pile up
  * until the server falls over) or answers as if it had worked (a single-use token accepted
- * twice, a revocation silently not recorded, an attempt not counted).
+ * twice, a revocation silently not recorded, an attempt not counted, a request let through
+ * unlimited).
  *
  * Invariant: while Redis is stopped, frozen or not yet reachable, every store call rejects
  * with a StoreError within about `commandTimeoutMs`; none resolves. When Redis is back, calls
@@ -34,6 +35,8 @@ function everyStoreCall(stores: Stores): Record<string, () => Promise<unknown>> 
     'denylist.add': () => stores.denylist.add('jti', 60_000),
     'denylist.get': () => stores.denylist.get('jti'),
     'denylist.getMany': () => stores.denylist.getMany(['jti', 'sid']),
+    'rateLimiter.consume': () => stores.rateLimiter.consume('login:ip', { limit: 5, windowMs: 60_000 }),
+    'rateLimiter.reset': () => stores.rateLimiter.reset('login:ip'),
     ping: () => stores.ping(),
   };
 }
@@ -99,6 +102,27 @@ describe('store outage fails closed', { timeout: 15_000 }, () => {
     server.thaw();
     await eventually(() => stores.ping());
     assert.equal(await stores.once.consumeOnce('used-before-the-freeze', 60_000), false);
+  });
+
+  test('frozen Redis (SIGSTOP) - rateLimiter.consume should never let a request through unlimited', async () => {
+    const rule = { limit: 2, windowMs: 60_000 };
+    for (let i = 0; i < rule.limit; i++)
+      assert.equal((await stores.rateLimiter.consume('ip', rule)).allowed, true);
+    server.freeze();
+    const started = performance.now();
+    const outcomes = await Promise.allSettled(
+      Array.from({ length: 10 }, () => stores.rateLimiter.consume('ip', rule)),
+    );
+    assert.ok(performance.now() - started < MAX_FAILURE_MS, 'consume hung past the timeout');
+    for (const outcome of outcomes) {
+      assert.equal(outcome.status, 'rejected');
+      assert.ok(isStoreError(outcome.reason) && outcome.reason.kind === 'timeout', String(outcome.reason));
+    }
+
+    server.thaw();
+    await eventually(() => stores.ping());
+    // The budget spent before the outage is still spent: the outage reset nothing.
+    assert.equal((await stores.rateLimiter.consume('ip', rule)).allowed, false);
   });
 
   test('stopped Redis (killed) - every store call should reject with a StoreError within the timeout', async () => {

@@ -1,5 +1,6 @@
 import type { StoreCapabilities, Stores } from '../contract.ts';
 import { BoundedTtlMap } from './bounded-ttl-map.ts';
+import { createMemoryRateLimiter, type GcraState } from './rate-limiter.ts';
 import {
   createMemoryCounterStore,
   createMemoryDenylist,
@@ -10,8 +11,8 @@ import {
 /** Options of {@link createMemoryStores}. */
 export interface MemoryStoresOptions {
   /**
-   * Most entries each store (key-value, once, counters, denylist) holds. A store full of live
-   * entries refuses new keys with `StoreError('full')` rather than evicting one.
+   * Most entries each store (key-value, once, counters, denylist, rate limiter) holds. A store
+   * full of live entries refuses new keys with `StoreError('full')` rather than evicting one.
    * @default 100_000
    */
   readonly maxEntries?: number;
@@ -67,17 +68,20 @@ export function createMemoryStores(options: MemoryStoresOptions = {}): Stores {
   const markers = new BoundedTtlMap<boolean>({ maxEntries, now, label: 'memory once store' });
   const counters = new BoundedTtlMap<number>({ maxEntries, now, label: 'memory counter store' });
   const revocations = new BoundedTtlMap<string>({ maxEntries, now, label: 'memory denylist' });
+  const budgets = new BoundedTtlMap<GcraState>({ maxEntries, now, label: 'memory rate limiter' });
   return {
     keyValue: createMemoryKeyValueStore(keyValueEntries, MEMORY_CAPABILITIES),
     once: createMemoryOnceStore(markers, MEMORY_CAPABILITIES),
     counters: createMemoryCounterStore(counters, MEMORY_CAPABILITIES),
     denylist: createMemoryDenylist(revocations, MEMORY_CAPABILITIES),
+    rateLimiter: createMemoryRateLimiter(budgets, MEMORY_CAPABILITIES),
     async ping() {},
     async close() {
       keyValueEntries.clear();
       markers.clear();
       counters.clear();
       revocations.clear();
+      budgets.clear();
     },
   };
 }

@@ -2,6 +2,7 @@ import { type StoreCapabilities, StoreError, type Stores } from '../contract.ts'
 import type { RedisClientLike } from './client.ts';
 import { createCommandRunner } from './command-runner.ts';
 import { connectOwnedClient, type OwnedConnection } from './connect.ts';
+import { createRedisRateLimiter } from './rate-limiter.ts';
 import {
   createRedisCounterStore,
   createRedisDenylist,
@@ -44,7 +45,13 @@ const MAX_COMMAND_TIMEOUT_MS = 500;
 const KNOWN_OPTIONS: ReadonlySet<string> = new Set(['client', 'url', 'keyPrefix', 'commandTimeoutMs']);
 
 /** One namespace per store, so the same caller key in two stores names two Redis keys. */
-const NAMESPACES = { keyValue: 'kv:', once: 'once:', counters: 'ctr:', denylist: 'deny:' } as const;
+const NAMESPACES = {
+  keyValue: 'kv:',
+  once: 'once:',
+  counters: 'ctr:',
+  denylist: 'deny:',
+  rateLimiter: 'rl:',
+} as const;
 
 const REDIS_CAPABILITIES: StoreCapabilities = Object.freeze({
   backend: 'redis',
@@ -140,6 +147,11 @@ export function createRedisStores(options: RedisStoresOptions): Stores {
     once: createRedisOnceStore(redis, keyNamer(keyPrefix + NAMESPACES.once), REDIS_CAPABILITIES),
     counters: createRedisCounterStore(redis, keyNamer(keyPrefix + NAMESPACES.counters), REDIS_CAPABILITIES),
     denylist: createRedisDenylist(redis, keyNamer(keyPrefix + NAMESPACES.denylist), REDIS_CAPABILITIES),
+    rateLimiter: createRedisRateLimiter(
+      redis,
+      keyNamer(keyPrefix + NAMESPACES.rateLimiter),
+      REDIS_CAPABILITIES,
+    ),
     async ping() {
       const reply = await redis.call('PING');
       if (reply !== 'PONG') throw new StoreError('unavailable', 'Redis did not answer PING');

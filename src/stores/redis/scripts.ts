@@ -44,3 +44,55 @@ end
 redis.call('SET', KEYS[1], ARGV[2], 'PX', ttl)
 return 1
 `);
+
+/**
+ * GCRA rate limiting. KEYS[1] state, ARGV[1] limit, ARGV[2] window in ms, ARGV[3] cost.
+ * Returns `{ allowed (1|0), remaining, retryAfterMs, resetMs }`.
+ *
+ * The time comes from the server (`TIME`), so workers with skewed clocks agree. A script that
+ * reads `TIME` and then writes must be replicated by its effects (the `SET` it ran), which is
+ * the only mode since Redis 7 and the default since Redis 5.
+ *
+ * The state is the theoretical arrival time as `"<ms>:<remainder>"`, the remainder in units of
+ * `1 / limit` ms, so every sum is an exact integer below 2^53 (see the memory limiter for why
+ * no fraction is ever rounded). Numbers are written with `%d`: Lua's default formatting keeps
+ * only 14 digits. An allowed request writes the new state with `PX` set to the time until its
+ * TAT passes (then the key is the same as an absent one); a refused one writes nothing, and
+ * only gives an expiry to a key found without one.
+ */
+export const RATE_LIMIT_SCRIPT = defineScript(`
+local limit = tonumber(ARGV[1])
+local window = tonumber(ARGV[2])
+local cost = tonumber(ARGV[3])
+local capacity = window * limit
+local time = redis.call('TIME')
+local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
+local ahead = 0
+local state = redis.call('GET', KEYS[1])
+if state then
+  local tatMs, remainder = string.match(state, '^(%d+):(%d+)$')
+  if not tatMs then
+    return redis.error_reply('ERR rate limiter state is malformed')
+  end
+  tatMs = tonumber(tatMs)
+  if tatMs >= now then
+    ahead = math.min((tatMs - now) * limit + math.min(tonumber(remainder), limit - 1), capacity)
+  end
+end
+local after = ahead + cost * window
+if after > capacity then
+  if ahead > 0 and redis.call('PTTL', KEYS[1]) == -1 then
+    redis.call('PEXPIRE', KEYS[1], math.ceil(ahead / limit))
+  end
+  return {0, 0, math.ceil((after - capacity) / limit), math.ceil(ahead / limit)}
+end
+local wholeMs = math.floor(after / limit)
+local resetMs = math.ceil(after / limit)
+redis.call('SET', KEYS[1], string.format('%d:%d', now + wholeMs, after - wholeMs * limit), 'PX', resetMs)
+local remaining = math.floor((capacity - after) / window)
+local retryAfterMs = 0
+if remaining == 0 then
+  retryAfterMs = math.ceil((after + window - capacity) / limit)
+end
+return {1, remaining, retryAfterMs, resetMs}
+`);

@@ -25,7 +25,7 @@ const DEFAULT_DENYLIST_VALUE = '1';
 const CONSUMED_MARKER = '1';
 
 /** A reply of a shape no supported client produces: fail the operation rather than guess. */
-function unexpectedReply(expected: string): StoreError {
+export function unexpectedReply(expected: string): StoreError {
   return new StoreError('unavailable', `Unexpected Redis reply: expected ${expected}`);
 }
 
@@ -35,7 +35,7 @@ function asNullableString(reply: unknown): string | null {
 }
 
 /** Integers arrive as numbers, or as strings from a client set to `stringNumbers`. */
-function asInteger(reply: unknown): number {
+export function asInteger(reply: unknown): number {
   if (typeof reply === 'number' && Number.isSafeInteger(reply)) return reply;
   if (typeof reply === 'string' && /^-?\d+$/.test(reply) && Number.isSafeInteger(Number(reply)))
     return Number(reply);
