@@ -10,7 +10,8 @@ import { serveCommand } from './serve.ts';
 const USAGE = `Usage: gatehouse <command>
 
 Commands:
-  serve [--migrate]      run the standalone auth server (configured by environment variables)
+  serve [--migrate] [--workers <n>]
+                         run the standalone auth server (configured by environment variables)
   migrate [up|status]    apply pending database migrations, or list them
   doctor                 print the mode, database, stores, mail and every warning; check them
   generate-secret        print a fresh 256-bit secret (base64url) for GATEHOUSE_SECRETS

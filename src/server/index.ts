@@ -1,2 +1,13 @@
+export {
+  CLUSTER_WORKER_ENV,
+  type ClusterOptions,
+  createRestartBudget,
+  DEFAULT_RESTART_LIMIT,
+  isClusterWorker,
+  type RestartLimit,
+  type RunningCluster,
+  startCluster,
+  startClusterWorker,
+} from './cluster.ts';
 export { type ListenOptions, SERVER_ENV, type ServerSettings, settingsFromEnv } from './env.ts';
 export { type RunningServer, type StartOptions, startServer } from './start.ts';

@@ -1,0 +1,305 @@
+/**
+ * `gatehouse serve --workers N` as real processes: one primary supervising N workers that share
+ * one port, on one PostgreSQL and one Redis. Threats: a crashed worker leaving the service with
+ * less capacity (or none), a shutdown that orphans workers, and several workers started with
+ * process-local stores, where a token revoked on one would still pass on another.
+ */
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer, get } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { generateSecret } from '../../src/index.ts';
+import { createRestartBudget, DEFAULT_RESTART_LIMIT } from '../../src/server/cluster.ts';
+import { type PostgresServer, startPostgres } from '../fixtures/postgres-server.ts';
+import { type RedisServer, startRedis } from '../fixtures/redis-server.ts';
+import { type LogLine, runGatehouse, type ServerProcess, spawnServer } from '../fixtures/spawn-server.ts';
+
+const GRACE_MS = 2_000;
+const REQUESTS = 50;
+
+/** GET on a fresh connection (`Connection: close`), so the primary hands each to a worker anew. */
+function getOnNewConnection(url: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const request = get(url, { agent: false }, (response) => {
+      response.resume();
+      response.once('end', () => resolve(response.statusCode ?? 0));
+    });
+    request.once('error', reject);
+  });
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ESRCH') return false;
+    throw error;
+  }
+}
+
+/** The pids of the workers' "gatehouse listening" lines, in order. */
+function workerPids(server: ServerProcess): number[] {
+  return server
+    .logs()
+    .filter((line) => line.msg === 'gatehouse listening')
+    .map((line) => line.pid as number);
+}
+
+/** Polls the logs until `predicate` matches a line; fails with the output after `timeoutMs`. */
+async function waitForLine(
+  server: ServerProcess,
+  predicate: (line: LogLine) => boolean,
+  label: string,
+  timeoutMs = 8_000,
+): Promise<LogLine> {
+  const deadline = performance.now() + timeoutMs;
+  while (performance.now() < deadline) {
+    const found = server.logs().find(predicate);
+    if (found) return found;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  assert.fail(`no ${label} within ${timeoutMs} ms\nstdout:\n${server.stdout()}\nstderr:\n${server.stderr()}`);
+}
+
+async function assertHealthy(url: string, label: string): Promise<void> {
+  assert.equal(await getOnNewConnection(`${url}/health`), 200, label);
+}
+
+/** Kills one worker and waits for the primary to notice and for its replacement to listen. */
+async function killAndReplace(server: ServerProcess, pid: number): Promise<{ replacement: number }> {
+  const before = new Set(workerPids(server));
+  process.kill(pid, 'SIGKILL');
+  const died = await waitForLine(
+    server,
+    (line) => line.msg === 'worker died' && line.workerPid === pid && line.signal === 'SIGKILL',
+    'death log',
+  );
+  assert.equal(died.level, 50);
+  // The surviving worker answers while the replacement starts.
+  await assertHealthy(server.url, `right after worker ${pid} was killed`);
+  assert.equal(workerPids(server).length, before.size, 'the replacement was up already: who answered?');
+  const replaced = await waitForLine(
+    server,
+    (line) => line.msg === 'gatehouse listening' && !before.has(line.pid as number),
+    'replacement worker',
+  );
+  return { replacement: replaced.pid as number };
+}
+
+describe('createRestartBudget', () => {
+  it('createRestartBudget - should refuse the death past the limit, and forget deaths outside the window', () => {
+    let now = 0;
+    const budget = createRestartBudget({ deaths: 2, windowMs: 1_000 }, { now: () => now });
+    assert.equal(budget.record(), true);
+    now = 500;
+    assert.equal(budget.record(), true);
+    now = 900;
+    assert.equal(budget.record(), false, 'three deaths within 1 s');
+    now = 1_950;
+    assert.equal(budget.record(), true, 'the deaths at 0, 500 and 900 ms are out of the window');
+  });
+});
+
+describe('gatehouse serve --workers 2 - production with PostgreSQL and Redis', () => {
+  let postgres: PostgresServer;
+  let redis: RedisServer;
+  let dataDir = '';
+  let server: ServerProcess;
+  let cluster: LogLine;
+
+  before(async () => {
+    [postgres, redis] = await Promise.all([startPostgres(), startRedis()]);
+    dataDir = await mkdtemp(join(tmpdir(), 'gatehouse-cluster-'));
+    server = await spawnServer({
+      args: ['--workers', '2', '--migrate'],
+      env: {
+        PORT: '0',
+        GATEHOUSE_MODE: 'production',
+        GATEHOUSE_SECRETS: `2026-11:${generateSecret()}`,
+        GATEHOUSE_BASE_URL: 'https://auth.example.test',
+        GATEHOUSE_DATABASE_URL: await postgres.createDatabase(),
+        GATEHOUSE_REDIS_URL: redis.url,
+        GATEHOUSE_DATA_DIR: dataDir,
+        GATEHOUSE_LOG_LEVEL: 'info',
+        GATEHOUSE_SHUTDOWN_GRACE_MS: String(GRACE_MS),
+      },
+    });
+    cluster = await server.waitForLog('gatehouse cluster listening');
+  });
+
+  after(async () => {
+    const pids = server ? workerPids(server) : [];
+    await server?.kill();
+    for (const pid of pids) if (isAlive(pid)) process.kill(pid, 'SIGKILL');
+    await Promise.all([postgres?.stop(), redis?.stop()]);
+    await rm(dataDir, { recursive: true, force: true });
+  });
+
+  it('serve --workers 2 - should run two worker processes behind one port, migrated once by the primary', async () => {
+    const primary = server.child.pid;
+    const pids = workerPids(server);
+    assert.equal(pids.length, 2);
+    assert.notEqual(pids[0], pids[1]);
+    assert.ok(!pids.includes(primary as number), 'the primary must not serve');
+    assert.equal(cluster.pid, primary);
+    assert.equal(cluster.workers, 2);
+    assert.deepEqual([...(cluster.pids as number[])].sort(), [...pids].sort());
+    const urls = server.logs().filter((line) => line.msg === 'gatehouse listening');
+    assert.ok(urls.every((line) => line.url === cluster.url));
+
+    const migrations = server.logs().filter((line) => line.msg === 'migrations applied');
+    assert.equal(migrations.length, 1, 'migrated more than once');
+    assert.equal(migrations[0]?.pid, primary);
+    assert.equal(server.logs().filter((line) => line.msg.startsWith('migrations pending')).length, 0);
+
+    const statuses = await Promise.all(
+      Array.from({ length: REQUESTS }, () => getOnNewConnection(`${server.url}/health`)),
+    );
+    assert.deepEqual(statuses, Array(REQUESTS).fill(200));
+    assert.equal(await getOnNewConnection(`${server.url}/ready`), 200);
+  });
+
+  it('worker crash - should be logged and replaced, with every worker serving in turn', async () => {
+    const [first, second] = workerPids(server) as [number, number];
+    // Each kill leaves the other worker alone on the port; /health answering proves it serves.
+    const { replacement: third } = await killAndReplace(server, first);
+    const { replacement: fourth } = await killAndReplace(server, second);
+    assert.equal(new Set([first, second, third, fourth]).size, 4);
+    assert.ok(!isAlive(first) && !isAlive(second), 'a killed worker is still running');
+    assert.ok(isAlive(third) && isAlive(fourth), 'a replacement is not running');
+    await assertHealthy(server.url, 'after both replacements');
+    assert.equal(server.child.exitCode, null, 'the primary must keep running');
+  });
+
+  it('SIGTERM to the primary - should stop every worker and exit 0 within the grace period', async () => {
+    const pids = workerPids(server).filter(isAlive);
+    assert.equal(pids.length, 2);
+    const signalled = performance.now();
+    server.child.kill('SIGTERM');
+    assert.deepEqual(await server.exited, { code: 0, signal: null });
+    const elapsed = performance.now() - signalled;
+    assert.ok(elapsed < GRACE_MS, `exited after ${Math.round(elapsed)} ms`);
+    for (const pid of pids) assert.ok(!isAlive(pid), `worker ${pid} outlived the primary`);
+    const stopped = server.logs().filter((line) => line.msg === 'gatehouse stopped');
+    assert.deepEqual(stopped.map((line) => line.pid).sort(), [...pids].sort());
+    const last = server.logs().find((line) => line.msg === 'gatehouse cluster stopped');
+    assert.equal(last?.code, 0);
+    assert.equal(server.stderr(), '');
+  });
+});
+
+describe('gatehouse serve --workers - refused and single-process configurations', () => {
+  let dataDir = '';
+  let productionMemory: Record<string, string> = {};
+
+  before(async () => {
+    dataDir = await mkdtemp(join(tmpdir(), 'gatehouse-cluster-refused-'));
+    productionMemory = {
+      PORT: '0',
+      GATEHOUSE_MODE: 'production',
+      GATEHOUSE_SECRETS: `2026-11:${generateSecret()}`,
+      GATEHOUSE_BASE_URL: 'https://auth.example.test',
+      GATEHOUSE_DATA_DIR: dataDir,
+    };
+  });
+
+  after(async () => {
+    await rm(dataDir, { recursive: true, force: true });
+  });
+
+  it('process-local stores with 2 workers in production - should exit 1 before forking, naming every store', async () => {
+    for (const [args, extra] of [
+      [['serve', '--workers', '2'], {}],
+      [['serve'], { GATEHOUSE_WORKERS: '2' }],
+    ] as const) {
+      const run = await runGatehouse(args, { env: { ...productionMemory, ...extra }, timeoutMs: 8_000 });
+      assert.equal(run.code, 1, run.stderr);
+      assert.ok(run.elapsedMs < 5_000, `took ${Math.round(run.elapsedMs)} ms`);
+      assert.match(run.stderr, /2 workers declared but these stores are process-local/);
+      for (const store of ['keyValue', 'once', 'counters', 'denylist']) {
+        assert.match(run.stderr, new RegExp(`${store} \\(memory\\)`));
+      }
+      // Refused in the primary, before any logger or worker existed.
+      assert.ok(!run.stdout.includes('listening'), run.stdout);
+    }
+  });
+
+  it('--workers 0, abc or nothing - should be a usage error (exit 2) that does not echo the value', async () => {
+    for (const args of [['--workers', '0'], ['--workers', 'abc'], ['--workers=1025'], ['--workers']]) {
+      const run = await runGatehouse(['serve', ...args], { env: productionMemory, timeoutMs: 8_000 });
+      assert.equal(run.code, 2, `${args.join(' ')}: ${run.stderr}`);
+      assert.match(run.stderr, /--workers must be an integer from 1 to 1024/);
+      assert.ok(!run.stderr.includes('abc') && !run.stderr.includes('1025'));
+      assert.equal(run.stdout, '');
+    }
+  });
+
+  it('workers crashing in a loop - should make the primary stop the cluster and exit 1', async () => {
+    const loop = await spawnServer({
+      args: ['--workers', '2'],
+      env: { PORT: '0', GATEHOUSE_MODE: 'development', GATEHOUSE_DATA_DIR: dataDir },
+    });
+    const killed = new Set<number>();
+    try {
+      await loop.waitForLog('gatehouse cluster listening');
+      // One more than DEFAULT_RESTART_LIMIT allows in its window.
+      for (let death = 1; death <= DEFAULT_RESTART_LIMIT.deaths + 1; death++) {
+        const victim = await waitForLine(
+          loop,
+          (line) => line.msg === 'gatehouse listening' && !killed.has(line.pid as number),
+          `worker to kill (death ${death})`,
+        );
+        const pid = victim.pid as number;
+        killed.add(pid);
+        process.kill(pid, 'SIGKILL');
+        await waitForLine(loop, (line) => line.msg === 'worker died' && line.workerPid === pid, 'death log');
+      }
+      assert.deepEqual(await loop.exited, { code: 1, signal: null });
+      const fatal = loop.logs().find((line) => line.msg === 'workers keep dying: stopping the cluster');
+      assert.equal(fatal?.level, 60);
+      for (const pid of workerPids(loop)) assert.ok(!isAlive(pid), `worker ${pid} outlived the primary`);
+    } finally {
+      await loop.kill();
+      for (const pid of workerPids(loop)) if (isAlive(pid)) process.kill(pid, 'SIGKILL');
+    }
+  });
+
+  it('port already taken - should exit 1 without retrying the workers', async () => {
+    const blocker = createServer();
+    await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
+    try {
+      const port = String((blocker.address() as AddressInfo).port);
+      const run = await runGatehouse(['serve', '--workers', '2'], {
+        env: { PORT: port, GATEHOUSE_MODE: 'development', GATEHOUSE_DATA_DIR: dataDir },
+        timeoutMs: 8_000,
+      });
+      assert.equal(run.code, 1, run.stdout);
+      assert.match(run.stderr, /EADDRINUSE/);
+      const deaths = run.stdout.split('\n').filter((line) => line.includes('"msg":"worker died"'));
+      assert.ok(deaths.length >= 1 && deaths.length <= 2, `${deaths.length} worker deaths`);
+      assert.match(run.stdout, /"msg":"gatehouse cluster stopped"/);
+    } finally {
+      blocker.close();
+    }
+  });
+
+  it('--workers 1 over GATEHOUSE_WORKERS=2 - should run one process without a cluster', async () => {
+    const single = await spawnServer({
+      args: ['--workers', '1'],
+      env: { ...productionMemory, GATEHOUSE_WORKERS: '2', GATEHOUSE_MIGRATE_ON_START: 'true' },
+    });
+    try {
+      assert.deepEqual(workerPids(single), [single.child.pid]);
+      await assertHealthy(single.url, 'the single process');
+      single.child.kill('SIGTERM');
+      assert.deepEqual(await single.exited, { code: 0, signal: null });
+      assert.ok(!single.logs().some((line) => line.msg.includes('cluster')));
+    } finally {
+      await single.kill();
+    }
+  });
+});
