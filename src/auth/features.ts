@@ -18,6 +18,7 @@ import {
 } from '../features/accounts/index.ts';
 import type { AccountsService } from '../features/accounts/service.ts';
 import { createAuditLog } from '../features/audit/index.ts';
+import { createRateLimitEnforcer } from '../features/ratelimit/index.ts';
 import {
   createTokenService,
   sessionsRoutes,
@@ -26,7 +27,7 @@ import {
   tokenResponseSchema,
 } from '../features/sessions/index.ts';
 import { createVerificationService, verificationRoutes } from '../features/verification/index.ts';
-import { defineRoute, type RouteDefinition } from '../http/index.ts';
+import { defineRoute, type RateLimitHook, type RouteDefinition } from '../http/index.ts';
 import type { MailTransport } from '../mail/index.ts';
 import type { Stores } from '../stores/contract.ts';
 import type { Repositories, User, UserChanges } from '../stores/repositories.ts';
@@ -39,6 +40,7 @@ export const KEY_PURPOSES = {
   identifierDigest: 'identifier-digest',
   ipDigest: 'ip-hash',
   emailBinding: 'email-binding',
+  rateLimitKey: 'ratelimit-key',
 } as const;
 
 /** The access-token class: RFC 9068 `typ`, so no other token class can pass for it. */
@@ -83,6 +85,8 @@ export interface AuthApi {
 export interface Features {
   readonly routes: readonly RouteDefinition[];
   readonly authenticate: Authenticate;
+  /** Counts requests of routes that declare a slot; `undefined` when limits are off. */
+  readonly rateLimit: RateLimitHook | undefined;
   readonly api: AuthApi;
   readonly tokens: TokenService;
   readonly accounts: AccountsService;
@@ -237,6 +241,23 @@ export function buildFeatures(input: FeatureInput): Features {
     jwksRoute,
   ];
 
+  const rateLimitDigester = digesterFor(keyring, KEY_PURPOSES.rateLimitKey);
+  const enforcer = config.rateLimits.enabled
+    ? createRateLimitEnforcer({
+        limiter: stores.rateLimiter,
+        slots: config.rateLimits.slots,
+        groups: config.rateLimits.groups,
+        subjectDigest: (subject) => rateLimitDigester.digest(subject),
+        ipv6PrefixLength: config.rateLimits.ipv6PrefixLength,
+      })
+    : null;
+  for (const route of routes) {
+    // A slot missing from the table would silently leave the route unlimited.
+    if (enforcer && route.rateLimit && !enforcer.slots.has(route.rateLimit.slot)) {
+      throw new TypeError(`route ${route.operationId} names an unknown rate-limit slot`);
+    }
+  }
+
   const api: AuthApi = {
     users: {
       create: (user) => accounts.createUser(user),
@@ -275,6 +296,7 @@ export function buildFeatures(input: FeatureInput): Features {
   return {
     routes,
     authenticate: (request) => tokens.authenticate(request),
+    rateLimit: enforcer?.hook,
     api,
     tokens,
     accounts,

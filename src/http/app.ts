@@ -28,6 +28,7 @@ import {
   type HttpMethod,
   joinPaths,
   parseRoutePath,
+  type RateLimitHook,
   type RouteContext,
   type RouteDefinition,
   type RouteResult,
@@ -63,6 +64,8 @@ export interface CreateHttpAppOptions {
    * it, such routes answer 401 to everyone: failing closed beats serving them unauthenticated.
    */
   readonly authenticate?: Authenticate;
+  /** Counts requests of routes that declare a `rateLimit` slot; without it they are not limited. */
+  readonly rateLimit?: RateLimitHook;
   /** 401 codes meaning "a presented token is invalid" (RFC 6750 `error="invalid_token"`). @default ['INVALID_TOKEN'] */
   readonly invalidTokenCodes?: readonly string[];
 }
@@ -175,6 +178,7 @@ export function createHttpApp(options: CreateHttpAppOptions): Hono<HttpAppEnv> {
         logger ??= options.logger.child({ requestId });
         return logger;
       };
+      let limitHeaders: Readonly<Record<string, string>> | undefined;
       try {
         const request = c.req.raw;
         const principal = await authenticateFor(route.definition, request, options.authenticate);
@@ -196,10 +200,24 @@ export function createHttpApp(options: CreateHttpAppOptions): Hono<HttpAppEnv> {
           },
           principal,
         };
+        const limit = route.definition.rateLimit;
+        if (limit && options.rateLimit) {
+          const outcome = await options.rateLimit(limit.slot, {
+            clientIp: context.clientIp,
+            identifier: limit.identifier?.({ body, principal }) ?? null,
+          });
+          limitHeaders = outcome.headers;
+          if (outcome.retryAfterSeconds !== null) {
+            throw coreError('RATE_LIMITED', { retryAfterSeconds: outcome.retryAfterSeconds });
+          }
+        }
         const result = await route.definition.handler(context);
-        return isRouteResult(result) ? jsonResponse(result) : result;
+        return withHeaders(isRouteResult(result) ? jsonResponse(result) : result, limitHeaders);
       } catch (error) {
-        return errorResponse(error, { ...problemOptions, logger: requestLogger() });
+        return withHeaders(
+          errorResponse(error, { ...problemOptions, logger: requestLogger() }),
+          limitHeaders,
+        );
       }
     });
   }
@@ -351,6 +369,12 @@ async function validate(schema: z.ZodType, value: unknown): Promise<unknown> {
   const result = await schema.safeParseAsync(value, { reportInput: true });
   if (result.success) return result.data;
   throw coreError('VALIDATION_FAILED', { errors: fieldProblemsFromIssues(result.error.issues) });
+}
+
+/** Adds the rate-limit headers to a response (they go on refusals and successes alike). */
+function withHeaders(response: Response, headers: Readonly<Record<string, string>> | undefined): Response {
+  if (headers) for (const [name, value] of Object.entries(headers)) response.headers.set(name, value);
+  return response;
 }
 
 /**

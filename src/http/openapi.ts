@@ -35,6 +35,7 @@ export function implicitErrorCodes(route: RouteDefinition): string[] {
   if (route.body !== undefined || route.query !== undefined) codes.push('VALIDATION_FAILED');
   if (needsPrincipal(route)) codes.push('UNAUTHENTICATED', 'INVALID_TOKEN');
   if (route.roles?.length) codes.push('INSUFFICIENT_ROLES');
+  if (route.rateLimit) codes.push('RATE_LIMITED');
   codes.push('INTERNAL', 'SERVICE_UNAVAILABLE');
   return codes;
 }

@@ -45,6 +45,25 @@ export interface RouteContext<Body = unknown, Query = unknown, Params = Readonly
   readonly principal: Principal | null;
 }
 
+/** How a route takes part in rate limiting. */
+export interface RouteRateLimit<Body = unknown> {
+  readonly slot: string;
+  /** The subject of `identifier` scopes; `null` falls back to the client address. */
+  identifier?(input: { readonly body: Body; readonly principal: Principal | null }): string | null;
+}
+
+/**
+ * Counts one request of a route against its slot. `retryAfterSeconds` is set when the request
+ * is refused; `headers` (RateLimit-Policy, RateLimit) go on the response either way.
+ */
+export type RateLimitHook = (
+  slot: string,
+  subject: { readonly clientIp: string; readonly identifier: string | null },
+) => Promise<{
+  readonly headers: Readonly<Record<string, string>>;
+  readonly retryAfterSeconds: number | null;
+}>;
+
 /** A JSON answer: `body` (when present) is serialised with `Content-Type: application/json`. */
 export interface RouteResult {
   readonly status: number;
@@ -93,6 +112,11 @@ export interface RouteDefinition<
    * 401 `INVALID_TOKEN` with a bad one), checked before the body is read.
    */
   readonly auth?: 'required';
+  /**
+   * The rate-limit slot this route counts against (see the ratelimit feature's table), and
+   * how to find the identifier (normalised email, account id) for `identifier` scopes.
+   */
+  readonly rateLimit?: RouteRateLimit<SchemaOutput<B>>;
   /** Roles the principal must all hold (403 `INSUFFICIENT_ROLES`); implies `auth: 'required'`. */
   readonly roles?: readonly string[];
   /** Catalogue codes this route may answer beyond the ones every route may return. */

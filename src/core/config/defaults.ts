@@ -33,6 +33,7 @@ export const DEFAULTS = Object.freeze({
   refreshAbsoluteTtlSeconds: 30 * 24 * 3600,
   refreshIdleTtlSeconds: 7 * 24 * 3600,
   verifyTokenTtlSeconds: 24 * 3600,
+  rateLimitIpv6PrefixLength: 64,
   /** Development migrates on start (zero setup); production only when told. */
   runMigrationsOnStartInDevelopment: true,
   runMigrationsOnStartInProduction: false,

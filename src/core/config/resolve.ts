@@ -146,6 +146,20 @@ export function resolveConfig(input: AuthConfigInput, options: ResolveOptions = 
         'enumeration-safe registration always requires a verified email (use mode "open" to turn it off)',
     });
   }
+  for (const [slot, rule] of Object.entries(config.rateLimits.slots)) {
+    if (rule && 'group' in rule && !config.rateLimits.groups[rule.group]) {
+      problems.push({
+        path: `rateLimits.slots.${slot}.group`,
+        message: 'names no group of rateLimits.groups',
+      });
+    }
+    if (rule === false) {
+      warnings.push({ code: 'RATE_LIMIT_SLOT_OFF', message: `the ${slot} rate limit is turned off` });
+    }
+  }
+  if (!config.rateLimits.enabled) {
+    warnings.push({ code: 'RATE_LIMITS_OFF', message: 'rate limiting is turned off for every route' });
+  }
   if (config.passwords.minLength > config.passwords.maxLength) {
     problems.push({ path: 'passwords.minLength', message: 'must not exceed passwords.maxLength' });
   }

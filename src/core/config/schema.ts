@@ -63,6 +63,12 @@ const mailConfig = z.strictObject({
   from: z.string().min(3).max(320).default(DEFAULTS.mailFrom),
 });
 
+const rateLimitRule = z.strictObject({
+  limit: z.int().min(1).max(1_000_000),
+  windowSeconds: z.int().min(1).max(86_400),
+  scope: z.enum(['ip', 'identifier', 'ipIdentifier']),
+});
+
 export const configSchema = z.strictObject({
   /** Defaults to `production` when NODE_ENV is `production`, else `development`. */
   mode: z.enum(['development', 'production']).optional(),
@@ -133,6 +139,27 @@ export const configSchema = z.strictObject({
       mode: z.enum(['enumeration-safe', 'open']).default(DEFAULTS.registrationMode),
       /** Only for `open` mode (enumeration-safe always requires it). @default false in open mode */
       requireVerifiedEmail: z.boolean().optional(),
+    })
+    .prefault({}),
+  rateLimits: z
+    .strictObject({
+      /** Turning limits off is for tests and benchmarks; production warns. */
+      enabled: z.boolean().default(true),
+      /** IPv6 clients are counted per prefix of this length (one host usually holds a /64). */
+      ipv6PrefixLength: z.int().min(32).max(128).default(DEFAULTS.rateLimitIpv6PrefixLength),
+      /** Per-slot overrides of the defaults table: a rule, `{ group }` to share a budget, or `false`. */
+      slots: z
+        .record(
+          z.string().regex(/^[a-z][A-Za-z0-9]{0,63}$/, 'slot names are camelCase identifiers'),
+          z.union([
+            z.literal(false),
+            rateLimitRule,
+            z.strictObject({ group: z.string().regex(/^[a-z][A-Za-z0-9]{0,63}$/) }),
+          ]),
+        )
+        .default({}),
+      /** Shared budgets: slots that name the same group count against one counter. */
+      groups: z.record(z.string().regex(/^[a-z][A-Za-z0-9]{0,63}$/), rateLimitRule).default({}),
     })
     .prefault({}),
   tokens: z

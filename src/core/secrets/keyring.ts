@@ -40,6 +40,7 @@ export const CORE_KEY_PURPOSES = [
   'identifier-digest',
   'ip-hash',
   'email-binding',
+  'ratelimit-key',
 ] as const;
 
 export function createKeyring(

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { type Principal, toUserView } from '../../core/index.ts';
 import { defineRoute, type RouteDefinition, requestMeta } from '../../http/index.ts';
+import { normalizeEmail } from './email.ts';
 import type { AccountsService } from './service.ts';
 
 /** Passwords are length-checked by the policy (422 PASSWORD_POLICY); this only bounds the input. */
@@ -40,6 +41,7 @@ export function accountsRoutes(options: AccountsRoutesOptions): RouteDefinition[
       method: 'POST',
       path: '/auth/register',
       operationId: 'register',
+      rateLimit: { slot: 'register' },
       summary: 'Create an account (enumeration-safe: 202 whether or not the email is taken)',
       tags: ['accounts'],
       body: z.strictObject({ email, password, name: name.optional() }),
@@ -62,6 +64,8 @@ export function accountsRoutes(options: AccountsRoutesOptions): RouteDefinition[
       method: 'POST',
       path: '/auth/login',
       operationId: 'login',
+      // Case and whitespace variants of an address share one counter.
+      rateLimit: { slot: 'login', identifier: ({ body }) => normalizeEmail(body.email) },
       summary: 'Sign in with email and password; returns an access token and a refresh token',
       tags: ['accounts'],
       body: z.strictObject({ email, password }),
@@ -108,6 +112,7 @@ export function accountsRoutes(options: AccountsRoutesOptions): RouteDefinition[
       method: 'POST',
       path: '/users/me/change-password',
       operationId: 'changePassword',
+      rateLimit: { slot: 'changePassword', identifier: ({ principal }) => principal?.userId ?? null },
       summary: 'Change the password; every other session is revoked',
       tags: ['accounts'],
       auth: 'required',

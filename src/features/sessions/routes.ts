@@ -51,6 +51,7 @@ export function sessionsRoutes(options: SessionsRoutesOptions): RouteDefinition[
       method: 'POST',
       path: '/auth/refresh',
       operationId: 'refresh',
+      rateLimit: { slot: 'refresh' },
       summary: 'Exchange a refresh token for a new token pair (the old refresh token dies)',
       tags: ['sessions'],
       body: z.strictObject({ refreshToken: z.string().min(1).max(512) }),

@@ -1,0 +1,82 @@
+import type { RateLimitHook } from '../../http/index.ts';
+import type { RateLimiter, RateLimitRule } from '../../stores/contract.ts';
+import { ipScope } from './ip-scope.ts';
+import { DEFAULT_RATE_LIMIT_SLOTS, type RateLimitSlotRule } from './slots.ts';
+
+export type SlotOverride = false | RateLimitSlotRule | { readonly group: string };
+
+export interface RateLimitEnforcerOptions {
+  readonly limiter: RateLimiter;
+  /** Overrides of {@link DEFAULT_RATE_LIMIT_SLOTS} (config `rateLimits.slots`). */
+  readonly slots?: Readonly<Record<string, SlotOverride>>;
+  readonly groups?: Readonly<Record<string, RateLimitSlotRule>>;
+  /**
+   * Keyed digest of a counter's subject: an attacker-chosen email never reaches the store as is,
+   * and keys have a fixed length whatever was typed.
+   */
+  readonly subjectDigest: (subject: string) => string;
+  readonly ipv6PrefixLength: number;
+}
+
+interface ResolvedSlot {
+  /** Counter namespace: the slot itself, or the group it shares a budget with. */
+  readonly bucket: string;
+  readonly rule: RateLimitSlotRule;
+}
+
+export interface RateLimitEnforcer {
+  /** The hook the HTTP app calls for routes that declare a slot. */
+  readonly hook: RateLimitHook;
+  /** Every slot the enforcer knows (turned-off slots included), to check routes at assembly. */
+  readonly slots: ReadonlySet<string>;
+}
+
+/**
+ * Applies the slot table: each request of a limited route is counted once (one store round
+ * trip) against `<bucket>:<scope>:<digest of subject>`, and refused with `Retry-After` when the
+ * budget is spent. Headers follow the IETF RateLimit header fields draft (version 07 syntax):
+ * `RateLimit-Policy: <limit>;w=<window>` and `RateLimit: limit=…, remaining=…, reset=…`.
+ */
+export function createRateLimitEnforcer(options: RateLimitEnforcerOptions): RateLimitEnforcer {
+  const resolved = new Map<string, ResolvedSlot | null>();
+  const names = new Set([...Object.keys(DEFAULT_RATE_LIMIT_SLOTS), ...Object.keys(options.slots ?? {})]);
+  for (const name of names) {
+    const override = options.slots?.[name];
+    if (override === false) {
+      resolved.set(name, null);
+    } else if (override && 'group' in override) {
+      const rule = options.groups?.[override.group];
+      if (!rule) throw new TypeError(`rate-limit slot ${name} names an unknown group`);
+      resolved.set(name, { bucket: `g.${override.group}`, rule });
+    } else {
+      const rule = override ?? DEFAULT_RATE_LIMIT_SLOTS[name];
+      if (rule) resolved.set(name, { bucket: `s.${name}`, rule });
+    }
+  }
+
+  const hook: RateLimitHook = async (slot, subject) => {
+    const entry = resolved.get(slot);
+    if (entry === undefined) throw new TypeError(`unknown rate-limit slot ${slot}`);
+    if (entry === null) return { headers: {}, retryAfterSeconds: null };
+    const { rule, bucket } = entry;
+    const ip = ipScope(subject.clientIp, options.ipv6PrefixLength);
+    // Without an identifier (e.g. a malformed email), count per address: never unlimited.
+    const who =
+      rule.scope === 'ip' || subject.identifier === null
+        ? `ip\u0000${ip}`
+        : rule.scope === 'identifier'
+          ? `id\u0000${subject.identifier}`
+          : `ipid\u0000${ip}\u0000${subject.identifier}`;
+    const storeRule: RateLimitRule = { limit: rule.limit, windowMs: rule.windowSeconds * 1000 };
+    const decision = await options.limiter.consume(`${bucket}:${options.subjectDigest(who)}`, storeRule);
+    const headers = {
+      'RateLimit-Policy': `${rule.limit};w=${rule.windowSeconds}`,
+      RateLimit: `limit=${rule.limit}, remaining=${decision.remaining}, reset=${Math.ceil(decision.resetMs / 1000)}`,
+    };
+    return {
+      headers,
+      retryAfterSeconds: decision.allowed ? null : Math.max(1, Math.ceil(decision.retryAfterMs / 1000)),
+    };
+  };
+  return { hook, slots: new Set(resolved.keys()) };
+}
