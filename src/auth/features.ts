@@ -18,6 +18,7 @@ import {
 } from '../features/accounts/index.ts';
 import type { AccountsService } from '../features/accounts/service.ts';
 import { createAuditLog } from '../features/audit/index.ts';
+import { createLoginGuard } from '../features/lockout/index.ts';
 import { createRateLimitEnforcer } from '../features/ratelimit/index.ts';
 import {
   createTokenService,
@@ -80,6 +81,8 @@ export interface AuthApi {
   };
   /** Checks an access token as a route would (signature, claims, revocation). */
   verifyAccessToken(token: string): Promise<Principal>;
+  /** Lifts a failed-login lock on an email (support tools; a password reset does it too). */
+  unlockLogin(email: string): Promise<void>;
 }
 
 export interface Features {
@@ -205,6 +208,17 @@ export function buildFeatures(input: FeatureInput): Features {
     verifyUrl: `${config.baseUrl}${VERIFY_EMAIL_PATH}`,
   });
 
+  const rateLimitDigester = digesterFor(keyring, KEY_PURPOSES.rateLimitKey);
+  const { enabled: lockoutEnabled, ...lockoutPolicy } = config.lockout;
+  const loginGuard = lockoutEnabled
+    ? createLoginGuard({
+        policy: lockoutPolicy,
+        counters: stores.counters,
+        keyValue: stores.keyValue,
+        subjectDigest: (subject) => rateLimitDigester.digest(subject),
+      })
+    : null;
+
   const enumerationSafe = config.registration.mode === 'enumeration-safe';
   const accounts = createAccountsService({
     users: repositories.users,
@@ -216,6 +230,7 @@ export function buildFeatures(input: FeatureInput): Features {
     sessions: tokens,
     verification,
     audit,
+    loginGuard,
     registrationMode: config.registration.mode,
     requireVerifiedEmail: enumerationSafe || config.registration.requireVerifiedEmail === true,
   });
@@ -241,7 +256,6 @@ export function buildFeatures(input: FeatureInput): Features {
     jwksRoute,
   ];
 
-  const rateLimitDigester = digesterFor(keyring, KEY_PURPOSES.rateLimitKey);
   const enforcer = config.rateLimits.enabled
     ? createRateLimitEnforcer({
         limiter: stores.rateLimiter,
@@ -291,6 +305,9 @@ export function buildFeatures(input: FeatureInput): Features {
       },
     },
     verifyAccessToken: (token) => tokens.verifyAccessToken(token),
+    async unlockLogin(email) {
+      await loginGuard?.clear(normalizeEmail(email) ?? email.trim().toLowerCase());
+    },
   };
 
   return {

@@ -1,6 +1,13 @@
 export * from './config/index.ts';
 export * from './errors/index.ts';
-export type { AuditLog, RequestMeta, SessionIssuer, TokenResponse, VerificationSender } from './ports.ts';
+export type {
+  AuditLog,
+  LoginGuard,
+  RequestMeta,
+  SessionIssuer,
+  TokenResponse,
+  VerificationSender,
+} from './ports.ts';
 export * from './posture/index.ts';
 export type { Authenticate, Principal } from './principal.ts';
 export * from './secrets/index.ts';

@@ -67,3 +67,18 @@ export interface AuditLog {
   /** A keyed digest of an identifier (e.g. a submitted email), safe to store in an event. */
   identifierDigest(identifier: string): string;
 }
+
+/**
+ * Failed-login lockout; implemented by the lockout feature. Identifiers are normalised emails,
+ * counted whether or not an account exists, so a lock says nothing about existence.
+ */
+export interface LoginGuard {
+  /** Throws `RATE_LIMITED` (429, Retry-After) while the identifier or the address is locked. */
+  check(identifier: string, clientIp: string): Promise<void>;
+  /** Counts a failure; may lock the identifier (escalating) or the address. */
+  recordFailure(identifier: string, clientIp: string): Promise<void>;
+  /** Resets the identifier's failures and remembers this address as a known device. */
+  recordSuccess(identifier: string, clientIp: string): Promise<void>;
+  /** Lifts every lock on the identifier (e.g. after a password reset). */
+  clear(identifier: string): Promise<void>;
+}

@@ -131,6 +131,12 @@ const DEFAULT_LOCATIONS: Record<
   refreshIdleTtlSeconds: { option: 'tokens.refreshIdleTtlSeconds', shows: code },
   verifyTokenTtlSeconds: { option: 'tokens.verifyTokenTtlSeconds', shows: code },
   rateLimitIpv6PrefixLength: { option: 'rateLimits.ipv6PrefixLength', shows: code },
+  lockoutMaxFailures: { option: 'lockout.maxFailures', shows: code },
+  lockoutWindowSeconds: { option: 'lockout.windowSeconds', shows: code },
+  lockoutBaseLockSeconds: { option: 'lockout.baseLockSeconds', shows: code },
+  lockoutMaxLockSeconds: { option: 'lockout.maxLockSeconds', shows: code },
+  lockoutIpMaxFailures: { option: 'lockout.ipMaxFailures', shows: code },
+  lockoutKnownDeviceDays: { option: 'lockout.knownDeviceDays', shows: code },
 };
 
 const optionRows = tableRows(section(configurationDoc, 'Options'));

@@ -34,6 +34,12 @@ export const DEFAULTS = Object.freeze({
   refreshIdleTtlSeconds: 7 * 24 * 3600,
   verifyTokenTtlSeconds: 24 * 3600,
   rateLimitIpv6PrefixLength: 64,
+  lockoutMaxFailures: 5,
+  lockoutWindowSeconds: 15 * 60,
+  lockoutBaseLockSeconds: 60,
+  lockoutMaxLockSeconds: 15 * 60,
+  lockoutIpMaxFailures: 100,
+  lockoutKnownDeviceDays: 30,
   /** Development migrates on start (zero setup); production only when told. */
   runMigrationsOnStartInDevelopment: true,
   runMigrationsOnStartInProduction: false,

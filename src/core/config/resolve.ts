@@ -157,6 +157,12 @@ export function resolveConfig(input: AuthConfigInput, options: ResolveOptions = 
       warnings.push({ code: 'RATE_LIMIT_SLOT_OFF', message: `the ${slot} rate limit is turned off` });
     }
   }
+  if (!config.lockout.enabled) {
+    warnings.push({ code: 'LOCKOUT_OFF', message: 'failed-login lockout is turned off' });
+  }
+  if (config.lockout.baseLockSeconds > config.lockout.maxLockSeconds) {
+    problems.push({ path: 'lockout.baseLockSeconds', message: 'must not exceed lockout.maxLockSeconds' });
+  }
   if (!config.rateLimits.enabled) {
     warnings.push({ code: 'RATE_LIMITS_OFF', message: 'rate limiting is turned off for every route' });
   }

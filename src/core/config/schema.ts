@@ -141,6 +141,18 @@ export const configSchema = z.strictObject({
       requireVerifiedEmail: z.boolean().optional(),
     })
     .prefault({}),
+  lockout: z
+    .strictObject({
+      /** Turning lockout off is for tests and benchmarks; it warns on every start. */
+      enabled: z.boolean().default(true),
+      maxFailures: z.int().min(1).max(100).default(DEFAULTS.lockoutMaxFailures),
+      windowSeconds: z.int().min(60).max(86_400).default(DEFAULTS.lockoutWindowSeconds),
+      baseLockSeconds: z.int().min(1).max(86_400).default(DEFAULTS.lockoutBaseLockSeconds),
+      maxLockSeconds: z.int().min(1).max(86_400).default(DEFAULTS.lockoutMaxLockSeconds),
+      ipMaxFailures: z.int().min(1).max(1_000_000).default(DEFAULTS.lockoutIpMaxFailures),
+      knownDeviceDays: z.int().min(1).max(365).default(DEFAULTS.lockoutKnownDeviceDays),
+    })
+    .prefault({}),
   rateLimits: z
     .strictObject({
       /** Turning limits off is for tests and benchmarks; production warns. */

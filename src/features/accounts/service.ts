@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type {
   AuditLog,
+  LoginGuard,
   RequestMeta,
   SessionIssuer,
   TokenResponse,
@@ -21,6 +22,8 @@ export interface AccountsServiceOptions {
   readonly sessions: SessionIssuer;
   readonly verification: VerificationSender;
   readonly audit: AuditLog;
+  /** Failed-login lockout; `null` when turned off. */
+  readonly loginGuard: LoginGuard | null;
   readonly registrationMode: 'enumeration-safe' | 'open';
   readonly requireVerifiedEmail: boolean;
   readonly now?: () => number;
@@ -118,8 +121,13 @@ export function createAccountsService(options: AccountsServiceOptions): Accounts
 
     async login(input, meta) {
       const email = normalizeEmail(input.email);
+      // Locks apply to what was typed, normalised, whether or not an account has it.
+      const identifier = email ?? input.email.trim().toLowerCase();
+      // Before the password: while locked, even the right password is refused.
+      await options.loginGuard?.check(identifier, meta.clientIp);
       const user = email ? await options.users.findByEmail(email) : null;
       const fail = async (reason: string) => {
+        await options.loginGuard?.recordFailure(identifier, meta.clientIp);
         await options.audit.record('login.failure', meta, {
           userId: user?.id ?? null,
           data: { reason, identifier: options.audit.identifierDigest(email ?? input.email) },
@@ -142,6 +150,7 @@ export function createAccountsService(options: AccountsServiceOptions): Accounts
         await options.users.replacePasswordHash(user.id, user.passwordHash, upgraded, now());
       }
       const tokens = await options.sessions.issue(user, meta, { authMethods: ['pwd'] });
+      await options.loginGuard?.recordSuccess(identifier, meta.clientIp);
       await options.audit.record('login.success', meta, { userId: user.id, sessionId: tokens.sessionId });
       return { user, tokens };
     },

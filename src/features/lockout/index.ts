@@ -1,0 +1,1 @@
+export { createLoginGuard, type LockoutPolicy, type LoginGuardOptions } from './login-guard.ts';
