@@ -109,7 +109,11 @@ before(async () => {
     input: `${password}\n`,
   });
   assert.equal(created.code, 0, created.stderr);
-  [workerA, workerB] = await Promise.all([spawnServer({ env }), spawnServer({ env })]);
+  // One process each (the topology still declares two workers): exactly two processes share state.
+  [workerA, workerB] = await Promise.all([
+    spawnServer({ env, args: ['--workers', '1'] }),
+    spawnServer({ env, args: ['--workers', '1'] }),
+  ]);
 });
 
 after(async () => {
