@@ -10,10 +10,10 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { generateSecret } from '../../src/index.ts';
 import { type PostgresServer, startPostgres } from '../fixtures/postgres-server.ts';
+import { type JsonReply, jsonCall, productionEnv } from '../fixtures/production-server.ts';
 import { type RedisServer, startRedis } from '../fixtures/redis-server.ts';
-import { runGatehouse, type ServerProcess, spawnServer } from '../fixtures/spawn-server.ts';
+import { type ServerProcess, spawnServer } from '../fixtures/spawn-server.ts';
 
 const EMAIL = 'fault-recovery@example.com';
 const PASSWORD = 'amber-Lighthouse-quiet-58';
@@ -29,45 +29,14 @@ interface TokenPair {
   readonly refreshToken: string;
 }
 
-interface Reply {
-  readonly status: number;
-  readonly code: string | undefined;
-  readonly retryAfter: string | null;
-  readonly body: Record<string, unknown> | null;
-  readonly elapsedMs: number;
-}
+type Reply = JsonReply;
+const call = (method: string, path: string, options?: { token?: string; body?: unknown }) =>
+  jsonCall(server.url, method, path, { ...options, timeoutMs: HANG_MS });
 
 let postgres: PostgresServer;
 let redis: RedisServer;
 let dataDir = '';
 let server: ServerProcess;
-
-async function call(
-  method: string,
-  path: string,
-  options: { token?: string; body?: unknown } = {},
-): Promise<Reply> {
-  const headers: Record<string, string> = {};
-  if (options.token) headers.authorization = `Bearer ${options.token}`;
-  if (options.body !== undefined) headers['content-type'] = 'application/json';
-  const started = performance.now();
-  const response = await fetch(`${server.url}${path}`, {
-    method,
-    headers,
-    signal: AbortSignal.timeout(HANG_MS),
-    ...(options.body === undefined ? {} : { body: JSON.stringify(options.body) }),
-  });
-  const text = await response.text();
-  const elapsedMs = performance.now() - started;
-  const body = text ? (JSON.parse(text) as Record<string, unknown>) : null;
-  return {
-    status: response.status,
-    code: body?.code as string | undefined,
-    retryAfter: response.headers.get('retry-after'),
-    body,
-    elapsedMs,
-  };
-}
 
 async function login(): Promise<TokenPair> {
   const reply = await call('POST', '/auth/login', { body: { email: EMAIL, password: PASSWORD } });
@@ -143,22 +112,12 @@ async function liveSessionIds(token: string): Promise<string[]> {
 before(async () => {
   [postgres, redis] = await Promise.all([startPostgres(), startRedis()]);
   dataDir = await mkdtemp(join(tmpdir(), 'gatehouse-redis-faults-'));
-  const env = {
-    PORT: '0',
-    GATEHOUSE_MODE: 'production',
-    GATEHOUSE_SECRETS: `2026-11:${generateSecret()}`,
-    GATEHOUSE_BASE_URL: 'https://auth.example.test',
-    GATEHOUSE_DATABASE_URL: await postgres.createDatabase(),
-    GATEHOUSE_REDIS_URL: redis.url,
-    GATEHOUSE_DATA_DIR: dataDir,
-  };
-  const migrated = await runGatehouse(['migrate', 'up'], { env });
-  assert.equal(migrated.code, 0, migrated.stderr);
-  const created = await runGatehouse(['create-user', '--email', EMAIL, '--verified'], {
-    env,
-    input: `${PASSWORD}\n`,
+  const env = await productionEnv({
+    postgres,
+    redis,
+    dataDir,
+    users: [{ email: EMAIL, password: PASSWORD }],
   });
-  assert.equal(created.code, 0, created.stderr);
   server = await spawnServer({ env });
 });
 

@@ -16,11 +16,11 @@ import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { generateSecret } from '../../src/index.ts';
 import { parseMime, textAndHtml } from '../fixtures/mail.ts';
 import { type PostgresServer, startPostgres } from '../fixtures/postgres-server.ts';
+import { type JsonReply, jsonCall, productionEnv } from '../fixtures/production-server.ts';
 import { type RedisServer, startRedis } from '../fixtures/redis-server.ts';
-import { runGatehouse, type ServerProcess, spawnServer } from '../fixtures/spawn-server.ts';
+import { type ServerProcess, spawnServer } from '../fixtures/spawn-server.ts';
 
 const EMAIL = 'shared-state@example.com';
 const PASSWORD = 'amber-Lighthouse-quiet-58';
@@ -28,13 +28,13 @@ const PASSWORD = 'amber-Lighthouse-quiet-58';
 const LOGIN_LIMIT = 10;
 const MAIL_WAIT_MS = 5_000;
 
-interface Reply {
-  readonly status: number;
-  readonly code: string | undefined;
-  readonly retryAfter: string | null;
-  readonly rateLimit: string | null;
-  readonly body: Record<string, unknown> | null;
-}
+type Reply = JsonReply;
+const call = (
+  worker: ServerProcess,
+  method: string,
+  path: string,
+  options?: { token?: string; body?: unknown },
+) => jsonCall(worker.url, method, path, options);
 
 let postgres: PostgresServer;
 let redis: RedisServer;
@@ -42,32 +42,6 @@ let dataDir = '';
 let mailDir = '';
 let workerA: ServerProcess;
 let workerB: ServerProcess;
-
-async function call(
-  worker: ServerProcess,
-  method: string,
-  path: string,
-  options: { token?: string; body?: unknown } = {},
-): Promise<Reply> {
-  const headers: Record<string, string> = {};
-  if (options.token) headers.authorization = `Bearer ${options.token}`;
-  if (options.body !== undefined) headers['content-type'] = 'application/json';
-  const response = await fetch(`${worker.url}${path}`, {
-    method,
-    headers,
-    signal: AbortSignal.timeout(5_000),
-    ...(options.body === undefined ? {} : { body: JSON.stringify(options.body) }),
-  });
-  const text = await response.text();
-  const body = text ? (JSON.parse(text) as Record<string, unknown>) : null;
-  return {
-    status: response.status,
-    code: body?.code as string | undefined,
-    retryAfter: response.headers.get('retry-after'),
-    rateLimit: response.headers.get('ratelimit'),
-    body,
-  };
-}
 
 /** `remaining` of the `RateLimit` header (`limit=…, remaining=…, reset=…`). */
 function remainingOf(reply: Reply): number {
@@ -98,24 +72,13 @@ before(async () => {
   [postgres, redis] = await Promise.all([startPostgres(), startRedis()]);
   dataDir = await mkdtemp(join(tmpdir(), 'gatehouse-shared-state-'));
   mailDir = join(dataDir, 'mail');
-  const env = {
-    PORT: '0',
-    GATEHOUSE_MODE: 'production',
-    GATEHOUSE_SECRETS: `2026-11:${generateSecret()}`,
-    GATEHOUSE_BASE_URL: 'https://auth.example.test',
-    GATEHOUSE_DATABASE_URL: await postgres.createDatabase(),
-    GATEHOUSE_REDIS_URL: redis.url,
-    GATEHOUSE_WORKERS: '2',
-    GATEHOUSE_DATA_DIR: dataDir,
-    GATEHOUSE_MAIL_URL: `file://${mailDir}`,
-  };
-  const migrated = await runGatehouse(['migrate', 'up'], { env });
-  assert.equal(migrated.code, 0, migrated.stderr);
-  const created = await runGatehouse(['create-user', '--email', EMAIL, '--verified'], {
-    env,
-    input: `${PASSWORD}\n`,
+  const env = await productionEnv({
+    postgres,
+    redis,
+    dataDir,
+    users: [{ email: EMAIL, password: PASSWORD }],
+    extra: { GATEHOUSE_WORKERS: '2', GATEHOUSE_MAIL_URL: `file://${mailDir}` },
   });
-  assert.equal(created.code, 0, created.stderr);
   const args = ['--workers', '1'];
   [workerA, workerB] = await Promise.all([spawnServer({ env, args }), spawnServer({ env, args })]);
 });

@@ -9,10 +9,10 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { generateSecret } from '../../src/index.ts';
 import { type PostgresServer, startPostgres } from '../fixtures/postgres-server.ts';
+import { type JsonReply, jsonCall, productionEnv } from '../fixtures/production-server.ts';
 import { type RedisServer, startRedis } from '../fixtures/redis-server.ts';
-import { runGatehouse, type ServerProcess, spawnServer } from '../fixtures/spawn-server.ts';
+import { type ServerProcess, spawnServer } from '../fixtures/spawn-server.ts';
 
 const EMAIL = 'two-workers@example.com';
 const PARALLEL_REFRESHES = 50;
@@ -22,11 +22,13 @@ interface TokenPair {
   readonly refreshToken: string;
 }
 
-interface Reply {
-  readonly status: number;
-  readonly code: string | undefined;
-  readonly body: Record<string, unknown> | null;
-}
+type Reply = JsonReply;
+const call = (
+  worker: ServerProcess,
+  method: string,
+  path: string,
+  options?: { token?: string; body?: unknown },
+) => jsonCall(worker.url, method, path, options);
 
 let postgres: PostgresServer;
 let redis: RedisServer;
@@ -35,26 +37,6 @@ let workerA: ServerProcess;
 let workerB: ServerProcess;
 /** The user's current password (the change-password case replaces it). */
 let password = 'amber-Lighthouse-quiet-58';
-
-/** Sends one JSON request (global fetch: keep-alive connections, reused across calls). */
-async function call(
-  worker: ServerProcess,
-  method: string,
-  path: string,
-  options: { token?: string; body?: unknown } = {},
-): Promise<Reply> {
-  const headers: Record<string, string> = {};
-  if (options.token) headers.authorization = `Bearer ${options.token}`;
-  if (options.body !== undefined) headers['content-type'] = 'application/json';
-  const response = await fetch(`${worker.url}${path}`, {
-    method,
-    headers,
-    ...(options.body === undefined ? {} : { body: JSON.stringify(options.body) }),
-  });
-  const text = await response.text();
-  const body = text ? (JSON.parse(text) as Record<string, unknown>) : null;
-  return { status: response.status, code: body?.code as string | undefined, body };
-}
 
 async function login(worker: ServerProcess): Promise<TokenPair> {
   const reply = await call(worker, 'POST', '/auth/login', { body: { email: EMAIL, password } });
@@ -90,25 +72,13 @@ async function assertTokenLive(worker: ServerProcess, accessToken: string, label
 before(async () => {
   [postgres, redis] = await Promise.all([startPostgres(), startRedis()]);
   dataDir = await mkdtemp(join(tmpdir(), 'gatehouse-two-workers-'));
-  const env = {
-    PORT: '0',
-    GATEHOUSE_MODE: 'production',
-    GATEHOUSE_SECRETS: `2026-11:${generateSecret()}`,
-    GATEHOUSE_BASE_URL: 'https://auth.example.test',
-    GATEHOUSE_DATABASE_URL: await postgres.createDatabase(),
-    GATEHOUSE_REDIS_URL: redis.url,
-    GATEHOUSE_WORKERS: '2',
-    GATEHOUSE_DATA_DIR: dataDir,
-  };
-  const migrated = await runGatehouse(['migrate', 'up'], { env });
-  assert.equal(migrated.code, 0, migrated.stderr);
-  // Registration is enumeration-safe (verification by mail); the operator's command makes a
-  // verified account directly, through the same environment.
-  const created = await runGatehouse(['create-user', '--email', EMAIL, '--verified'], {
-    env,
-    input: `${password}\n`,
+  const env = await productionEnv({
+    postgres,
+    redis,
+    dataDir,
+    users: [{ email: EMAIL, password }],
+    extra: { GATEHOUSE_WORKERS: '2' },
   });
-  assert.equal(created.code, 0, created.stderr);
   // One process each (the topology still declares two workers): exactly two processes share state.
   [workerA, workerB] = await Promise.all([
     spawnServer({ env, args: ['--workers', '1'] }),
