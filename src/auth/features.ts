@@ -15,6 +15,7 @@ import {
   createAccountsService,
   createPasswordPolicy,
   normalizeEmail,
+  passwordPolicyError,
 } from '../features/accounts/index.ts';
 import type { AccountsService } from '../features/accounts/service.ts';
 import { createAuditLog } from '../features/audit/index.ts';
@@ -27,7 +28,11 @@ import {
   tokenBody,
   tokenResponseSchema,
 } from '../features/sessions/index.ts';
-import { createVerificationService, verificationRoutes } from '../features/verification/index.ts';
+import {
+  createPasswordReset,
+  createVerificationService,
+  verificationRoutes,
+} from '../features/verification/index.ts';
 import { defineRoute, type RateLimitHook, type RouteDefinition } from '../http/index.ts';
 import type { MailTransport } from '../mail/index.ts';
 import type { Stores } from '../stores/contract.ts';
@@ -42,13 +47,17 @@ export const KEY_PURPOSES = {
   ipDigest: 'ip-hash',
   emailBinding: 'email-binding',
   rateLimitKey: 'ratelimit-key',
+  resetToken: 'reset-token',
 } as const;
 
 /** The access-token class: RFC 9068 `typ`, so no other token class can pass for it. */
 const ACCESS_TYP = 'at+jwt';
 const VERIFY_TYP = 'gh-verify+jwt';
+const RESET_TYP = 'gh-reset+jwt';
 /** Where verification links point, under `baseUrl`; the page posts the token to /auth/verify. */
 export const VERIFY_EMAIL_PATH = '/verify-email';
+/** Where reset links point, under `baseUrl`; the page posts the token and the new password. */
+export const RESET_PASSWORD_PATH = '/reset-password';
 
 export interface FeatureInput {
   readonly config: ResolvedConfig;
@@ -220,19 +229,47 @@ export function buildFeatures(input: FeatureInput): Features {
     : null;
 
   const enumerationSafe = config.registration.mode === 'enumeration-safe';
+  const hasher = createPasswordHasher(config.passwords.argon2);
+  const policy = createPasswordPolicy({
+    minLength: config.passwords.minLength,
+    maxLength: config.passwords.maxLength,
+  });
   const accounts = createAccountsService({
     users: repositories.users,
-    hasher: createPasswordHasher(config.passwords.argon2),
-    policy: createPasswordPolicy({
-      minLength: config.passwords.minLength,
-      maxLength: config.passwords.maxLength,
-    }),
+    hasher,
+    policy,
     sessions: tokens,
     verification,
     audit,
     loginGuard,
     registrationMode: config.registration.mode,
     requireVerifiedEmail: enumerationSafe || config.registration.requireVerifiedEmail === true,
+  });
+
+  const resetDigester = digesterFor(keyring, KEY_PURPOSES.resetToken);
+  const passwordReset = createPasswordReset({
+    users: repositories.users,
+    once: stores.once,
+    keyValue: stores.keyValue,
+    jwt: jwtCodecFor(keyring, KEY_PURPOSES.resetToken, 'HS256', issuer, config.tokens.leewaySeconds),
+    tokenClass: {
+      typ: RESET_TYP,
+      audience: `${issuer}#reset-password`,
+      lifetimeSeconds: config.tokens.resetTokenTtlSeconds,
+    },
+    digest: (value) => resetDigester.digest(value),
+    hasher,
+    checkPolicy: (password, email) => {
+      const reasons = policy.check(password, { email });
+      if (reasons.length > 0) throw passwordPolicyError(reasons);
+    },
+    sessions: tokens,
+    loginGuard,
+    mail: input.mail,
+    audit,
+    logger,
+    appName: config.appName,
+    resetUrl: `${config.baseUrl}${RESET_PASSWORD_PATH}`,
   });
 
   const jwksRoute = defineRoute({
@@ -252,7 +289,7 @@ export function buildFeatures(input: FeatureInput): Features {
   const routes: RouteDefinition[] = [
     ...accountsRoutes({ accounts, tokenBody, tokenSchema: tokenResponseSchema }),
     ...sessionsRoutes({ tokens, sessions: repositories.sessions }),
-    ...verificationRoutes({ verification, normalizeEmail }),
+    ...verificationRoutes({ verification, passwordReset, normalizeEmail }),
     jwksRoute,
   ];
 

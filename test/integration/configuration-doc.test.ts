@@ -130,6 +130,7 @@ const DEFAULT_LOCATIONS: Record<
   refreshAbsoluteTtlSeconds: { option: 'tokens.refreshAbsoluteTtlSeconds', shows: code },
   refreshIdleTtlSeconds: { option: 'tokens.refreshIdleTtlSeconds', shows: code },
   verifyTokenTtlSeconds: { option: 'tokens.verifyTokenTtlSeconds', shows: code },
+  resetTokenTtlSeconds: { option: 'tokens.resetTokenTtlSeconds', shows: code },
   rateLimitIpv6PrefixLength: { option: 'rateLimits.ipv6PrefixLength', shows: code },
   lockoutMaxFailures: { option: 'lockout.maxFailures', shows: code },
   lockoutWindowSeconds: { option: 'lockout.windowSeconds', shows: code },

@@ -33,6 +33,7 @@ export const DEFAULTS = Object.freeze({
   refreshAbsoluteTtlSeconds: 30 * 24 * 3600,
   refreshIdleTtlSeconds: 7 * 24 * 3600,
   verifyTokenTtlSeconds: 24 * 3600,
+  resetTokenTtlSeconds: 30 * 60,
   rateLimitIpv6PrefixLength: 64,
   lockoutMaxFailures: 5,
   lockoutWindowSeconds: 15 * 60,

@@ -199,6 +199,8 @@ export const configSchema = z.strictObject({
         .min(300)
         .max(7 * 24 * 3600)
         .default(DEFAULTS.verifyTokenTtlSeconds),
+      /** Password-reset link lifetime: short, at most an hour. */
+      resetTokenTtlSeconds: z.int().min(300).max(3600).default(DEFAULTS.resetTokenTtlSeconds),
     })
     .prefault({}),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default(DEFAULTS.logLevel),

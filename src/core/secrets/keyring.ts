@@ -41,6 +41,7 @@ export const CORE_KEY_PURPOSES = [
   'ip-hash',
   'email-binding',
   'ratelimit-key',
+  'reset-token',
 ] as const;
 
 export function createKeyring(

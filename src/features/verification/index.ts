@@ -1,4 +1,5 @@
 export { VERIFICATION_ERROR_CODES } from './error-codes.ts';
+export { createPasswordReset, type PasswordReset, type PasswordResetOptions } from './password-reset.ts';
 export { type VerificationRoutesOptions, verificationRoutes } from './routes.ts';
 export {
   createVerificationService,

@@ -34,3 +34,34 @@ export function existingAccountMessage(to: string, appName: string): MailMessage
     ].join('\n'),
   };
 }
+
+export function passwordResetMessage(
+  to: string,
+  appName: string,
+  link: string,
+  ttlMinutes: number,
+): MailMessage {
+  return {
+    to,
+    subject: `Reset your ${appName} password`,
+    text: [
+      `Someone asked to reset the password of your ${appName} account. To choose a new password, open:`,
+      '',
+      link,
+      '',
+      `The link works once and expires in ${ttlMinutes} minutes. If it was not you, ignore this message: your password stays as it is.`,
+    ].join('\n'),
+  };
+}
+
+export function passwordResetDoneMessage(to: string, appName: string): MailMessage {
+  return {
+    to,
+    subject: `Your ${appName} password was changed`,
+    text: [
+      `The password of your ${appName} account was just reset, and every session was signed out.`,
+      '',
+      'If it was not you, reset it again at once and contact support.',
+    ].join('\n'),
+  };
+}
