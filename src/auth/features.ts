@@ -11,6 +11,7 @@ import {
 } from '../crypto/jwt/index.ts';
 import { createPasswordHasher } from '../crypto/password.ts';
 import {
+  accountsError,
   accountsRoutes,
   createAccountsService,
   createPasswordPolicy,
@@ -29,6 +30,7 @@ import {
   tokenResponseSchema,
 } from '../features/sessions/index.ts';
 import {
+  createEmailChange,
   createPasswordReset,
   createVerificationService,
   verificationRoutes,
@@ -48,16 +50,20 @@ export const KEY_PURPOSES = {
   emailBinding: 'email-binding',
   rateLimitKey: 'ratelimit-key',
   resetToken: 'reset-token',
+  emailChangeToken: 'email-change-token',
 } as const;
 
 /** The access-token class: RFC 9068 `typ`, so no other token class can pass for it. */
 const ACCESS_TYP = 'at+jwt';
 const VERIFY_TYP = 'gh-verify+jwt';
 const RESET_TYP = 'gh-reset+jwt';
+const EMAIL_CHANGE_TYP = 'gh-email-change+jwt';
 /** Where verification links point, under `baseUrl`; the page posts the token to /auth/verify. */
 export const VERIFY_EMAIL_PATH = '/verify-email';
 /** Where reset links point, under `baseUrl`; the page posts the token and the new password. */
 export const RESET_PASSWORD_PATH = '/reset-password';
+/** Where email-change confirmation links point, under `baseUrl`. */
+export const CONFIRM_EMAIL_PATH = '/confirm-email';
 
 export interface FeatureInput {
   readonly config: ResolvedConfig;
@@ -272,6 +278,26 @@ export function buildFeatures(input: FeatureInput): Features {
     resetUrl: `${config.baseUrl}${RESET_PASSWORD_PATH}`,
   });
 
+  const emailChangeDigester = digesterFor(keyring, KEY_PURPOSES.emailChangeToken);
+  const emailChange = createEmailChange({
+    users: repositories.users,
+    once: stores.once,
+    jwt: jwtCodecFor(keyring, KEY_PURPOSES.emailChangeToken, 'HS256', issuer, config.tokens.leewaySeconds),
+    tokenClass: {
+      typ: EMAIL_CHANGE_TYP,
+      audience: `${issuer}#confirm-email`,
+      lifetimeSeconds: config.tokens.verifyTokenTtlSeconds,
+    },
+    digest: (value) => emailChangeDigester.digest(value),
+    hasher,
+    badCredentials: () => accountsError('LOGIN_BAD_CREDENTIALS'),
+    mail: input.mail,
+    audit,
+    logger,
+    appName: config.appName,
+    confirmUrl: `${config.baseUrl}${CONFIRM_EMAIL_PATH}`,
+  });
+
   const jwksRoute = defineRoute({
     method: 'GET',
     path: '/.well-known/jwks.json',
@@ -289,7 +315,7 @@ export function buildFeatures(input: FeatureInput): Features {
   const routes: RouteDefinition[] = [
     ...accountsRoutes({ accounts, tokenBody, tokenSchema: tokenResponseSchema }),
     ...sessionsRoutes({ tokens, sessions: repositories.sessions }),
-    ...verificationRoutes({ verification, passwordReset, normalizeEmail }),
+    ...verificationRoutes({ verification, passwordReset, emailChange, normalizeEmail }),
     jwksRoute,
   ];
 

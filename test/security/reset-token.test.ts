@@ -128,7 +128,11 @@ describe('password reset', () => {
       lifetimeSeconds: 1800,
     };
     const sign = (now: number) =>
-      codec.sign(cls, { sub: String(claims.sub), jti: String(claims.jti), pwf: claims.pwf }, { now });
+      codec.sign(
+        cls,
+        { sub: String(claims.sub), jti: String(claims.jti), pwf: claims.pwf, stm: claims.stm },
+        { now },
+      );
     const expired = await sign(Date.now() - (1800 + 120) * 1000);
     assertProblem(
       await h.post('/auth/reset-password', { token: expired, password: NEW_PASSWORD }),

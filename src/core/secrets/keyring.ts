@@ -42,6 +42,7 @@ export const CORE_KEY_PURPOSES = [
   'email-binding',
   'ratelimit-key',
   'reset-token',
+  'email-change-token',
 ] as const;
 
 export function createKeyring(

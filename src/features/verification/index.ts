@@ -1,3 +1,4 @@
+export { createEmailChange, type EmailChange, type EmailChangeOptions } from './email-change.ts';
 export { VERIFICATION_ERROR_CODES } from './error-codes.ts';
 export { createPasswordReset, type PasswordReset, type PasswordResetOptions } from './password-reset.ts';
 export { type VerificationRoutesOptions, verificationRoutes } from './routes.ts';

@@ -65,3 +65,35 @@ export function passwordResetDoneMessage(to: string, appName: string): MailMessa
     ].join('\n'),
   };
 }
+
+export function emailChangeConfirmationMessage(
+  to: string,
+  appName: string,
+  link: string,
+  ttlHours: number,
+): MailMessage {
+  return {
+    to,
+    subject: `Confirm your new email for ${appName}`,
+    text: [
+      `Someone asked to use this address for a ${appName} account. To confirm the change, open:`,
+      '',
+      link,
+      '',
+      `The link works once and expires in ${ttlHours} hours. If it was not you, ignore this message.`,
+    ].join('\n'),
+  };
+}
+
+export function emailChangeNoticeMessage(to: string, appName: string): MailMessage {
+  return {
+    to,
+    subject: `Your ${appName} email is about to change`,
+    text: [
+      `Someone asked to move your ${appName} account to another email address. The change applies only`,
+      'once the new address confirms it.',
+      '',
+      'If it was not you, change your password now: whoever asked knew it.',
+    ].join('\n'),
+  };
+}

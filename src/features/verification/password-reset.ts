@@ -70,6 +70,7 @@ export function createPasswordReset(options: PasswordResetOptions): PasswordRese
           sub: active?.id ?? randomBytes(16).toString('hex'),
           jti,
           pwf: fingerprint(active?.passwordHash ?? null),
+          stm: options.digest(`stamp\u0000${active?.securityStamp ?? ''}`),
         },
         { now: now() },
       );
@@ -98,7 +99,14 @@ export function createPasswordReset(options: PasswordResetOptions): PasswordRese
         throw resetTokenInvalid();
       }
       const user = await options.users.findById(claims.sub);
-      if (!user?.isActive || claims.pwf !== fingerprint(user.passwordHash)) throw resetTokenInvalid();
+      // Bound to the password hash and the security stamp: a changed password or email kills it.
+      if (
+        !user?.isActive ||
+        claims.pwf !== fingerprint(user.passwordHash) ||
+        claims.stm !== options.digest(`stamp\u0000${user.securityStamp}`)
+      ) {
+        throw resetTokenInvalid();
+      }
       if ((await options.keyValue.get(latestKey(user.id))) !== claims.jti) throw resetTokenInvalid();
       // The policy first: a weak password must not burn the token.
       options.checkPolicy(password, user.email);

@@ -1,6 +1,7 @@
 import { z } from 'zod';
-import { toUserView } from '../../core/index.ts';
+import { coreError, toUserView } from '../../core/index.ts';
 import { defineRoute, type RouteDefinition, requestMeta } from '../../http/index.ts';
+import type { EmailChange } from './email-change.ts';
 import type { PasswordReset } from './password-reset.ts';
 import type { VerificationService } from './service.ts';
 
@@ -9,6 +10,7 @@ const accepted = z.strictObject({ status: z.literal('accepted') });
 export interface VerificationRoutesOptions {
   readonly verification: VerificationService;
   readonly passwordReset: PasswordReset;
+  readonly emailChange: EmailChange;
   /** Turns typed input into the stored form, or `null` when it is not an address. */
   readonly normalizeEmail: (input: string) => string | null;
 }
@@ -75,6 +77,58 @@ export function verificationRoutes(options: VerificationRoutesOptions): RouteDef
       async handler(ctx) {
         await options.passwordReset.reset(ctx.body.token, ctx.body.password, requestMeta(ctx));
         return { status: 204 };
+      },
+    }),
+    defineRoute({
+      method: 'POST',
+      path: '/users/me/change-email',
+      operationId: 'changeEmail',
+      auth: 'required',
+      rateLimit: { slot: 'changeEmail', identifier: ({ principal }) => principal?.userId ?? null },
+      summary:
+        'Ask to change the email: a confirmation link goes to the new address, a notice to the old one',
+      tags: ['verification'],
+      body: z.strictObject({
+        newEmail: z.string().min(3).max(320),
+        currentPassword: z.string().min(1).max(4096),
+      }),
+      responses: {
+        202: { description: 'Accepted; nothing changes until the link is confirmed', schema: accepted },
+      },
+      errorCodes: ['LOGIN_BAD_CREDENTIALS'],
+      async handler(ctx) {
+        const newEmail = options.normalizeEmail(ctx.body.newEmail);
+        if (!newEmail) {
+          throw coreError('VALIDATION_FAILED', {
+            errors: [{ path: 'newEmail', message: 'must be an email address' }],
+          });
+        }
+        await options.emailChange.request(
+          ctx.principal!.userId,
+          { newEmail, currentPassword: ctx.body.currentPassword },
+          requestMeta(ctx),
+        );
+        return { status: 202, body: { status: 'accepted' } };
+      },
+    }),
+    defineRoute({
+      method: 'POST',
+      path: '/auth/confirm-email',
+      operationId: 'confirmEmail',
+      rateLimit: { slot: 'verify' },
+      summary: 'Apply an email change with the token from the confirmation link',
+      tags: ['verification'],
+      body: z.strictObject({ token: z.string().min(1).max(4096) }),
+      responses: {
+        200: {
+          description: 'The email changed and is verified',
+          schema: z.strictObject({ user: z.unknown() }),
+        },
+      },
+      errorCodes: ['EMAIL_CHANGE_TOKEN_INVALID', 'EMAIL_TAKEN'],
+      async handler(ctx) {
+        const user = await options.emailChange.confirm(ctx.body.token, requestMeta(ctx));
+        return { status: 200, body: { user: toUserView(user) } };
       },
     }),
   ];

@@ -1,0 +1,126 @@
+import { randomBytes } from 'node:crypto';
+import type { Logger } from 'pino';
+import type { AuditLog, RequestMeta } from '../../core/index.ts';
+import { AuthError } from '../../core/index.ts';
+import { newId } from '../../crypto/ids.ts';
+import type { JwtCodec, TokenClass } from '../../crypto/jwt/index.ts';
+import type { PasswordHasher } from '../../crypto/password.ts';
+import type { MailMessage, MailTransport } from '../../mail/contract.ts';
+import type { OnceStore } from '../../stores/contract.ts';
+import { EmailTakenError, type User, type UserRepository } from '../../stores/repositories.ts';
+import { VERIFICATION_ERROR_CODES } from './error-codes.ts';
+import { emailChangeConfirmationMessage, emailChangeNoticeMessage } from './mail.ts';
+
+export interface EmailChangeOptions {
+  readonly users: UserRepository;
+  readonly once: OnceStore;
+  /** A codec with the email-change purpose key. */
+  readonly jwt: JwtCodec;
+  readonly tokenClass: TokenClass;
+  /** Keyed digest binding a token to the account's security stamp. */
+  readonly digest: (value: string) => string;
+  readonly hasher: PasswordHasher;
+  /** The accounts feature's 401 for a wrong current password (one code for every such check). */
+  readonly badCredentials: () => Error;
+  readonly mail: MailTransport;
+  readonly audit: AuditLog;
+  readonly logger: Logger;
+  readonly appName: string;
+  /** Absolute URL of the page that receives `?token=` and posts it to /auth/confirm-email. */
+  readonly confirmUrl: string;
+  readonly now?: () => number;
+}
+
+export interface EmailChange {
+  /**
+   * Re-checks the password, then mails a confirmation link to the new address and a notice to
+   * the old one. Says nothing about whether the new address belongs to someone.
+   */
+  request(
+    userId: string,
+    input: { newEmail: string; currentPassword: string },
+    meta: RequestMeta,
+  ): Promise<void>;
+  /** Applies the change; the new address is verified by the confirmation itself. */
+  confirm(token: string, meta: RequestMeta): Promise<User>;
+}
+
+const invalid = () =>
+  new AuthError('EMAIL_CHANGE_TOKEN_INVALID', VERIFICATION_ERROR_CODES.EMAIL_CHANGE_TOKEN_INVALID);
+
+export function createEmailChange(options: EmailChangeOptions): EmailChange {
+  const now = options.now ?? Date.now;
+  const stamp = (user: User) => options.digest(`stamp\u0000${user.securityStamp}`);
+
+  function sendInBackground(message: MailMessage, meta: RequestMeta, kind: string): void {
+    options.mail.send(message).catch((error: unknown) => {
+      options.logger.error({ err: error, requestId: meta.requestId, mail: kind }, 'mail not sent');
+    });
+  }
+
+  return {
+    async request(userId, input, meta) {
+      const user = await options.users.findById(userId);
+      if (
+        !user?.isActive ||
+        !user.passwordHash ||
+        !(await options.hasher.verify(user.passwordHash, input.currentPassword))
+      ) {
+        throw options.badCredentials();
+      }
+      if (input.newEmail === user.email) return;
+      const token = await options.jwt.sign(
+        options.tokenClass,
+        { sub: user.id, jti: newId(), new: input.newEmail, stm: stamp(user) },
+        { now: now() },
+      );
+      const link = `${options.confirmUrl}?token=${encodeURIComponent(token)}`;
+      const hours = Math.round(options.tokenClass.lifetimeSeconds / 3600);
+      // Whether the new address is taken is only found out at confirmation (409), by its owner.
+      sendInBackground(
+        emailChangeConfirmationMessage(input.newEmail, options.appName, link, hours),
+        meta,
+        'email-change',
+      );
+      sendInBackground(emailChangeNoticeMessage(user.email, options.appName), meta, 'email-change-notice');
+      await options.audit.record('email.change_requested', meta, { userId: user.id });
+    },
+
+    async confirm(token, meta) {
+      const at = now();
+      let claims: Awaited<ReturnType<JwtCodec['verify']>>;
+      try {
+        claims = await options.jwt.verify(token, options.tokenClass, { now: at });
+      } catch {
+        throw invalid();
+      }
+      const user = await options.users.findById(claims.sub);
+      if (!user?.isActive || claims.stm !== stamp(user) || typeof claims.new !== 'string') throw invalid();
+      if (
+        !(await options.once.consumeOnce(
+          `email-change:${claims.jti}`,
+          options.tokenClass.lifetimeSeconds * 1000 + 60_000,
+        ))
+      ) {
+        throw invalid();
+      }
+      let updated: User | null;
+      try {
+        // A new stamp: verification and reset tokens issued for the old address die.
+        updated = await options.users.update(
+          user.id,
+          { email: claims.new, emailVerifiedAt: at, securityStamp: randomBytes(16).toString('base64url') },
+          at,
+        );
+      } catch (error) {
+        if (error instanceof EmailTakenError) {
+          throw new AuthError('EMAIL_TAKEN', VERIFICATION_ERROR_CODES.EMAIL_TAKEN);
+        }
+        throw error;
+      }
+      if (!updated) throw invalid();
+      await options.audit.record('email.changed', meta, { userId: user.id });
+      return updated;
+    },
+  };
+}
