@@ -31,8 +31,10 @@ import {
 } from '../features/sessions/index.ts';
 import {
   createEmailChange,
+  createMailer,
   createPasswordReset,
   createVerificationService,
+  type MailTemplate,
   verificationRoutes,
 } from '../features/verification/index.ts';
 import { defineRoute, type RateLimitHook, type RouteDefinition } from '../http/index.ts';
@@ -58,12 +60,6 @@ const ACCESS_TYP = 'at+jwt';
 const VERIFY_TYP = 'gh-verify+jwt';
 const RESET_TYP = 'gh-reset+jwt';
 const EMAIL_CHANGE_TYP = 'gh-email-change+jwt';
-/** Where verification links point, under `baseUrl`; the page posts the token to /auth/verify. */
-export const VERIFY_EMAIL_PATH = '/verify-email';
-/** Where reset links point, under `baseUrl`; the page posts the token and the new password. */
-export const RESET_PASSWORD_PATH = '/reset-password';
-/** Where email-change confirmation links point, under `baseUrl`. */
-export const CONFIRM_EMAIL_PATH = '/confirm-email';
 
 export interface FeatureInput {
   readonly config: ResolvedConfig;
@@ -210,17 +206,22 @@ export function buildFeatures(input: FeatureInput): Features {
     leewayMs,
   });
 
+  const mailer = createMailer({
+    transport: input.mail,
+    templates: config.mail.templates as Partial<Record<string, MailTemplate>> | undefined,
+    logger,
+  });
+
   const verification = createVerificationService({
     users: repositories.users,
     once: stores.once,
     jwt: verifyTokens,
     tokenClass: verifyTokenClass,
     emailDigest: (email) => emailDigester.digest(email),
-    mail: input.mail,
+    mailer,
     audit,
-    logger,
     appName: config.appName,
-    verifyUrl: `${config.baseUrl}${VERIFY_EMAIL_PATH}`,
+    verifyUrl: `${config.baseUrl}${config.mail.links.verifyEmail}`,
   });
 
   const rateLimitDigester = digesterFor(keyring, KEY_PURPOSES.rateLimitKey);
@@ -271,11 +272,10 @@ export function buildFeatures(input: FeatureInput): Features {
     },
     sessions: tokens,
     loginGuard,
-    mail: input.mail,
+    mailer,
     audit,
-    logger,
     appName: config.appName,
-    resetUrl: `${config.baseUrl}${RESET_PASSWORD_PATH}`,
+    resetUrl: `${config.baseUrl}${config.mail.links.resetPassword}`,
   });
 
   const emailChangeDigester = digesterFor(keyring, KEY_PURPOSES.emailChangeToken);
@@ -291,11 +291,10 @@ export function buildFeatures(input: FeatureInput): Features {
     digest: (value) => emailChangeDigester.digest(value),
     hasher,
     badCredentials: () => accountsError('LOGIN_BAD_CREDENTIALS'),
-    mail: input.mail,
+    mailer,
     audit,
-    logger,
     appName: config.appName,
-    confirmUrl: `${config.baseUrl}${CONFIRM_EMAIL_PATH}`,
+    confirmUrl: `${config.baseUrl}${config.mail.links.confirmEmail}`,
   });
 
   const jwksRoute = defineRoute({

@@ -109,6 +109,9 @@ const DEFAULT_LOCATIONS: Record<
   cookieSameSite: { option: 'cookies.sameSite', shows: code },
   workers: { option: 'workers', shows: code },
   mailFrom: { option: 'mail.from', shows: code },
+  verifyEmailPath: { option: 'mail.links.verifyEmail', shows: code },
+  resetPasswordPath: { option: 'mail.links.resetPassword', shows: code },
+  confirmEmailPath: { option: 'mail.links.confirmEmail', shows: code },
   logLevel: { option: 'logLevel', shows: code },
   runMigrationsOnStartInDevelopment: {
     option: 'migrations.runOnStart',

@@ -56,11 +56,48 @@ const customStores = z.strictObject({
   bundle: objectWith<unknown>('a Stores bundle', 'ping', 'close'),
 });
 
+/** A mail template as the app writes it (the verification feature's `MailTemplate`). */
+type MailTemplateFunction = (context: {
+  readonly appName: string;
+  readonly link?: string;
+  readonly expiresIn?: string;
+}) => { readonly subject: string; readonly text: string; readonly html: string };
+
+const linkPath = z.string().regex(/^\/[A-Za-z0-9._~/-]{0,200}$/, 'must be a path like /verify-email');
+
 const mailConfig = z.strictObject({
   /** `console`, `file:///absolute/dir` or `smtp://user:pass@host:port`. */
   url: z.string().min(1).optional(),
   transport: objectWith<unknown>('a mail transport', 'send').optional(),
   from: z.string().min(3).max(320).default(DEFAULTS.mailFrom),
+  /**
+   * Replacements for built-in templates, by kind (`verification`, `existingAccount`,
+   * `passwordReset`, `passwordResetDone`, `emailChangeConfirmation`, `emailChangeNotice`):
+   * functions of `{ appName, link?, expiresIn? }` returning `{ subject, text, html }`.
+   */
+  templates: z
+    .partialRecord(
+      z.enum([
+        'verification',
+        'existingAccount',
+        'passwordReset',
+        'passwordResetDone',
+        'emailChangeConfirmation',
+        'emailChangeNotice',
+      ]),
+      z.custom<MailTemplateFunction>((value) => typeof value === 'function', {
+        message: 'must be a function',
+      }),
+    )
+    .optional(),
+  /** Paths under `baseUrl` that links in mail point to; the pages there post the token back. */
+  links: z
+    .strictObject({
+      verifyEmail: linkPath.default(DEFAULTS.verifyEmailPath),
+      resetPassword: linkPath.default(DEFAULTS.resetPasswordPath),
+      confirmEmail: linkPath.default(DEFAULTS.confirmEmailPath),
+    })
+    .prefault({}),
 });
 
 const rateLimitRule = z.strictObject({

@@ -1,15 +1,13 @@
 import { randomBytes } from 'node:crypto';
-import type { Logger } from 'pino';
 import type { AuditLog, RequestMeta } from '../../core/index.ts';
 import { AuthError } from '../../core/index.ts';
 import { newId } from '../../crypto/ids.ts';
 import type { JwtCodec, TokenClass } from '../../crypto/jwt/index.ts';
 import type { PasswordHasher } from '../../crypto/password.ts';
-import type { MailMessage, MailTransport } from '../../mail/contract.ts';
 import type { OnceStore } from '../../stores/contract.ts';
 import { EmailTakenError, type User, type UserRepository } from '../../stores/repositories.ts';
 import { VERIFICATION_ERROR_CODES } from './error-codes.ts';
-import { emailChangeConfirmationMessage, emailChangeNoticeMessage } from './mail.ts';
+import { durationInWords, type Mailer } from './templates.ts';
 
 export interface EmailChangeOptions {
   readonly users: UserRepository;
@@ -22,9 +20,9 @@ export interface EmailChangeOptions {
   readonly hasher: PasswordHasher;
   /** The accounts feature's 401 for a wrong current password (one code for every such check). */
   readonly badCredentials: () => Error;
-  readonly mail: MailTransport;
+  /** Renders and sends this feature's messages in the background. */
+  readonly mailer: Mailer;
   readonly audit: AuditLog;
-  readonly logger: Logger;
   readonly appName: string;
   /** Absolute URL of the page that receives `?token=` and posts it to /auth/confirm-email. */
   readonly confirmUrl: string;
@@ -52,12 +50,6 @@ export function createEmailChange(options: EmailChangeOptions): EmailChange {
   const now = options.now ?? Date.now;
   const stamp = (user: User) => options.digest(`stamp\u0000${user.securityStamp}`);
 
-  function sendInBackground(message: MailMessage, meta: RequestMeta, kind: string): void {
-    options.mail.send(message).catch((error: unknown) => {
-      options.logger.error({ err: error, requestId: meta.requestId, mail: kind }, 'mail not sent');
-    });
-  }
-
   return {
     async request(userId, input, meta) {
       const user = await options.users.findById(userId);
@@ -75,14 +67,15 @@ export function createEmailChange(options: EmailChangeOptions): EmailChange {
         { now: now() },
       );
       const link = `${options.confirmUrl}?token=${encodeURIComponent(token)}`;
-      const hours = Math.round(options.tokenClass.lifetimeSeconds / 3600);
+      const expiresIn = durationInWords(options.tokenClass.lifetimeSeconds);
       // Whether the new address is taken is only found out at confirmation (409), by its owner.
-      sendInBackground(
-        emailChangeConfirmationMessage(input.newEmail, options.appName, link, hours),
+      options.mailer.send(
+        'emailChangeConfirmation',
+        input.newEmail,
+        { appName: options.appName, link, expiresIn },
         meta,
-        'email-change',
       );
-      sendInBackground(emailChangeNoticeMessage(user.email, options.appName), meta, 'email-change-notice');
+      options.mailer.send('emailChangeNotice', user.email, { appName: options.appName }, meta);
       await options.audit.record('email.change_requested', meta, { userId: user.id });
     },
 

@@ -7,3 +7,14 @@ export {
   type VerificationService,
   type VerificationServiceOptions,
 } from './service.ts';
+export {
+  createMailer,
+  DEFAULT_MAIL_TEMPLATES,
+  escapeHtml,
+  MAIL_KINDS,
+  type MailContext,
+  type Mailer,
+  type MailKind,
+  type MailTemplate,
+  type RenderedMail,
+} from './templates.ts';

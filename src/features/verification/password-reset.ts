@@ -1,14 +1,12 @@
 import { randomBytes } from 'node:crypto';
-import type { Logger } from 'pino';
 import type { AuditLog, LoginGuard, RequestMeta, SessionIssuer } from '../../core/index.ts';
 import { newId } from '../../crypto/ids.ts';
 import type { JwtCodec, TokenClass } from '../../crypto/jwt/index.ts';
 import type { PasswordHasher } from '../../crypto/password.ts';
-import type { MailMessage, MailTransport } from '../../mail/contract.ts';
 import type { KeyValueStore, OnceStore } from '../../stores/contract.ts';
 import type { UserRepository } from '../../stores/repositories.ts';
 import { resetTokenInvalid } from './error-codes.ts';
-import { passwordResetDoneMessage, passwordResetMessage } from './mail.ts';
+import { durationInWords, type Mailer } from './templates.ts';
 
 export interface PasswordResetOptions {
   readonly users: UserRepository;
@@ -24,9 +22,9 @@ export interface PasswordResetOptions {
   readonly checkPolicy: (password: string, email: string) => void;
   readonly sessions: SessionIssuer;
   readonly loginGuard: LoginGuard | null;
-  readonly mail: MailTransport;
+  /** Renders and sends this feature's messages in the background. */
+  readonly mailer: Mailer;
   readonly audit: AuditLog;
-  readonly logger: Logger;
   readonly appName: string;
   /** Absolute URL of the page that receives `?token=` and posts it to /auth/reset-password. */
   readonly resetUrl: string;
@@ -52,12 +50,6 @@ export function createPasswordReset(options: PasswordResetOptions): PasswordRese
   const fingerprint = (hash: string | null) => options.digest(`pwd\u0000${hash ?? ''}`);
   const ttlMs = options.tokenClass.lifetimeSeconds * 1000;
 
-  function sendInBackground(message: MailMessage, meta: RequestMeta, kind: string): void {
-    options.mail.send(message).catch((error: unknown) => {
-      options.logger.error({ err: error, requestId: meta.requestId, mail: kind }, 'mail not sent');
-    });
-  }
-
   return {
     async requestReset(email, meta) {
       const user = await options.users.findByEmail(email);
@@ -80,12 +72,12 @@ export function createPasswordReset(options: PasswordResetOptions): PasswordRese
         ttlMs,
       );
       if (!active) return;
-      const minutes = Math.round(options.tokenClass.lifetimeSeconds / 60);
       const link = `${options.resetUrl}?token=${encodeURIComponent(token)}`;
-      sendInBackground(
-        passwordResetMessage(active.email, options.appName, link, minutes),
+      options.mailer.send(
+        'passwordReset',
+        active.email,
+        { appName: options.appName, link, expiresIn: durationInWords(options.tokenClass.lifetimeSeconds) },
         meta,
-        'password-reset',
       );
       await options.audit.record('password.reset_requested', meta, { userId: active.id });
     },
@@ -124,7 +116,7 @@ export function createPasswordReset(options: PasswordResetOptions): PasswordRese
       await options.keyValue.delete(latestKey(user.id));
       await options.loginGuard?.clear(user.email);
       await options.audit.record('password.reset', meta, { userId: user.id });
-      sendInBackground(passwordResetDoneMessage(user.email, options.appName), meta, 'password-reset-done');
+      options.mailer.send('passwordResetDone', user.email, { appName: options.appName }, meta);
     },
   };
 }

@@ -1,12 +1,10 @@
-import type { Logger } from 'pino';
 import type { AuditLog, RequestMeta, VerificationSender } from '../../core/index.ts';
 import { newId } from '../../crypto/ids.ts';
 import type { JwtCodec, TokenClass } from '../../crypto/jwt/index.ts';
-import type { MailMessage, MailTransport } from '../../mail/contract.ts';
 import type { OnceStore } from '../../stores/contract.ts';
 import type { User, UserRepository } from '../../stores/repositories.ts';
 import { verifyTokenInvalid } from './error-codes.ts';
-import { existingAccountMessage, verificationMessage } from './mail.ts';
+import { durationInWords, type Mailer } from './templates.ts';
 
 export interface VerificationServiceOptions {
   readonly users: UserRepository;
@@ -16,9 +14,9 @@ export interface VerificationServiceOptions {
   readonly tokenClass: TokenClass;
   /** Keyed digest binding a token to the address and the security stamp, so it dies when either changes. */
   readonly emailDigest: (email: string) => string;
-  readonly mail: MailTransport;
+  /** Renders and sends this feature's messages in the background. */
+  readonly mailer: Mailer;
   readonly audit: AuditLog;
-  readonly logger: Logger;
   readonly appName: string;
   /** Absolute URL of the page that receives `?token=` and posts it to /auth/verify. */
   readonly verifyUrl: string;
@@ -35,16 +33,6 @@ export interface VerificationService extends VerificationSender {
 export function createVerificationService(options: VerificationServiceOptions): VerificationService {
   const now = options.now ?? Date.now;
 
-  /**
-   * Mail goes out in the background: waiting for SMTP would make "new address" slower than
-   * "unknown address", and a mail failure must not fail (or reveal anything through) the request.
-   */
-  function sendInBackground(message: MailMessage, meta: RequestMeta, kind: string): void {
-    options.mail.send(message).catch((error: unknown) => {
-      options.logger.error({ err: error, requestId: meta.requestId, mail: kind }, 'mail not sent');
-    });
-  }
-
   const service: VerificationService = {
     async sendVerification(user, meta) {
       const token = await options.jwt.sign(
@@ -58,12 +46,16 @@ export function createVerificationService(options: VerificationServiceOptions): 
         { now: now() },
       );
       const link = `${options.verifyUrl}?token=${encodeURIComponent(token)}`;
-      const hours = Math.round(options.tokenClass.lifetimeSeconds / 3600);
-      sendInBackground(verificationMessage(user.email, options.appName, link, hours), meta, 'verification');
+      options.mailer.send(
+        'verification',
+        user.email,
+        { appName: options.appName, link, expiresIn: durationInWords(options.tokenClass.lifetimeSeconds) },
+        meta,
+      );
     },
 
     async sendExistingAccountNotice(user, meta) {
-      sendInBackground(existingAccountMessage(user.email, options.appName), meta, 'existing-account');
+      options.mailer.send('existingAccount', user.email, { appName: options.appName }, meta);
     },
 
     async requestVerification(email, meta) {

@@ -1,0 +1,149 @@
+import type { Logger } from 'pino';
+import type { RequestMeta } from '../../core/index.ts';
+import type { MailTransport } from '../../mail/contract.ts';
+
+/** Every message Gatehouse sends. */
+export type MailKind =
+  | 'verification'
+  | 'existingAccount'
+  | 'passwordReset'
+  | 'passwordResetDone'
+  | 'emailChangeConfirmation'
+  | 'emailChangeNotice';
+
+export const MAIL_KINDS: readonly MailKind[] = Object.freeze([
+  'verification',
+  'existingAccount',
+  'passwordReset',
+  'passwordResetDone',
+  'emailChangeConfirmation',
+  'emailChangeNotice',
+]);
+
+/** What a template may use. `link` is built from the configured base URL, never from a request. */
+export interface MailContext {
+  readonly appName: string;
+  readonly link?: string;
+  /** How long the link works, in words (e.g. `30 minutes`). */
+  readonly expiresIn?: string;
+}
+
+export interface RenderedMail {
+  readonly subject: string;
+  readonly text: string;
+  readonly html: string;
+}
+
+/** An application's template: values it puts into `html` must be escaped (see `escapeHtml`). */
+export type MailTemplate = (context: MailContext) => RenderedMail;
+
+const HTML_ESCAPES: Readonly<Record<string, string>> = {
+  '&': '&amp;',
+  '<': '&lt;',
+  '>': '&gt;',
+  '"': '&quot;',
+  "'": '&#39;',
+};
+
+/** Escapes text for HTML element content and quoted attribute values. */
+export function escapeHtml(value: string): string {
+  return value.replace(/[&<>"']/g, (c) => HTML_ESCAPES[c]!);
+}
+
+/** A message of paragraphs with an optional link, as plain text and as escaped HTML. */
+function message(
+  subject: string,
+  paragraphs: readonly string[],
+  link?: string,
+  after: readonly string[] = [],
+): RenderedMail {
+  const text = [...paragraphs, ...(link ? [link] : []), ...after].join('\n\n');
+  const html = [
+    ...paragraphs.map((p) => `<p>${escapeHtml(p)}</p>`),
+    ...(link ? [`<p><a href="${escapeHtml(link)}">${escapeHtml(link)}</a></p>`] : []),
+    ...after.map((p) => `<p>${escapeHtml(p)}</p>`),
+  ].join('\n');
+  return { subject, text, html: `<!doctype html>\n<html><body>\n${html}\n</body></html>` };
+}
+
+/** The built-in templates; each can be replaced through the `mail.templates` option. */
+export const DEFAULT_MAIL_TEMPLATES: Readonly<Record<MailKind, MailTemplate>> = Object.freeze({
+  verification: ({ appName, link, expiresIn }) =>
+    message(
+      `Verify your email for ${appName}`,
+      [`Confirm that this address belongs to your ${appName} account by opening this link:`],
+      link,
+      [`The link works once and expires in ${expiresIn}. If you did not sign up, ignore this message.`],
+    ),
+  existingAccount: ({ appName }) =>
+    message(`Sign-up attempt for your ${appName} account`, [
+      `Someone tried to create a ${appName} account with this address, which already has one.`,
+      'If it was you, sign in instead (or reset your password). If not, you can ignore this message: nothing changed.',
+    ]),
+  passwordReset: ({ appName, link, expiresIn }) =>
+    message(
+      `Reset your ${appName} password`,
+      [`Someone asked to reset the password of your ${appName} account. To choose a new password, open:`],
+      link,
+      [
+        `The link works once and expires in ${expiresIn}. If it was not you, ignore this message: your password stays as it is.`,
+      ],
+    ),
+  passwordResetDone: ({ appName }) =>
+    message(`Your ${appName} password was changed`, [
+      `The password of your ${appName} account was just reset, and every session was signed out.`,
+      'If it was not you, reset it again at once and contact support.',
+    ]),
+  emailChangeConfirmation: ({ appName, link, expiresIn }) =>
+    message(
+      `Confirm your new email for ${appName}`,
+      [`Someone asked to use this address for a ${appName} account. To confirm the change, open:`],
+      link,
+      [`The link works once and expires in ${expiresIn}. If it was not you, ignore this message.`],
+    ),
+  emailChangeNotice: ({ appName }) =>
+    message(`Your ${appName} email is about to change`, [
+      `Someone asked to move your ${appName} account to another email address. The change applies only once the new address confirms it.`,
+      'If it was not you, change your password now: whoever asked knew it.',
+    ]),
+});
+
+/** Sends the feature's messages. */
+export interface Mailer {
+  /**
+   * Renders and sends in the background: waiting for SMTP would make a known address slower
+   * than an unknown one, and a failed send must not change (or reveal anything through) the
+   * answer. Failures are logged with the request id, never with the address or the link.
+   */
+  send(kind: MailKind, to: string, context: MailContext, meta: RequestMeta): void;
+}
+
+export function createMailer(options: {
+  readonly transport: MailTransport;
+  readonly templates?: Partial<Readonly<Record<MailKind, MailTemplate>>>;
+  readonly logger: Logger;
+}): Mailer {
+  return {
+    send(kind, to, context, meta) {
+      const template = options.templates?.[kind] ?? DEFAULT_MAIL_TEMPLATES[kind];
+      Promise.resolve()
+        .then(() => {
+          const rendered = template(context);
+          return options.transport.send({
+            to,
+            subject: rendered.subject,
+            text: rendered.text,
+            html: rendered.html,
+          });
+        })
+        .catch((error: unknown) => {
+          options.logger.error({ err: error, requestId: meta.requestId, mail: kind }, 'mail not sent');
+        });
+    },
+  };
+}
+
+/** `1800` → `30 minutes`, `86400` → `24 hours`. */
+export function durationInWords(seconds: number): string {
+  return seconds % 3600 === 0 ? `${seconds / 3600} hours` : `${Math.round(seconds / 60)} minutes`;
+}

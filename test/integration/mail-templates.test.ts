@@ -1,0 +1,105 @@
+/**
+ * Mail templates: every built-in message has a text and an escaped HTML part; an application
+ * can replace any of them; links use the configured paths under baseUrl; and a template or
+ * transport that fails never changes the HTTP answer.
+ */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { DEFAULT_MAIL_TEMPLATES, escapeHtml, MAIL_KINDS } from '../../src/features/verification/index.ts';
+import type { MailMessage } from '../../src/mail/index.ts';
+import {
+  capturingTransport,
+  createHarness,
+  GOOD_PASSWORD,
+  HARNESS_BASE_URL,
+  uniqueEmail,
+} from '../fixtures/auth-harness.ts';
+
+const settle = () => new Promise((resolve) => setTimeout(resolve, 50));
+
+describe('mail templates', () => {
+  it('built-ins - should render subject, text and HTML, escaping the app name and the link in HTML', () => {
+    const context = {
+      appName: 'A&B <Shop>',
+      link: 'https://a.example/x?token=1&next="2"',
+      expiresIn: '30 minutes',
+    };
+    for (const kind of MAIL_KINDS) {
+      const rendered = DEFAULT_MAIL_TEMPLATES[kind](context);
+      assert.ok(rendered.subject.includes('A&B <Shop>'), kind);
+      assert.ok(rendered.text.includes('A&B <Shop>'), kind);
+      assert.ok(rendered.html.includes(escapeHtml('A&B <Shop>')), kind);
+      assert.ok(!rendered.html.includes('<Shop>'), `${kind}: raw markup in HTML`);
+    }
+    const reset = DEFAULT_MAIL_TEMPLATES.passwordReset(context);
+    assert.ok(reset.text.includes(context.link));
+    assert.ok(reset.html.includes(`href="${escapeHtml(context.link)}"`));
+    assert.ok(reset.text.includes('30 minutes'));
+  });
+
+  it('overrides and links - should use the application template and the configured link path', async () => {
+    const outbox: MailMessage[] = [];
+    const h = await createHarness({
+      config: {
+        appName: 'Acme',
+        mail: {
+          transport: capturingTransport(outbox),
+          links: { resetPassword: '/account/new-password' },
+          templates: {
+            passwordReset: ({ appName, link }) => ({
+              subject: `[${appName}] reset`,
+              text: `go: ${link}`,
+              html: `<a href="${escapeHtml(link ?? '')}">reset</a>`,
+            }),
+          },
+        },
+      },
+    });
+    try {
+      const email = uniqueEmail('template');
+      await h.auth.api.users.create({ email, password: GOOD_PASSWORD, emailVerified: true });
+      // Forged headers must not reach the link.
+      await h.post(
+        '/auth/forgot-password',
+        { email },
+        { headers: { Host: 'evil.example', 'X-Forwarded-Host': 'evil.example' } },
+      );
+      await settle();
+      const sent = outbox.find((m) => m.to === email);
+      assert.ok(sent);
+      assert.equal(sent.subject, '[Acme] reset');
+      assert.match(sent.text, new RegExp(`^go: ${HARNESS_BASE_URL}/account/new-password\\?token=`));
+      assert.ok(!sent.text.includes('evil.example'));
+    } finally {
+      await h.close();
+    }
+  });
+
+  it('failures - a template that throws should be logged and leave the answer unchanged', async () => {
+    const outbox: MailMessage[] = [];
+    const h = await createHarness({
+      config: {
+        mail: {
+          transport: capturingTransport(outbox),
+          templates: {
+            passwordReset: () => {
+              throw new Error('template bug');
+            },
+          },
+        },
+      },
+    });
+    try {
+      const email = uniqueEmail('broken');
+      await h.auth.api.users.create({ email, password: GOOD_PASSWORD, emailVerified: true });
+      const known = await h.post('/auth/forgot-password', { email });
+      const unknown = await h.post('/auth/forgot-password', { email: uniqueEmail('none') });
+      assert.equal(known.status, 202);
+      assert.equal(known.text, unknown.text);
+      await settle();
+      assert.equal(outbox.length, 0);
+    } finally {
+      await h.close();
+    }
+  });
+});
