@@ -19,7 +19,7 @@ import {
   passwordPolicyError,
 } from '../features/accounts/index.ts';
 import type { AccountsService } from '../features/accounts/service.ts';
-import { createAuditLog } from '../features/audit/index.ts';
+import { createAuditLog, type EventHooks, withEventHooks } from '../features/audit/index.ts';
 import { createLoginGuard } from '../features/lockout/index.ts';
 import { createRateLimitEnforcer } from '../features/ratelimit/index.ts';
 import {
@@ -179,12 +179,14 @@ export function buildFeatures(input: FeatureInput): Features {
   const ipDigester = digesterFor(keyring, KEY_PURPOSES.ipDigest);
   const emailDigester = digesterFor(keyring, KEY_PURPOSES.emailBinding);
 
-  const audit = createAuditLog({
+  const { beforeRegister, ...eventHooks } = config.hooks;
+  const recorder = createAuditLog({
     repository: repositories.audit,
     identifierDigest: (value) => identifierDigester.digest(value),
     ipDigest: (ip) => ipDigester.digest(ip),
     logger,
   });
+  const audit = withEventHooks(recorder, eventHooks as EventHooks, logger);
 
   const tokens = createTokenService({
     sessions: repositories.sessions,
@@ -249,6 +251,7 @@ export function buildFeatures(input: FeatureInput): Features {
     verification,
     audit,
     loginGuard,
+    ...(beforeRegister ? { beforeRegister } : {}),
     registrationMode: config.registration.mode,
     requireVerifiedEmail: enumerationSafe || config.registration.requireVerifiedEmail === true,
   });

@@ -106,6 +106,10 @@ const rateLimitRule = z.strictObject({
   scope: z.enum(['ip', 'identifier', 'ipIdentifier']),
 });
 
+const hookFunction = z.custom<(event: never) => unknown>((value) => typeof value === 'function', {
+  message: 'must be a function',
+});
+
 export const configSchema = z.strictObject({
   /** Defaults to `production` when NODE_ENV is `production`, else `development`. */
   mode: z.enum(['development', 'production']).optional(),
@@ -238,6 +242,30 @@ export const configSchema = z.strictObject({
         .default(DEFAULTS.verifyTokenTtlSeconds),
       /** Password-reset link lifetime: short, at most an hour. */
       resetTokenTtlSeconds: z.int().min(300).max(3600).default(DEFAULTS.resetTokenTtlSeconds),
+    })
+    .prefault({}),
+  /**
+   * Event hooks (`onUserRegistered`, `onEmailVerified`, `onLogin`, `onLoginFailed`,
+   * `onPasswordResetRequested`, `onPasswordReset`, `onPasswordChanged`, `onEmailChanged`,
+   * `onSessionRevoked`) run after the fact and never break the flow; the gate hook
+   * `beforeRegister({ email, name })` may refuse a registration by returning `false`.
+   */
+  hooks: z
+    .strictObject({
+      onUserRegistered: hookFunction.optional(),
+      onEmailVerified: hookFunction.optional(),
+      onLogin: hookFunction.optional(),
+      onLoginFailed: hookFunction.optional(),
+      onPasswordResetRequested: hookFunction.optional(),
+      onPasswordReset: hookFunction.optional(),
+      onPasswordChanged: hookFunction.optional(),
+      onEmailChanged: hookFunction.optional(),
+      onSessionRevoked: hookFunction.optional(),
+      beforeRegister: z
+        .custom<
+          (input: { readonly email: string; readonly name: string | null }) => boolean | Promise<boolean>
+        >((value) => typeof value === 'function', { message: 'must be a function' })
+        .optional(),
     })
     .prefault({}),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default(DEFAULTS.logLevel),

@@ -22,6 +22,14 @@ export interface AccountsServiceOptions {
   readonly sessions: SessionIssuer;
   readonly verification: VerificationSender;
   readonly audit: AuditLog;
+  /**
+   * Gate: `false` (or a throw) refuses the registration with 403 FORBIDDEN. It sees only the
+   * typed address, so its answer says nothing about existing accounts.
+   */
+  readonly beforeRegister?: (input: {
+    readonly email: string;
+    readonly name: string | null;
+  }) => boolean | Promise<boolean>;
   /** Failed-login lockout; `null` when turned off. */
   readonly loginGuard: LoginGuard | null;
   readonly registrationMode: 'enumeration-safe' | 'open';
@@ -64,6 +72,19 @@ export interface AccountsService {
 
 const newStamp = (): string => randomBytes(16).toString('base64url');
 
+/** A gate that throws refuses, like one that answers `false`: gates fail closed. */
+async function allowedByGate(
+  gate: NonNullable<AccountsServiceOptions['beforeRegister']>,
+  email: string,
+  name: string | null,
+): Promise<boolean> {
+  try {
+    return (await gate({ email, name })) === true;
+  } catch {
+    return false;
+  }
+}
+
 export function createAccountsService(options: AccountsServiceOptions): AccountsService {
   const now = options.now ?? Date.now;
 
@@ -103,6 +124,13 @@ export function createAccountsService(options: AccountsServiceOptions): Accounts
         throw coreError('VALIDATION_FAILED', {
           errors: [{ path: 'email', message: 'must be an email address' }],
         });
+      if (
+        options.beforeRegister &&
+        !(await allowedByGate(options.beforeRegister, email, input.name ?? null))
+      ) {
+        await options.audit.record('user.register_refused', meta, {});
+        throw coreError('FORBIDDEN');
+      }
       // Hashed for a taken address too, so both paths cost the same.
       const user = await insertUser(email, input.password, { name: input.name ?? null });
       if (!user) {

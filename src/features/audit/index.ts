@@ -1,1 +1,2 @@
 export { type AuditLogOptions, createAuditLog } from './audit-log.ts';
+export { type EventHooks, type HookEvent, type HookName, withEventHooks } from './hooks.ts';
