@@ -29,4 +29,12 @@ export {
   type SecretEntry,
 } from './core/index.ts';
 export { generateSecret } from './crypto/random.ts';
+export type { EventHooks, HookEvent, HookName } from './features/audit/index.ts';
+export {
+  escapeHtml,
+  type MailContext,
+  type MailKind,
+  type MailTemplate,
+  type RenderedMail,
+} from './features/verification/index.ts';
 export { isStoreError, StoreError } from './stores/contract.ts';

@@ -18,6 +18,7 @@ import {
   createConsoleTransport,
   createMailTransportFromUrl,
   MailError,
+  type MailMessage,
   type MailTransport,
 } from '../mail/index.ts';
 import type { Stores } from '../stores/contract.ts';
@@ -121,6 +122,10 @@ const unconfiguredMail: MailTransport = Object.freeze({
 
 function buildMail(config: ResolvedConfig, logger: Logger): MailTransport {
   const { mail } = config;
+  if (typeof mail.transport === 'function') {
+    const deliver = mail.transport as (message: MailMessage) => unknown;
+    return { kind: 'function', send: async (message) => void (await deliver(message)) };
+  }
   if (mail.transport) return mail.transport as MailTransport;
   const mailLogger = { warn: (message: string) => logger.warn(message) };
   if (mail.url) return createMailTransportFromUrl(mail.url, { from: mail.from, logger: mailLogger });

@@ -75,6 +75,34 @@ describe('mail templates', () => {
     }
   });
 
+  it('function transport - should receive every message with its text and HTML parts', async () => {
+    const delivered: MailMessage[] = [];
+    const h = await createHarness({
+      config: {
+        mail: {
+          transport: async (message: MailMessage) => {
+            delivered.push(message);
+          },
+        },
+      },
+    });
+    try {
+      const email = uniqueEmail('fn');
+      await h.auth.api.users.create({ email, password: GOOD_PASSWORD, emailVerified: true });
+      assert.equal((await h.post('/auth/forgot-password', { email })).status, 202);
+      await settle();
+      assert.equal(delivered.length, 1);
+      assert.equal(delivered[0]?.to, email);
+      assert.match(
+        delivered[0]?.html ?? '',
+        /<a href="https:\/\/auth\.example\.test\/reset-password\?token=/,
+      );
+      assert.equal(h.auth.mail.kind, 'function');
+    } finally {
+      await h.close();
+    }
+  });
+
   it('failures - a template that throws should be logged and leave the answer unchanged', async () => {
     const outbox: MailMessage[] = [];
     const h = await createHarness({

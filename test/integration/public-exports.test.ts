@@ -23,6 +23,7 @@ const EXPECTED: Record<string, readonly string[]> = {
     'ConfigError',
     'DEFAULTS',
     'ERROR_CATALOGUE',
+    'escapeHtml',
     'StoreError',
     'createAuth',
     'defineErrorCodes',

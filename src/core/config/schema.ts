@@ -68,7 +68,18 @@ const linkPath = z.string().regex(/^\/[A-Za-z0-9._~/-]{0,200}$/, 'must be a path
 const mailConfig = z.strictObject({
   /** `console`, `file:///absolute/dir` or `smtp://user:pass@host:port`. */
   url: z.string().min(1).optional(),
-  transport: objectWith<unknown>('a mail transport', 'send').optional(),
+  /**
+   * A transport the app built (`{ kind, send(message) }`, e.g. `createSmtpTransport(…)`), or just
+   * a function `(message) => Promise<void>` that delivers one message (an email API, a queue).
+   */
+  transport: z
+    .union([
+      objectWith<unknown>('a mail transport', 'send'),
+      z.custom<(message: unknown) => unknown>((value) => typeof value === 'function', {
+        message: 'must be a mail transport or a function',
+      }),
+    ])
+    .optional(),
   from: z.string().min(3).max(320).default(DEFAULTS.mailFrom),
   /**
    * Replacements for built-in templates, by kind (`verification`, `existingAccount`,
