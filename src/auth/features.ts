@@ -217,6 +217,8 @@ export function buildFeatures(input: FeatureInput): Features {
   const verification = createVerificationService({
     users: repositories.users,
     once: stores.once,
+    keyValue: stores.keyValue,
+    notifyNewSignIn: config.mail.notifyNewSignIn,
     jwt: verifyTokens,
     tokenClass: verifyTokenClass,
     emailDigest: (email) => emailDigester.digest(email),

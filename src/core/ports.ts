@@ -51,6 +51,11 @@ export interface VerificationSender {
     user: { readonly id: string; readonly email: string },
     meta: RequestMeta,
   ): Promise<void>;
+  /**
+   * After a successful sign-in: tells the owner when it came from an address not seen for the
+   * account before (when the application turned the notice on).
+   */
+  noticeSignIn(user: { readonly id: string; readonly email: string }, meta: RequestMeta): Promise<void>;
 }
 
 /** Writes audit events; identifiers submitted by clients are stored as keyed digests only. */

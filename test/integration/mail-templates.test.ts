@@ -131,3 +131,36 @@ describe('mail templates', () => {
     }
   });
 });
+
+describe('new sign-in notice', () => {
+  it('notifyNewSignIn - should mail the owner for a new address, never for the first sign-in or a known one', async () => {
+    const outbox: MailMessage[] = [];
+    // One trusted proxy hop: the test plays the proxy and says which address each login is from.
+    const h = await createHarness({
+      config: {
+        http: { trustedProxyHops: 1 },
+        mail: { transport: capturingTransport(outbox), notifyNewSignIn: true },
+      },
+    });
+    try {
+      const email = uniqueEmail('signin');
+      await h.auth.api.users.create({ email, password: GOOD_PASSWORD, emailVerified: true });
+      const from = (ip: string) =>
+        h.post('/auth/login', { email, password: GOOD_PASSWORD }, { headers: { 'X-Forwarded-For': ip } });
+      const notices = async () => {
+        await settle();
+        return outbox.filter((m) => m.to === email && /New sign-in/.test(m.subject)).length;
+      };
+      assert.equal((await from('198.51.100.1')).status, 200);
+      assert.equal(await notices(), 0, 'first sign-in');
+      assert.equal((await from('198.51.100.1')).status, 200);
+      assert.equal(await notices(), 0, 'known address');
+      assert.equal((await from('203.0.113.77')).status, 200);
+      assert.equal(await notices(), 1, 'new address');
+      assert.equal((await from('203.0.113.77')).status, 200);
+      assert.equal(await notices(), 1, 'now known');
+    } finally {
+      await h.close();
+    }
+  });
+});

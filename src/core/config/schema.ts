@@ -95,12 +95,15 @@ const mailConfig = z.strictObject({
         'passwordResetDone',
         'emailChangeConfirmation',
         'emailChangeNotice',
+        'newSignIn',
       ]),
       z.custom<MailTemplateFunction>((value) => typeof value === 'function', {
         message: 'must be a function',
       }),
     )
     .optional(),
+  /** Mail the owner when the account signs in from an address not seen for it before. */
+  notifyNewSignIn: z.boolean().default(false),
   /** Paths under `baseUrl` that links in mail point to; the pages there post the token back. */
   links: z
     .strictObject({

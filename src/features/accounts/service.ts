@@ -179,6 +179,7 @@ export function createAccountsService(options: AccountsServiceOptions): Accounts
       }
       const tokens = await options.sessions.issue(user, meta, { authMethods: ['pwd'] });
       await options.loginGuard?.recordSuccess(identifier, meta.clientIp);
+      await options.verification.noticeSignIn(user, meta);
       await options.audit.record('login.success', meta, { userId: user.id, sessionId: tokens.sessionId });
       return { user, tokens };
     },

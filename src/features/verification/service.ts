@@ -1,7 +1,7 @@
 import type { AuditLog, RequestMeta, VerificationSender } from '../../core/index.ts';
 import { newId } from '../../crypto/ids.ts';
 import type { JwtCodec, TokenClass } from '../../crypto/jwt/index.ts';
-import type { OnceStore } from '../../stores/contract.ts';
+import type { KeyValueStore, OnceStore } from '../../stores/contract.ts';
 import type { User, UserRepository } from '../../stores/repositories.ts';
 import { verifyTokenInvalid } from './error-codes.ts';
 import { durationInWords, type Mailer } from './templates.ts';
@@ -9,6 +9,10 @@ import { durationInWords, type Mailer } from './templates.ts';
 export interface VerificationServiceOptions {
   readonly users: UserRepository;
   readonly once: OnceStore;
+  /** Remembers the addresses each account signed in from, for the new sign-in notice. */
+  readonly keyValue: KeyValueStore;
+  /** Send a notice when an account signs in from an address not seen for it before. */
+  readonly notifyNewSignIn: boolean;
   /** A codec with the verification purpose key: a verify token is never an access token. */
   readonly jwt: JwtCodec;
   readonly tokenClass: TokenClass;
@@ -29,6 +33,9 @@ export interface VerificationService extends VerificationSender {
   /** Marks the email verified; throws `VERIFY_TOKEN_INVALID` for a bad, expired, used or stale token. */
   verify(token: string, meta: RequestMeta): Promise<User>;
 }
+
+/** How long an address stays known for an account after a sign-in from it. */
+const SIGN_IN_MEMORY_DAYS = 180;
 
 export function createVerificationService(options: VerificationServiceOptions): VerificationService {
   const now = options.now ?? Date.now;
@@ -56,6 +63,19 @@ export function createVerificationService(options: VerificationServiceOptions): 
 
     async sendExistingAccountNotice(user, meta) {
       options.mailer.send('existingAccount', user.email, { appName: options.appName }, meta);
+    },
+
+    async noticeSignIn(user, meta) {
+      if (!options.notifyNewSignIn || meta.clientIp === 'unknown') return;
+      const seen = `signin:${options.emailDigest(`${user.id}\u0000${meta.clientIp}`)}`;
+      const any = `signin:${options.emailDigest(`${user.id}\u0000*`)}`;
+      const ttlMs = SIGN_IN_MEMORY_DAYS * 24 * 3600 * 1000;
+      const [known, before] = await Promise.all([options.keyValue.get(seen), options.keyValue.get(any)]);
+      await Promise.all([options.keyValue.set(seen, '1', ttlMs), options.keyValue.set(any, '1', ttlMs)]);
+      // The first sign-in of an account is no news to its owner.
+      if (known === null && before !== null) {
+        options.mailer.send('newSignIn', user.email, { appName: options.appName }, meta);
+      }
     },
 
     async requestVerification(email, meta) {

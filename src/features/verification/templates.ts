@@ -9,7 +9,8 @@ export type MailKind =
   | 'passwordReset'
   | 'passwordResetDone'
   | 'emailChangeConfirmation'
-  | 'emailChangeNotice';
+  | 'emailChangeNotice'
+  | 'newSignIn';
 
 export const MAIL_KINDS: readonly MailKind[] = Object.freeze([
   'verification',
@@ -18,6 +19,7 @@ export const MAIL_KINDS: readonly MailKind[] = Object.freeze([
   'passwordResetDone',
   'emailChangeConfirmation',
   'emailChangeNotice',
+  'newSignIn',
 ]);
 
 /** What a template may use. `link` is built from the configured base URL, never from a request. */
@@ -101,6 +103,11 @@ export const DEFAULT_MAIL_TEMPLATES: Readonly<Record<MailKind, MailTemplate>> = 
       link,
       [`The link works once and expires in ${expiresIn}. If it was not you, ignore this message.`],
     ),
+  newSignIn: ({ appName }) =>
+    message(`New sign-in to your ${appName} account`, [
+      `Your ${appName} account was just signed in to from an address it had not been used from before.`,
+      'If it was you, there is nothing to do. If not, change your password now and sign out the other sessions.',
+    ]),
   emailChangeNotice: ({ appName }) =>
     message(`Your ${appName} email is about to change`, [
       `Someone asked to move your ${appName} account to another email address. The change applies only once the new address confirms it.`,
