@@ -176,11 +176,12 @@ for (const backend of backends())
         400,
         'RESET_TOKEN_INVALID',
       );
+      // Refused unread: a 2 KiB string shaped like a token is never parsed.
       const oversize = await h.post('/auth/reset-password', {
-        token: 'a'.repeat(2049),
+        token: `${'a'.repeat(1000)}.${'b'.repeat(1000)}.${'c'.repeat(100)}`,
         password: NEW_PASSWORD,
       });
-      assert.equal(oversize.status, 422);
+      assertProblem(oversize, 400, 'RESET_TOKEN_INVALID');
     });
 
     it('forgot-password - should answer one body for known and unknown addresses and mail only the stored one', async () => {

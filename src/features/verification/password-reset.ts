@@ -44,6 +44,8 @@ export interface PasswordReset {
  * password change is dead after it). Only the newest token of a user works (a new request
  * makes older ones dead), and each works once across workers.
  */
+const MAX_RESET_TOKEN_LENGTH = 2048;
+
 export function createPasswordReset(options: PasswordResetOptions): PasswordReset {
   const now = options.now ?? Date.now;
   const latestKey = (subject: string) => `reset:latest:${subject}`;
@@ -83,6 +85,8 @@ export function createPasswordReset(options: PasswordResetOptions): PasswordRese
     },
 
     async reset(token, password, meta) {
+      // Real reset tokens are a few hundred bytes: anything over 2 KiB is refused unread.
+      if (token.length > MAX_RESET_TOKEN_LENGTH) throw resetTokenInvalid();
       const at = now();
       let claims: Awaited<ReturnType<JwtCodec['verify']>>;
       try {

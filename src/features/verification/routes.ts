@@ -70,8 +70,7 @@ export function verificationRoutes(options: VerificationRoutesOptions): RouteDef
       rateLimit: { slot: 'resetPassword' },
       summary: 'Set a new password with the token from the reset link; every session is revoked',
       tags: ['verification'],
-      // Tokens over 2 KiB are refused unread (422) before any work.
-      body: z.strictObject({ token: z.string().min(1).max(2048), password: z.string().min(1).max(4096) }),
+      body: z.strictObject({ token: z.string().min(1).max(8192), password: z.string().min(1).max(4096) }),
       responses: { 204: { description: 'The password was changed; sign in again' } },
       errorCodes: ['RESET_TOKEN_INVALID', 'PASSWORD_POLICY'],
       async handler(ctx) {
