@@ -4,11 +4,11 @@
  * run one at a time.
  */
 import assert from 'node:assert/strict';
-import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { createRedisStores } from '../../src/stores/redis/index.ts';
+import { type LineWorker, startLineWorker } from '../fixtures/line-worker.ts';
 import { type RedisServer, startRedis } from '../fixtures/redis-server.ts';
 
 const WORKER = fileURLToPath(new URL('../fixtures/store-race-worker.ts', import.meta.url));
@@ -26,48 +26,9 @@ after(async () => {
   await server?.stop();
 });
 
-interface Worker {
-  readonly child: ChildProcessWithoutNullStreams;
-  /** Resolves with each line the worker prints, in order. */
-  nextLine(): Promise<string>;
-}
-
-function startWorker(args: readonly string[]): Worker {
-  const child = spawn(process.execPath, [WORKER, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
-  let stderr = '';
-  child.stderr.on('data', (chunk: Buffer) => {
-    stderr += chunk.toString('utf8');
-  });
-  let buffered = '';
-  const waiting: ((line: string) => void)[] = [];
-  const lines: string[] = [];
-  child.stdout.on('data', (chunk: Buffer) => {
-    buffered += chunk.toString('utf8');
-    for (let end = buffered.indexOf('\n'); end >= 0; end = buffered.indexOf('\n')) {
-      const line = buffered.slice(0, end);
-      buffered = buffered.slice(end + 1);
-      const waiter = waiting.shift();
-      if (waiter) waiter(line);
-      else lines.push(line);
-    }
-  });
-  const exited = new Promise<never>((_resolve, reject) => {
-    child.on('exit', (code) => reject(new Error(`worker exited (${code}) early:\n${stderr}`)));
-  });
-  exited.catch(() => {});
-  return {
-    child,
-    nextLine() {
-      const line = lines.shift();
-      if (line !== undefined) return Promise.resolve(line);
-      const next = new Promise<string>((resolve) => waiting.push(resolve));
-      const timeout = new Promise<never>((_resolve, reject) => {
-        setTimeout(() => reject(new Error(`worker timed out:\n${stderr}`)), WORKER_TIMEOUT_MS).unref();
-      });
-      return Promise.race([next, exited, timeout]);
-    },
-  };
-}
+type Worker = LineWorker;
+const startWorker = (args: readonly string[]): Worker =>
+  startLineWorker(WORKER, args, { timeoutMs: WORKER_TIMEOUT_MS });
 
 /** Starts the workers, releases them together, and returns each worker's results. */
 async function race(

@@ -9,7 +9,6 @@
  * own pool, sharing one PostgreSQL database.
  */
 import assert from 'node:assert/strict';
-import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
 import { it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { sql } from 'kysely';
@@ -17,6 +16,7 @@ import type { Repositories, RotateResult } from '../../src/stores/repositories.t
 import type { Database } from '../../src/stores/sql/database.ts';
 import { createSqlRepositories, migrateUp, openDatabase } from '../../src/stores/sql/index.ts';
 import { forEachDialect } from '../fixtures/databases.ts';
+import { type LineWorker, startLineWorker } from '../fixtures/line-worker.ts';
 
 const CALLERS = 50;
 const ROUNDS = 3;
@@ -121,52 +121,12 @@ async function raceInProcess(
   );
 }
 
-interface WorkerProcess {
-  readonly child: ChildProcessWithoutNullStreams;
-  nextLine(): Promise<string>;
-}
-
-function startWorker(args: readonly string[]): WorkerProcess {
-  const child = spawn(process.execPath, ['--disable-warning=ExperimentalWarning', WORKER, ...args], {
-    stdio: ['pipe', 'pipe', 'pipe'],
+type WorkerProcess = LineWorker;
+const startWorker = (args: readonly string[]): WorkerProcess =>
+  startLineWorker(WORKER, args, {
+    timeoutMs: WORKER_TIMEOUT_MS,
+    nodeArgs: ['--disable-warning=ExperimentalWarning'],
   });
-  let stderr = '';
-  child.stderr.on('data', (chunk: Buffer) => {
-    stderr += chunk.toString('utf8');
-  });
-  let buffered = '';
-  const lines: string[] = [];
-  const waiting: ((line: string) => void)[] = [];
-  child.stdout.on('data', (chunk: Buffer) => {
-    buffered += chunk.toString('utf8');
-    for (let end = buffered.indexOf('\n'); end >= 0; end = buffered.indexOf('\n')) {
-      const line = buffered.slice(0, end);
-      buffered = buffered.slice(end + 1);
-      const waiter = waiting.shift();
-      if (waiter) waiter(line);
-      else lines.push(line);
-    }
-  });
-  const exited = new Promise<never>((_resolve, reject) => {
-    child.on('exit', (code) => reject(new Error(`rotation worker exited (${code}) early:\n${stderr}`)));
-  });
-  exited.catch(() => {});
-  return {
-    child,
-    nextLine() {
-      const line = lines.shift();
-      if (line !== undefined) return Promise.resolve(line);
-      const next = new Promise<string>((resolve) => waiting.push(resolve));
-      const timeout = new Promise<never>((_resolve, reject) => {
-        setTimeout(
-          () => reject(new Error(`rotation worker timed out:\n${stderr}`)),
-          WORKER_TIMEOUT_MS,
-        ).unref();
-      });
-      return Promise.race([next, exited, timeout]);
-    },
-  };
-}
 
 forEachDialect((target) => {
   it('rotate - should let exactly one of 50 concurrent callers rotate, the rest see reused', async () => {
