@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs the servers the test suite starts as throwaway instances (Redis, PostgreSQL server
-# binaries) and openssl, from Debian's packages. Safe to re-run: it installs only what is missing.
+# binaries), openssl and chromium, from Debian's packages. Safe to re-run: it installs only what is missing.
 set -euo pipefail
 
 SUDO=""
@@ -11,6 +11,8 @@ command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
 if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then missing+=(postgresql); fi
 # The SMTP tests make a throwaway TLS certificate with the openssl command.
 command -v openssl >/dev/null 2>&1 || missing+=(openssl)
+# The browser tests drive Debian's chromium through playwright-core (no downloaded browser).
+command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 
 if [ ${#missing[@]} -gt 0 ]; then
   echo "installing: ${missing[*]}"
@@ -18,4 +20,4 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 # The Debian packages may start system-wide services; the tests never use them.
-echo "test dependencies: redis-server $(redis-server --version | sed -E 's/.*v=([0-9.]+).*/\1/'), postgres $(ls /usr/lib/postgresql/)"
+echo "test dependencies: redis-server $(redis-server --version | sed -E 's/.*v=([0-9.]+).*/\1/'), postgres $(ls /usr/lib/postgresql/), $(chromium --version 2>/dev/null | head -1)"

@@ -224,6 +224,7 @@ export async function createAuth(input: AuthConfigInput = {}): Promise<Auth> {
     basePath: config.http.basePath,
     openapi: { title: `${config.appName} API`, version: '0.1.0' },
     authenticate: features.authenticate,
+    cors: config.cors,
     ...(features.rateLimit ? { rateLimit: features.rateLimit } : {}),
   });
   const guards = createGuards({ authenticate: features.authenticate, catalogue: errorCodes, logger });

@@ -23,6 +23,8 @@ import { createAuditLog, type EventHooks, withEventHooks } from '../features/aud
 import { createLoginGuard } from '../features/lockout/index.ts';
 import { createRateLimitEnforcer } from '../features/ratelimit/index.ts';
 import {
+  createCookieSessions,
+  createCredentialCache,
   createTokenService,
   sessionsRoutes,
   type TokenService,
@@ -37,7 +39,7 @@ import {
   type MailTemplate,
   verificationRoutes,
 } from '../features/verification/index.ts';
-import { defineRoute, type RateLimitHook, type RouteDefinition } from '../http/index.ts';
+import { defineRoute, type RateLimitHook, type RouteDefinition, sessionCookieName } from '../http/index.ts';
 import type { MailTransport } from '../mail/index.ts';
 import type { Stores } from '../stores/contract.ts';
 import type { Repositories, User, UserChanges } from '../stores/repositories.ts';
@@ -53,6 +55,9 @@ export const KEY_PURPOSES = {
   rateLimitKey: 'ratelimit-key',
   resetToken: 'reset-token',
   emailChangeToken: 'email-change-token',
+  sessionDigest: 'session-digest',
+  accessDigest: 'access-digest',
+  csrfToken: 'csrf-token',
 } as const;
 
 /** The access-token class: RFC 9068 `typ`, so no other token class can pass for it. */
@@ -188,8 +193,51 @@ export function buildFeatures(input: FeatureInput): Features {
   });
   const audit = withEventHooks(recorder, eventHooks as EventHooks, logger);
 
+  const clock = config.clock;
+  const now = clock ? () => clock.now() : Date.now;
+  const rolesOf = async (userId: string): Promise<readonly string[] | null> => {
+    const user = await repositories.users.findById(userId);
+    return user?.isActive ? user.roles : null;
+  };
+  const cache = createCredentialCache({
+    store: stores.keyValue,
+    ttlMs: config.cookies.cacheTtlSeconds * 1000,
+  });
+  const allowedOrigins = new Set([
+    new URL(config.baseUrl).origin,
+    ...config.cors.origins,
+    ...config.csrf.trustedOrigins,
+  ]);
+  // Set once the token service exists: revoking a renewed cookie session goes through it.
+  let forgetSessions: (ids: readonly string[]) => Promise<void> = async () => {};
+  const cookies = createCookieSessions({
+    sessions: repositories.sessions,
+    cache,
+    digests: digesterFor(keyring, KEY_PURPOSES.sessionDigest),
+    csrfTokens: digesterFor(keyring, KEY_PURPOSES.csrfToken),
+    allowedOrigins,
+    ipDigest: (ip) => ipDigester.digest(ip),
+    rolesOf,
+    forget: (ids) => forgetSessions(ids),
+    now,
+    cookie: {
+      name: sessionCookieName(config.cookies.name, { secure: config.cookies.secure }),
+      secure: config.cookies.secure,
+      sameSite: config.cookies.sameSite,
+      idleTimeoutMs: config.cookies.idleTimeoutSeconds * 1000,
+      absoluteTimeoutMs: config.cookies.absoluteTimeoutSeconds * 1000,
+      rememberMeTimeoutMs: config.cookies.rememberMeTimeoutSeconds * 1000,
+      touchIntervalMs: config.cookies.touchIntervalSeconds * 1000,
+    },
+  });
+
   const tokens = createTokenService({
     sessions: repositories.sessions,
+    accessKind: config.tokens.access,
+    accessDigests: digesterFor(keyring, KEY_PURPOSES.accessDigest),
+    cache,
+    cookies,
+    ...(config.sessions.maxPerUser === undefined ? {} : { maxSessionsPerUser: config.sessions.maxPerUser }),
     denylist: stores.denylist,
     audit,
     jwt: accessTokens,
@@ -199,14 +247,13 @@ export function buildFeatures(input: FeatureInput): Features {
       candidates: (secret) => refreshDigestsPerKey.map((d) => d.digest(secret)),
     },
     ipDigest: (ip) => ipDigester.digest(ip),
-    rolesOf: async (userId) => {
-      const user = await repositories.users.findById(userId);
-      return user?.isActive ? user.roles : null;
-    },
+    rolesOf,
     refreshAbsoluteTtlMs: config.tokens.refreshAbsoluteTtlSeconds * 1000,
     refreshIdleTtlMs: config.tokens.refreshIdleTtlSeconds * 1000,
     leewayMs,
+    now,
   });
+  forgetSessions = (ids) => tokens.forgetSessions(ids);
 
   const mailer = createMailer({
     transport: input.mail,
@@ -255,6 +302,7 @@ export function buildFeatures(input: FeatureInput): Features {
     loginGuard,
     ...(beforeRegister ? { beforeRegister } : {}),
     registrationMode: config.registration.mode,
+    now,
     requireVerifiedEmail: enumerationSafe || config.registration.requireVerifiedEmail === true,
   });
 
@@ -317,8 +365,8 @@ export function buildFeatures(input: FeatureInput): Features {
   });
 
   const routes: RouteDefinition[] = [
-    ...accountsRoutes({ accounts, tokenBody, tokenSchema: tokenResponseSchema }),
-    ...sessionsRoutes({ tokens, sessions: repositories.sessions }),
+    ...accountsRoutes({ accounts, tokenBody, tokenSchema: tokenResponseSchema, allowedOrigins }),
+    ...sessionsRoutes({ tokens, cookies, sessions: repositories.sessions, now }),
     ...verificationRoutes({ verification, passwordReset, emailChange, normalizeEmail }),
     jwksRoute,
   ];

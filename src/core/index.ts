@@ -1,7 +1,9 @@
 export * from './config/index.ts';
 export * from './errors/index.ts';
+export { parseOrigin } from './origin.ts';
 export type {
   AuditLog,
+  CookieSessionStart,
   LoginGuard,
   RequestMeta,
   SessionIssuer,

@@ -21,8 +21,34 @@ export interface TokenResponse {
   readonly sessionId: string;
 }
 
+/** A cookie session just started (or renewed): what the response must carry. */
+export interface CookieSessionStart {
+  readonly sessionId: string;
+  /** The `Set-Cookie` header value (the opaque session token with its attributes). */
+  readonly setCookie: string;
+  /** The session's CSRF token, sent back in `X-CSRF-Token` on unsafe requests. */
+  readonly csrfToken: string;
+}
+
 /** Starts and ends sessions; implemented by the sessions feature. */
 export interface SessionIssuer {
+  /**
+   * Creates a cookie session (always a new id: a cookie the browser already holds is never
+   * upgraded). `rememberMe` extends the absolute lifetime to the remember-me setting.
+   */
+  startCookieSession(
+    user: { readonly id: string; readonly roles: readonly string[] },
+    meta: RequestMeta,
+    options: { readonly authMethods: readonly string[]; readonly rememberMe: boolean },
+  ): Promise<CookieSessionStart>;
+  /**
+   * After a privilege change (password change, later a second factor): moves a cookie
+   * session to a new id and token, revoking the old one. `null` for other transports.
+   */
+  renewCookieSession(
+    principal: { readonly userId: string; readonly sessionId: string; readonly transport: string },
+    meta: RequestMeta,
+  ): Promise<CookieSessionStart | null>;
   /** Creates a session for one login on one device and issues its first token pair. */
   issue(
     user: { readonly id: string; readonly roles: readonly string[] },

@@ -9,11 +9,18 @@ export interface Principal {
   readonly roles: readonly string[];
   /** Authentication methods of the session, e.g. `['pwd']` (RFC 8176 values). */
   readonly authMethods: readonly string[];
-  /** Id of the access token (`jti`), for revoking exactly this token. */
+  /**
+   * Id of the credential, for revoking exactly it: the `jti` of a JWT access token; for an
+   * opaque access token or a cookie, the session id (the credential lives on the session).
+   */
   readonly tokenId: string;
   /** When the credential stops being accepted, epoch milliseconds. */
   readonly expiresAt: number;
-  readonly transport: 'bearer';
+  /**
+   * How the credential travelled: `bearer` (the Authorization header; never needs a CSRF
+   * token) or `cookie` (the session cookie; unsafe methods need the CSRF token and origin).
+   */
+  readonly transport: 'bearer' | 'cookie';
 }
 
 /**

@@ -13,6 +13,7 @@ import {
   readBodyWithLimit,
 } from './body.ts';
 import { MAX_TRUSTED_PROXY_HOPS, resolveClientIp } from './client-ip.ts';
+import { type CorsOptions, corsMiddleware } from './cors.ts';
 import { buildOpenApiDocument, type JsonObject, type OpenApiInfo, toJsonSchema } from './openapi.ts';
 import {
   authErrorResponse,
@@ -66,6 +67,8 @@ export interface CreateHttpAppOptions {
   readonly authenticate?: Authenticate;
   /** Counts requests of routes that declare a `rateLimit` slot; without it they are not limited. */
   readonly rateLimit?: RateLimitHook;
+  /** Cross-origin browser access with credentials; without it, no CORS header is ever sent. */
+  readonly cors?: CorsOptions;
   /** 401 codes meaning "a presented token is invalid" (RFC 6750 `error="invalid_token"`). @default ['INVALID_TOKEN'] */
   readonly invalidTokenCodes?: readonly string[];
 }
@@ -169,6 +172,7 @@ export function createHttpApp(options: CreateHttpAppOptions): Hono<HttpAppEnv> {
     await next();
     applyCommonHeaders(c, requestId);
   });
+  if (options.cors && options.cors.origins.length > 0) app.use('*', corsMiddleware(options.cors));
 
   for (const route of compiled) {
     app.on(route.definition.method, joinPaths(basePath, route.definition.path), async (c) => {

@@ -19,6 +19,15 @@ export {
   resolveClientIp,
   UNKNOWN_CLIENT_IP,
 } from './client-ip.ts';
+export {
+  type CookieAttributes,
+  type CookieLookup,
+  readCookie,
+  serializeCookie,
+  sessionCookieName,
+} from './cookies.ts';
+export { type CorsOptions, corsMiddleware } from './cors.ts';
+export { CSRF_HEADER, isAllowedOrigin, isUnsafeMethod } from './csrf.ts';
 export { createGuards, type GuardEnv, type GuardOptions, type GuardOutcome, type Guards } from './guards.ts';
 export {
   buildOpenApiDocument,

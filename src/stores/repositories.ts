@@ -104,6 +104,19 @@ export interface NewSession {
   readonly ipHash: string | null;
   readonly userAgent: string | null;
   readonly authMethods: readonly string[];
+  /** Keyed digest of the first opaque access token, when access tokens are opaque. */
+  readonly accessDigest?: string | null;
+  readonly accessExpiresAt?: number | null;
+}
+
+/** A session with the digests its credentials are checked against. */
+export interface SessionCredentials {
+  readonly session: Session;
+  /** The current refresh-token or cookie digest; `null` once revoked. */
+  readonly tokenDigest: string | null;
+  /** The current opaque access-token digest and its expiry; `null` when there is none. */
+  readonly accessDigest: string | null;
+  readonly accessExpiresAt: number | null;
 }
 
 /** The outcome of presenting a refresh token digest for rotation. */
@@ -128,8 +141,24 @@ export interface SessionRepository {
     sessionId: string,
     presented: string,
     next: string,
-    options: { readonly now: number; readonly idleExpiresAt: number },
+    options: {
+      readonly now: number;
+      readonly idleExpiresAt: number;
+      /** Replaces the opaque access token too (the previous one dies with the rotation). */
+      readonly accessDigest?: string;
+      readonly accessExpiresAt?: number;
+    },
   ): Promise<RotateResult>;
+  /** The session and its credential digests, whatever its state; `null` when unknown. */
+  findCredentials(sessionId: string): Promise<SessionCredentials | null>;
+  /**
+   * Marks a live session used at `now` and slides its idle expiry to `idleExpiresAt` (never
+   * past the absolute expiry, never backwards); `false` when the session is no longer live.
+   */
+  slide(
+    sessionId: string,
+    options: { readonly now: number; readonly idleExpiresAt: number },
+  ): Promise<boolean>;
   /** Live (not revoked, not expired at `now`) sessions of a user, newest first. */
   listActive(userId: string, now: number): Promise<Session[]>;
   /** Marks one session revoked; `null` when it does not exist or belongs to another user. */

@@ -20,7 +20,7 @@ import { gatehouseMigrations } from '../../src/stores/sql/migrations/index.ts';
 import type { DatabaseSchema, NewSessionRow, NewUserRow } from '../../src/stores/sql/schema.ts';
 import { type DialectTarget, forEachDialect } from '../fixtures/databases.ts';
 
-const ALL_MIGRATIONS = ['0001_initial'];
+const ALL_MIGRATIONS = ['0001_initial', '0002_access_tokens'];
 const GATEHOUSE_TABLES = ['audit_events', 'session_consumed_digests', 'sessions', 'users'];
 
 let sequence = 0;

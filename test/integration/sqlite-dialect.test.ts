@@ -276,7 +276,7 @@ describe('createNodeSqliteDialect', () => {
     try {
       const { wrapDatabase } = await import('../../src/stores/sql/database.ts');
       const { applied } = await migrateUp(wrapDatabase(db, 'sqlite'));
-      assert.deepEqual(applied, ['0001_initial']);
+      assert.deepEqual(applied, ['0001_initial', '0002_access_tokens']);
     } finally {
       await db.destroy();
     }

@@ -17,6 +17,18 @@ export const DEFAULTS = Object.freeze({
   cookieName: 'gh_session',
   cookieSecure: true,
   cookieSameSite: 'lax',
+  /** A cookie session unused this long ends (sliding). */
+  sessionIdleTimeoutSeconds: 12 * 3600,
+  /** A cookie session ends this long after login, however busy. */
+  sessionAbsoluteTimeoutSeconds: 7 * 24 * 3600,
+  /** The absolute lifetime when the user asked to be remembered at login. */
+  sessionRememberMeTimeoutSeconds: 30 * 24 * 3600,
+  /** Sliding the idle expiry writes at most this often per session. */
+  sessionTouchIntervalSeconds: 60,
+  /** How long a checked cookie session or opaque token stays in the store's lookup cache. */
+  sessionCacheTtlSeconds: 300,
+  corsMaxAgeSeconds: 600,
+  accessTokenKind: 'jwt',
   workers: 1,
   mailFrom: 'Gatehouse <no-reply@localhost>',
   verifyEmailPath: '/verify-email',

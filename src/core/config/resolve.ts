@@ -1,6 +1,7 @@
 import { resolve as resolvePath } from 'node:path';
 import type { z } from 'zod';
 import { ConfigError, type ConfigProblem } from '../errors/index.ts';
+import { parseOrigin } from '../origin.ts';
 import { checkTopology } from '../posture/topology.ts';
 import {
   HOW_TO_GENERATE,
@@ -136,6 +137,32 @@ export function resolveConfig(input: AuthConfigInput, options: ResolveOptions = 
   ) {
     warnings.push({ code: 'BASE_URL_NOT_HTTPS', message: 'baseUrl is plain http on a non-loopback host' });
   }
+  if (config.cookies.rememberMeTimeoutSeconds < config.cookies.absoluteTimeoutSeconds) {
+    problems.push({
+      path: 'cookies.rememberMeTimeoutSeconds',
+      message: 'must not be shorter than cookies.absoluteTimeoutSeconds',
+    });
+  }
+  for (const [path, list] of [
+    ['cors.origins', config.cors.origins],
+    ['csrf.trustedOrigins', config.csrf.trustedOrigins],
+  ] as const) {
+    list.forEach((value, index) => {
+      const origin = parseOrigin(value);
+      if (origin === null) {
+        problems.push({
+          path: `${path}[${index}]`,
+          message: value.includes('*')
+            ? 'wildcards are refused: credentials are allowed, so name each origin'
+            : 'must be an origin like https://app.example.com (scheme, host, optional port; no path)',
+        });
+      } else {
+        if (production && origin.startsWith('http://') && !LOOPBACK_HOSTS.has(new URL(origin).hostname)) {
+          problems.push({ path: `${path}[${index}]`, message: 'must use https in production' });
+        }
+      }
+    });
+  }
   if (config.stores.backend === 'redis' && Boolean(config.stores.url) === Boolean(config.stores.client)) {
     problems.push({ path: 'stores', message: 'redis stores need exactly one of url or client' });
   }
@@ -234,6 +261,10 @@ export function resolveConfig(input: AuthConfigInput, options: ResolveOptions = 
     secretSource,
     database,
     migrations: { runOnStart },
+    // Normalised (`https://App.example.com:443/` → `https://app.example.com`), so they compare
+    // with request origins as strings.
+    cors: { ...config.cors, origins: config.cors.origins.map((o) => parseOrigin(o) as string) },
+    csrf: { trustedOrigins: config.csrf.trustedOrigins.map((o) => parseOrigin(o) as string) },
     warnings,
   });
 }
@@ -248,7 +279,7 @@ export function databaseDialectOf(
 }
 
 /** Options whose values belong to the app (clients, loggers, transports): never frozen by us. */
-const APP_OWNED_KEYS = new Set(['kysely', 'client', 'bundle', 'transport', 'logger']);
+const APP_OWNED_KEYS = new Set(['kysely', 'client', 'bundle', 'transport', 'logger', 'clock']);
 
 /** Freezes our plain data recursively and leaves app-owned objects as they are. */
 function deepFreeze<T>(value: T): T {

@@ -161,6 +161,51 @@ export const configSchema = z.strictObject({
         .default(DEFAULTS.cookieName),
       secure: z.boolean().default(DEFAULTS.cookieSecure),
       sameSite: z.enum(['lax', 'strict', 'none']).default(DEFAULTS.cookieSameSite),
+      /** A cookie session unused this long ends; every request slides it (writes throttled). */
+      idleTimeoutSeconds: z
+        .int()
+        .min(60)
+        .max(30 * 24 * 3600)
+        .default(DEFAULTS.sessionIdleTimeoutSeconds),
+      /** A cookie session ends this long after login, however busy. */
+      absoluteTimeoutSeconds: z
+        .int()
+        .min(300)
+        .max(365 * 24 * 3600)
+        .default(DEFAULTS.sessionAbsoluteTimeoutSeconds),
+      /** The absolute lifetime of a session whose login asked for `rememberMe`. */
+      rememberMeTimeoutSeconds: z
+        .int()
+        .min(300)
+        .max(365 * 24 * 3600)
+        .default(DEFAULTS.sessionRememberMeTimeoutSeconds),
+      /** Sliding the idle expiry writes to the database at most this often per session. */
+      touchIntervalSeconds: z.int().min(1).max(3600).default(DEFAULTS.sessionTouchIntervalSeconds),
+      /** Lifetime of a lookup cached in the shared store (revocation removes it at once). */
+      cacheTtlSeconds: z.int().min(1).max(3600).default(DEFAULTS.sessionCacheTtlSeconds),
+    })
+    .prefault({}),
+  sessions: z
+    .strictObject({
+      /** Most live sessions (cookie and bearer) per user; the oldest are revoked first. */
+      maxPerUser: z.int().min(1).max(10_000).optional(),
+    })
+    .prefault({}),
+  csrf: z
+    .strictObject({
+      /**
+       * Origins, besides `baseUrl`'s and `cors.origins`, whose cookie-authenticated unsafe
+       * requests (and cookie logins) are accepted, e.g. `https://app.example.com`.
+       */
+      trustedOrigins: z.array(z.string().max(200)).max(100).default([]),
+    })
+    .prefault({}),
+  cors: z
+    .strictObject({
+      /** Origins allowed to call the API from a browser, with credentials. No wildcards. */
+      origins: z.array(z.string().max(200)).max(100).default([]),
+      /** How long browsers may cache a preflight answer. */
+      maxAgeSeconds: z.int().min(0).max(86_400).default(DEFAULTS.corsMaxAgeSeconds),
     })
     .prefault({}),
   /** How many processes serve this app; more than one needs shared (Redis) stores. */
@@ -233,6 +278,11 @@ export const configSchema = z.strictObject({
     .strictObject({
       /** HS256 (a derived key, verified by this app) or EdDSA/ES256 (public keys at /.well-known/jwks.json). */
       algorithm: z.enum(['HS256', 'EdDSA', 'ES256']).default(DEFAULTS.tokenAlgorithm),
+      /**
+       * `jwt`: self-contained access tokens checked with one denylist lookup. `opaque`: random
+       * tokens stored as keyed digests, looked up (cached) on every request, revocable at once.
+       */
+      access: z.enum(['jwt', 'opaque']).default(DEFAULTS.accessTokenKind),
       /** `iss` of every token; defaults to `baseUrl`. */
       issuer: z.string().min(1).max(200).optional(),
       /** `aud` of access tokens; defaults to `baseUrl`. */
@@ -283,6 +333,11 @@ export const configSchema = z.strictObject({
     })
     .prefault({}),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default(DEFAULTS.logLevel),
+  /**
+   * Where session and token lifetimes read the time (epoch ms); for tests that move time
+   * forward. Defaults to `Date.now`.
+   */
+  clock: objectWith<{ now(): number }>('an object with a now() method', 'now').optional(),
   /** A pino logger the app owns; Gatehouse logs through a child of it. */
   logger: objectWith<unknown>('a pino logger', 'child', 'info', 'warn', 'error').optional(),
 });

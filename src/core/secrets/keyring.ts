@@ -43,6 +43,9 @@ export const CORE_KEY_PURPOSES = [
   'ratelimit-key',
   'reset-token',
   'email-change-token',
+  'session-digest',
+  'access-digest',
+  'csrf-token',
 ] as const;
 
 export function createKeyring(

@@ -1,6 +1,12 @@
 import { z } from 'zod';
-import { type Principal, toUserView } from '../../core/index.ts';
-import { defineRoute, type RouteDefinition, requestMeta } from '../../http/index.ts';
+import { coreError, type Principal, toUserView } from '../../core/index.ts';
+import {
+  CSRF_HEADER,
+  defineRoute,
+  isAllowedOrigin,
+  type RouteDefinition,
+  requestMeta,
+} from '../../http/index.ts';
 import { normalizeEmail } from './email.ts';
 import type { AccountsService } from './service.ts';
 
@@ -29,6 +35,8 @@ export interface AccountsRoutesOptions {
     refreshToken: string;
   }) => unknown;
   readonly tokenSchema: z.ZodType;
+  /** Origins a cookie login may come from (login CSRF): our own and the configured ones. */
+  readonly allowedOrigins: ReadonlySet<string>;
 }
 
 const principalOf = (principal: Principal | null): Principal => principal!;
@@ -82,6 +90,35 @@ export function accountsRoutes(options: AccountsRoutesOptions): RouteDefinition[
       },
     }),
     defineRoute({
+      method: 'POST',
+      path: '/auth/session',
+      operationId: 'createSession',
+      rateLimit: { slot: 'session', identifier: ({ body }) => normalizeEmail(body.email) },
+      summary: 'Sign in with email and password; starts a cookie session (browsers)',
+      description:
+        'Sets the HttpOnly session cookie and answers the CSRF token that unsafe cookie-authenticated ' +
+        'requests must send in `X-CSRF-Token`. The request must come from an allowed origin.',
+      tags: ['accounts'],
+      body: z.strictObject({ email, password, rememberMe: z.boolean().optional() }),
+      responses: {
+        200: {
+          description: 'Signed in; the cookie is set',
+          schema: z.strictObject({ user: userView, csrfToken: z.string() }),
+        },
+      },
+      errorCodes: ['LOGIN_BAD_CREDENTIALS'],
+      async handler(ctx) {
+        // Login CSRF: a foreign page must not sign the browser into the attacker's account.
+        if (!isAllowedOrigin(ctx.request, options.allowedOrigins)) throw coreError('CSRF_FAILED');
+        const { user, session } = await accounts.loginWithCookie(ctx.body, requestMeta(ctx));
+        return {
+          status: 200,
+          body: { user: toUserView(user), csrfToken: session.csrfToken },
+          headers: { 'Set-Cookie': session.setCookie },
+        };
+      },
+    }),
+    defineRoute({
       method: 'GET',
       path: '/users/me',
       operationId: 'getMe',
@@ -121,8 +158,14 @@ export function accountsRoutes(options: AccountsRoutesOptions): RouteDefinition[
       errorCodes: ['LOGIN_BAD_CREDENTIALS', 'PASSWORD_POLICY'],
       async handler(ctx) {
         const principal = principalOf(ctx.principal);
-        await accounts.changePassword(principal.userId, principal.sessionId, ctx.body, requestMeta(ctx));
-        return { status: 204 };
+        const meta = requestMeta(ctx);
+        await accounts.changePassword(principal.userId, principal.sessionId, ctx.body, meta);
+        // A privilege change: a cookie session moves to a new id, so a cookie copied before the
+        // change is worth nothing after it. The new CSRF token travels in the response header.
+        const renewed = await accounts.renewSession(principal, meta);
+        return renewed
+          ? { status: 204, headers: { 'Set-Cookie': renewed.setCookie, [CSRF_HEADER]: renewed.csrfToken } }
+          : { status: 204 };
       },
     }),
   ];

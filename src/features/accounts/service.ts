@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type {
   AuditLog,
+  CookieSessionStart,
   LoginGuard,
   RequestMeta,
   SessionIssuer,
@@ -51,6 +52,11 @@ export interface AccountsService {
     input: { email: string; password: string },
     meta: RequestMeta,
   ): Promise<{ user: User; tokens: TokenResponse }>;
+  /** The same checks, then a cookie session (browsers) instead of a token pair. */
+  loginWithCookie(
+    input: { email: string; password: string; rememberMe?: boolean | undefined },
+    meta: RequestMeta,
+  ): Promise<{ user: User; session: CookieSessionStart }>;
   getActiveUser(userId: string): Promise<User>;
   updateProfile(userId: string, changes: { name?: string | null | undefined }): Promise<User>;
   /** Re-verifies the current password, stores the new one, and revokes every other session. */
@@ -60,6 +66,11 @@ export interface AccountsService {
     input: { currentPassword: string; newPassword: string },
     meta: RequestMeta,
   ): Promise<void>;
+  /** Moves a cookie session to a new id after a privilege change; `null` for bearer callers. */
+  renewSession(
+    principal: { readonly userId: string; readonly sessionId: string; readonly transport: string },
+    meta: RequestMeta,
+  ): Promise<CookieSessionStart | null>;
   /** Server-side creation (admin tools, the CLI): no mail, roles and verification as given. */
   createUser(input: {
     email: string;
@@ -117,6 +128,53 @@ export function createAccountsService(options: AccountsServiceOptions): Accounts
     });
   }
 
+  /** Every check of a password login; one error for every way it can fail. */
+  async function checkCredentials(
+    input: { email: string; password: string },
+    meta: RequestMeta,
+  ): Promise<{ user: User; identifier: string }> {
+    const email = normalizeEmail(input.email);
+    // Locks apply to what was typed, normalised, whether or not an account has it.
+    const identifier = email ?? input.email.trim().toLowerCase();
+    // Before the password: while locked, even the right password is refused.
+    await options.loginGuard?.check(identifier, meta.clientIp);
+    const user = email ? await options.users.findByEmail(email) : null;
+    const fail = async (reason: string) => {
+      await options.loginGuard?.recordFailure(identifier, meta.clientIp);
+      await options.audit.record('login.failure', meta, {
+        userId: user?.id ?? null,
+        data: { reason, identifier: options.audit.identifierDigest(email ?? input.email) },
+      });
+      return accountsError('LOGIN_BAD_CREDENTIALS');
+    };
+    if (!user?.passwordHash) {
+      // Same argon2 work as a real check, so response time does not tell unknown emails apart.
+      await options.hasher.verifyDummy(input.password);
+      throw await fail(user ? 'no_password' : 'unknown_email');
+    }
+    if (!(await options.hasher.verify(user.passwordHash, input.password))) throw await fail('wrong_password');
+    // Checked after the password so every failure costs one verify.
+    if (!user.isActive) throw await fail('inactive');
+    if (options.requireVerifiedEmail && user.emailVerifiedAt === null) throw await fail('unverified');
+    if (options.hasher.needsRehash(user.passwordHash)) {
+      const upgraded = await options.hasher.hash(input.password);
+      // Conditional: a password changed meanwhile is never overwritten by the old one.
+      await options.users.replacePasswordHash(user.id, user.passwordHash, upgraded, now());
+    }
+    return { user, identifier };
+  }
+
+  async function signedIn(
+    user: User,
+    identifier: string,
+    sessionId: string,
+    meta: RequestMeta,
+  ): Promise<void> {
+    await options.loginGuard?.recordSuccess(identifier, meta.clientIp);
+    await options.verification.noticeSignIn(user, meta);
+    await options.audit.record('login.success', meta, { userId: user.id, sessionId });
+  }
+
   const service: AccountsService = {
     async register(input, meta) {
       const email = normalizeEmail(input.email);
@@ -148,40 +206,20 @@ export function createAccountsService(options: AccountsServiceOptions): Accounts
     },
 
     async login(input, meta) {
-      const email = normalizeEmail(input.email);
-      // Locks apply to what was typed, normalised, whether or not an account has it.
-      const identifier = email ?? input.email.trim().toLowerCase();
-      // Before the password: while locked, even the right password is refused.
-      await options.loginGuard?.check(identifier, meta.clientIp);
-      const user = email ? await options.users.findByEmail(email) : null;
-      const fail = async (reason: string) => {
-        await options.loginGuard?.recordFailure(identifier, meta.clientIp);
-        await options.audit.record('login.failure', meta, {
-          userId: user?.id ?? null,
-          data: { reason, identifier: options.audit.identifierDigest(email ?? input.email) },
-        });
-        return accountsError('LOGIN_BAD_CREDENTIALS');
-      };
-      if (!user?.passwordHash) {
-        // Same argon2 work as a real check, so response time does not tell unknown emails apart.
-        await options.hasher.verifyDummy(input.password);
-        throw await fail(user ? 'no_password' : 'unknown_email');
-      }
-      if (!(await options.hasher.verify(user.passwordHash, input.password)))
-        throw await fail('wrong_password');
-      // Checked after the password so every failure costs one verify.
-      if (!user.isActive) throw await fail('inactive');
-      if (options.requireVerifiedEmail && user.emailVerifiedAt === null) throw await fail('unverified');
-      if (options.hasher.needsRehash(user.passwordHash)) {
-        const upgraded = await options.hasher.hash(input.password);
-        // Conditional: a password changed meanwhile is never overwritten by the old one.
-        await options.users.replacePasswordHash(user.id, user.passwordHash, upgraded, now());
-      }
+      const { user, identifier } = await checkCredentials(input, meta);
       const tokens = await options.sessions.issue(user, meta, { authMethods: ['pwd'] });
-      await options.loginGuard?.recordSuccess(identifier, meta.clientIp);
-      await options.verification.noticeSignIn(user, meta);
-      await options.audit.record('login.success', meta, { userId: user.id, sessionId: tokens.sessionId });
+      await signedIn(user, identifier, tokens.sessionId, meta);
       return { user, tokens };
+    },
+
+    async loginWithCookie(input, meta) {
+      const { user, identifier } = await checkCredentials(input, meta);
+      const session = await options.sessions.startCookieSession(user, meta, {
+        authMethods: ['pwd'],
+        rememberMe: input.rememberMe === true,
+      });
+      await signedIn(user, identifier, session.sessionId, meta);
+      return { user, session };
     },
 
     async getActiveUser(userId) {
@@ -216,6 +254,8 @@ export function createAccountsService(options: AccountsServiceOptions): Accounts
       });
       await options.audit.record('password.changed', meta, { userId, sessionId });
     },
+
+    renewSession: (principal, meta) => options.sessions.renewCookieSession(principal, meta),
 
     async createUser(input) {
       const email = normalizeEmail(input.email);

@@ -1,3 +1,5 @@
+export { type CookieSessions, type CookieSettings, createCookieSessions } from './cookie-sessions.ts';
+export { type CredentialCache, createCredentialCache } from './credential-cache.ts';
 export { SESSIONS_ERROR_CODES, sessionsError } from './error-codes.ts';
 export { type SessionsRoutesOptions, sessionsRoutes, tokenBody, tokenResponseSchema } from './routes.ts';
 export { createTokenService, type TokenService, type TokenServiceOptions } from './token-service.ts';

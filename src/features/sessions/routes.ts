@@ -1,7 +1,8 @@
 import { z } from 'zod';
-import type { Principal } from '../../core/index.ts';
+import { coreError, type Principal } from '../../core/index.ts';
 import { defineRoute, type RouteDefinition, requestMeta } from '../../http/index.ts';
 import type { SessionRepository } from '../../stores/repositories.ts';
+import type { CookieSessions } from './cookie-sessions.ts';
 import { sessionsError } from './error-codes.ts';
 import type { TokenService } from './token-service.ts';
 
@@ -37,6 +38,7 @@ export function tokenBody(tokens: {
 
 export interface SessionsRoutesOptions {
   readonly tokens: TokenService;
+  readonly cookies: CookieSessions;
   readonly sessions: SessionRepository;
   readonly now?: () => number;
 }
@@ -73,6 +75,42 @@ export function sessionsRoutes(options: SessionsRoutesOptions): RouteDefinition[
       async handler(ctx) {
         await options.tokens.logout(principalOf(ctx.principal), requestMeta(ctx));
         return { status: 204 };
+      },
+    }),
+    defineRoute({
+      method: 'DELETE',
+      path: '/auth/session',
+      operationId: 'deleteSession',
+      summary: 'Sign out of the cookie session: revoke it on every worker and clear the cookie',
+      description: 'Cookie-authenticated, so it needs the `X-CSRF-Token` header and an allowed origin.',
+      tags: ['sessions'],
+      auth: 'required',
+      responses: { 204: { description: 'Signed out; the cookie is cleared' } },
+      async handler(ctx) {
+        await options.tokens.logout(principalOf(ctx.principal), requestMeta(ctx));
+        return { status: 204, headers: { 'Set-Cookie': options.cookies.clearCookie() } };
+      },
+    }),
+    defineRoute({
+      method: 'GET',
+      path: '/auth/csrf',
+      operationId: 'getCsrfToken',
+      summary: 'The CSRF token of the current cookie session',
+      tags: ['sessions'],
+      auth: 'required',
+      responses: {
+        200: {
+          description: 'The token to send in X-CSRF-Token',
+          schema: z.strictObject({ csrfToken: z.string() }),
+        },
+      },
+      async handler(ctx) {
+        const principal = principalOf(ctx.principal);
+        // Bearer callers need no CSRF token; handing one out would only confuse them.
+        if (principal.transport !== 'cookie') {
+          throw coreError('FORBIDDEN', { detail: 'CSRF tokens belong to cookie sessions.' });
+        }
+        return { status: 200, body: { csrfToken: options.cookies.csrfTokenFor(principal.sessionId) } };
       },
     }),
     defineRoute({

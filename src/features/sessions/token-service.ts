@@ -6,7 +6,15 @@ import type { JwtCodec, TokenClass } from '../../crypto/jwt/index.ts';
 import { newOpaqueToken, parseOpaqueToken } from '../../crypto/opaque-token.ts';
 import { type Denylist, isStoreError } from '../../stores/contract.ts';
 import type { Session, SessionRepository } from '../../stores/repositories.ts';
+import type { CookieSessions, KeyedDigests } from './cookie-sessions.ts';
+import type { CachedCredential, CredentialCache } from './credential-cache.ts';
 import { sessionsError } from './error-codes.ts';
+
+/** Keyed digests under every key of the ring: `digest` makes one, `candidates` one per key. */
+export interface Digests {
+  digest(secret: string): string;
+  candidates(secret: string): readonly string[];
+}
 
 export interface TokenServiceOptions {
   readonly sessions: SessionRepository;
@@ -14,11 +22,19 @@ export interface TokenServiceOptions {
   readonly audit: AuditLog;
   readonly jwt: JwtCodec;
   readonly accessTokenClass: TokenClass;
-  /** Keyed digests of refresh secrets: `digest` makes one, `candidates` gives one per key of the ring. */
-  readonly refreshDigests: {
-    digest(secret: string): string;
-    candidates(secret: string): readonly string[];
-  };
+  /** Keyed digests of refresh secrets. */
+  readonly refreshDigests: Digests;
+  /**
+   * `jwt` (default): signed access tokens. `opaque`: `<sessionId>.<secret>` access tokens whose
+   * keyed digests (their own key) live on the session row, looked up through the cache.
+   */
+  readonly accessKind?: 'jwt' | 'opaque';
+  readonly accessDigests: KeyedDigests;
+  /** Checked credentials (opaque access tokens, cookie sessions), dropped on revocation. */
+  readonly cache: CredentialCache;
+  readonly cookies: CookieSessions;
+  /** Most live sessions per user; older ones are revoked when a login goes past it. */
+  readonly maxSessionsPerUser?: number;
   readonly ipDigest: (ip: string) => string;
   /** Current roles of an active user, or `null` when the user is gone or deactivated. */
   readonly rolesOf: (userId: string) => Promise<readonly string[] | null>;
@@ -31,9 +47,16 @@ export interface TokenServiceOptions {
 export interface TokenService extends SessionIssuer {
   /** Rotates a refresh token; a token presented twice revokes its whole session. */
   refresh(refreshToken: string, meta: RequestMeta): Promise<TokenResponse>;
-  /** Checks a bearer access token: signature, claims, and the one revocation lookup. */
+  /**
+   * Checks a bearer access token: a JWT (signature, claims, one revocation lookup) or, when
+   * access tokens are opaque, an opaque token (one cache lookup), told apart by shape.
+   */
   verifyAccessToken(token: string): Promise<Principal>;
-  /** Reads the `Authorization: Bearer` header; `null` without one. */
+  /**
+   * The transports, in this fixed order: the `Authorization: Bearer` header, then the session
+   * cookie. `null` when the request carries neither; a credential that is presented and
+   * invalid throws (`INVALID_TOKEN`), never falling through to the next transport.
+   */
   authenticate(request: Request): Promise<Principal | null>;
   /** Revokes the caller's access token and session on every worker. */
   logout(principal: Principal, meta: RequestMeta): Promise<void>;
@@ -41,6 +64,11 @@ export interface TokenService extends SessionIssuer {
   revokeSession(userId: string, sessionId: string, meta: RequestMeta): Promise<boolean>;
   /** Revokes every session of the caller except the current one. */
   revokeOthers(principal: Principal, meta: RequestMeta): Promise<void>;
+  /**
+   * Makes sessions the database already revoked fail on every worker at once: their JWTs
+   * through the denylist, their cached cookies and opaque tokens through the cache.
+   */
+  forgetSessions(sessionIds: readonly string[]): Promise<void>;
 }
 
 /** Revocation entries live as long as any access token they could still stop. */
@@ -85,8 +113,85 @@ export function createTokenService(options: TokenServiceOptions): TokenService {
     };
   }
 
+  const accessKind = options.accessKind ?? 'jwt';
+
+  /** Ends sessions on every worker: the denylist stops their JWTs, the cache their other credentials. */
   async function denySessions(sessionIds: readonly string[]): Promise<void> {
-    await Promise.all(sessionIds.map((sid) => options.denylist.add(KEY.session(sid), revocationTtlMs)));
+    if (sessionIds.length === 0) return;
+    await Promise.all([
+      ...sessionIds.map((sid) => options.denylist.add(KEY.session(sid), revocationTtlMs)),
+      options.cache.revoke(sessionIds),
+    ]);
+  }
+
+  /** Revokes the user's oldest live sessions beyond the cap (after a new one was created). */
+  async function enforceCap(userId: string): Promise<void> {
+    const cap = options.maxSessionsPerUser;
+    if (cap === undefined) return;
+    const at = now();
+    // Newest first: everything after the first `cap` goes.
+    const excess = (await options.sessions.listActive(userId, at)).slice(cap);
+    const revoked: string[] = [];
+    for (const session of excess) {
+      if (await options.sessions.revoke(userId, session.id, 'session_limit', at)) revoked.push(session.id);
+    }
+    await denySessions(revoked);
+  }
+
+  /** A new opaque access token for the session: the client's token and what the row keeps. */
+  function newAccessToken(sessionId: string, at: number) {
+    const token = newOpaqueToken(sessionId);
+    return {
+      token: token.token,
+      digest: options.accessDigests.digest(token.secret),
+      expiresAt: at + accessTtlMs,
+    };
+  }
+
+  async function verifyOpaqueAccessToken(token: string): Promise<Principal> {
+    const parsed = parseOpaqueToken(token);
+    if (!parsed) throw coreError('INVALID_TOKEN');
+    const at = now();
+    const cached = await options.cache.get(parsed.id);
+    if (cached === 'revoked') throw coreError('INVALID_TOKEN');
+    const matches = (digest: string | null): boolean =>
+      digest !== null && options.accessDigests.matches(parsed.secret, digest);
+    let credential: CachedCredential | null = cached && matches(cached.digest) ? cached : null;
+    if (!credential) {
+      // Absent, or the cache holds the token a refresh replaced: the database decides.
+      const found = await options.sessions.findCredentials(parsed.id);
+      if (
+        found?.session.kind !== 'bearer' ||
+        found.session.revokedAt !== null ||
+        found.accessExpiresAt === null ||
+        !matches(found.accessDigest)
+      ) {
+        throw coreError('INVALID_TOKEN');
+      }
+      const roles = await options.rolesOf(found.session.userId);
+      if (roles === null) throw coreError('INVALID_TOKEN');
+      credential = {
+        userId: found.session.userId,
+        roles,
+        authMethods: found.session.authMethods,
+        digest: found.accessDigest as string,
+        expiresAt: found.accessExpiresAt,
+        idleExpiresAt: found.accessExpiresAt,
+        touchedAt: found.session.lastUsedAt,
+      };
+      if (cached) await options.cache.drop(parsed.id);
+      else await options.cache.fill(parsed.id, credential);
+    }
+    if (at >= credential.expiresAt) throw coreError('INVALID_TOKEN');
+    return {
+      userId: credential.userId,
+      sessionId: parsed.id,
+      roles: credential.roles,
+      authMethods: credential.authMethods,
+      tokenId: parsed.id,
+      expiresAt: credential.expiresAt,
+      transport: 'bearer',
+    };
   }
 
   const service: TokenService = {
@@ -94,6 +199,7 @@ export function createTokenService(options: TokenServiceOptions): TokenService {
       const at = now();
       const sessionId = newId();
       const refresh = newOpaqueToken(sessionId);
+      const access = accessKind === 'opaque' ? newAccessToken(sessionId, at) : null;
       const session = await options.sessions.create({
         id: sessionId,
         userId: user.id,
@@ -105,8 +211,22 @@ export function createTokenService(options: TokenServiceOptions): TokenService {
         ipHash: meta.clientIp === 'unknown' ? null : options.ipDigest(meta.clientIp),
         userAgent: meta.userAgent?.slice(0, 512) ?? null,
         authMethods,
+        ...(access ? { accessDigest: access.digest, accessExpiresAt: access.expiresAt } : {}),
       });
-      return tokenResponse(session, await accessTokenFor(session, user.roles, at), refresh.token);
+      await enforceCap(user.id);
+      const accessToken = access ? access.token : await accessTokenFor(session, user.roles, at);
+      return tokenResponse(session, accessToken, refresh.token);
+    },
+
+    async startCookieSession(user, meta, startOptions) {
+      const started = await options.cookies.start(user, meta, startOptions);
+      await enforceCap(user.id);
+      return started;
+    },
+
+    async renewCookieSession(principal, meta) {
+      if (principal.transport !== 'cookie') return null;
+      return options.cookies.renew(principal, meta);
     },
 
     async refresh(refreshToken, meta) {
@@ -115,12 +235,14 @@ export function createTokenService(options: TokenServiceOptions): TokenService {
       const at = now();
       const next = newOpaqueToken(parsed.id);
       const nextDigest = options.refreshDigests.digest(next.secret);
+      const access = accessKind === 'opaque' ? newAccessToken(parsed.id, at) : null;
       // Try the digest under each key of the ring: a token issued before a secret rotation was
       // digested with the previous key.
       for (const presented of options.refreshDigests.candidates(parsed.secret)) {
         const result = await options.sessions.rotate(parsed.id, presented, nextDigest, {
           now: at,
           idleExpiresAt: at + options.refreshIdleTtlMs,
+          ...(access ? { accessDigest: access.digest, accessExpiresAt: access.expiresAt } : {}),
         });
         if (result.outcome === 'invalid') continue;
         if (result.outcome === 'reused') {
@@ -140,12 +262,22 @@ export function createTokenService(options: TokenServiceOptions): TokenService {
           await options.sessions.revoke(result.session.userId, result.session.id, 'user_inactive', at);
           throw sessionsError('REFRESH_TOKEN_INVALID');
         }
+        if (access) {
+          // The previous opaque access token died with the rotation: forget its cached copy.
+          await options.cache.drop(result.session.id);
+          return tokenResponse(result.session, access.token, next.token);
+        }
         return tokenResponse(result.session, await accessTokenFor(result.session, roles, at), next.token);
       }
       throw sessionsError('REFRESH_TOKEN_INVALID');
     },
 
     async verifyAccessToken(token) {
+      // A JWT has three dot-separated parts; an opaque token two.
+      if (token.split('.', 4).length !== 3) {
+        if (accessKind !== 'opaque') throw coreError('INVALID_TOKEN');
+        return verifyOpaqueAccessToken(token);
+      }
       let claims: Awaited<ReturnType<JwtCodec['verify']>>;
       try {
         claims = await options.jwt.verify(token, options.accessTokenClass, { now: now() });
@@ -180,7 +312,7 @@ export function createTokenService(options: TokenServiceOptions): TokenService {
 
     async authenticate(request) {
       const header = request.headers.get('authorization');
-      if (header === null) return null;
+      if (header === null) return options.cookies.authenticate(request);
       const match = BEARER.exec(header);
       if (!match?.[1]) throw coreError('INVALID_TOKEN');
       return service.verifyAccessToken(match[1]);
@@ -196,7 +328,7 @@ export function createTokenService(options: TokenServiceOptions): TokenService {
           KEY.token(principal.tokenId),
           Math.max(principal.expiresAt - at, 0) + options.leewayMs + 1000,
         );
-        await options.denylist.add(KEY.session(principal.sessionId), revocationTtlMs);
+        await denySessions([principal.sessionId]);
       } catch (error) {
         if (!isStoreError(error)) throw error;
         throw coreError('SERVICE_UNAVAILABLE', {
@@ -219,6 +351,8 @@ export function createTokenService(options: TokenServiceOptions): TokenService {
       await options.audit.record('session.revoked', meta, { userId, sessionId });
       return true;
     },
+
+    forgetSessions: (sessionIds) => denySessions(sessionIds),
 
     async revokeOthers(principal, meta) {
       await service.revokeAllForUser(principal.userId, {

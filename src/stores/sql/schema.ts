@@ -81,6 +81,9 @@ export interface SessionsTable {
   user_agent: string | null;
   /** JSON array of methods used to sign in: `pwd`, `otp`, `oauth`, `webauthn`. Defaults to `[]`. */
   auth_methods: WithDefault<string>;
+  /** Keyed digest of the session's current opaque access token (`tokens.access: 'opaque'`). */
+  access_digest: string | null;
+  access_expires_at: EpochMs | null;
 }
 
 /**

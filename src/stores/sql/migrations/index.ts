@@ -12,6 +12,7 @@
  */
 import type { Migration } from 'kysely';
 import { initialMigration } from './0001_initial.ts';
+import { accessTokensMigration } from './0002_access_tokens.ts';
 import type { MigrationContext } from './context.ts';
 
 export type { MigrationContext } from './context.ts';
@@ -20,5 +21,6 @@ export type { MigrationContext } from './context.ts';
 export function gatehouseMigrations(context: MigrationContext): Record<string, Migration> {
   return {
     '0001_initial': initialMigration(context),
+    '0002_access_tokens': accessTokensMigration(),
   };
 }

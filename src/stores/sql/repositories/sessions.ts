@@ -25,6 +25,9 @@ import { sessionFromRow, toJsonArray } from './rows.ts';
  * (revoked or expired included), so a replayed token is always visible to the caller to audit;
  * anything else is `invalid`. The current digest of a revoked or expired session is `invalid`.
  */
+/** What revoking writes besides the time and reason: no credential of the session can match. */
+const revokedFields = { refresh_digest: null, access_digest: null, access_expires_at: null } as const;
+
 export function createSessionRepository(
   db: Kysely<DatabaseSchema>,
   dialect: SqlDialectName,
@@ -65,6 +68,8 @@ export function createSessionRepository(
             ip_hash: session.ipHash,
             user_agent: session.userAgent,
             auth_methods: toJsonArray(session.authMethods),
+            access_digest: session.accessDigest ?? null,
+            access_expires_at: session.accessExpiresAt ?? null,
           })
           .returningAll()
           .executeTakeFirstOrThrow();
@@ -88,7 +93,7 @@ export function createSessionRepository(
           ),
         );
       }
-      const { now, idleExpiresAt } = options;
+      const { now, idleExpiresAt, accessDigest, accessExpiresAt } = options;
       let transaction = db.transaction();
       // Under REPEATABLE READ or SERIALIZABLE (a server default an operator may set) the
       // losers would fail with a serialization error instead of seeing `reused`.
@@ -102,6 +107,9 @@ export function createSessionRepository(
               refresh_digest: next,
               last_used_at: now,
               idle_expires_at: sql<number>`case when ${idle} < absolute_expires_at then ${idle} else absolute_expires_at end`,
+              ...(accessDigest === undefined
+                ? {}
+                : { access_digest: accessDigest, access_expires_at: accessExpiresAt ?? null }),
             })
             .where('id', '=', sessionId)
             .where('refresh_digest', '=', presented)
@@ -146,7 +154,7 @@ export function createSessionRepository(
         // The digest goes too: a revoked session keeps no credential anything could match.
         const row = await db
           .updateTable('sessions')
-          .set({ revoked_at: now, revoked_reason: reason, refresh_digest: null })
+          .set({ ...revokedFields, revoked_at: now, revoked_reason: reason })
           .where('id', '=', sessionId)
           .where('user_id', '=', userId)
           .where('revoked_at', 'is', null)
@@ -162,12 +170,47 @@ export function createSessionRepository(
         // still have an access token in flight, and the caller revokes those by session id.
         let query = db
           .updateTable('sessions')
-          .set({ revoked_at: now, revoked_reason: reason, refresh_digest: null })
+          .set({ ...revokedFields, revoked_at: now, revoked_reason: reason })
           .where('user_id', '=', userId)
           .where('revoked_at', 'is', null);
         if (options.exceptId !== undefined) query = query.where('id', '!=', options.exceptId);
         const rows = await query.returning('id').execute();
         return rows.map((row) => row.id);
+      }),
+
+    findCredentials: (sessionId: string) =>
+      guarded(async () => {
+        const row = await db
+          .selectFrom('sessions')
+          .selectAll()
+          .where('id', '=', sessionId)
+          .executeTakeFirst();
+        if (!row) return null;
+        return {
+          session: sessionFromRow(row),
+          tokenDigest: row.refresh_digest,
+          accessDigest: row.access_digest,
+          accessExpiresAt: row.access_expires_at === null ? null : Number(row.access_expires_at),
+        };
+      }),
+
+    slide: (sessionId, { now, idleExpiresAt }) =>
+      guarded(async () => {
+        const idle = sql<number>`cast(${idleExpiresAt} as bigint)`;
+        const result = await db
+          .updateTable('sessions')
+          .set({
+            last_used_at: now,
+            idle_expires_at: sql<number>`case when ${idle} < absolute_expires_at then ${idle} else absolute_expires_at end`,
+          })
+          .where('id', '=', sessionId)
+          .where('revoked_at', 'is', null)
+          .where('idle_expires_at', '>', now)
+          .where('absolute_expires_at', '>', now)
+          // Two racing requests: the later clock wins, the idle expiry never moves back.
+          .where('last_used_at', '<=', now)
+          .executeTakeFirst();
+        return Number(result.numUpdatedRows) > 0;
       }),
 
     touch: (sessionId: string, now: number) =>

@@ -1,0 +1,70 @@
+import type { KeyValueStore } from '../../stores/contract.ts';
+
+/**
+ * A checked session credential (cookie session or opaque access token), kept in the shared
+ * store so that a request costs one store round trip instead of database reads.
+ */
+export interface CachedCredential {
+  readonly userId: string;
+  readonly roles: readonly string[];
+  readonly authMethods: readonly string[];
+  /** Keyed digest the presented secret must match. */
+  readonly digest: string;
+  /** The credential is refused from then on (access-token expiry, or absolute expiry). */
+  readonly expiresAt: number;
+  /** Sliding expiry (cookie sessions); equals `expiresAt` for access tokens. */
+  readonly idleExpiresAt: number;
+  /** When the database last recorded use of the session. */
+  readonly touchedAt: number;
+}
+
+export interface CredentialCache {
+  /** The cached credential, `'revoked'` when a revocation replaced it, or `null` when absent. */
+  get(sessionId: string): Promise<CachedCredential | 'revoked' | null>;
+  /**
+   * Caches a credential read from the database, unless an entry (a revocation above all) is
+   * there already: a read that raced a revocation must not bring the session back.
+   */
+  fill(sessionId: string, credential: CachedCredential): Promise<void>;
+  /** Forgets an entry so the next request reads the database (after a slide or a rotation). */
+  drop(sessionId: string): Promise<void>;
+  /** Replaces the entries with revocation markers that outlive any cached copy. */
+  revoke(sessionIds: readonly string[]): Promise<void>;
+}
+
+const REVOKED = '-';
+const key = (sessionId: string) => `sc:${sessionId}`;
+
+export function createCredentialCache(options: {
+  readonly store: KeyValueStore;
+  readonly ttlMs: number;
+  readonly now?: () => number;
+}): CredentialCache {
+  const now = options.now ?? Date.now;
+  return {
+    async get(sessionId) {
+      const raw = await options.store.get(key(sessionId));
+      if (raw === null) return null;
+      if (raw === REVOKED) return 'revoked';
+      try {
+        return JSON.parse(raw) as CachedCredential;
+      } catch {
+        // Unreadable (another version wrote it?): treat as absent and re-read the database.
+        return null;
+      }
+    },
+    async fill(sessionId, credential) {
+      const ttlMs = Math.min(options.ttlMs, credential.expiresAt - now());
+      if (ttlMs <= 0) return;
+      await options.store.setIfAbsent(key(sessionId), JSON.stringify(credential), ttlMs);
+    },
+    async drop(sessionId) {
+      await options.store.delete(key(sessionId));
+    },
+    async revoke(sessionIds) {
+      // A marker, not a delete: `fill` never overwrites it, so a lookup that read the row just
+      // before the revocation cannot put the live session back into the cache.
+      await Promise.all(sessionIds.map((id) => options.store.set(key(id), REVOKED, options.ttlMs)));
+    },
+  };
+}
