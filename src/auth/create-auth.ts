@@ -13,7 +13,13 @@ import {
   resolveConfig,
 } from '../core/index.ts';
 import { operationsRoutes } from '../features/operations/index.ts';
-import { createGuards, createHttpApp, type Guards, type HttpAppEnv } from '../http/index.ts';
+import {
+  createGuards,
+  createHttpApp,
+  type Guards,
+  type HttpAppEnv,
+  sessionCookieName,
+} from '../http/index.ts';
 import {
   createConsoleTransport,
   createMailTransportFromUrl,
@@ -225,6 +231,7 @@ export async function createAuth(input: AuthConfigInput = {}): Promise<Auth> {
     openapi: { title: `${config.appName} API`, version: '0.1.0' },
     authenticate: features.authenticate,
     cors: config.cors,
+    sessionCookieName: sessionCookieName(config.cookies.name, { secure: config.cookies.secure }),
     ...(features.rateLimit ? { rateLimit: features.rateLimit } : {}),
   });
   const guards = createGuards({ authenticate: features.authenticate, catalogue: errorCodes, logger });

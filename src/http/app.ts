@@ -67,6 +67,8 @@ export interface CreateHttpAppOptions {
   readonly authenticate?: Authenticate;
   /** Counts requests of routes that declare a `rateLimit` slot; without it they are not limited. */
   readonly rateLimit?: RateLimitHook;
+  /** Name of the session cookie, documented as a second security scheme of authenticated routes. */
+  readonly sessionCookieName?: string;
   /** Cross-origin browser access with credentials; without it, no CORS header is ever sent. */
   readonly cors?: CorsOptions;
   /** 401 codes meaning "a presented token is invalid" (RFC 6750 `error="invalid_token"`). @default ['INVALID_TOKEN'] */
@@ -155,6 +157,7 @@ export function createHttpApp(options: CreateHttpAppOptions): Hono<HttpAppEnv> {
     catalogue: options.catalogue,
     info: options.openapi,
     basePath,
+    ...(options.sessionCookieName === undefined ? {} : { sessionCookieName: options.sessionCookieName }),
   });
   // Serialised once: the document only changes with the route table.
   openApiBody = JSON.stringify(document);

@@ -228,8 +228,33 @@ describe('OpenAPI document', () => {
       type: 'http',
       scheme: 'bearer',
       bearerFormat: 'JWT',
-      description: 'Access token from POST /auth/login.',
+      description: 'Access token from POST /auth/login (a JWT, or an opaque token when so configured).',
     });
+    assert.equal(
+      (document.components as { securitySchemes: JsonObject }).securitySchemes.sessionCookie,
+      undefined,
+    );
+  });
+
+  it('openapi - should offer the session cookie as an alternative to bearer when one is named', () => {
+    const document = buildOpenApiDocument({
+      routes: [
+        routes[0] as RouteDefinition,
+        { ...(routes[0] as RouteDefinition), path: '/me', operationId: 'me', auth: 'required' },
+      ],
+      catalogue,
+      info: { title: 't', version: '1' },
+      basePath: '',
+      sessionCookieName: '__Host-sid',
+    });
+    const guarded = operation(document, '/me', 'post') as Operation & { security?: unknown };
+    assert.deepEqual(guarded.security, [{ bearer: [] }, { sessionCookie: [] }]);
+    const open = operation(document, '/auth/login', 'post') as Operation & { security?: unknown };
+    assert.equal(open.security, undefined);
+    const schemes = (document.components as { securitySchemes: Record<string, JsonObject> }).securitySchemes;
+    assert.equal(schemes.sessionCookie?.type, 'apiKey');
+    assert.equal(schemes.sessionCookie?.in, 'cookie');
+    assert.equal(schemes.sessionCookie?.name, '__Host-sid');
   });
 
   it('openapi - should keep two different definitions that share a name apart', () => {

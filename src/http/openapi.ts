@@ -20,6 +20,8 @@ export interface OpenApiDocumentInput {
   readonly info: OpenApiInfo;
   /** Mount point of the routes; becomes the single server URL. */
   readonly basePath: string;
+  /** Name of the session cookie, when cookie sessions authenticate routes too. */
+  readonly sessionCookieName?: string;
 }
 
 const PROBLEM_REF = '#/components/schemas/Problem';
@@ -66,10 +68,13 @@ export function buildOpenApiDocument(input: OpenApiDocumentInput): JsonObject {
   const components = new SchemaComponents();
   components.add('Problem', toJsonSchema(problemSchema, 'output'));
   const paths: Record<string, Record<string, unknown>> = {};
+  // Alternatives (OpenAPI: any one requirement object suffices): bearer, or the session cookie.
+  const security: JsonObject[] = [{ bearer: [] }];
+  if (input.sessionCookieName !== undefined) security.push({ sessionCookie: [] });
   for (const route of input.routes) {
     const pathKey = toOpenApiPath(route.path);
     paths[pathKey] ??= {};
-    paths[pathKey][route.method.toLowerCase()] = operationFor(route, input.catalogue, components);
+    paths[pathKey][route.method.toLowerCase()] = operationFor(route, input.catalogue, components, security);
   }
   const info: JsonObject = { title: input.info.title, version: input.info.version };
   if (input.info.description !== undefined) info.description = input.info.description;
@@ -94,8 +99,19 @@ export function buildOpenApiDocument(input: OpenApiDocumentInput): JsonObject {
         type: 'http',
         scheme: 'bearer',
         bearerFormat: 'JWT',
-        description: 'Access token from POST /auth/login.',
+        description: 'Access token from POST /auth/login (a JWT, or an opaque token when so configured).',
       },
+      ...(input.sessionCookieName === undefined
+        ? {}
+        : {
+            sessionCookie: {
+              type: 'apiKey',
+              in: 'cookie',
+              name: input.sessionCookieName,
+              description:
+                'Session cookie from POST /auth/session. Unsafe methods also need the X-CSRF-Token header and an allowed Origin.',
+            },
+          }),
     },
   };
   return document;
@@ -105,11 +121,12 @@ function operationFor(
   route: RouteDefinition,
   catalogue: ErrorCatalogue,
   components: SchemaComponents,
+  security: readonly JsonObject[],
 ): JsonObject {
   const operation: JsonObject = { operationId: route.operationId, summary: route.summary };
   if (route.description !== undefined) operation.description = route.description;
   if (route.tags !== undefined && route.tags.length > 0) operation.tags = [...route.tags];
-  if (needsPrincipal(route)) operation.security = [{ bearer: [] }];
+  if (needsPrincipal(route)) operation.security = security.map((requirement) => ({ ...requirement }));
   const parameters = [
     ...parseRoutePath(route.path).paramNames.map((name) => ({
       name,

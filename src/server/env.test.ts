@@ -44,6 +44,8 @@ describe('settingsFromEnv', () => {
       GATEHOUSE_MIGRATE_ON_START: 'true',
       GATEHOUSE_LOG_LEVEL: 'warn',
       GATEHOUSE_SHUTDOWN_GRACE_MS: '2500',
+      GATEHOUSE_CORS_ORIGINS: 'https://app.example.com, https://admin.example.com',
+      GATEHOUSE_ACCESS_TOKENS: 'opaque',
     });
     assert.deepEqual(settings, {
       config: {
@@ -58,6 +60,8 @@ describe('settingsFromEnv', () => {
         workers: 4,
         migrations: { runOnStart: true },
         logLevel: 'warn',
+        cors: { origins: ['https://app.example.com', 'https://admin.example.com'] },
+        tokens: { access: 'opaque' },
       },
       listen: { port: 8080, host: '0.0.0.0' },
       shutdownGraceMs: 2500,
@@ -131,6 +135,7 @@ describe('settingsFromEnv', () => {
     ['GATEHOUSE_SHUTDOWN_GRACE_MS', '600001'],
     ['GATEHOUSE_MODE', 'staging'],
     ['GATEHOUSE_MIGRATE_ON_START', 'yes'],
+    ['GATEHOUSE_ACCESS_TOKENS', 'paseto'],
   ] as const) {
     it(`${name}=${JSON.stringify(value)} - should be refused, naming the variable`, () => {
       const error = envError({ [name]: value });

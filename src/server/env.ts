@@ -29,6 +29,9 @@ export const SERVER_ENV = Object.freeze({
   GATEHOUSE_MAIL_URL:
     '`console`, `file:///absolute/dir` (one .eml per message), `smtp://host:port` or `smtps://host:port`',
   GATEHOUSE_MAIL_FROM: 'sender of every mail, e.g. `Example <no-reply@example.com>`',
+  GATEHOUSE_CORS_ORIGINS:
+    'comma-separated origins allowed to call with credentials from a browser (CORS; also trusted for CSRF)',
+  GATEHOUSE_ACCESS_TOKENS: '`jwt` (default) or `opaque` (stored as keyed digests, revocable at once)',
   GATEHOUSE_TRUSTED_PROXY_HOPS: 'number of reverse proxies whose X-Forwarded-For is trusted (default 0)',
   GATEHOUSE_WORKERS: 'number of processes serving this app (more than one needs Redis; default 1)',
   GATEHOUSE_MIGRATE_ON_START: '`true` to migrate on start in production (development always does)',
@@ -95,6 +98,15 @@ export function settingsFromEnv(env: Env = process.env): ServerSettings {
     };
   }
   if (env.GATEHOUSE_LOG_LEVEL) config.logLevel = env.GATEHOUSE_LOG_LEVEL;
+  if (env.GATEHOUSE_CORS_ORIGINS) {
+    // Each entry is validated by the config (exact origins, no wildcards).
+    config.cors = { origins: env.GATEHOUSE_CORS_ORIGINS.split(',').map((origin) => origin.trim()) };
+  }
+  const access = env.GATEHOUSE_ACCESS_TOKENS;
+  if (access !== undefined && access !== '') {
+    if (access === 'jwt' || access === 'opaque') config.tokens = { access };
+    else problems.push({ path: 'GATEHOUSE_ACCESS_TOKENS', message: 'must be jwt or opaque' });
+  }
   const hops = parseInteger(env, 'GATEHOUSE_TRUSTED_PROXY_HOPS', problems, [0, 10]);
   if (hops !== undefined) config.http = { trustedProxyHops: hops };
   const workers = parseInteger(env, 'GATEHOUSE_WORKERS', problems, [1, 1024]);
