@@ -326,8 +326,8 @@ async function openSelfSubmittingPage(page: Page, url: string): Promise<void> {
   try {
     await page.goto(url, { waitUntil: 'commit' });
   } catch (error) {
-    if (!(error instanceof Error) || !error.message.includes('interrupted by another navigation'))
-      throw error;
+    const overtaken = error instanceof Error && error.message.includes('interrupted by another navigation');
+    if (!overtaken) throw error;
   }
 }
 

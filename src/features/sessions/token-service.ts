@@ -320,24 +320,41 @@ export function createTokenService(options: TokenServiceOptions): TokenService {
 
     async logout(principal, meta) {
       const at = now();
-      try {
-        // The denylist first: if it cannot record the revocation, the session is left alone and
-        // the client is told it is still valid. A write that timed out may still land when a
-        // stalled store resumes, so the access token is only said to be possibly valid.
-        await options.denylist.add(
-          KEY.token(principal.tokenId),
-          Math.max(principal.expiresAt - at, 0) + options.leewayMs + 1000,
-        );
-        await denySessions([principal.sessionId]);
-      } catch (error) {
-        if (!isStoreError(error)) throw error;
-        throw coreError('SERVICE_UNAVAILABLE', {
-          retryAfterSeconds: error.retryAfterSeconds,
-          detail:
+      // A JWT has its own id; cookies and opaque tokens are the session itself.
+      const selfContained = principal.tokenId !== principal.sessionId;
+      const unavailable = (error: unknown, detail: string) => {
+        if (!isStoreError(error)) return error;
+        return coreError('SERVICE_UNAVAILABLE', { retryAfterSeconds: error.retryAfterSeconds, detail });
+      };
+      if (selfContained) {
+        try {
+          // The denylist first: if it cannot record the revocation, the session is left alone
+          // and the client is told it is still valid. A write that timed out may still land when
+          // a stalled store resumes, so the access token is only said to be possibly valid.
+          await options.denylist.add(
+            KEY.token(principal.tokenId),
+            Math.max(principal.expiresAt - at, 0) + options.leewayMs + 1000,
+          );
+          await denySessions([principal.sessionId]);
+        } catch (error) {
+          throw unavailable(
+            error,
             'The session was not revoked: its refresh token is still valid, and the access token may be too. Retry the logout.',
-        });
+          );
+        }
       }
       await options.sessions.revoke(principal.userId, principal.sessionId, 'logout', at);
+      if (!selfContained) {
+        // The row first, the cache marker second: the row is what outlives the marker.
+        try {
+          await denySessions([principal.sessionId]);
+        } catch (error) {
+          throw unavailable(
+            error,
+            'The session was revoked, but a cached copy may still be accepted for a few minutes. Retry the logout.',
+          );
+        }
+      }
       await options.audit.record('session.logout', meta, {
         userId: principal.userId,
         sessionId: principal.sessionId,
