@@ -99,6 +99,8 @@ export interface NewSession {
   /** Keyed digest of the first refresh token (or cookie session id). */
   readonly tokenDigest: string;
   readonly now: number;
+  /** When the login happened, if before `now` (a session renewed under a new id keeps it). */
+  readonly createdAt?: number;
   readonly idleExpiresAt: number;
   readonly absoluteExpiresAt: number;
   readonly ipHash: string | null;

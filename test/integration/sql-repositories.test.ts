@@ -790,4 +790,218 @@ forEachDialect((target) => {
       }
     });
   }
+
+  // ---------------------------------------------------------------------------------------
+  // session credentials: opaque access digests, sliding expiry
+  // ---------------------------------------------------------------------------------------
+
+  it('sessions.findCredentials - should return the session with its refresh and access digests', async () => {
+    const { repositories } = await fixture();
+    const accessDigest = unique('access-digest');
+    const { session } = await userWithSession(repositories, {
+      accessDigest,
+      accessExpiresAt: T0 + 15 * MINUTE,
+    });
+    const found = await repositories.sessions.findCredentials(session.id);
+    assert.deepEqual(found, {
+      session: await repositories.sessions.findById(session.id),
+      tokenDigest: session.tokenDigest,
+      accessDigest,
+      accessExpiresAt: T0 + 15 * MINUTE,
+    });
+    assert.equal(typeof found?.accessExpiresAt, 'number', 'a bigint column is read back as a number');
+  });
+
+  it('sessions.findCredentials - should answer null digests for a session without an access token, and null for an unknown id', async () => {
+    const { repositories } = await fixture();
+    const { session } = await userWithSession(repositories, { kind: 'cookie' });
+    const found = await repositories.sessions.findCredentials(session.id);
+    assert.equal(found?.session.kind, 'cookie');
+    assert.equal(found?.tokenDigest, session.tokenDigest);
+    assert.equal(found?.accessDigest, null);
+    assert.equal(found?.accessExpiresAt, null);
+    assert.equal(await repositories.sessions.findCredentials('no-such-session'), null);
+  });
+
+  it('sessions.findCredentials - should answer an expired session as it is (the caller judges it)', async () => {
+    const { repositories } = await fixture();
+    const { session } = await userWithSession(repositories, {
+      idleExpiresAt: T0 + MINUTE,
+      absoluteExpiresAt: T0 + 2 * MINUTE,
+    });
+    const found = await repositories.sessions.findCredentials(session.id);
+    assert.equal(found?.session.id, session.id);
+    assert.equal(found?.session.idleExpiresAt, T0 + MINUTE);
+    assert.equal(found?.tokenDigest, session.tokenDigest);
+  });
+
+  it('sessions.rotate - should replace the access digest and its expiry together with the refresh digest', async () => {
+    const { repositories } = await fixture();
+    const { session } = await userWithSession(repositories, {
+      accessDigest: unique('first-access'),
+      accessExpiresAt: T0 + 15 * MINUTE,
+    });
+    const nextAccess = unique('next-access');
+    const next = unique('next');
+    const result = await repositories.sessions.rotate(session.id, session.tokenDigest, next, {
+      now: T0 + 5 * MINUTE,
+      idleExpiresAt: T0 + 35 * MINUTE,
+      accessDigest: nextAccess,
+      accessExpiresAt: T0 + 20 * MINUTE,
+    });
+    assert.equal(result.outcome, 'rotated');
+    const found = await repositories.sessions.findCredentials(session.id);
+    assert.equal(found?.tokenDigest, next);
+    assert.equal(found?.accessDigest, nextAccess);
+    assert.equal(found?.accessExpiresAt, T0 + 20 * MINUTE);
+
+    // A replay changes neither digest.
+    const replay = await repositories.sessions.rotate(session.id, session.tokenDigest, unique('x'), {
+      now: T0 + 6 * MINUTE,
+      idleExpiresAt: T0 + 36 * MINUTE,
+      accessDigest: unique('replayed-access'),
+      accessExpiresAt: T0 + 21 * MINUTE,
+    });
+    assert.equal(replay.outcome, 'reused');
+    assert.equal((await repositories.sessions.findCredentials(session.id))?.accessDigest, nextAccess);
+  });
+
+  it('sessions.slide - should mark the session used and move its idle expiry forward', async () => {
+    const { repositories } = await fixture();
+    const { session } = await userWithSession(repositories);
+    assert.equal(
+      await repositories.sessions.slide(session.id, {
+        now: T0 + 10 * MINUTE,
+        idleExpiresAt: T0 + 40 * MINUTE,
+      }),
+      true,
+    );
+    const slid = await repositories.sessions.findById(session.id);
+    assert.equal(slid?.lastUsedAt, T0 + 10 * MINUTE);
+    assert.equal(slid?.idleExpiresAt, T0 + 40 * MINUTE);
+    assert.equal(slid?.absoluteExpiresAt, session.absoluteExpiresAt, 'the absolute expiry never moves');
+    assert.equal(slid?.revokedAt, null);
+  });
+
+  it('sessions.slide - should never move the idle expiry past the absolute expiry', async () => {
+    const { repositories } = await fixture();
+    const { session } = await userWithSession(repositories, { absoluteExpiresAt: T0 + 45 * MINUTE });
+    assert.equal(
+      await repositories.sessions.slide(session.id, {
+        now: T0 + 20 * MINUTE,
+        idleExpiresAt: T0 + 50 * MINUTE,
+      }),
+      true,
+    );
+    const slid = await repositories.sessions.findById(session.id);
+    assert.equal(slid?.idleExpiresAt, T0 + 45 * MINUTE);
+    assert.equal(slid?.absoluteExpiresAt, T0 + 45 * MINUTE);
+  });
+
+  it('sessions.slide - should never move the session backwards when an older request lands last', async () => {
+    const { repositories } = await fixture();
+    const { session } = await userWithSession(repositories);
+    // Two requests of one session race; the later one's write happens to land first.
+    assert.equal(
+      await repositories.sessions.slide(session.id, {
+        now: T0 + 12 * MINUTE,
+        idleExpiresAt: T0 + 42 * MINUTE,
+      }),
+      true,
+    );
+    assert.equal(
+      await repositories.sessions.slide(session.id, {
+        now: T0 + 11 * MINUTE,
+        idleExpiresAt: T0 + 41 * MINUTE,
+      }),
+      false,
+    );
+    const slid = await repositories.sessions.findById(session.id);
+    assert.equal(slid?.lastUsedAt, T0 + 12 * MINUTE);
+    assert.equal(slid?.idleExpiresAt, T0 + 42 * MINUTE);
+  });
+
+  it('sessions.slide - should answer false and change nothing for a revoked, expired or unknown session', async () => {
+    const { repositories } = await fixture();
+    const revoked = await userWithSession(repositories);
+    await repositories.sessions.revoke(revoked.userId, revoked.session.id, 'logout', T0 + MINUTE);
+    const idleExpired = await userWithSession(repositories, { idleExpiresAt: T0 + 5 * MINUTE });
+    const absoluteExpired = await userWithSession(repositories, {
+      idleExpiresAt: T0 + 5 * MINUTE,
+      absoluteExpiresAt: T0 + 5 * MINUTE,
+    });
+    const before = new Map<string, Session | null>();
+    for (const { session } of [revoked, idleExpired, absoluteExpired]) {
+      before.set(session.id, await repositories.sessions.findById(session.id));
+    }
+
+    const later = { now: T0 + 10 * MINUTE, idleExpiresAt: T0 + 40 * MINUTE };
+    assert.equal(await repositories.sessions.slide(revoked.session.id, later), false, 'revoked');
+    assert.equal(await repositories.sessions.slide(idleExpired.session.id, later), false, 'idle expired');
+    assert.equal(
+      await repositories.sessions.slide(idleExpired.session.id, {
+        now: T0 + 5 * MINUTE,
+        idleExpiresAt: T0 + 35 * MINUTE,
+      }),
+      false,
+      'idle expiry reached exactly',
+    );
+    assert.equal(
+      await repositories.sessions.slide(absoluteExpired.session.id, later),
+      false,
+      'absolute expired',
+    );
+    assert.equal(await repositories.sessions.slide('no-such-session', later), false, 'unknown');
+    for (const [id, session] of before) {
+      assert.deepEqual(await repositories.sessions.findById(id), session, 'nothing changed');
+    }
+  });
+
+  it('sessions.revoke - should clear the access digest and its expiry with the refresh digest', async () => {
+    const { repositories } = await fixture();
+    const { userId, session } = await userWithSession(repositories, {
+      accessDigest: unique('access-digest'),
+      accessExpiresAt: T0 + 15 * MINUTE,
+    });
+    await repositories.sessions.revoke(userId, session.id, 'logout', T0 + MINUTE);
+    const found = await repositories.sessions.findCredentials(session.id);
+    assert.equal(found?.session.revokedAt, T0 + MINUTE);
+    assert.equal(found?.tokenDigest, null);
+    assert.equal(found?.accessDigest, null);
+    assert.equal(found?.accessExpiresAt, null);
+  });
+
+  it('sessions.revokeAllForUser - should clear the access digests of the revoked sessions only', async () => {
+    const { repositories } = await fixture();
+    const user = newUser();
+    await repositories.users.create(user);
+    const keptDigest = unique('kept-access');
+    const kept = newSession(user.id, { accessDigest: keptDigest, accessExpiresAt: T0 + 15 * MINUTE });
+    const revoked = [1, 2].map(() =>
+      newSession(user.id, { accessDigest: unique('access'), accessExpiresAt: T0 + 15 * MINUTE }),
+    );
+    const other = await userWithSession(repositories, {
+      accessDigest: unique('other-access'),
+      accessExpiresAt: T0 + 15 * MINUTE,
+    });
+    for (const session of [kept, ...revoked]) await repositories.sessions.create(session);
+
+    const ids = await repositories.sessions.revokeAllForUser(user.id, 'password_changed', T0 + MINUTE, {
+      exceptId: kept.id,
+    });
+    assert.deepEqual([...ids].sort(), revoked.map((session) => session.id).sort());
+    for (const session of revoked) {
+      const found = await repositories.sessions.findCredentials(session.id);
+      assert.equal(found?.tokenDigest, null);
+      assert.equal(found?.accessDigest, null);
+      assert.equal(found?.accessExpiresAt, null);
+    }
+    const survivor = await repositories.sessions.findCredentials(kept.id);
+    assert.equal(survivor?.accessDigest, keptDigest);
+    assert.equal(survivor?.accessExpiresAt, T0 + 15 * MINUTE);
+    assert.equal(
+      (await repositories.sessions.findCredentials(other.session.id))?.accessDigest,
+      other.session.accessDigest,
+    );
+  });
 });

@@ -50,7 +50,11 @@ async function newAccount(h: Harness): Promise<{ userId: string; email: string }
 
 /** POST /auth/session from the app's own origin. */
 function cookieLogin(h: Harness, email: string, extra: Record<string, unknown> = {}): Promise<JsonResponse> {
-  return h.post('/auth/session', { email, password: GOOD_PASSWORD, ...extra }, { headers: { Origin: OWN_ORIGIN } });
+  return h.post(
+    '/auth/session',
+    { email, password: GOOD_PASSWORD, ...extra },
+    { headers: { Origin: OWN_ORIGIN } },
+  );
 }
 
 /** The single `Set-Cookie` of a response, split into name, value and attributes. */

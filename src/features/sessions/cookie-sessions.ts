@@ -99,7 +99,14 @@ export function createCookieSessions(options: CookieSessionsOptions): CookieSess
   async function create(
     userId: string,
     meta: RequestMeta,
-    init: { authMethods: readonly string[]; absoluteExpiresAt: number; remembered: boolean; at: number },
+    init: {
+      authMethods: readonly string[];
+      absoluteExpiresAt: number;
+      remembered: boolean;
+      at: number;
+      /** The login time of the session being renewed. */
+      createdAt?: number;
+    },
   ): Promise<CookieSessionStart> {
     const sessionId = newId();
     const token = newOpaqueToken(sessionId);
@@ -109,6 +116,7 @@ export function createCookieSessions(options: CookieSessionsOptions): CookieSess
       kind: 'cookie',
       tokenDigest: options.digests.digest(token.secret),
       now: init.at,
+      ...(init.createdAt === undefined ? {} : { createdAt: init.createdAt }),
       idleExpiresAt: Math.min(init.at + cookie.idleTimeoutMs, init.absoluteExpiresAt),
       absoluteExpiresAt: init.absoluteExpiresAt,
       ipHash: meta.clientIp === 'unknown' ? null : options.ipDigest(meta.clientIp),
@@ -162,7 +170,10 @@ export function createCookieSessions(options: CookieSessionsOptions): CookieSess
         authMethods: session.authMethods,
         // The new id inherits the old limits: a renewal never extends a session's life.
         absoluteExpiresAt: session.absoluteExpiresAt,
+        // The login time carries over, so a remembered session stays remembered however often
+        // it is renewed, and the list of sessions shows when the user really signed in.
         remembered: session.absoluteExpiresAt - session.createdAt > cookie.absoluteTimeoutMs,
+        createdAt: session.createdAt,
         at,
       });
       await options.sessions.revoke(session.userId, session.id, 'renewed', at);

@@ -26,7 +26,10 @@ export interface CredentialCache {
    * there already: a read that raced a revocation must not bring the session back.
    */
   fill(sessionId: string, credential: CachedCredential): Promise<void>;
-  /** Forgets an entry so the next request reads the database (after a slide or a rotation). */
+  /**
+   * Forgets a cached credential so the next request reads the database (after a slide or a
+   * rotation); a revocation marker stays.
+   */
   drop(sessionId: string): Promise<void>;
   /** Replaces the entries with revocation markers that outlive any cached copy. */
   revoke(sessionIds: readonly string[]): Promise<void>;
@@ -59,7 +62,10 @@ export function createCredentialCache(options: {
       await options.store.setIfAbsent(key(sessionId), JSON.stringify(credential), ttlMs);
     },
     async drop(sessionId) {
-      await options.store.delete(key(sessionId));
+      // Never lose a revocation marker: if the entry was one, it goes straight back. A fill
+      // that slipped in between is overwritten by it, and later fills find it and give up.
+      const previous = await options.store.getAndDelete(key(sessionId));
+      if (previous === REVOKED) await options.store.set(key(sessionId), REVOKED, options.ttlMs);
     },
     async revoke(sessionIds) {
       // A marker, not a delete: `fill` never overwrites it, so a lookup that read the row just

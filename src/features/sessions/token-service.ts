@@ -273,11 +273,10 @@ export function createTokenService(options: TokenServiceOptions): TokenService {
     },
 
     async verifyAccessToken(token) {
-      // A JWT has three dot-separated parts; an opaque token two.
-      if (token.split('.', 4).length !== 3) {
-        if (accessKind !== 'opaque') throw coreError('INVALID_TOKEN');
-        return verifyOpaqueAccessToken(token);
-      }
+      // Only the configured kind passes: after a switch to opaque tokens, JWTs issued before
+      // stop at once (clients refresh), and the reverse. Opaque tokens have two dot-separated
+      // parts, JWTs three; each verifier refuses the other's shape.
+      if (accessKind === 'opaque') return verifyOpaqueAccessToken(token);
       let claims: Awaited<ReturnType<JwtCodec['verify']>>;
       try {
         claims = await options.jwt.verify(token, options.accessTokenClass, { now: now() });

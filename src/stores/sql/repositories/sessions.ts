@@ -60,7 +60,7 @@ export function createSessionRepository(
             user_id: session.userId,
             kind: session.kind,
             refresh_digest: session.tokenDigest,
-            created_at: session.now,
+            created_at: session.createdAt ?? session.now,
             last_used_at: session.now,
             // The idle expiry never runs past the absolute one (as `rotate` keeps it).
             idle_expires_at: Math.min(session.idleExpiresAt, session.absoluteExpiresAt),
