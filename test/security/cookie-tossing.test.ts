@@ -16,16 +16,17 @@ import {
   assertProblem,
   createHarness,
   GOOD_PASSWORD,
-  HARNESS_BASE_URL,
   type Harness,
   type JsonResponse,
   type SignedInUser,
   send,
-  uniqueEmail,
 } from '../fixtures/auth-harness.ts';
-
-const OWN_ORIGIN = HARNESS_BASE_URL;
-const COOKIE_NAME = '__Host-gh_session';
+import {
+  createVerifiedUser,
+  OWN_ORIGIN,
+  SESSION_COOKIE,
+  signInWithCookie,
+} from '../fixtures/cookie-session.ts';
 
 interface Account {
   readonly userId: string;
@@ -47,25 +48,12 @@ before(async () => {
 });
 after(() => h.close());
 
+/** A verified account signed in twice: once by cookie, once by bearer. */
 async function newAccount(label: string): Promise<Account> {
-  const email = uniqueEmail(label);
-  await h.auth.api.users.create({ email, password: GOOD_PASSWORD, emailVerified: true });
-  const response = await h.post(
-    '/auth/session',
-    { email, password: GOOD_PASSWORD },
-    { headers: { Origin: OWN_ORIGIN } },
-  );
-  assert.equal(response.status, 200, response.text);
-  const match = new RegExp(`^${COOKIE_NAME}=([^;]+);`).exec(response.headers.getSetCookie()[0] ?? '');
-  assert.ok(match?.[1]);
+  const { email } = await createVerifiedUser(h, label);
+  const session = await signInWithCookie(h, email);
   const bearer = await h.login(email);
-  return {
-    userId: response.body.user.id,
-    email,
-    cookie: match[1],
-    csrfToken: response.body.csrfToken,
-    bearer,
-  };
+  return { userId: session.userId, email, cookie: session.value, csrfToken: session.csrfToken, bearer };
 }
 
 function withCookieHeader(cookieHeader: string, extra: Record<string, string> = {}): Record<string, string> {
@@ -85,7 +73,7 @@ async function nameOf(account: Account): Promise<string | null> {
 /** Both accounts' cookie sessions still work on their own and nobody's name changed. */
 async function assertUntouched(): Promise<void> {
   for (const account of [victim, attacker]) {
-    const me = await whoAmI(withCookieHeader(`${COOKIE_NAME}=${account.cookie}`));
+    const me = await whoAmI(withCookieHeader(`${SESSION_COOKIE}=${account.cookie}`));
     assert.equal(me.status, 200, `${account.email.split('-')[0]}'s cookie still works alone`);
     assert.equal(me.body.user.id, account.userId);
     assert.equal(await nameOf(account), null);
@@ -96,15 +84,16 @@ describe('duplicate session cookies', () => {
   const orders = [
     {
       label: 'victim first',
-      header: () => `${COOKIE_NAME}=${victim.cookie}; ${COOKIE_NAME}=${attacker.cookie}`,
+      header: () => `${SESSION_COOKIE}=${victim.cookie}; ${SESSION_COOKIE}=${attacker.cookie}`,
     },
     {
       label: 'planted first',
-      header: () => `${COOKIE_NAME}=${attacker.cookie}; ${COOKIE_NAME}=${victim.cookie}`,
+      header: () => `${SESSION_COOKIE}=${attacker.cookie}; ${SESSION_COOKIE}=${victim.cookie}`,
     },
     {
       label: 'planted first, among other cookies',
-      header: () => `theme=dark; ${COOKIE_NAME}=${attacker.cookie};${COOKIE_NAME}=${victim.cookie}; lang=en`,
+      header: () =>
+        `theme=dark; ${SESSION_COOKIE}=${attacker.cookie};${SESSION_COOKIE}=${victim.cookie}; lang=en`,
     },
   ];
 
@@ -136,9 +125,9 @@ describe('duplicate session cookies', () => {
   it('cookie tossing - should refuse a planted forged value next to the real cookie', async () => {
     const forged = `${victim.cookie.split('.')[0]}.${'A'.repeat(43)}`;
     for (const header of [
-      `${COOKIE_NAME}=${forged}; ${COOKIE_NAME}=${victim.cookie}`,
-      `${COOKIE_NAME}=${victim.cookie}; ${COOKIE_NAME}=${forged}`,
-      `${COOKIE_NAME}=; ${COOKIE_NAME}=${victim.cookie}`,
+      `${SESSION_COOKIE}=${forged}; ${SESSION_COOKIE}=${victim.cookie}`,
+      `${SESSION_COOKIE}=${victim.cookie}; ${SESSION_COOKIE}=${forged}`,
+      `${SESSION_COOKIE}=; ${SESSION_COOKIE}=${victim.cookie}`,
     ]) {
       assertProblem(await whoAmI(withCookieHeader(header)), 401, 'INVALID_TOKEN');
     }
@@ -147,15 +136,15 @@ describe('duplicate session cookies', () => {
 
   it('cookie tossing - should refuse two copies of the same value (no copy can be trusted to be ours)', async () => {
     const response = await whoAmI(
-      withCookieHeader(`${COOKIE_NAME}=${victim.cookie}; ${COOKIE_NAME}=${victim.cookie}`),
+      withCookieHeader(`${SESSION_COOKIE}=${victim.cookie}; ${SESSION_COOKIE}=${victim.cookie}`),
     );
     assertProblem(response, 401, 'INVALID_TOKEN');
   });
 
   it('cookie tossing - should refuse two session cookies sent in separate Cookie header lines', async () => {
     const headers = new Headers();
-    headers.append('Cookie', `${COOKIE_NAME}=${victim.cookie}`);
-    headers.append('Cookie', `${COOKIE_NAME}=${attacker.cookie}`);
+    headers.append('Cookie', `${SESSION_COOKIE}=${victim.cookie}`);
+    headers.append('Cookie', `${SESSION_COOKIE}=${attacker.cookie}`);
     const response = await h.auth.fetch(new Request('http://localhost/users/me', { headers }));
     assert.equal(response.status, 401);
     assert.equal(((await response.json()) as { code: string }).code, 'INVALID_TOKEN');
@@ -184,8 +173,8 @@ describe('look-alike cookie names', () => {
 
     it(`cookie tossing - should let the real cookie decide next to a cookie named ${name}`, async () => {
       for (const header of [
-        `${name}=${attacker.cookie}; ${COOKIE_NAME}=${victim.cookie}`,
-        `${COOKIE_NAME}=${victim.cookie}; ${name}=${attacker.cookie}`,
+        `${name}=${attacker.cookie}; ${SESSION_COOKIE}=${victim.cookie}`,
+        `${SESSION_COOKIE}=${victim.cookie}; ${name}=${attacker.cookie}`,
       ]) {
         const response = await whoAmI(withCookieHeader(header));
         assert.equal(response.status, 200, `${header.slice(0, 30)}…: ${response.text}`);
@@ -195,7 +184,7 @@ describe('look-alike cookie names', () => {
   }
 
   it('cookie tossing - should apply an unsafe request to the real session, not the look-alike one', async () => {
-    const headers = withCookieHeader(`gh_session=${attacker.cookie}; ${COOKIE_NAME}=${victim.cookie}`, {
+    const headers = withCookieHeader(`gh_session=${attacker.cookie}; ${SESSION_COOKIE}=${victim.cookie}`, {
       Origin: OWN_ORIGIN,
       'X-CSRF-Token': victim.csrfToken,
     });
@@ -215,13 +204,13 @@ describe('transport precedence', () => {
   it('transport confusion - should let a valid bearer token win over a cookie of another user', async () => {
     const response = await h.get('/users/me', {
       token: attacker.bearer.accessToken,
-      headers: { Cookie: `${COOKIE_NAME}=${victim.cookie}` },
+      headers: { Cookie: `${SESSION_COOKIE}=${victim.cookie}` },
     });
     assert.equal(response.status, 200, response.text);
     assert.equal(response.body.user.id, attacker.userId);
     const listed = await h.get('/users/me/sessions', {
       token: attacker.bearer.accessToken,
-      headers: { Cookie: `${COOKIE_NAME}=${victim.cookie}` },
+      headers: { Cookie: `${SESSION_COOKIE}=${victim.cookie}` },
     });
     assert.ok(
       listed.body.sessions.every((s: { id: string }) => s.id !== victim.cookie.split('.')[0]),
@@ -233,7 +222,7 @@ describe('transport precedence', () => {
     const response = await h.request('PATCH', '/users/me', {
       body: { name: 'Bearer wins' },
       token: attacker.bearer.accessToken,
-      headers: { Cookie: `${COOKIE_NAME}=${victim.cookie}` },
+      headers: { Cookie: `${SESSION_COOKIE}=${victim.cookie}` },
     });
     assert.equal(response.status, 200, response.text);
     assert.equal(await nameOf(attacker), 'Bearer wins');
@@ -263,7 +252,7 @@ describe('transport precedence', () => {
     for (const { label, authorization } of invalid) {
       const response = await whoAmI({
         Authorization: authorization,
-        Cookie: `${COOKIE_NAME}=${victim.cookie}`,
+        Cookie: `${SESSION_COOKIE}=${victim.cookie}`,
       });
       assert.equal(response.status, 401, `${label}: ${response.status} ${response.text}`);
       assert.equal(response.body.code, 'INVALID_TOKEN', label);
@@ -271,7 +260,7 @@ describe('transport precedence', () => {
         body: { name: 'Fell through' },
         headers: {
           Authorization: authorization,
-          Cookie: `${COOKIE_NAME}=${victim.cookie}`,
+          Cookie: `${SESSION_COOKIE}=${victim.cookie}`,
           Origin: OWN_ORIGIN,
           'X-CSRF-Token': victim.csrfToken,
         },
@@ -283,7 +272,7 @@ describe('transport precedence', () => {
 
   it('transport confusion - should refuse a refresh token planted as the session cookie', async () => {
     // Same <id>.<secret> shape, other session kind and other digest key.
-    const response = await whoAmI({ Cookie: `${COOKIE_NAME}=${attacker.bearer.refreshToken}` });
+    const response = await whoAmI({ Cookie: `${SESSION_COOKIE}=${attacker.bearer.refreshToken}` });
     assertProblem(response, 401, 'INVALID_TOKEN');
     const refreshed = await h.post('/auth/refresh', { refreshToken: attacker.bearer.refreshToken });
     assert.equal(refreshed.status, 200, 'the refresh token itself was not spent or revoked');

@@ -20,26 +20,24 @@ import {
   assertProblem,
   createHarness,
   GOOD_PASSWORD,
-  HARNESS_BASE_URL,
   type Harness,
   type JsonResponse,
   type SignedInUser,
-  uniqueEmail,
 } from '../fixtures/auth-harness.ts';
+import {
+  type CookieSession,
+  cookieHeaders,
+  createVerifiedUser,
+  OWN_ORIGIN,
+  OWN_PAGE,
+  SESSION_COOKIE,
+  signInWithCookie,
+} from '../fixtures/cookie-session.ts';
 
-const OWN_ORIGIN = HARNESS_BASE_URL;
 const TRUSTED_ORIGIN = 'https://app.example.test';
 const CORS_ORIGIN = 'https://spa.example.test';
 const EVIL_ORIGIN = 'https://evil.example';
-const COOKIE_NAME = '__Host-gh_session';
 const ATTACKER_PASSWORD = 'mallory owns this account now 41';
-
-/** A browser's cookie session as the page holds it. */
-interface CookieSession {
-  readonly value: string;
-  readonly sessionId: string;
-  readonly csrfToken: string;
-}
 
 /** A victim signed in twice by cookie and once by bearer; `cookie` is the one attacked. */
 interface Victim {
@@ -60,38 +58,15 @@ before(async () => {
   h = await createHarness({
     config: { csrf: { trustedOrigins: [TRUSTED_ORIGIN] }, cors: { origins: [CORS_ORIGIN] } },
   });
-  attacker = await cookieLogin(await newAccount());
+  const { email } = await createVerifiedUser(h, 'csrf');
+  attacker = await signInWithCookie(h, email);
 });
 after(() => h.close());
 
-async function newAccount(): Promise<string> {
-  const email = uniqueEmail('csrf');
-  await h.auth.api.users.create({ email, password: GOOD_PASSWORD, emailVerified: true });
-  return email;
-}
-
-function cookieFrom(response: JsonResponse): CookieSession {
-  const all = response.headers.getSetCookie();
-  assert.equal(all.length, 1);
-  const match = new RegExp(`^${COOKIE_NAME}=([^;]+);`).exec(all[0] as string);
-  assert.ok(match?.[1], 'the Set-Cookie names the session cookie');
-  return { value: match[1], sessionId: match[1].split('.')[0] as string, csrfToken: response.body.csrfToken };
-}
-
-async function cookieLogin(email: string): Promise<CookieSession> {
-  const response = await h.post(
-    '/auth/session',
-    { email, password: GOOD_PASSWORD },
-    { headers: { Origin: OWN_ORIGIN } },
-  );
-  assert.equal(response.status, 200, response.text);
-  return cookieFrom(response);
-}
-
 async function newVictim(): Promise<Victim> {
-  const email = await newAccount();
-  const cookie = await cookieLogin(email);
-  const otherCookie = await cookieLogin(email);
+  const { email } = await createVerifiedUser(h, 'csrf');
+  const cookie = await signInWithCookie(h, email);
+  const otherCookie = await signInWithCookie(h, email);
   const bearer = await h.login(email);
   const stored = await h.auth.api.users.get(bearer.userId);
   assert.ok(stored);
@@ -106,17 +81,15 @@ async function newVictim(): Promise<Victim> {
   };
 }
 
-const cookieOf = (session: CookieSession) => ({ Cookie: `${COOKIE_NAME}=${session.value}` });
-
 /** Everything a forged request could have changed is as it was. */
 async function assertNothingChanged(victim: Victim): Promise<void> {
-  const me = await h.get('/users/me', { headers: cookieOf(victim.cookie) });
+  const me = await h.get('/users/me', { headers: cookieHeaders(victim.cookie) });
   assert.equal(me.status, 200, `the attacked cookie session is still alive: ${me.text}`);
   assert.equal(me.body.user.name, null, 'the name did not change');
   const stored = await h.auth.api.users.get(victim.userId);
   assert.equal(stored?.passwordHash, victim.passwordHash, 'the password did not change');
   assert.equal(stored?.securityStamp, victim.securityStamp);
-  const listed = await h.get('/users/me/sessions', { headers: cookieOf(victim.cookie) });
+  const listed = await h.get('/users/me/sessions', { headers: cookieHeaders(victim.cookie) });
   assert.equal(listed.status, 200);
   assert.deepEqual(
     listed.body.sessions.map((s: { id: string }) => s.id).sort(),
@@ -177,9 +150,13 @@ const TARGETS: readonly Target[] = [
     async assertChanged(victim, response) {
       assert.equal(response.status, 204, response.text);
       assert.deepEqual(response.headers.getSetCookie(), [
-        `${COOKIE_NAME}=; Path=/; HttpOnly; Secure; SameSite=Lax; Max-Age=0; Expires=Thu, 01 Jan 1970 00:00:00 GMT`,
+        `${SESSION_COOKIE}=; Path=/; HttpOnly; Secure; SameSite=Lax; Max-Age=0; Expires=Thu, 01 Jan 1970 00:00:00 GMT`,
       ]);
-      assertProblem(await h.get('/users/me', { headers: cookieOf(victim.cookie) }), 401, 'INVALID_TOKEN');
+      assertProblem(
+        await h.get('/users/me', { headers: cookieHeaders(victim.cookie) }),
+        401,
+        'INVALID_TOKEN',
+      );
     },
   },
   {
@@ -189,7 +166,7 @@ const TARGETS: readonly Target[] = [
     async assertChanged(victim, response) {
       assert.equal(response.status, 204, response.text);
       assertProblem(
-        await h.get('/users/me', { headers: cookieOf(victim.otherCookie) }),
+        await h.get('/users/me', { headers: cookieHeaders(victim.otherCookie) }),
         401,
         'INVALID_TOKEN',
       );
@@ -203,7 +180,7 @@ const TARGETS: readonly Target[] = [
     async assertChanged(victim, response) {
       assert.equal(response.status, 204, response.text);
       assertProblem(
-        await h.get('/users/me', { headers: cookieOf(victim.otherCookie) }),
+        await h.get('/users/me', { headers: cookieHeaders(victim.otherCookie) }),
         401,
         'INVALID_TOKEN',
       );
@@ -216,7 +193,11 @@ const TARGETS: readonly Target[] = [
     path: () => '/auth/logout',
     async assertChanged(victim, response) {
       assert.equal(response.status, 204, response.text);
-      assertProblem(await h.get('/users/me', { headers: cookieOf(victim.cookie) }), 401, 'INVALID_TOKEN');
+      assertProblem(
+        await h.get('/users/me', { headers: cookieHeaders(victim.cookie) }),
+        401,
+        'INVALID_TOKEN',
+      );
     },
   },
   {
@@ -307,7 +288,7 @@ for (const target of TARGETS) {
       it(`CSRF - should refuse ${target.label} with ${forged.label} (403 CSRF_FAILED, nothing changed)`, async () => {
         const response = await h.request(target.method, target.path(victim), {
           ...(target.body ? { body: target.body(victim) } : {}),
-          headers: { ...cookieOf(victim.cookie), ...forged.headers(victim) },
+          headers: { ...cookieHeaders(victim.cookie), ...forged.headers(victim) },
         });
         assertProblem(response, 403, 'CSRF_FAILED');
         assert.equal(response.headers.getSetCookie().length, 0, 'no cookie is set or cleared');
@@ -319,7 +300,7 @@ for (const target of TARGETS) {
     it(`CSRF - should accept ${target.label} from our own page (own Origin and the session's token)`, async () => {
       const response = await h.request(target.method, target.path(victim), {
         ...(target.body ? { body: target.body(victim) } : {}),
-        headers: { ...cookieOf(victim.cookie), Origin: OWN_ORIGIN, 'X-CSRF-Token': victim.cookie.csrfToken },
+        headers: cookieHeaders(victim.cookie, OWN_PAGE),
       });
       await target.assertChanged(victim, response);
     });
@@ -347,7 +328,7 @@ describe('CSRF - accepted origins', () => {
       const name = `Accepted ${index}`;
       const response = await h.request('PATCH', '/users/me', {
         body: { name },
-        headers: { ...cookieOf(victim.cookie), ...accepted.headers, 'X-CSRF-Token': victim.cookie.csrfToken },
+        headers: { ...cookieHeaders(victim.cookie, { csrf: true }), ...accepted.headers },
       });
       assert.equal(response.status, 200, response.text);
       const me = await h.get('/users/me', { token: victim.bearer.accessToken });
@@ -357,21 +338,21 @@ describe('CSRF - accepted origins', () => {
 
   it('CSRF - should accept cookie GETs without a token or an Origin', async () => {
     for (const path of ['/users/me', '/users/me/sessions', '/auth/csrf']) {
-      const response = await h.get(path, { headers: cookieOf(victim.cookie) });
+      const response = await h.get(path, { headers: cookieHeaders(victim.cookie) });
       assert.equal(response.status, 200, `${path}: ${response.text}`);
     }
-    const csrf = await h.get('/auth/csrf', { headers: cookieOf(victim.cookie) });
+    const csrf = await h.get('/auth/csrf', { headers: cookieHeaders(victim.cookie) });
     assert.equal(csrf.body.csrfToken, victim.cookie.csrfToken, 'GET /auth/csrf answers the session token');
   });
 
   it('CSRF - should not let a foreign origin read the CSRF token (no CORS grant)', async () => {
     const foreign = await h.get('/auth/csrf', {
-      headers: { ...cookieOf(victim.cookie), Origin: EVIL_ORIGIN },
+      headers: cookieHeaders(victim.cookie, { origin: EVIL_ORIGIN }),
     });
     assert.equal(foreign.headers.get('access-control-allow-origin'), null);
     assert.equal(foreign.headers.get('access-control-allow-credentials'), null);
     const granted = await h.get('/auth/csrf', {
-      headers: { ...cookieOf(victim.cookie), Origin: CORS_ORIGIN },
+      headers: cookieHeaders(victim.cookie, { origin: CORS_ORIGIN }),
     });
     assert.equal(granted.headers.get('access-control-allow-origin'), CORS_ORIGIN);
     assert.equal(granted.headers.get('access-control-allow-credentials'), 'true');
@@ -388,7 +369,11 @@ describe('CSRF - accepted origins', () => {
       token: victim.bearer.accessToken,
     });
     assert.equal(revoked.status, 204, revoked.text);
-    assertProblem(await h.get('/users/me', { headers: cookieOf(victim.otherCookie) }), 401, 'INVALID_TOKEN');
+    assertProblem(
+      await h.get('/users/me', { headers: cookieHeaders(victim.otherCookie) }),
+      401,
+      'INVALID_TOKEN',
+    );
   });
 });
 
@@ -411,7 +396,7 @@ describe('login CSRF', () => {
   ];
   for (const refused of REFUSED_LOGINS) {
     it(`login CSRF - should refuse POST /auth/session with ${refused.label}: no cookie, no session`, async () => {
-      const email = await newAccount();
+      const { email } = await createVerifiedUser(h, 'csrf');
       const user = await h.auth.api.users.findByEmail(email);
       assert.ok(user);
       const response = await h.post(
@@ -428,7 +413,7 @@ describe('login CSRF', () => {
 
   for (const origin of [OWN_ORIGIN, TRUSTED_ORIGIN, CORS_ORIGIN]) {
     it(`login CSRF - should accept POST /auth/session from the allowed origin ${origin}`, async () => {
-      const email = await newAccount();
+      const { email } = await createVerifiedUser(h, 'csrf');
       const response = await h.post(
         '/auth/session',
         { email, password: GOOD_PASSWORD },
@@ -462,11 +447,7 @@ describe('CSRF through form-encodable bodies', () => {
           .join('')}--x--\r\n`,
     },
   ];
-  const legitimate = () => ({
-    ...cookieOf(victim.cookie),
-    Origin: OWN_ORIGIN,
-    'X-CSRF-Token': victim.cookie.csrfToken,
-  });
+  const legitimate = () => cookieHeaders(victim.cookie, OWN_PAGE);
 
   for (const { contentType, body } of BODIES) {
     it(`CSRF - should refuse PATCH /users/me with a ${contentType} body (415) even with a valid cookie and token`, async () => {

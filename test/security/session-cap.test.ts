@@ -11,18 +11,9 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import {
-  assertProblem,
-  createHarness,
-  GOOD_PASSWORD,
-  HARNESS_BASE_URL,
-  type Harness,
-  jwtPayload,
-  uniqueEmail,
-} from '../fixtures/auth-harness.ts';
+import { assertProblem, createHarness, type Harness, jwtPayload } from '../fixtures/auth-harness.ts';
+import { cookieHeaders, createVerifiedUser, signInWithCookie } from '../fixtures/cookie-session.ts';
 
-const OWN_ORIGIN = HARNESS_BASE_URL;
-const COOKIE_NAME = '__Host-gh_session';
 const CAP = 3;
 const HOUR = 3600 * 1000;
 
@@ -43,12 +34,6 @@ before(async () => {
 });
 after(() => h.close());
 
-async function newAccount(): Promise<string> {
-  const email = uniqueEmail('cap');
-  await h.auth.api.users.create({ email, password: GOOD_PASSWORD, emailVerified: true });
-  return email;
-}
-
 /** A login one second after the previous one, so "oldest" is never a tie. */
 async function login(email: string, kind: Login['kind']): Promise<Login> {
   t += 1000;
@@ -65,19 +50,8 @@ async function loginAtCurrentTime(email: string, kind: Login['kind']): Promise<L
       refreshToken: signedIn.refreshToken,
     };
   }
-  const response = await h.post(
-    '/auth/session',
-    { email, password: GOOD_PASSWORD },
-    { headers: { Origin: OWN_ORIGIN } },
-  );
-  assert.equal(response.status, 200, response.text);
-  const match = new RegExp(`^${COOKIE_NAME}=([^;]+);`).exec(response.headers.getSetCookie()[0] ?? '');
-  assert.ok(match?.[1]);
-  return {
-    kind,
-    sessionId: match[1].split('.')[0] as string,
-    headers: { Cookie: `${COOKIE_NAME}=${match[1]}` },
-  };
+  const session = await signInWithCookie(h, email);
+  return { kind, sessionId: session.sessionId, headers: cookieHeaders(session) };
 }
 
 async function assertWorks(session: Login, label: string): Promise<void> {
@@ -111,7 +85,7 @@ async function revokedReason(sessionId: string): Promise<string | null> {
 
 describe('session cap', () => {
   it('session pile-up - should revoke the oldest (a cookie session) at the fourth login, at once', async () => {
-    const email = await newAccount();
+    const { email } = await createVerifiedUser(h, 'cap');
     const first = await login(email, 'cookie');
     const second = await login(email, 'bearer');
     const third = await login(email, 'cookie');
@@ -127,7 +101,7 @@ describe('session cap', () => {
   });
 
   it('session pile-up - should revoke the oldest (a bearer session) at the fourth login: access and refresh token die', async () => {
-    const email = await newAccount();
+    const { email } = await createVerifiedUser(h, 'cap');
     const first = await login(email, 'bearer');
     const second = await login(email, 'cookie');
     const third = await login(email, 'cookie');
@@ -140,7 +114,7 @@ describe('session cap', () => {
   });
 
   it('session pile-up - should keep only the newest three through many logins of mixed kinds', async () => {
-    const email = await newAccount();
+    const { email } = await createVerifiedUser(h, 'cap');
     const logins: Login[] = [];
     const kinds: Login['kind'][] = ['cookie', 'bearer', 'bearer', 'cookie', 'cookie', 'bearer', 'cookie'];
     for (const kind of kinds) {
@@ -157,20 +131,20 @@ describe('session cap', () => {
   });
 
   it("session pile-up - should leave another user's sessions untouched", async () => {
-    const bystanderEmail = await newAccount();
+    const { email: bystanderEmail } = await createVerifiedUser(h, 'cap');
     const bystander = [
       await login(bystanderEmail, 'cookie'),
       await login(bystanderEmail, 'bearer'),
       await login(bystanderEmail, 'cookie'),
     ];
-    const email = await newAccount();
+    const { email } = await createVerifiedUser(h, 'cap');
     for (const kind of ['cookie', 'bearer', 'cookie', 'bearer', 'cookie'] as const) await login(email, kind);
     for (const s of bystander) await assertWorks(s, "the bystander's session");
     assert.deepEqual(await listedIds(bystander[0] as Login), bystander.map((s) => s.sessionId).reverse());
   });
 
   it('session pile-up - should hold the cap when logins arrive concurrently', async () => {
-    const email = await newAccount();
+    const { email } = await createVerifiedUser(h, 'cap');
     const kinds: Login['kind'][] = ['cookie', 'bearer', 'cookie', 'bearer', 'cookie', 'bearer'];
     // One clock reading for all of them: the oldest is decided by the id order alone.
     t += 1000;
@@ -185,7 +159,7 @@ describe('session cap', () => {
   });
 
   it('session pile-up - should not count expired sessions against the cap', async () => {
-    const email = await newAccount();
+    const { email } = await createVerifiedUser(h, 'cap');
     const idle = await login(email, 'cookie');
     // The first cookie session passes its 12 h idle timeout unused.
     t += 13 * HOUR;
@@ -198,7 +172,7 @@ describe('session cap', () => {
   });
 
   it('session pile-up - should revoke nothing when a bearer session refreshes at the cap', async () => {
-    const email = await newAccount();
+    const { email } = await createVerifiedUser(h, 'cap');
     const bearer = await login(email, 'bearer');
     const cookies = [await login(email, 'cookie'), await login(email, 'cookie')];
     t += 1000;

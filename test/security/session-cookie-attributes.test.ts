@@ -24,48 +24,12 @@ import {
   createAuth,
   generateSecret,
 } from '../../src/index.ts';
-import {
-  assertProblem,
-  createHarness,
-  GOOD_PASSWORD,
-  HARNESS_BASE_URL,
-  type Harness,
-  harnessConfig,
-  type JsonResponse,
-  uniqueEmail,
-} from '../fixtures/auth-harness.ts';
+import { assertProblem, createHarness, type Harness, harnessConfig } from '../fixtures/auth-harness.ts';
+import { cookieHeaders, createVerifiedUser, signInWithCookie } from '../fixtures/cookie-session.ts';
 
-/** The app's own origin: the only one a cookie login is accepted from by default. */
-const OWN_ORIGIN = HARNESS_BASE_URL;
 const THIRTY_DAYS_SECONDS = 30 * 24 * 3600;
 /** A UUID (the session id), a dot, then 32 bytes as unpadded base64url (43 characters). */
 const TOKEN_SHAPE = /^([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\.([A-Za-z0-9_-]{43})$/;
-
-/** A verified account made server-side (no mail round trip). */
-async function newAccount(h: Harness): Promise<{ userId: string; email: string }> {
-  const email = uniqueEmail('cookie');
-  const user = await h.auth.api.users.create({ email, password: GOOD_PASSWORD, emailVerified: true });
-  return { userId: user.id, email };
-}
-
-/** POST /auth/session from the app's own origin. */
-function cookieLogin(h: Harness, email: string, extra: Record<string, unknown> = {}): Promise<JsonResponse> {
-  return h.post(
-    '/auth/session',
-    { email, password: GOOD_PASSWORD, ...extra },
-    { headers: { Origin: OWN_ORIGIN } },
-  );
-}
-
-/** The single `Set-Cookie` of a response, split into name, value and attributes. */
-function onlySetCookie(response: JsonResponse): { raw: string; name: string; value: string } {
-  const all = response.headers.getSetCookie();
-  assert.equal(all.length, 1, `exactly one Set-Cookie, got ${JSON.stringify(all)}`);
-  const raw = all[0] as string;
-  const pair = raw.split(';')[0] as string;
-  const eq = pair.indexOf('=');
-  return { raw, name: pair.slice(0, eq), value: pair.slice(eq + 1) };
-}
 
 /** The stored sessions row, read straight from SQL. */
 async function sessionRow(h: Harness, sessionId: string) {
@@ -80,15 +44,18 @@ describe('session cookie attributes (secure defaults)', () => {
   after(() => h.close());
 
   it('cookie theft - should set exactly one host-only, HttpOnly, Secure, SameSite=Lax browser-session cookie', async () => {
-    const { userId, email } = await newAccount(h);
-    const response = await cookieLogin(h, email);
+    const { userId, email } = await createVerifiedUser(h, 'cookie');
+    const cookie = await signInWithCookie(h, email);
+    const { response } = cookie;
     assert.equal(response.status, 200, response.text);
-    const cookie = onlySetCookie(response);
     const match = TOKEN_SHAPE.exec(cookie.value);
     assert.ok(match, 'the value is <uuid>.<43 base64url characters>');
-    assert.equal(cookie.raw, `__Host-gh_session=${cookie.value}; Path=/; HttpOnly; Secure; SameSite=Lax`);
-    assert.doesNotMatch(cookie.raw, /domain=/i, 'host-only: no Domain attribute');
-    assert.doesNotMatch(cookie.raw, /max-age=|expires=/i, 'dies with the browser without rememberMe');
+    assert.equal(
+      cookie.setCookie,
+      `__Host-gh_session=${cookie.value}; Path=/; HttpOnly; Secure; SameSite=Lax`,
+    );
+    assert.doesNotMatch(cookie.setCookie, /domain=/i, 'host-only: no Domain attribute');
+    assert.doesNotMatch(cookie.setCookie, /max-age=|expires=/i, 'dies with the browser without rememberMe');
     // 43 base64url characters carry 258 bits; the last one holds 2 zero padding bits: 256 bits.
     assert.equal(Buffer.from(match[2] as string, 'base64url').length, 32);
 
@@ -101,11 +68,11 @@ describe('session cookie attributes (secure defaults)', () => {
   });
 
   it('cookie theft - should make a fresh 256-bit secret for every login', async () => {
-    const { email } = await newAccount(h);
+    const { email } = await createVerifiedUser(h, 'cookie');
     const values = new Set<string>();
     const secrets = new Set<string>();
     for (let i = 0; i < 3; i++) {
-      const { value } = onlySetCookie(await cookieLogin(h, email));
+      const { value } = await signInWithCookie(h, email);
       values.add(value);
       secrets.add(value.split('.')[1] as string);
     }
@@ -114,19 +81,19 @@ describe('session cookie attributes (secure defaults)', () => {
   });
 
   it('persistent cookie - should set Max-Age of exactly 30 days only with rememberMe: true', async () => {
-    const { email } = await newAccount(h);
-    const remembered = onlySetCookie(await cookieLogin(h, email, { rememberMe: true }));
+    const { email } = await createVerifiedUser(h, 'cookie');
+    const remembered = await signInWithCookie(h, email, { rememberMe: true });
     assert.equal(
-      remembered.raw,
+      remembered.setCookie,
       `__Host-gh_session=${remembered.value}; Path=/; HttpOnly; Secure; SameSite=Lax; Max-Age=${THIRTY_DAYS_SECONDS}`,
     );
-    const notRemembered = onlySetCookie(await cookieLogin(h, email, { rememberMe: false }));
-    assert.doesNotMatch(notRemembered.raw, /max-age=|expires=/i);
+    const notRemembered = await signInWithCookie(h, email, { rememberMe: false });
+    assert.doesNotMatch(notRemembered.setCookie, /max-age=|expires=/i);
   });
 
   it('database read - should store only a keyed digest of the cookie secret, never the secret', async () => {
-    const { userId, email } = await newAccount(h);
-    const { value } = onlySetCookie(await cookieLogin(h, email));
+    const { userId, email } = await createVerifiedUser(h, 'cookie');
+    const { value } = await signInWithCookie(h, email);
     const [sessionId, secret] = value.split('.') as [string, string];
     const row = await sessionRow(h, sessionId);
     assert.ok(row, 'the session row exists under the id the cookie names');
@@ -148,10 +115,10 @@ describe('session cookie attributes (secure defaults)', () => {
   });
 
   it('session listing - should show the new session as current to its own cookie', async () => {
-    const { email } = await newAccount(h);
-    const { name, value } = onlySetCookie(await cookieLogin(h, email));
-    const sessionId = value.split('.')[0];
-    const listed = await h.get('/users/me/sessions', { headers: { Cookie: `${name}=${value}` } });
+    const { email } = await createVerifiedUser(h, 'cookie');
+    const cookie = await signInWithCookie(h, email);
+    const sessionId = cookie.value.split('.')[0];
+    const listed = await h.get('/users/me/sessions', { headers: cookieHeaders(cookie) });
     assert.equal(listed.status, 200, listed.text);
     assert.equal(listed.body.sessions.length, 1);
     assert.equal(listed.body.sessions[0].id, sessionId);
@@ -159,9 +126,8 @@ describe('session cookie attributes (secure defaults)', () => {
   });
 
   it('cookie theft - should never answer the cookie value in the body or in any other header', async () => {
-    const { email } = await newAccount(h);
-    const response = await cookieLogin(h, email);
-    const { value } = onlySetCookie(response);
+    const { email } = await createVerifiedUser(h, 'cookie');
+    const { response, value } = await signInWithCookie(h, email);
     const secret = value.split('.')[1] as string;
     assert.ok(!response.text.includes(secret));
     for (const [header, headerValue] of response.headers) {
@@ -174,10 +140,10 @@ describe('session cookie attributes (configured)', () => {
   it('cookie tossing - should keep the __Host- prefix on a configured cookie name', async () => {
     const h = await createHarness({ config: { cookies: { name: 'sid' } } });
     try {
-      const { email } = await newAccount(h);
-      const cookie = onlySetCookie(await cookieLogin(h, email));
+      const { email } = await createVerifiedUser(h, 'cookie');
+      const cookie = await signInWithCookie(h, email, { cookieName: '__Host-sid' });
       assert.equal(cookie.name, '__Host-sid');
-      assert.equal(cookie.raw, `__Host-sid=${cookie.value}; Path=/; HttpOnly; Secure; SameSite=Lax`);
+      assert.equal(cookie.setCookie, `__Host-sid=${cookie.value}; Path=/; HttpOnly; Secure; SameSite=Lax`);
       const me = await h.get('/users/me', { headers: { Cookie: `__Host-sid=${cookie.value}` } });
       assert.equal(me.status, 200, me.text);
       // The default name is no longer read.
@@ -192,9 +158,9 @@ describe('session cookie attributes (configured)', () => {
     const h = await createHarness({ config: { mode: 'development', cookies: { secure: false } } });
     try {
       assert.ok(h.auth.posture.warnings.some((w) => w.code === 'INSECURE_COOKIES'));
-      const { email } = await newAccount(h);
-      const cookie = onlySetCookie(await cookieLogin(h, email));
-      assert.equal(cookie.raw, `gh_session=${cookie.value}; Path=/; HttpOnly; SameSite=Lax`);
+      const { email } = await createVerifiedUser(h, 'cookie');
+      const cookie = await signInWithCookie(h, email, { cookieName: 'gh_session' });
+      assert.equal(cookie.setCookie, `gh_session=${cookie.value}; Path=/; HttpOnly; SameSite=Lax`);
       const me = await h.get('/users/me', { headers: { Cookie: `gh_session=${cookie.value}` } });
       assert.equal(me.status, 200, me.text);
     } finally {

@@ -17,14 +17,18 @@ import {
   assertProblem,
   createHarness,
   GOOD_PASSWORD,
-  HARNESS_BASE_URL,
   type Harness,
   type JsonResponse,
-  uniqueEmail,
 } from '../fixtures/auth-harness.ts';
+import {
+  type CookieSession,
+  cookieHeaders,
+  createVerifiedUser,
+  OWN_PAGE,
+  sessionCookieFrom,
+  signInWithCookie,
+} from '../fixtures/cookie-session.ts';
 
-const OWN_ORIGIN = HARNESS_BASE_URL;
-const COOKIE_NAME = '__Host-gh_session';
 const SECOND = 1000;
 const MINUTE = 60 * SECOND;
 const HOUR = 60 * MINUTE;
@@ -39,39 +43,13 @@ before(async () => {
 });
 after(() => h.close());
 
-interface CookieSession {
-  readonly value: string;
-  readonly sessionId: string;
-  readonly csrfToken: string;
-  readonly setCookie: string;
-}
-
+/** A fresh verified account's email. */
 async function newAccount(): Promise<string> {
-  const email = uniqueEmail('expiry');
-  await h.auth.api.users.create({ email, password: GOOD_PASSWORD, emailVerified: true });
-  return email;
-}
-
-function sessionFrom(setCookies: readonly string[], csrfToken: string): CookieSession {
-  assert.equal(setCookies.length, 1);
-  const setCookie = setCookies[0] as string;
-  const match = new RegExp(`^${COOKIE_NAME}=([^;]+);`).exec(setCookie);
-  assert.ok(match?.[1], 'the Set-Cookie names the session cookie');
-  return { value: match[1], sessionId: match[1].split('.')[0] as string, csrfToken, setCookie };
-}
-
-async function cookieLogin(email: string, options: { rememberMe?: boolean } = {}): Promise<CookieSession> {
-  const response = await h.post(
-    '/auth/session',
-    { email, password: GOOD_PASSWORD, ...options },
-    { headers: { Origin: OWN_ORIGIN } },
-  );
-  assert.equal(response.status, 200, response.text);
-  return sessionFrom(response.headers.getSetCookie(), response.body.csrfToken);
+  return (await createVerifiedUser(h, 'expiry')).email;
 }
 
 function me(session: CookieSession): Promise<JsonResponse> {
-  return h.get('/users/me', { headers: { Cookie: `${COOKIE_NAME}=${session.value}` } });
+  return h.get('/users/me', { headers: cookieHeaders(session) });
 }
 
 async function assertAlive(session: CookieSession, label: string): Promise<void> {
@@ -109,9 +87,7 @@ async function keepBusy(session: CookieSession, until: number, step: number): Pr
 }
 
 async function lastUsedAt(session: CookieSession): Promise<number> {
-  const listed = await h.get('/users/me/sessions', {
-    headers: { Cookie: `${COOKIE_NAME}=${session.value}` },
-  });
+  const listed = await h.get('/users/me/sessions', { headers: cookieHeaders(session) });
   assert.equal(listed.status, 200, listed.text);
   const entry = listed.body.sessions.find((s: { id: string }) => s.id === session.sessionId);
   assert.ok(entry, 'the session is listed');
@@ -135,16 +111,10 @@ async function changePassword(
   const changed = await h.post(
     '/users/me/change-password',
     { currentPassword: passwords.current, newPassword: passwords.next },
-    {
-      headers: {
-        Cookie: `${COOKIE_NAME}=${session.value}`,
-        Origin: OWN_ORIGIN,
-        'X-CSRF-Token': session.csrfToken,
-      },
-    },
+    { headers: cookieHeaders(session, OWN_PAGE) },
   );
   assert.equal(changed.status, 204, changed.text);
-  const renewed = sessionFrom(changed.headers.getSetCookie(), changed.headers.get('X-CSRF-Token') ?? '');
+  const renewed = { ...sessionCookieFrom(changed), csrfToken: changed.headers.get('X-CSRF-Token') ?? '' };
   assert.notEqual(renewed.sessionId, session.sessionId, 'the renewal moved the session to a new id');
   return renewed;
 }
@@ -152,13 +122,13 @@ async function changePassword(
 describe('idle timeout', () => {
   it('idle session hijack - should end a session unused for 12 hours, even while it sits in the cache', async () => {
     const t0 = t;
-    const session = await cookieLogin(await newAccount());
+    const session = await signInWithCookie(h, await newAccount());
     t = t0 + SECOND;
     await warmCache(session);
     t = t0 + 12 * HOUR - SECOND;
     await assertAlive(session, 'just before the idle timeout');
     // That request slid the expiry; a second session shows the boundary itself.
-    const idle = await cookieLogin(await newAccount());
+    const idle = await signInWithCookie(h, await newAccount());
     const t1 = t;
     t = t1 + SECOND;
     await warmCache(idle);
@@ -172,8 +142,8 @@ describe('idle timeout', () => {
   it('idle session hijack - should slide the idle expiry on use: used at 11 h, alive until 23 h', async () => {
     const t0 = t;
     const email = await newAccount();
-    const a = await cookieLogin(email);
-    const b = await cookieLogin(email);
+    const a = await signInWithCookie(h, email);
+    const b = await signInWithCookie(h, email);
     t = t0 + 11 * HOUR;
     await assertAlive(a, 'a at 11 h');
     await assertAlive(b, 'b at 11 h');
@@ -194,11 +164,11 @@ describe('idle timeout', () => {
   it('idle session hijack - should drop an idle-expired session from the session list', async () => {
     const t0 = t;
     const email = await newAccount();
-    const idle = await cookieLogin(email);
+    const idle = await signInWithCookie(h, email);
     t = t0 + 6 * HOUR;
-    const busy = await cookieLogin(email);
+    const busy = await signInWithCookie(h, email);
     t = t0 + 12 * HOUR;
-    const listed = await h.get('/users/me/sessions', { headers: { Cookie: `${COOKIE_NAME}=${busy.value}` } });
+    const listed = await h.get('/users/me/sessions', { headers: cookieHeaders(busy) });
     assert.equal(listed.status, 200, listed.text);
     assert.deepEqual(
       listed.body.sessions.map((s: { id: string }) => s.id),
@@ -211,7 +181,7 @@ describe('idle timeout', () => {
 describe('touch throttling', () => {
   it('write amplification - should record use at most once per 60 s touch interval', async () => {
     const t0 = t;
-    const session = await cookieLogin(await newAccount());
+    const session = await signInWithCookie(h, await newAccount());
     assert.equal(await lastUsedAt(session), t0);
     for (const offset of [1 * SECOND, 10 * SECOND, 30 * SECOND, 59 * SECOND, 60 * SECOND - 1]) {
       t = t0 + offset;
@@ -239,19 +209,11 @@ describe('touch throttling', () => {
       config: { clock: { now: () => clock }, cookies: { touchIntervalSeconds: 600 } },
     });
     try {
-      const email = uniqueEmail('touch');
-      await custom.auth.api.users.create({ email, password: GOOD_PASSWORD, emailVerified: true });
-      const login = await custom.post(
-        '/auth/session',
-        { email, password: GOOD_PASSWORD },
-        { headers: { Origin: OWN_ORIGIN } },
-      );
-      const session = sessionFrom(login.headers.getSetCookie(), login.body.csrfToken);
+      const { email } = await createVerifiedUser(custom, 'touch');
+      const session = await signInWithCookie(custom, email);
       const c0 = clock;
       const listedAt = async (): Promise<number> => {
-        const listed = await custom.get('/users/me/sessions', {
-          headers: { Cookie: `${COOKIE_NAME}=${session.value}` },
-        });
+        const listed = await custom.get('/users/me/sessions', { headers: cookieHeaders(session) });
         assert.equal(listed.status, 200, listed.text);
         return Date.parse(listed.body.sessions[0].lastUsedAt);
       };
@@ -270,7 +232,7 @@ describe('touch throttling', () => {
 describe('absolute timeout', () => {
   it('session kept alive forever - should end a busy session 7 days after login', async () => {
     const t0 = t;
-    const session = await cookieLogin(await newAccount());
+    const session = await signInWithCookie(h, await newAccount());
     assert.equal((await storedExpiry(session)).absolute, t0 + 7 * DAY);
     // Used every 6 hours: the idle timeout never fires.
     await keepBusy(session, t0 + 7 * DAY, 6 * HOUR);
@@ -284,7 +246,7 @@ describe('absolute timeout', () => {
 
   it('session kept alive forever - should extend the absolute timeout to 30 days with rememberMe, not more', async () => {
     const t0 = t;
-    const session = await cookieLogin(await newAccount(), { rememberMe: true });
+    const session = await signInWithCookie(h, await newAccount(), { rememberMe: true });
     assert.match(session.setCookie, /; Max-Age=2592000$/);
     assert.equal((await storedExpiry(session)).absolute, t0 + 30 * DAY);
     await keepBusy(session, t0 + 7 * DAY + HOUR, 11 * HOUR);
@@ -300,7 +262,7 @@ describe('absolute timeout', () => {
   it('session kept alive forever - should keep the original absolute expiry when a password change renews the session', async () => {
     const t0 = t;
     const email = await newAccount();
-    const session = await cookieLogin(email);
+    const session = await signInWithCookie(h, email);
     await keepBusy(session, t0 + 6 * DAY, 11 * HOUR);
     t = t0 + 6 * DAY;
     const renewed = await changePassword(session, { current: GOOD_PASSWORD, next: RENEWED_PASSWORD });
@@ -315,7 +277,7 @@ describe('absolute timeout', () => {
 
   it('session kept alive forever - should give a renewed remembered session only the time it had left', async () => {
     const t0 = t;
-    const session = await cookieLogin(await newAccount(), { rememberMe: true });
+    const session = await signInWithCookie(h, await newAccount(), { rememberMe: true });
     await keepBusy(session, t0 + 10 * DAY, 11 * HOUR);
     t = t0 + 10 * DAY;
     const renewed = await changePassword(session, { current: GOOD_PASSWORD, next: RENEWED_PASSWORD });
@@ -325,7 +287,7 @@ describe('absolute timeout', () => {
 
   it('session kept alive forever - should keep a remembered session remembered, never longer, through repeated renewals', async () => {
     const t0 = t;
-    const session = await cookieLogin(await newAccount(), { rememberMe: true });
+    const session = await signInWithCookie(h, await newAccount(), { rememberMe: true });
     await keepBusy(session, t0 + 24 * DAY, 11 * HOUR);
     t = t0 + 24 * DAY;
     const first = await changePassword(session, { current: GOOD_PASSWORD, next: RENEWED_PASSWORD });

@@ -16,24 +16,19 @@ import {
   assertProblem,
   createHarness,
   GOOD_PASSWORD,
-  HARNESS_BASE_URL,
   type Harness,
   type JsonResponse,
-  uniqueEmail,
 } from '../fixtures/auth-harness.ts';
+import {
+  cookieHeaders,
+  createVerifiedUser,
+  OWN_ORIGIN,
+  OWN_PAGE,
+  sessionCookieFrom,
+  signInWithCookie,
+} from '../fixtures/cookie-session.ts';
 
-const OWN_ORIGIN = HARNESS_BASE_URL;
-const COOKIE_NAME = '__Host-gh_session';
 const NEW_PASSWORD = 'a different horse battery staple 77';
-
-/** A browser's cookie session as the page holds it. */
-interface CookieSession {
-  readonly userId: string;
-  /** `<sessionId>.<secret>` */
-  readonly value: string;
-  readonly sessionId: string;
-  readonly csrfToken: string;
-}
 
 let h: Harness;
 before(async () => {
@@ -41,53 +36,8 @@ before(async () => {
 });
 after(() => h.close());
 
-async function newAccount(): Promise<{ userId: string; email: string }> {
-  const email = uniqueEmail('fixation');
-  const user = await h.auth.api.users.create({ email, password: GOOD_PASSWORD, emailVerified: true });
-  return { userId: user.id, email };
-}
-
-/** The value of the one session cookie a response sets. */
-function setCookieValue(response: JsonResponse): string {
-  const all = response.headers.getSetCookie();
-  assert.equal(all.length, 1, `exactly one Set-Cookie, got ${all.length}`);
-  const match = new RegExp(`^${COOKIE_NAME}=([^;]+);`).exec(all[0] as string);
-  assert.ok(match?.[1], 'the Set-Cookie names the session cookie');
-  return match[1];
-}
-
-/** POST /auth/session from the app's own origin, optionally carrying a cookie already. */
-async function cookieLogin(
-  email: string,
-  options: { password?: string; planted?: string } = {},
-): Promise<CookieSession> {
-  const response = await h.post(
-    '/auth/session',
-    { email, password: options.password ?? GOOD_PASSWORD },
-    {
-      headers: {
-        Origin: OWN_ORIGIN,
-        ...(options.planted === undefined ? {} : { Cookie: `${COOKIE_NAME}=${options.planted}` }),
-      },
-    },
-  );
-  assert.equal(response.status, 200, `cookie login answered ${response.status}: ${response.text}`);
-  const value = setCookieValue(response);
-  return {
-    userId: response.body.user.id,
-    value,
-    sessionId: value.split('.')[0] as string,
-    csrfToken: response.body.csrfToken,
-  };
-}
-
-/** Headers of a legitimate same-origin page request on `session`. */
-function pageHeaders(session: { value: string; csrfToken: string }): Record<string, string> {
-  return { Cookie: `${COOKIE_NAME}=${session.value}`, Origin: OWN_ORIGIN, 'X-CSRF-Token': session.csrfToken };
-}
-
 function whoAmI(value: string): Promise<JsonResponse> {
-  return h.get('/users/me', { headers: { Cookie: `${COOKIE_NAME}=${value}` } });
+  return h.get('/users/me', { headers: cookieHeaders({ value }) });
 }
 
 async function sessionIdsOf(userId: string): Promise<string[]> {
@@ -102,11 +52,11 @@ async function sessionIdsOf(userId: string): Promise<string[]> {
 
 describe('session fixation at sign-in', () => {
   it("session fixation - should start a new session when the browser carries the attacker's valid cookie", async () => {
-    const attacker = await newAccount();
-    const victim = await newAccount();
-    const planted = await cookieLogin(attacker.email);
+    const attacker = await createVerifiedUser(h, 'fixation');
+    const victim = await createVerifiedUser(h, 'fixation');
+    const planted = await signInWithCookie(h, attacker.email);
 
-    const signedIn = await cookieLogin(victim.email, { planted: planted.value });
+    const signedIn = await signInWithCookie(h, victim.email, { headers: cookieHeaders(planted) });
     assert.notEqual(signedIn.value, planted.value);
     assert.notEqual(signedIn.sessionId, planted.sessionId);
     assert.notEqual(signedIn.csrfToken, planted.csrfToken);
@@ -123,11 +73,11 @@ describe('session fixation at sign-in', () => {
   });
 
   it('session fixation - should not adopt a forged cookie id (nor create a session under it)', async () => {
-    const victim = await newAccount();
+    const victim = await createVerifiedUser(h, 'fixation');
     const forgedId = randomUUID();
     const forged = `${forgedId}.${randomBytes(32).toString('base64url')}`;
 
-    const signedIn = await cookieLogin(victim.email, { planted: forged });
+    const signedIn = await signInWithCookie(h, victim.email, { headers: cookieHeaders({ value: forged }) });
     assert.notEqual(signedIn.value, forged);
     assert.notEqual(signedIn.sessionId, forgedId);
     const row = await h.auth.database.db
@@ -140,9 +90,9 @@ describe('session fixation at sign-in', () => {
   });
 
   it('session fixation - should start a new session when the same user signs in again over a live cookie', async () => {
-    const user = await newAccount();
-    const first = await cookieLogin(user.email);
-    const second = await cookieLogin(user.email, { planted: first.value });
+    const user = await createVerifiedUser(h, 'fixation');
+    const first = await signInWithCookie(h, user.email);
+    const second = await signInWithCookie(h, user.email, { headers: cookieHeaders(first) });
     assert.notEqual(second.sessionId, first.sessionId);
     assert.deepEqual(await sessionIdsOf(user.userId), [first.sessionId, second.sessionId].sort());
   });
@@ -150,9 +100,9 @@ describe('session fixation at sign-in', () => {
 
 describe('session renewal on password change', () => {
   it('stale cookie after privilege change - should move the session to a new id and revoke every other session', async () => {
-    const user = await newAccount();
-    const current = await cookieLogin(user.email);
-    const otherCookie = await cookieLogin(user.email);
+    const user = await createVerifiedUser(h, 'fixation');
+    const current = await signInWithCookie(h, user.email);
+    const otherCookie = await signInWithCookie(h, user.email);
     const bearer = await h.login(user.email);
     // Used once before the change, so each credential sits in the lookup cache.
     assert.equal((await whoAmI(otherCookie.value)).status, 200);
@@ -161,17 +111,13 @@ describe('session renewal on password change', () => {
     const changed = await h.post(
       '/users/me/change-password',
       { currentPassword: GOOD_PASSWORD, newPassword: NEW_PASSWORD },
-      { headers: pageHeaders(current) },
+      { headers: cookieHeaders(current, OWN_PAGE) },
     );
     assert.equal(changed.status, 204, changed.text);
-    const renewedValue = setCookieValue(changed);
+    const renewedCookie = sessionCookieFrom(changed);
     const renewedCsrf = changed.headers.get('X-CSRF-Token');
     assert.ok(renewedCsrf, 'the new CSRF token travels in the response header');
-    const renewed = {
-      value: renewedValue,
-      sessionId: renewedValue.split('.')[0] as string,
-      csrfToken: renewedCsrf,
-    };
+    const renewed = { ...renewedCookie, csrfToken: renewedCsrf };
     assert.notEqual(renewed.value, current.value);
     assert.notEqual(renewed.sessionId, current.sessionId);
     assert.notEqual(renewed.csrfToken, current.csrfToken);
@@ -190,9 +136,7 @@ describe('session renewal on password change', () => {
 
     // The renewed session is the only live one, and it works with its own token.
     assert.deepEqual(await sessionIdsOf(user.userId), [renewed.sessionId]);
-    const listed = await h.get('/users/me/sessions', {
-      headers: { Cookie: `${COOKIE_NAME}=${renewed.value}` },
-    });
+    const listed = await h.get('/users/me/sessions', { headers: cookieHeaders(renewed) });
     assert.equal(listed.status, 200, listed.text);
     assert.deepEqual(
       listed.body.sessions.map((s: { id: string; current: boolean }) => [s.id, s.current]),
@@ -200,25 +144,25 @@ describe('session renewal on password change', () => {
     );
     const patched = await h.request('PATCH', '/users/me', {
       body: { name: 'Renewed' },
-      headers: pageHeaders(renewed),
+      headers: cookieHeaders(renewed, OWN_PAGE),
     });
     assert.equal(patched.status, 200, patched.text);
     assert.equal(patched.body.user.name, 'Renewed');
   });
 
   it('stale cookie after privilege change - should refuse the old CSRF token with the new cookie', async () => {
-    const user = await newAccount();
-    const current = await cookieLogin(user.email);
+    const user = await createVerifiedUser(h, 'fixation');
+    const current = await signInWithCookie(h, user.email);
     const changed = await h.post(
       '/users/me/change-password',
       { currentPassword: GOOD_PASSWORD, newPassword: NEW_PASSWORD },
-      { headers: pageHeaders(current) },
+      { headers: cookieHeaders(current, OWN_PAGE) },
     );
     assert.equal(changed.status, 204, changed.text);
-    const renewedValue = setCookieValue(changed);
+    const renewedValue = sessionCookieFrom(changed).value;
     const stale = await h.request('PATCH', '/users/me', {
       body: { name: 'Stale' },
-      headers: pageHeaders({ value: renewedValue, csrfToken: current.csrfToken }),
+      headers: cookieHeaders({ value: renewedValue, csrfToken: current.csrfToken }, OWN_PAGE),
     });
     assertProblem(stale, 403, 'CSRF_FAILED');
     const me = await whoAmI(renewedValue);
@@ -227,12 +171,12 @@ describe('session renewal on password change', () => {
   });
 
   it('stale cookie after privilege change - should sign in with the new password only', async () => {
-    const user = await newAccount();
-    const current = await cookieLogin(user.email);
+    const user = await createVerifiedUser(h, 'fixation');
+    const current = await signInWithCookie(h, user.email);
     const changed = await h.post(
       '/users/me/change-password',
       { currentPassword: GOOD_PASSWORD, newPassword: NEW_PASSWORD },
-      { headers: pageHeaders(current) },
+      { headers: cookieHeaders(current, OWN_PAGE) },
     );
     assert.equal(changed.status, 204, changed.text);
     const withOld = await h.post(
@@ -242,17 +186,17 @@ describe('session renewal on password change', () => {
     );
     assertProblem(withOld, 401, 'LOGIN_BAD_CREDENTIALS');
     assert.equal(withOld.headers.getSetCookie().length, 0);
-    const withNew = await cookieLogin(user.email, { password: NEW_PASSWORD });
+    const withNew = await signInWithCookie(h, user.email, { password: NEW_PASSWORD });
     assert.equal(withNew.userId, user.userId);
   });
 
   it('stale cookie after privilege change - should leave the session as it was when the password change fails', async () => {
-    const user = await newAccount();
-    const current = await cookieLogin(user.email);
+    const user = await createVerifiedUser(h, 'fixation');
+    const current = await signInWithCookie(h, user.email);
     const refused = await h.post(
       '/users/me/change-password',
       { currentPassword: 'not the password at all 1234', newPassword: NEW_PASSWORD },
-      { headers: pageHeaders(current) },
+      { headers: cookieHeaders(current, OWN_PAGE) },
     );
     assertProblem(refused, 401, 'LOGIN_BAD_CREDENTIALS');
     assert.equal(refused.headers.getSetCookie().length, 0, 'no new cookie for a refused change');
