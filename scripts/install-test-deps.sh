@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs the servers the test suite starts as throwaway instances (Redis, PostgreSQL server
-# binaries), openssl and chromium, from Debian's packages. Safe to re-run: it installs only what is missing.
+# binaries), openssl, oathtool and chromium, from Debian's packages. Safe to re-run: it installs only what is missing.
 set -euo pipefail
 
 SUDO=""
@@ -11,6 +11,8 @@ command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
 if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then missing+=(postgresql); fi
 # The SMTP tests make a throwaway TLS certificate with the openssl command.
 command -v openssl >/dev/null 2>&1 || missing+=(openssl)
+# The TOTP tests check our codes against an implementation not written here.
+command -v oathtool >/dev/null 2>&1 || missing+=(oathtool)
 # The browser tests drive Debian's chromium through playwright-core (no downloaded browser).
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 
