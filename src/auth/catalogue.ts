@@ -1,6 +1,7 @@
 import { CORE_ERROR_CODES, type ErrorCatalogue, mergeCatalogues } from '../core/index.ts';
 import { ACCOUNTS_ERROR_CODES } from '../features/accounts/index.ts';
 import { SESSIONS_ERROR_CODES } from '../features/sessions/index.ts';
+import { TOTP_ERROR_CODES } from '../features/totp/index.ts';
 import { VERIFICATION_ERROR_CODES } from '../features/verification/index.ts';
 
 /**
@@ -12,4 +13,5 @@ export const ERROR_CATALOGUE: ErrorCatalogue = mergeCatalogues(
   ACCOUNTS_ERROR_CODES,
   SESSIONS_ERROR_CODES,
   VERIFICATION_ERROR_CODES,
+  TOTP_ERROR_CODES,
 );

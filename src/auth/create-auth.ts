@@ -12,6 +12,8 @@ import {
   type ResolvedConfig,
   resolveConfig,
 } from '../core/index.ts';
+import { createAead } from '../crypto/aead.ts';
+import { createKeyService, type KeyService } from '../features/keys/index.ts';
 import { operationsRoutes } from '../features/operations/index.ts';
 import {
   createGuards,
@@ -41,9 +43,13 @@ import {
   pendingMigrations,
   wrapDatabase,
 } from '../stores/sql/index.ts';
+import { createEncryptedColumnsRepository } from '../stores/sql/repositories/encrypted-columns.ts';
 import { ERROR_CATALOGUE } from './catalogue.ts';
 import { type AuthApi, buildFeatures } from './features.ts';
 import { describePosture, type Posture } from './posture.ts';
+
+/** Purpose label of the keys that encrypt stored secrets (AES-256-GCM envelopes). */
+const SECRET_ENCRYPTION_PURPOSE = 'secret-encryption';
 
 /** Credentials and secrets that must never reach a log line, wherever they appear. */
 const REDACT_PATHS = [
@@ -86,6 +92,11 @@ export interface Auth {
   requireRoles: Guards['requireRoles'];
   /** What is running and every weakened setting, for logs and `gatehouse doctor`. */
   readonly posture: Posture;
+  /**
+   * Rotation of the keys that encrypt stored secrets (TOTP seeds): rows per key id, and
+   * re-encryption of rows still under an older secret (`gatehouse keys status|reencrypt`).
+   */
+  readonly keys: KeyService;
   /** Applies pending migrations. */
   migrate(): Promise<{ readonly applied: readonly string[] }>;
   migrationStatus(): Promise<readonly MigrationState[]>;
@@ -230,11 +241,22 @@ export async function createAuth(input: AuthConfigInput = {}): Promise<Auth> {
     basePath: config.http.basePath,
     openapi: { title: `${config.appName} API`, version: '0.1.0' },
     authenticate: features.authenticate,
+    stepUp: features.stepUp,
     cors: config.cors,
     sessionCookieName: sessionCookieName(config.cookies.name, { secure: config.cookies.secure }),
     ...(features.rateLimit ? { rateLimit: features.rateLimit } : {}),
   });
   const guards = createGuards({ authenticate: features.authenticate, catalogue: errorCodes, logger });
+  // Stored secrets are encrypted with the `secret-encryption` purpose key of each master secret.
+  const keys = createKeyService({
+    aead: createAead({
+      active: () => keyring.active(SECRET_ENCRYPTION_PURPOSE),
+      byId: (id) => keyring.byId(SECRET_ENCRYPTION_PURPOSE, id),
+    }),
+    columns: createEncryptedColumnsRepository(database.db),
+    activeKeyId: keyring.activeId,
+    ringKeyIds: keyring.ids,
+  });
   const posture = describePosture({ config, database, stores: capabilities, mail, warnings });
   // Secure by default, loud when weakened: every weakened setting is logged on every start.
   for (const warning of warnings) logger.warn({ code: warning.code }, warning.message);
@@ -257,6 +279,7 @@ export async function createAuth(input: AuthConfigInput = {}): Promise<Auth> {
     requireAuth: guards.requireAuth,
     requireRoles: guards.requireRoles,
     posture,
+    keys,
     migrate: () => migrateUp(database),
     migrationStatus: () => migrationStatus(database),
     close: () => {

@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import type { Authenticate, Keyring, Principal, RequestMeta, ResolvedConfig } from '../core/index.ts';
+import { createAead } from '../crypto/aead.ts';
 import { createDigester, type DigestKey } from '../crypto/digest.ts';
 import {
   createJwtCodec,
@@ -17,6 +18,7 @@ import {
   createPasswordPolicy,
   normalizeEmail,
   passwordPolicyError,
+  userView,
 } from '../features/accounts/index.ts';
 import type { AccountsService } from '../features/accounts/service.ts';
 import { createAuditLog, type EventHooks, withEventHooks } from '../features/audit/index.ts';
@@ -31,6 +33,7 @@ import {
   tokenBody,
   tokenResponseSchema,
 } from '../features/sessions/index.ts';
+import { createTwoFactor, type TwoFactor, totpRoutes } from '../features/totp/index.ts';
 import {
   createEmailChange,
   createMailer,
@@ -39,10 +42,21 @@ import {
   type MailTemplate,
   verificationRoutes,
 } from '../features/verification/index.ts';
-import { defineRoute, type RateLimitHook, type RouteDefinition, sessionCookieName } from '../http/index.ts';
+import {
+  defineRoute,
+  type RateLimitHook,
+  type RouteDefinition,
+  type StepUpHook,
+  sessionCookieName,
+} from '../http/index.ts';
 import type { MailTransport } from '../mail/index.ts';
 import type { Stores } from '../stores/contract.ts';
-import type { Repositories, User, UserChanges } from '../stores/repositories.ts';
+import {
+  encryptedColumnAad,
+  type Repositories,
+  type User,
+  type UserChanges,
+} from '../stores/repositories.ts';
 
 /** Purpose labels of every key derived from the master secrets (one per use). */
 export const KEY_PURPOSES = {
@@ -58,6 +72,11 @@ export const KEY_PURPOSES = {
   sessionDigest: 'session-digest',
   accessDigest: 'access-digest',
   csrfToken: 'csrf-token',
+  secretEncryption: 'secret-encryption',
+  twoFactorPending: 'two-factor-pending',
+  twoFactorBinding: 'two-factor-binding',
+  twoFactorEnrollment: 'two-factor-enrollment',
+  recoveryCode: 'recovery-code',
 } as const;
 
 /** The access-token class: RFC 9068 `typ`, so no other token class can pass for it. */
@@ -65,6 +84,7 @@ const ACCESS_TYP = 'at+jwt';
 const VERIFY_TYP = 'gh-verify+jwt';
 const RESET_TYP = 'gh-reset+jwt';
 const EMAIL_CHANGE_TYP = 'gh-email-change+jwt';
+const TWO_FACTOR_PENDING_TYP = 'gh-2fa-pending+jwt';
 
 export interface FeatureInput {
   readonly config: ResolvedConfig;
@@ -104,6 +124,8 @@ export interface AuthApi {
 export interface Features {
   readonly routes: readonly RouteDefinition[];
   readonly authenticate: Authenticate;
+  /** Checks sensitive routes (step-up). */
+  readonly stepUp: StepUpHook;
   /** Counts requests of routes that declare a slot; `undefined` when limits are off. */
   readonly rateLimit: RateLimitHook | undefined;
   readonly api: AuthApi;
@@ -292,6 +314,7 @@ export function buildFeatures(input: FeatureInput): Features {
     minLength: config.passwords.minLength,
     maxLength: config.passwords.maxLength,
   });
+  const twoFactor = buildTwoFactor();
   const accounts = createAccountsService({
     users: repositories.users,
     hasher,
@@ -302,6 +325,7 @@ export function buildFeatures(input: FeatureInput): Features {
     loginGuard,
     ...(beforeRegister ? { beforeRegister } : {}),
     registrationMode: config.registration.mode,
+    secondFactor: twoFactor,
     now,
     requireVerifiedEmail: enumerationSafe || config.registration.requireVerifiedEmail === true,
   });
@@ -368,6 +392,23 @@ export function buildFeatures(input: FeatureInput): Features {
     ...accountsRoutes({ accounts, tokenBody, tokenSchema: tokenResponseSchema, allowedOrigins }),
     ...sessionsRoutes({ tokens, cookies, sessions: repositories.sessions, now }),
     ...verificationRoutes({ verification, passwordReset, emailChange, normalizeEmail }),
+    ...totpRoutes({
+      twoFactor,
+      sessions: tokens,
+      tokenBody,
+      tokenSchema: tokenResponseSchema,
+      userSchema: userView,
+      allowedOrigins,
+      async signedIn(user, sessionId, meta) {
+        await verification.noticeSignIn(user, meta);
+        await audit.record('login.success', meta, {
+          userId: user.id,
+          sessionId,
+          data: { methods: ['pwd', 'otp'] },
+        });
+      },
+      now,
+    }),
     jwksRoute,
   ];
 
@@ -385,6 +426,66 @@ export function buildFeatures(input: FeatureInput): Features {
     if (enforcer && route.rateLimit && !enforcer.slots.has(route.rateLimit.slot)) {
       throw new TypeError(`route ${route.operationId} names an unknown rate-limit slot`);
     }
+  }
+
+  /** TOTP, recovery codes and step-up (the totp feature), over the stores built above. */
+  function buildTwoFactor(): TwoFactor {
+    const aead = createAead({
+      active: () => keyring.active(KEY_PURPOSES.secretEncryption),
+      byId: (id) => keyring.byId(KEY_PURPOSES.secretEncryption, id),
+    });
+    const seedAad = (userId: string) => encryptedColumnAad('users', 'totp_secret', userId);
+    // Pending enrollments live in the store, encrypted too and bound to their user.
+    const pendingAad = (userId: string) => `gatehouse:2fa-enrollment:${userId}`;
+    const recoveryDigester = digesterFor(keyring, KEY_PURPOSES.recoveryCode);
+    const recoveryPerKey = keyring
+      .all(KEY_PURPOSES.recoveryCode)
+      .map((k) => createDigester({ active: () => k, byId: (id) => (id === k.id ? k : null) }));
+    return createTwoFactor({
+      users: repositories.users,
+      sessions: repositories.sessions,
+      recoveryCodes: repositories.recoveryCodes,
+      keyValue: stores.keyValue,
+      once: stores.once,
+      seeds: {
+        seal: (userId, seed) => aead.encrypt(seed, seedAad(userId)),
+        open: (userId, envelope) => aead.decrypt(envelope, seedAad(userId)),
+        sealPending: (userId, seed) => aead.encrypt(seed, pendingAad(userId)),
+        openPending: (userId, envelope) => aead.decrypt(envelope, pendingAad(userId)),
+      },
+      hasher,
+      pendingTokens: {
+        jwt: jwtCodecFor(
+          keyring,
+          KEY_PURPOSES.twoFactorPending,
+          'HS256',
+          issuer,
+          config.tokens.leewaySeconds,
+        ),
+        tokenClass: {
+          typ: TWO_FACTOR_PENDING_TYP,
+          audience: `${issuer}#2fa-pending`,
+          lifetimeSeconds: config.twoFactor.pendingLoginTtlSeconds,
+        },
+      },
+      binding: digesterFor(keyring, KEY_PURPOSES.twoFactorBinding),
+      recoveryDigests: {
+        digest: (code) => recoveryDigester.digest(code),
+        candidates: (code) => recoveryPerKey.map((d) => d.digest(code)),
+      },
+      enrollmentDigests: digesterFor(keyring, KEY_PURPOSES.twoFactorEnrollment),
+      guard: loginGuard,
+      sessionIssuer: tokens,
+      audit,
+      notifyRecoveryCodeUsed: (user, meta) =>
+        mailer.send('recoveryCodeUsed', user.email, { appName: config.appName }, meta),
+      badCredentials: () => accountsError('LOGIN_BAD_CREDENTIALS'),
+      totp: config.twoFactor.totp,
+      issuer: config.twoFactor.issuer ?? config.appName,
+      stepUpWindowMs: config.twoFactor.stepUpWindowSeconds * 1000,
+      enrollmentTtlMs: config.twoFactor.enrollmentTtlSeconds * 1000,
+      now,
+    });
   }
 
   const api: AuthApi = {
@@ -428,6 +529,12 @@ export function buildFeatures(input: FeatureInput): Features {
   return {
     routes,
     authenticate: (request) => tokens.authenticate(request),
+    stepUp: (principal, request, context) =>
+      twoFactor.assertStepUp(principal, request, {
+        requestId: context.requestId,
+        clientIp: context.clientIp,
+        userAgent: request.headers.get('user-agent'),
+      }),
     rateLimit: enforcer?.hook,
     api,
     tokens,

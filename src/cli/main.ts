@@ -3,6 +3,7 @@ import { ConfigError } from '../index.ts';
 import { createUserCommand } from './create-user.ts';
 import { doctorCommand } from './doctor.ts';
 import { generateSecretCommand } from './generate-secret.ts';
+import { keysCommand } from './keys.ts';
 import { migrateCommand } from './migrate.ts';
 import { type CliIo, EXIT, processIo, UsageError } from './output.ts';
 import { serveCommand } from './serve.ts';
@@ -18,6 +19,9 @@ Commands:
   create-user --email <email> [--name <name>] [--admin] [--verified]
                          create an account; the password is read from stdin (prompted on a
                          terminal); --admin gives the admin role and implies --verified
+  keys status            count encrypted values (TOTP seeds) per key id, the active one marked
+  keys reencrypt [--batch-size <n>]
+                         re-encrypt every value still under an older secret with the active one
 
 Exit codes: 0 success, 1 failure, 2 usage error. See the README for environment variables.`;
 
@@ -27,6 +31,7 @@ const COMMANDS: Record<string, (args: readonly string[], io: CliIo) => number | 
   doctor: doctorCommand,
   'generate-secret': generateSecretCommand,
   'create-user': createUserCommand,
+  keys: keysCommand,
 };
 
 /** Runs one command line; returns the exit code instead of exiting, so tests call it in process. */

@@ -6,8 +6,10 @@ export type {
   CookieSessionStart,
   LoginGuard,
   RequestMeta,
+  SecondFactorGate,
   SessionIssuer,
   TokenResponse,
+  TwoFactorChallenge,
   VerificationSender,
 } from './ports.ts';
 export * from './posture/index.ts';

@@ -39,7 +39,11 @@ export interface SessionIssuer {
   startCookieSession(
     user: { readonly id: string; readonly roles: readonly string[] },
     meta: RequestMeta,
-    options: { readonly authMethods: readonly string[]; readonly rememberMe: boolean },
+    options: {
+      readonly authMethods: readonly string[];
+      readonly rememberMe: boolean;
+      readonly secondFactorAt?: number;
+    },
   ): Promise<CookieSessionStart>;
   /**
    * After a privilege change (password change, later a second factor): moves a cookie
@@ -48,12 +52,17 @@ export interface SessionIssuer {
   renewCookieSession(
     principal: { readonly userId: string; readonly sessionId: string; readonly transport: string },
     meta: RequestMeta,
+    options?: { readonly addAuthMethods?: readonly string[] },
   ): Promise<CookieSessionStart | null>;
   /** Creates a session for one login on one device and issues its first token pair. */
   issue(
     user: { readonly id: string; readonly roles: readonly string[] },
     meta: RequestMeta,
-    options: { readonly authMethods: readonly string[] },
+    options: {
+      readonly authMethods: readonly string[];
+      /** When the login verified a second factor (starts the step-up window). */
+      readonly secondFactorAt?: number;
+    },
   ): Promise<TokenResponse>;
   /**
    * Revokes every live session of the user (except one, e.g. the caller's), so their access
@@ -63,6 +72,24 @@ export interface SessionIssuer {
     userId: string,
     options: { readonly exceptSessionId?: string; readonly reason: string },
   ): Promise<void>;
+}
+
+/** What a login answers instead of a session when the user has a second factor. */
+export interface TwoFactorChallenge {
+  readonly twoFactorRequired: true;
+  /** Finishes the login at `POST /auth/2fa/verify` (5 minutes, single use, bound to the client). */
+  readonly pendingToken: string;
+  readonly methods: readonly string[];
+}
+
+/** The second-factor step of a login; implemented by the totp feature. */
+export interface SecondFactorGate {
+  /** A challenge when the user has a second factor, `null` when the password was enough. */
+  challenge(
+    user: { readonly id: string; readonly totpSecret: string | null },
+    meta: RequestMeta,
+    options: { readonly transport: 'bearer' | 'cookie'; readonly rememberMe: boolean },
+  ): Promise<TwoFactorChallenge | null>;
 }
 
 /** Sends verification mail; implemented by the verification feature. */

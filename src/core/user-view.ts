@@ -15,6 +15,8 @@ export function toUserView(user: {
   readonly emailVerifiedAt: number | null;
   readonly name: string | null;
   readonly roles: readonly string[];
+  /** The TOTP seed envelope; only whether there is one is shown. */
+  readonly totpSecret?: string | null;
   readonly createdAt: number;
 }): UserView {
   return {
@@ -23,7 +25,7 @@ export function toUserView(user: {
     emailVerified: user.emailVerifiedAt !== null,
     name: user.name,
     roles: [...user.roles],
-    twoFactorEnabled: false,
+    twoFactorEnabled: user.totpSecret != null,
     createdAt: new Date(user.createdAt).toISOString(),
   };
 }

@@ -34,6 +34,7 @@ import {
   type RouteDefinition,
   type RouteResult,
   routeShape,
+  type StepUpHook,
 } from './route.ts';
 import { fieldProblemsFromIssues } from './validation.ts';
 
@@ -65,6 +66,8 @@ export interface CreateHttpAppOptions {
    * it, such routes answer 401 to everyone: failing closed beats serving them unauthenticated.
    */
   readonly authenticate?: Authenticate;
+  /** Checks routes marked `stepUp`; without it they answer 403 `STEP_UP_REQUIRED` (fail closed). */
+  readonly stepUp?: StepUpHook;
   /** Counts requests of routes that declare a `rateLimit` slot; without it they are not limited. */
   readonly rateLimit?: RateLimitHook;
   /** Name of the session cookie, documented as a second security scheme of authenticated routes. */
@@ -217,6 +220,10 @@ export function createHttpApp(options: CreateHttpAppOptions): Hono<HttpAppEnv> {
           if (outcome.retryAfterSeconds !== null) {
             throw coreError('RATE_LIMITED', { retryAfterSeconds: outcome.retryAfterSeconds });
           }
+        }
+        if (route.definition.stepUp && principal) {
+          if (!options.stepUp) throw coreError('FORBIDDEN');
+          await options.stepUp(principal, request, { requestId, clientIp: context.clientIp });
         }
         const result = await route.definition.handler(context);
         return withHeaders(isRouteResult(result) ? jsonResponse(result) : result, limitHeaders);
@@ -393,7 +400,7 @@ async function authenticateFor(
   request: Request,
   authenticate: Authenticate | undefined,
 ): Promise<Principal | null> {
-  if (route.auth !== 'required' && !route.roles?.length) return null;
+  if (route.auth !== 'required' && !route.roles?.length && !route.stepUp) return null;
   const principal = authenticate ? await authenticate(request) : null;
   if (!principal) throw coreError('UNAUTHENTICATED');
   const roles = route.roles ?? [];

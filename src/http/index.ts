@@ -63,5 +63,6 @@ export {
   type RouteResponseSpec,
   type RouteResult,
   type SchemaOutput,
+  type StepUpHook,
 } from './route.ts';
 export { fieldProblemsFromIssues } from './validation.ts';

@@ -43,7 +43,7 @@ export function implicitErrorCodes(route: RouteDefinition): string[] {
 }
 
 function needsPrincipal(route: RouteDefinition): boolean {
-  return route.auth === 'required' || Boolean(route.roles?.length);
+  return route.auth === 'required' || Boolean(route.roles?.length) || route.stepUp === true;
 }
 
 /**

@@ -64,6 +64,16 @@ export type RateLimitHook = (
   readonly retryAfterSeconds: number | null;
 }>;
 
+/**
+ * Checks a sensitive request of an authenticated caller; throws `STEP_UP_REQUIRED` (or a code
+ * error when a fresh code was sent and is wrong).
+ */
+export type StepUpHook = (
+  principal: Principal,
+  request: Request,
+  context: { readonly requestId: string; readonly clientIp: string },
+) => Promise<void>;
+
 /** A JSON answer: `body` (when present) is serialised with `Content-Type: application/json`. */
 export interface RouteResult {
   readonly status: number;
@@ -117,6 +127,11 @@ export interface RouteDefinition<
    * how to find the identifier (normalised email, account id) for `identifier` scopes.
    */
   readonly rateLimit?: RouteRateLimit<SchemaOutput<B>>;
+  /**
+   * A sensitive route: a user with a second factor must have verified it recently (the
+   * step-up window) or send a fresh code, else 403 `STEP_UP_REQUIRED`. Implies `auth: 'required'`.
+   */
+  readonly stepUp?: true;
   /** Roles the principal must all hold (403 `INSUFFICIENT_ROLES`); implies `auth: 'required'`. */
   readonly roles?: readonly string[];
   /** Catalogue codes this route may answer beyond the ones every route may return. */

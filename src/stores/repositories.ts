@@ -20,6 +20,8 @@ export interface User {
   readonly roles: readonly string[];
   /** Random value bumped on every password, email or 2FA change; tokens bound to it die then. */
   readonly securityStamp: string;
+  /** The TOTP seed as an AEAD envelope (`v1.<keyId>.…`), or `null` without 2FA. */
+  readonly totpSecret: string | null;
   readonly createdAt: number;
   readonly updatedAt: number;
 }
@@ -45,6 +47,8 @@ export interface UserChanges {
   readonly isActive?: boolean;
   readonly roles?: readonly string[];
   readonly securityStamp?: string;
+  /** `null` turns 2FA off; setting a seed goes through `replaceTotpSecret`. */
+  readonly totpSecret?: null;
 }
 
 export interface UserRepository {
@@ -63,6 +67,16 @@ export interface UserRepository {
    * overwrite a password changed meanwhile); `true` when it was replaced.
    */
   replacePasswordHash(id: string, expectedHash: string, newHash: string, now: number): Promise<boolean>;
+  /**
+   * Sets the TOTP seed envelope only if the stored one is still `expected` (`null`: 2FA was
+   * off), bumping the security stamp to `securityStamp`; `true` when it was set.
+   */
+  replaceTotpSecret(
+    id: string,
+    expected: string | null,
+    next: string | null,
+    options: { readonly securityStamp: string; readonly now: number },
+  ): Promise<boolean>;
   /** Deletes the user and (by cascade) their sessions; `true` when a row was deleted. */
   delete(id: string): Promise<boolean>;
   count(): Promise<number>;
@@ -90,6 +104,8 @@ export interface Session {
   readonly ipHash: string | null;
   readonly userAgent: string | null;
   readonly authMethods: readonly string[];
+  /** When the session last verified a second factor (login or step-up); `null` never. */
+  readonly secondFactorAt: number | null;
 }
 
 export interface NewSession {
@@ -106,6 +122,8 @@ export interface NewSession {
   readonly ipHash: string | null;
   readonly userAgent: string | null;
   readonly authMethods: readonly string[];
+  /** When the login verified a second factor (the start of its step-up window). */
+  readonly secondFactorAt?: number;
   /** Keyed digest of the first opaque access token, when access tokens are opaque. */
   readonly accessDigest?: string | null;
   readonly accessExpiresAt?: number | null;
@@ -172,8 +190,23 @@ export interface SessionRepository {
     now: number,
     options?: { readonly exceptId?: string },
   ): Promise<string[]>;
+  /** Records a verified second factor on a live session (step-up); `false` when not live. */
+  markSecondFactor(sessionId: string, at: number): Promise<boolean>;
   /** Updates `lastUsedAt` (callers throttle how often). */
   touch(sessionId: string, now: number): Promise<void>;
+}
+
+/** Recovery codes: keyed digests, each usable once. */
+export interface RecoveryCodeRepository {
+  /** Replaces every code of the user (old ones die) in one transaction. */
+  replaceAll(userId: string, digests: readonly string[], now: number): Promise<void>;
+  /**
+   * Marks one unused code of the user used, if any of `candidates` (its digest under each key
+   * of the ring) names one. Atomic: of concurrent callers with one code, exactly one gets `true`.
+   */
+  consume(userId: string, candidates: readonly string[], now: number): Promise<boolean>;
+  countUnused(userId: string): Promise<number>;
+  deleteAll(userId: string): Promise<void>;
 }
 
 export interface AuditEvent {
@@ -203,5 +236,18 @@ export interface AuditRepository {
 export interface Repositories {
   readonly users: UserRepository;
   readonly sessions: SessionRepository;
+  readonly recoveryCodes: RecoveryCodeRepository;
   readonly audit: AuditRepository;
+}
+
+/**
+ * The associated data that binds an encrypted column value to its row: a value copied to
+ * another row or column no longer decrypts. Writers (the TOTP feature) and the re-encryption
+ * tool must use this same function, or nothing they wrote would decrypt for the other.
+ *
+ * @example
+ * aead.encrypt(seed, encryptedColumnAad('users', 'totp_secret', user.id));
+ */
+export function encryptedColumnAad(table: string, column: string, rowId: string): string {
+  return `gatehouse:${table}.${column}:${rowId}`;
 }

@@ -317,7 +317,7 @@ describe('gatehouse create-user - command line errors', () => {
     assert.equal(outcome.stdout, '');
     assert.equal(
       outcome.stderr,
-      'gatehouse create-user: 2 migrations pending: run `gatehouse migrate up` first',
+      'gatehouse create-user: 3 migrations pending: run `gatehouse migrate up` first',
     );
   });
 });

@@ -153,7 +153,7 @@ describe('gatehouse doctor', () => {
     assert.equal(code, 1);
     assert.ok(lines.includes('check database  ok'));
     assert.ok(lines.includes('check stores    ok'));
-    assert.ok(lines.includes('check schema    FAILED (2 migrations pending)'));
+    assert.ok(lines.includes('check schema    FAILED (3 migrations pending)'));
   });
 
   it('development after migrating - should print mode, database, each store, mail and warnings, and exit 0', async () => {
@@ -217,11 +217,12 @@ describe('gatehouse migrate', () => {
       assert.equal(before.code, 0, before.stderr);
       assert.ok(before.lines.includes('pending  0001_initial'));
       assert.ok(before.lines.includes('pending  0002_access_tokens'));
-      assert.equal(before.lines.at(-1), '2 pending: run `gatehouse migrate up`');
+      assert.ok(before.lines.includes('pending  0003_two_factor'));
+      assert.equal(before.lines.at(-1), '3 pending: run `gatehouse migrate up`');
 
       const up = await cli(['migrate', 'up'], env);
       assert.equal(up.code, 0, up.stderr);
-      assert.ok(up.lines.includes('applied: 0001_initial, 0002_access_tokens'));
+      assert.ok(up.lines.includes('applied: 0001_initial, 0002_access_tokens, 0003_two_factor'));
 
       const afterUp = await cli(['migrate', 'status'], env);
       assert.equal(afterUp.code, 0);

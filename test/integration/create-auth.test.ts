@@ -144,7 +144,9 @@ describe('createAuth - on every database and store backend', () => {
           assert.equal(problem.status, 503);
           assert.deepEqual(problem.checks, { database: 'ok', stores: 'ok', schema: 'failed' });
 
-          assert.deepEqual(await auth.migrate(), { applied: ['0001_initial', '0002_access_tokens'] });
+          assert.deepEqual(await auth.migrate(), {
+            applied: ['0001_initial', '0002_access_tokens', '0003_two_factor'],
+          });
           assert.deepEqual(await auth.migrate(), { applied: [] });
           assert.ok((await auth.migrationStatus()).every((state) => state.appliedAt instanceof Date));
 

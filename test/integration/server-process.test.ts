@@ -113,7 +113,7 @@ describe('gatehouse serve - development, zero configuration', () => {
 
   it('GET /ready - should answer 200 because development migrates on start', async () => {
     const applied = server.logs().find((line) => line.msg === 'migrations applied');
-    assert.deepEqual(applied?.applied, ['0001_initial', '0002_access_tokens']);
+    assert.deepEqual(applied?.applied, ['0001_initial', '0002_access_tokens', '0003_two_factor']);
     const response = await fetch(`${server.url}/ready`);
     assert.equal(response.status, 200);
     assert.deepEqual(await response.json(), {
@@ -260,7 +260,7 @@ describe('gatehouse serve - production with PostgreSQL and Redis', () => {
     const pending = server.logs().find((line) => line.msg.startsWith('migrations pending'));
     assert.ok(pending, 'no "migrations pending" log line');
     assert.equal(pending.level, 50);
-    assert.deepEqual(pending.pending, ['0001_initial', '0002_access_tokens']);
+    assert.deepEqual(pending.pending, ['0001_initial', '0002_access_tokens', '0003_two_factor']);
     assert.ok(!server.logs().some((line) => line.msg === 'migrations applied'));
 
     const ready = await fetch(`${server.url}/ready`);
@@ -292,6 +292,7 @@ describe('gatehouse serve - production with PostgreSQL and Redis', () => {
     assert.deepEqual(server.logs().find((line) => line.msg === 'migrations applied')?.applied, [
       '0001_initial',
       '0002_access_tokens',
+      '0003_two_factor',
     ]);
     const ready = await fetch(`${server.url}/ready`);
     assert.equal(ready.status, 200);

@@ -110,7 +110,11 @@ forEachDialect((target) => {
     const owner = await target.open();
     const wrapped = wrapDatabase(owner.db, target.dialect);
     assert.equal(wrapped.describe(), `${target.dialect} (application-provided Kysely instance)`);
-    assert.deepEqual((await migrateUp(wrapped)).applied, ['0001_initial', '0002_access_tokens']);
+    assert.deepEqual((await migrateUp(wrapped)).applied, [
+      '0001_initial',
+      '0002_access_tokens',
+      '0003_two_factor',
+    ]);
     assert.deepEqual(await pendingMigrations(owner), []);
     await wrapped.ping();
     await wrapped.close();

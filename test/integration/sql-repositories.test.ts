@@ -128,6 +128,7 @@ forEachDialect((target) => {
       isActive: true,
       roles: [],
       securityStamp: input.securityStamp,
+      totpSecret: null,
       createdAt: T0,
       updatedAt: T0,
     });
@@ -390,6 +391,7 @@ forEachDialect((target) => {
       ipHash: 'ip-digest',
       userAgent: 'test-agent/1.0',
       authMethods: ['pwd', 'otp'],
+      secondFactorAt: null,
     };
     assert.deepEqual(created, expected);
     assert.deepEqual(await repositories.sessions.findById(input.id), expected);

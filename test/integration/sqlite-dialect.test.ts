@@ -276,7 +276,7 @@ describe('createNodeSqliteDialect', () => {
     try {
       const { wrapDatabase } = await import('../../src/stores/sql/database.ts');
       const { applied } = await migrateUp(wrapDatabase(db, 'sqlite'));
-      assert.deepEqual(applied, ['0001_initial', '0002_access_tokens']);
+      assert.deepEqual(applied, ['0001_initial', '0002_access_tokens', '0003_two_factor']);
     } finally {
       await db.destroy();
     }

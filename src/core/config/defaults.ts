@@ -29,6 +29,17 @@ export const DEFAULTS = Object.freeze({
   sessionCacheTtlSeconds: 300,
   corsMaxAgeSeconds: 600,
   accessTokenKind: 'jwt',
+  totpAlgorithm: 'SHA1',
+  totpDigits: 6,
+  totpPeriodSeconds: 30,
+  /** Codes of one step before and after the current one are accepted (clock drift). */
+  totpWindow: 1,
+  /** A second factor verified this recently satisfies sensitive routes. */
+  stepUpWindowSeconds: 5 * 60,
+  /** Time to finish a login with the second factor. */
+  pendingLoginTtlSeconds: 5 * 60,
+  /** Time to confirm a TOTP enrollment with a first code. */
+  enrollmentTtlSeconds: 10 * 60,
   workers: 1,
   mailFrom: 'Gatehouse <no-reply@localhost>',
   verifyEmailPath: '/verify-email',

@@ -96,6 +96,7 @@ const mailConfig = z.strictObject({
         'emailChangeConfirmation',
         'emailChangeNotice',
         'newSignIn',
+        'recoveryCodeUsed',
       ]),
       z.custom<MailTemplateFunction>((value) => typeof value === 'function', {
         message: 'must be a function',
@@ -306,6 +307,29 @@ export const configSchema = z.strictObject({
         .default(DEFAULTS.verifyTokenTtlSeconds),
       /** Password-reset link lifetime: short, at most an hour. */
       resetTokenTtlSeconds: z.int().min(300).max(3600).default(DEFAULTS.resetTokenTtlSeconds),
+    })
+    .prefault({}),
+  twoFactor: z
+    .strictObject({
+      /** Shown by authenticator apps next to the account; defaults to `appName`. */
+      issuer: z
+        .string()
+        .min(1)
+        .max(100)
+        .regex(/^[^:]+$/, 'must not contain a colon (the otpauth label separator)')
+        .optional(),
+      totp: z
+        .strictObject({
+          algorithm: z.enum(['SHA1', 'SHA256', 'SHA512']).default(DEFAULTS.totpAlgorithm),
+          digits: z.union([z.literal(6), z.literal(7), z.literal(8)]).default(DEFAULTS.totpDigits),
+          periodSeconds: z.int().min(15).max(120).default(DEFAULTS.totpPeriodSeconds),
+          /** Steps accepted on each side of the current one. */
+          window: z.int().min(0).max(3).default(DEFAULTS.totpWindow),
+        })
+        .prefault({}),
+      stepUpWindowSeconds: z.int().min(30).max(3600).default(DEFAULTS.stepUpWindowSeconds),
+      pendingLoginTtlSeconds: z.int().min(60).max(900).default(DEFAULTS.pendingLoginTtlSeconds),
+      enrollmentTtlSeconds: z.int().min(60).max(3600).default(DEFAULTS.enrollmentTtlSeconds),
     })
     .prefault({}),
   /**

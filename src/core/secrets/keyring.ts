@@ -46,6 +46,7 @@ export const CORE_KEY_PURPOSES = [
   'session-digest',
   'access-digest',
   'csrf-token',
+  'secret-encryption',
 ] as const;
 
 export function createKeyring(

@@ -6,5 +6,5 @@ export {
   type PasswordPolicyReason,
   passwordPolicyError,
 } from './password-policy.ts';
-export { type AccountsRoutesOptions, accountsRoutes } from './routes.ts';
+export { type AccountsRoutesOptions, accountsRoutes, twoFactorChallenge, userView } from './routes.ts';
 export { type AccountsService, type AccountsServiceOptions, createAccountsService } from './service.ts';

@@ -15,7 +15,7 @@ const password = z.string().min(1).max(4096);
 const email = z.string().min(3).max(320);
 const name = z.string().trim().min(1).max(200);
 
-const userView = z.strictObject({
+export const userView = z.strictObject({
   id: z.string(),
   email: z.string(),
   emailVerified: z.boolean(),
@@ -23,6 +23,13 @@ const userView = z.strictObject({
   roles: z.array(z.string()),
   twoFactorEnabled: z.boolean(),
   createdAt: z.string(),
+});
+
+/** The login answer of a user with a second factor: finish at POST /auth/2fa/verify. */
+export const twoFactorChallenge = z.strictObject({
+  twoFactorRequired: z.literal(true),
+  pendingToken: z.string(),
+  methods: z.array(z.string()),
 });
 
 export interface AccountsRoutesOptions {
@@ -80,13 +87,17 @@ export function accountsRoutes(options: AccountsRoutesOptions): RouteDefinition[
       responses: {
         200: {
           description: 'Signed in',
-          schema: z.object({ user: userView }).and(options.tokenSchema),
+          schema: z.union([z.object({ user: userView }).and(options.tokenSchema), twoFactorChallenge]),
         },
       },
       errorCodes: ['LOGIN_BAD_CREDENTIALS'],
       async handler(ctx) {
-        const { user, tokens } = await accounts.login(ctx.body, requestMeta(ctx));
-        return { status: 200, body: { ...(options.tokenBody(tokens) as object), user: toUserView(user) } };
+        const result = await accounts.login(ctx.body, requestMeta(ctx));
+        if ('challenge' in result) return { status: 200, body: result.challenge };
+        return {
+          status: 200,
+          body: { ...(options.tokenBody(result.tokens) as object), user: toUserView(result.user) },
+        };
       },
     }),
     defineRoute({
@@ -103,18 +114,20 @@ export function accountsRoutes(options: AccountsRoutesOptions): RouteDefinition[
       responses: {
         200: {
           description: 'Signed in; the cookie is set',
-          schema: z.strictObject({ user: userView, csrfToken: z.string() }),
+          schema: z.union([z.strictObject({ user: userView, csrfToken: z.string() }), twoFactorChallenge]),
         },
       },
       errorCodes: ['LOGIN_BAD_CREDENTIALS'],
       async handler(ctx) {
         // Login CSRF: a foreign page must not sign the browser into the attacker's account.
         if (!isAllowedOrigin(ctx.request, options.allowedOrigins)) throw coreError('CSRF_FAILED');
-        const { user, session } = await accounts.loginWithCookie(ctx.body, requestMeta(ctx));
+        const result = await accounts.loginWithCookie(ctx.body, requestMeta(ctx));
+        // With a second factor: no cookie yet; POST /auth/2fa/verify sets it.
+        if ('challenge' in result) return { status: 200, body: result.challenge };
         return {
           status: 200,
-          body: { user: toUserView(user), csrfToken: session.csrfToken },
-          headers: { 'Set-Cookie': session.setCookie },
+          body: { user: toUserView(result.user), csrfToken: result.session.csrfToken },
+          headers: { 'Set-Cookie': result.session.setCookie },
         };
       },
     }),

@@ -4,8 +4,10 @@ import type {
   CookieSessionStart,
   LoginGuard,
   RequestMeta,
+  SecondFactorGate,
   SessionIssuer,
   TokenResponse,
+  TwoFactorChallenge,
   VerificationSender,
 } from '../../core/index.ts';
 import { coreError } from '../../core/index.ts';
@@ -35,6 +37,8 @@ export interface AccountsServiceOptions {
   readonly loginGuard: LoginGuard | null;
   readonly registrationMode: 'enumeration-safe' | 'open';
   readonly requireVerifiedEmail: boolean;
+  /** The second step of a login, when 2FA is available. */
+  readonly secondFactor?: SecondFactorGate;
   readonly now?: () => number;
 }
 
@@ -51,12 +55,12 @@ export interface AccountsService {
   login(
     input: { email: string; password: string },
     meta: RequestMeta,
-  ): Promise<{ user: User; tokens: TokenResponse }>;
+  ): Promise<{ user: User; tokens: TokenResponse } | { user: User; challenge: TwoFactorChallenge }>;
   /** The same checks, then a cookie session (browsers) instead of a token pair. */
   loginWithCookie(
     input: { email: string; password: string; rememberMe?: boolean | undefined },
     meta: RequestMeta,
-  ): Promise<{ user: User; session: CookieSessionStart }>;
+  ): Promise<{ user: User; session: CookieSessionStart } | { user: User; challenge: TwoFactorChallenge }>;
   getActiveUser(userId: string): Promise<User>;
   updateProfile(userId: string, changes: { name?: string | null | undefined }): Promise<User>;
   /** Re-verifies the current password, stores the new one, and revokes every other session. */
@@ -164,6 +168,21 @@ export function createAccountsService(options: AccountsServiceOptions): Accounts
     return { user, identifier };
   }
 
+  /**
+   * With a second factor the password only earns a challenge. It was right, so its failure
+   * count resets; the second step has its own budget.
+   */
+  async function secondFactor(
+    user: User,
+    identifier: string,
+    meta: RequestMeta,
+    start: { transport: 'bearer' | 'cookie'; rememberMe: boolean },
+  ): Promise<TwoFactorChallenge | null> {
+    const challenge = (await options.secondFactor?.challenge(user, meta, start)) ?? null;
+    if (challenge) await options.loginGuard?.recordSuccess(identifier, meta.clientIp);
+    return challenge;
+  }
+
   async function signedIn(
     user: User,
     identifier: string,
@@ -207,6 +226,11 @@ export function createAccountsService(options: AccountsServiceOptions): Accounts
 
     async login(input, meta) {
       const { user, identifier } = await checkCredentials(input, meta);
+      const challenge = await secondFactor(user, identifier, meta, {
+        transport: 'bearer',
+        rememberMe: false,
+      });
+      if (challenge) return { user, challenge };
       const tokens = await options.sessions.issue(user, meta, { authMethods: ['pwd'] });
       await signedIn(user, identifier, tokens.sessionId, meta);
       return { user, tokens };
@@ -214,9 +238,12 @@ export function createAccountsService(options: AccountsServiceOptions): Accounts
 
     async loginWithCookie(input, meta) {
       const { user, identifier } = await checkCredentials(input, meta);
+      const rememberMe = input.rememberMe === true;
+      const challenge = await secondFactor(user, identifier, meta, { transport: 'cookie', rememberMe });
+      if (challenge) return { user, challenge };
       const session = await options.sessions.startCookieSession(user, meta, {
         authMethods: ['pwd'],
-        rememberMe: input.rememberMe === true,
+        rememberMe,
       });
       await signedIn(user, identifier, session.sessionId, meta);
       return { user, session };

@@ -28,4 +28,11 @@ export const DEFAULT_RATE_LIMIT_SLOTS: Readonly<Record<string, RateLimitSlotRule
   resetPassword: { limit: 10, windowSeconds: 900, scope: 'ip' },
   changePassword: { limit: 5, windowSeconds: 900, scope: 'identifier' },
   changeEmail: { limit: 3, windowSeconds: 3600, scope: 'identifier' },
+  /** Two-factor: codes per user (per pending login for `totpVerify`), 5 per 5 minutes. */
+  totpEnable: { limit: 5, windowSeconds: 900, scope: 'identifier' },
+  totpConfirm: { limit: 5, windowSeconds: 300, scope: 'identifier' },
+  totpVerify: { limit: 5, windowSeconds: 300, scope: 'identifier' },
+  totpDisable: { limit: 5, windowSeconds: 300, scope: 'identifier' },
+  totpRecoveryCodes: { limit: 5, windowSeconds: 300, scope: 'identifier' },
+  totpStepUp: { limit: 5, windowSeconds: 300, scope: 'identifier' },
 });

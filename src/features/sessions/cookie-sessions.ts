@@ -55,12 +55,17 @@ export interface CookieSessions {
   start(
     user: { readonly id: string; readonly roles: readonly string[] },
     meta: RequestMeta,
-    options: { readonly authMethods: readonly string[]; readonly rememberMe: boolean },
+    options: {
+      readonly authMethods: readonly string[];
+      readonly rememberMe: boolean;
+      readonly secondFactorAt?: number;
+    },
   ): Promise<CookieSessionStart>;
   /** Moves a cookie session to a new id and token after a privilege change; revokes the old. */
   renew(
     principal: { readonly userId: string; readonly sessionId: string },
     meta: RequestMeta,
+    options?: { readonly addAuthMethods?: readonly string[] },
   ): Promise<CookieSessionStart | null>;
   /**
    * Reads the session cookie: `null` without one; throws `INVALID_TOKEN` for a bad, expired,
@@ -106,6 +111,7 @@ export function createCookieSessions(options: CookieSessionsOptions): CookieSess
       at: number;
       /** The login time of the session being renewed. */
       createdAt?: number;
+      secondFactorAt?: number | null;
     },
   ): Promise<CookieSessionStart> {
     const sessionId = newId();
@@ -117,6 +123,7 @@ export function createCookieSessions(options: CookieSessionsOptions): CookieSess
       tokenDigest: options.digests.digest(token.secret),
       now: init.at,
       ...(init.createdAt === undefined ? {} : { createdAt: init.createdAt }),
+      ...(init.secondFactorAt == null ? {} : { secondFactorAt: init.secondFactorAt }),
       idleExpiresAt: Math.min(init.at + cookie.idleTimeoutMs, init.absoluteExpiresAt),
       absoluteExpiresAt: init.absoluteExpiresAt,
       ipHash: meta.clientIp === 'unknown' ? null : options.ipDigest(meta.clientIp),
@@ -149,7 +156,7 @@ export function createCookieSessions(options: CookieSessionsOptions): CookieSess
   }
 
   return {
-    start(user, meta, { authMethods, rememberMe }) {
+    start(user, meta, { authMethods, rememberMe, secondFactorAt }) {
       const at = now();
       const lifetime = rememberMe ? cookie.rememberMeTimeoutMs : cookie.absoluteTimeoutMs;
       return create(user.id, meta, {
@@ -157,17 +164,19 @@ export function createCookieSessions(options: CookieSessionsOptions): CookieSess
         absoluteExpiresAt: at + lifetime,
         remembered: rememberMe,
         at,
+        ...(secondFactorAt === undefined ? {} : { secondFactorAt }),
       });
     },
 
-    async renew(principal, meta) {
+    async renew(principal, meta, renewOptions = {}) {
       const at = now();
       const found = await options.sessions.findCredentials(principal.sessionId);
       if (!found || found.session.userId !== principal.userId || !isLiveCookie(found.session, at))
         return null;
       const { session } = found;
       const next = await create(session.userId, meta, {
-        authMethods: session.authMethods,
+        authMethods: [...new Set([...session.authMethods, ...(renewOptions.addAuthMethods ?? [])])],
+        secondFactorAt: session.secondFactorAt,
         // The new id inherits the old limits: a renewal never extends a session's life.
         absoluteExpiresAt: session.absoluteExpiresAt,
         // The login time carries over, so a remembered session stays remembered however often

@@ -195,7 +195,7 @@ export function createTokenService(options: TokenServiceOptions): TokenService {
   }
 
   const service: TokenService = {
-    async issue(user, meta, { authMethods }) {
+    async issue(user, meta, { authMethods, secondFactorAt }) {
       const at = now();
       const sessionId = newId();
       const refresh = newOpaqueToken(sessionId);
@@ -211,6 +211,7 @@ export function createTokenService(options: TokenServiceOptions): TokenService {
         ipHash: meta.clientIp === 'unknown' ? null : options.ipDigest(meta.clientIp),
         userAgent: meta.userAgent?.slice(0, 512) ?? null,
         authMethods,
+        ...(secondFactorAt === undefined ? {} : { secondFactorAt }),
         ...(access ? { accessDigest: access.digest, accessExpiresAt: access.expiresAt } : {}),
       });
       await enforceCap(user.id);
@@ -224,9 +225,9 @@ export function createTokenService(options: TokenServiceOptions): TokenService {
       return started;
     },
 
-    async renewCookieSession(principal, meta) {
+    async renewCookieSession(principal, meta, renewOptions) {
       if (principal.transport !== 'cookie') return null;
-      return options.cookies.renew(principal, meta);
+      return options.cookies.renew(principal, meta, renewOptions);
     },
 
     async refresh(refreshToken, meta) {

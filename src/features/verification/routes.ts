@@ -83,6 +83,8 @@ export function verificationRoutes(options: VerificationRoutesOptions): RouteDef
       path: '/users/me/change-email',
       operationId: 'changeEmail',
       auth: 'required',
+      // Sensitive: whoever controls the address controls password resets.
+      stepUp: true,
       rateLimit: { slot: 'changeEmail', identifier: ({ principal }) => principal?.userId ?? null },
       summary:
         'Ask to change the email: a confirmation link goes to the new address, a notice to the old one',
@@ -94,7 +96,7 @@ export function verificationRoutes(options: VerificationRoutesOptions): RouteDef
       responses: {
         202: { description: 'Accepted; nothing changes until the link is confirmed', schema: accepted },
       },
-      errorCodes: ['LOGIN_BAD_CREDENTIALS'],
+      errorCodes: ['LOGIN_BAD_CREDENTIALS', 'STEP_UP_REQUIRED', 'TWO_FACTOR_CODE_INVALID'],
       async handler(ctx) {
         const newEmail = options.normalizeEmail(ctx.body.newEmail);
         if (!newEmail) {

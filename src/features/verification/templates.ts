@@ -10,7 +10,8 @@ export type MailKind =
   | 'passwordResetDone'
   | 'emailChangeConfirmation'
   | 'emailChangeNotice'
-  | 'newSignIn';
+  | 'newSignIn'
+  | 'recoveryCodeUsed';
 
 export const MAIL_KINDS: readonly MailKind[] = Object.freeze([
   'verification',
@@ -20,6 +21,7 @@ export const MAIL_KINDS: readonly MailKind[] = Object.freeze([
   'emailChangeConfirmation',
   'emailChangeNotice',
   'newSignIn',
+  'recoveryCodeUsed',
 ]);
 
 /** What a template may use. `link` is built from the configured base URL, never from a request. */
@@ -107,6 +109,11 @@ export const DEFAULT_MAIL_TEMPLATES: Readonly<Record<MailKind, MailTemplate>> = 
     message(`New sign-in to your ${appName} account`, [
       `Your ${appName} account was just signed in to from an address it had not been used from before.`,
       'If it was you, there is nothing to do. If not, change your password now and sign out the other sessions.',
+    ]),
+  recoveryCodeUsed: ({ appName }) =>
+    message(`A recovery code was used on your ${appName} account`, [
+      `One of your ${appName} recovery codes was just used to sign in or to confirm an action. Each code works once.`,
+      'If it was not you, sign in, change your password and regenerate your recovery codes now.',
     ]),
   emailChangeNotice: ({ appName }) =>
     message(`Your ${appName} email is about to change`, [

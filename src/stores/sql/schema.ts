@@ -84,6 +84,17 @@ export interface SessionsTable {
   /** Keyed digest of the session's current opaque access token (`tokens.access: 'opaque'`). */
   access_digest: string | null;
   access_expires_at: EpochMs | null;
+  /** When the session last verified a second factor (login with TOTP, or step-up). */
+  second_factor_at: EpochMs | null;
+}
+
+/** Recovery codes of users with 2FA: keyed digests only, each usable once. */
+export interface RecoveryCodesTable {
+  /** `<keyId>.<mac>` of the code; the primary key, so a code is found by it. */
+  digest: string;
+  user_id: string;
+  created_at: EpochMs;
+  used_at: EpochMs | null;
 }
 
 /**
@@ -123,6 +134,7 @@ export interface DatabaseSchema {
   users: UsersTable;
   sessions: SessionsTable;
   session_consumed_digests: SessionConsumedDigestsTable;
+  recovery_codes: RecoveryCodesTable;
   audit_events: AuditEventsTable;
 }
 

@@ -13,6 +13,7 @@
 import type { Migration } from 'kysely';
 import { initialMigration } from './0001_initial.ts';
 import { accessTokensMigration } from './0002_access_tokens.ts';
+import { twoFactorMigration } from './0003_two_factor.ts';
 import type { MigrationContext } from './context.ts';
 
 export type { MigrationContext } from './context.ts';
@@ -22,5 +23,6 @@ export function gatehouseMigrations(context: MigrationContext): Record<string, M
   return {
     '0001_initial': initialMigration(context),
     '0002_access_tokens': accessTokensMigration(),
+    '0003_two_factor': twoFactorMigration(context),
   };
 }

@@ -1,11 +1,12 @@
 /**
- * The durable repositories (users, sessions, audit events) over one SQL database, written once
+ * The durable repositories (users, sessions, recovery codes, audit events) over one SQL database, written once
  * for SQLite and PostgreSQL.
  */
 import type { Repositories } from '../../repositories.ts';
 import { invalidArgument } from '../arguments.ts';
 import type { Database } from '../database.ts';
 import { createAuditRepository } from './audit.ts';
+import { createRecoveryCodeRepository } from './recovery-codes.ts';
 import { createSessionRepository } from './sessions.ts';
 import { createUserRepository } from './users.ts';
 
@@ -33,6 +34,7 @@ export function createSqlRepositories(database: Database): Repositories {
   return Object.freeze({
     users: Object.freeze(createUserRepository(database.db)),
     sessions: Object.freeze(createSessionRepository(database.db, database.dialect)),
+    recoveryCodes: Object.freeze(createRecoveryCodeRepository(database.db)),
     audit: Object.freeze(createAuditRepository(database.db)),
   });
 }

@@ -59,6 +59,7 @@ export function userFromRow(row: UserRow): User {
     isActive: fromSqlBoolean(Number(row.is_active)),
     roles: stringArray(row.roles, 'users.roles'),
     securityStamp: row.security_stamp,
+    totpSecret: row.totp_secret,
     createdAt: epoch(row.created_at),
     updatedAt: epoch(row.updated_at),
   };
@@ -79,6 +80,7 @@ export function sessionFromRow(row: SessionRow): Session {
     ipHash: row.ip_hash,
     userAgent: row.user_agent,
     authMethods: stringArray(row.auth_methods, 'sessions.auth_methods'),
+    secondFactorAt: optionalEpoch(row.second_factor_at),
   };
 }
 

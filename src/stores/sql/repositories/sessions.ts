@@ -70,6 +70,7 @@ export function createSessionRepository(
             auth_methods: toJsonArray(session.authMethods),
             access_digest: session.accessDigest ?? null,
             access_expires_at: session.accessExpiresAt ?? null,
+            second_factor_at: session.secondFactorAt ?? null,
           })
           .returningAll()
           .executeTakeFirstOrThrow();
@@ -209,6 +210,19 @@ export function createSessionRepository(
           .where('absolute_expires_at', '>', now)
           // Two racing requests: the later clock wins, the idle expiry never moves back.
           .where('last_used_at', '<=', now)
+          .executeTakeFirst();
+        return Number(result.numUpdatedRows) > 0;
+      }),
+
+    markSecondFactor: (sessionId: string, at: number) =>
+      guarded(async () => {
+        const result = await db
+          .updateTable('sessions')
+          .set({ second_factor_at: at })
+          .where('id', '=', sessionId)
+          .where('revoked_at', 'is', null)
+          .where('idle_expires_at', '>', at)
+          .where('absolute_expires_at', '>', at)
           .executeTakeFirst();
         return Number(result.numUpdatedRows) > 0;
       }),

@@ -95,6 +95,21 @@ export function createUserRepository(db: Kysely<DatabaseSchema>): UserRepository
         return result.numUpdatedRows > 0n;
       }),
 
+    replaceTotpSecret: (id, expected, next, { securityStamp, now }) =>
+      guarded(async () => {
+        // Compare-and-swap: a second enrollment confirmed meanwhile, or 2FA turned off in
+        // another tab, is never overwritten by a stale caller.
+        const result = await db
+          .updateTable('users')
+          .set({ totp_secret: next, security_stamp: securityStamp, updated_at: now })
+          .where('id', '=', id)
+          .where((eb) =>
+            expected === null ? eb('totp_secret', 'is', null) : eb('totp_secret', '=', expected),
+          )
+          .executeTakeFirst();
+        return result.numUpdatedRows > 0n;
+      }),
+
     delete: (id: string) =>
       guarded(() =>
         db.transaction().execute(async (trx) => {
@@ -128,5 +143,6 @@ function toRowUpdate(changes: UserChanges, now: number): UserRowUpdate {
   if (changes.isActive !== undefined) update.is_active = toSqlBoolean(changes.isActive);
   if (changes.roles !== undefined) update.roles = toJsonArray(changes.roles);
   if (changes.securityStamp !== undefined) update.security_stamp = changes.securityStamp;
+  if (changes.totpSecret !== undefined) update.totp_secret = changes.totpSecret;
   return update;
 }

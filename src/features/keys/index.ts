@@ -1,0 +1,17 @@
+export {
+  type ColumnKeyStatus,
+  type ColumnReencryptResult,
+  type ColumnRef,
+  createKeyService,
+  type EncryptedColumnStore,
+  isKeyRotationError,
+  KeyRotationError,
+  type KeyRotationErrorReason,
+  type KeyRows,
+  type KeyService,
+  type KeyServiceOptions,
+  type KeyStatus,
+  type ReencryptOptions,
+  type ReencryptProgress,
+  type ReencryptResult,
+} from './service.ts';

@@ -1,0 +1,356 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import type {
+  AuditLog,
+  CookieSessionStart,
+  LoginGuard,
+  Principal,
+  RequestMeta,
+  SessionIssuer,
+} from '../../core/index.ts';
+import { coreError } from '../../core/index.ts';
+import { base32Encode } from '../../crypto/base32.ts';
+import type { JwtCodec, TokenClass } from '../../crypto/jwt/index.ts';
+import type { PasswordHasher } from '../../crypto/password.ts';
+import { newTotpSecret, otpauthUri, type TotpParameters, verifyTotp } from '../../crypto/totp.ts';
+import type { KeyValueStore, OnceStore } from '../../stores/contract.ts';
+import type {
+  RecoveryCodeRepository,
+  SessionRepository,
+  User,
+  UserRepository,
+} from '../../stores/repositories.ts';
+import { totpError } from './error-codes.ts';
+import { newRecoveryCodes, normalizeRecoveryCode } from './recovery-codes.ts';
+
+/** Keyed digests with the active key, checked under the key they name. */
+interface KeyedDigests {
+  digest(value: string): string;
+  matches(value: string, digest: string): boolean;
+}
+
+/** Seeds are kept encrypted, bound to their user (a seed copied to another row does not open). */
+export interface SeedSealer {
+  /** The envelope stored in `users.totp_secret`. */
+  seal(userId: string, seed: Buffer): string;
+  open(userId: string, envelope: string): Buffer;
+  /** The envelope of a pending enrollment, kept in the store (bound to the user too). */
+  sealPending(userId: string, seed: Buffer): string;
+  openPending(userId: string, envelope: string): Buffer;
+}
+
+export interface TwoFactorOptions {
+  readonly users: UserRepository;
+  readonly sessions: SessionRepository;
+  readonly recoveryCodes: RecoveryCodeRepository;
+  readonly keyValue: KeyValueStore;
+  readonly once: OnceStore;
+  readonly seeds: SeedSealer;
+  readonly hasher: PasswordHasher;
+  readonly pendingTokens: { readonly jwt: JwtCodec; readonly tokenClass: TokenClass };
+  /** Binds a pending login to the client (address and user agent). */
+  readonly binding: KeyedDigests;
+  /** Recovery codes: `candidates` gives the digest under each key of the ring (lookup). */
+  readonly recoveryDigests: { digest(code: string): string; candidates(code: string): readonly string[] };
+  readonly enrollmentDigests: KeyedDigests;
+  /** Counts wrong codes per user, with back-off; `null` when lockout is off. */
+  readonly guard: LoginGuard | null;
+  readonly sessionIssuer: SessionIssuer;
+  readonly audit: AuditLog;
+  /** Tells the owner a recovery code was used (in the background). */
+  readonly notifyRecoveryCodeUsed: (user: User, meta: RequestMeta) => void;
+  /** The answer to a wrong password (the accounts feature's `LOGIN_BAD_CREDENTIALS`). */
+  readonly badCredentials: () => Error;
+  readonly totp: TotpParameters & { readonly window: number };
+  /** Shown in authenticator apps (the `issuer` of the otpauth URI). */
+  readonly issuer: string;
+  readonly stepUpWindowMs: number;
+  readonly enrollmentTtlMs: number;
+  readonly now?: () => number;
+}
+
+/** What `POST /auth/login` answers instead of a session when the user has a second factor. */
+export interface TwoFactorChallenge {
+  readonly twoFactorRequired: true;
+  readonly pendingToken: string;
+  readonly methods: readonly string[];
+}
+
+/** A pending login whose code checked out: the transport it started in and who it is. */
+export interface CompletedLogin {
+  readonly user: User;
+  readonly transport: 'bearer' | 'cookie';
+  readonly rememberMe: boolean;
+}
+
+/** The header that carries a fresh code for a sensitive route (step-up without a prior call). */
+export const STEP_UP_CODE_HEADER = 'X-2FA-Code';
+
+export interface TwoFactor {
+  enable(
+    principal: Principal,
+    currentPassword: string,
+    meta: RequestMeta,
+  ): Promise<{ secret: string; otpauthUri: string; enrollmentToken: string }>;
+  /** Persists the pending seed once a code proves the app has it; answers the recovery codes. */
+  confirm(
+    principal: Principal,
+    input: { enrollmentToken: string; code: string },
+    meta: RequestMeta,
+  ): Promise<{ recoveryCodes: string[]; renewed: CookieSessionStart | null }>;
+  challenge(
+    user: User,
+    meta: RequestMeta,
+    options: { readonly transport: 'bearer' | 'cookie'; readonly rememberMe: boolean },
+  ): Promise<TwoFactorChallenge | null>;
+  completeLogin(input: { pendingToken: string; code: string }, meta: RequestMeta): Promise<CompletedLogin>;
+  disable(principal: Principal, code: string, meta: RequestMeta): Promise<void>;
+  regenerateRecoveryCodes(principal: Principal, code: string, meta: RequestMeta): Promise<string[]>;
+  /** Verifies a code for the current session (step-up); a cookie session moves to a new id. */
+  stepUp(principal: Principal, code: string, meta: RequestMeta): Promise<CookieSessionStart | null>;
+  /**
+   * Throws `STEP_UP_REQUIRED` unless the user has no second factor, the session verified one
+   * within the window, or the request carries a valid code in {@link STEP_UP_CODE_HEADER}.
+   */
+  assertStepUp(principal: Principal, request: Request, meta: RequestMeta): Promise<void>;
+}
+
+const PENDING_METHODS = Object.freeze(['totp', 'recovery_code']);
+const enrollmentKey = (userId: string) => `2fa:enroll:${userId}`;
+const stepKey = (userId: string, step: number) => `2fa:step:${userId}:${step}`;
+const pendingKey = (jti: string) => `2fa:pending:${jti}`;
+const guardKey = (userId: string) => `2fa:${userId}`;
+const bindingOf = (meta: RequestMeta) => `${meta.clientIp}\n${meta.userAgent ?? ''}`;
+
+/**
+ * TOTP second factor: two-step enrollment, the pending-login step, recovery codes and step-up.
+ *
+ * Every code check goes through one function (`checkCode`): the per-user attempt budget
+ * (lockout with back-off, shared by TOTP and recovery codes, not reset by restarting the
+ * login), replay refusal (a TOTP time step is accepted once per user, across workers, through
+ * the once store), and single use of recovery codes (one conditional UPDATE).
+ */
+export function createTwoFactor(options: TwoFactorOptions): TwoFactor {
+  const now = options.now ?? Date.now;
+  const periodMs = options.totp.periodSeconds * 1000;
+  /** A used step must stay remembered as long as any window could accept its code again. */
+  const replayTtlMs = (2 * options.totp.window + 2) * periodMs;
+
+  async function activeUser(userId: string): Promise<User> {
+    const user = await options.users.findById(userId);
+    if (!user?.isActive) throw coreError('INVALID_TOKEN');
+    return user;
+  }
+
+  async function enabledUser(userId: string): Promise<User & { totpSecret: string }> {
+    const user = await activeUser(userId);
+    if (user.totpSecret === null) throw totpError('TWO_FACTOR_NOT_ENABLED');
+    return user as User & { totpSecret: string };
+  }
+
+  /** One check for every code a user types: TOTP or recovery code. Throws when it fails. */
+  async function checkCode(
+    user: User & { totpSecret: string },
+    code: string,
+    meta: RequestMeta,
+  ): Promise<'totp' | 'recovery_code'> {
+    await options.guard?.check(guardKey(user.id), meta.clientIp);
+    const at = now();
+    const digits = code.replace(/\s/g, '');
+    if (/^\d+$/.test(digits)) {
+      const seed = options.seeds.open(user.id, user.totpSecret);
+      const step = verifyTotp(seed, digits, { timeMs: at, ...options.totp });
+      // A code is good for one use: the same step presented again (here or on another worker)
+      // is a replay, even within its window.
+      if (step !== null && (await options.once.consumeOnce(stepKey(user.id, step), replayTtlMs))) {
+        await options.guard?.recordSuccess(guardKey(user.id), meta.clientIp);
+        return 'totp';
+      }
+    } else {
+      const normalized = normalizeRecoveryCode(code);
+      if (
+        normalized !== null &&
+        (await options.recoveryCodes.consume(user.id, options.recoveryDigests.candidates(normalized), at))
+      ) {
+        await options.guard?.recordSuccess(guardKey(user.id), meta.clientIp);
+        await options.audit.record('2fa.recovery_code_used', meta, { userId: user.id });
+        options.notifyRecoveryCodeUsed(user, meta);
+        return 'recovery_code';
+      }
+    }
+    await options.guard?.recordFailure(guardKey(user.id), meta.clientIp);
+    await options.audit.record('2fa.failure', meta, { userId: user.id });
+    throw totpError('TWO_FACTOR_CODE_INVALID');
+  }
+
+  async function issueRecoveryCodes(userId: string): Promise<string[]> {
+    const codes = newRecoveryCodes();
+    const digests = codes.map((code) =>
+      options.recoveryDigests.digest(normalizeRecoveryCode(code) as string),
+    );
+    await options.recoveryCodes.replaceAll(userId, digests, now());
+    return codes;
+  }
+
+  /** A verified second factor on the caller's session: recorded, and a cookie session renewed. */
+  async function elevate(principal: Principal, meta: RequestMeta): Promise<CookieSessionStart | null> {
+    const at = now();
+    const renewed = await options.sessionIssuer.renewCookieSession(principal, meta, {
+      addAuthMethods: ['otp'],
+    });
+    await options.sessions.markSecondFactor(renewed?.sessionId ?? principal.sessionId, at);
+    return renewed;
+  }
+
+  return {
+    async enable(principal, currentPassword, meta) {
+      const user = await activeUser(principal.userId);
+      if (!user.passwordHash || !(await options.hasher.verify(user.passwordHash, currentPassword))) {
+        await options.audit.record('2fa.enable_failure', meta, { userId: user.id });
+        throw options.badCredentials();
+      }
+      if (user.totpSecret !== null) throw totpError('TWO_FACTOR_ALREADY_ENABLED');
+      const seed = newTotpSecret();
+      const enrollmentToken = randomBytes(32).toString('base64url');
+      // Server-side: the seed is never taken back from the client. A newer enable replaces
+      // the entry, so an older token is dead.
+      await options.keyValue.set(
+        enrollmentKey(user.id),
+        JSON.stringify({
+          token: options.enrollmentDigests.digest(enrollmentToken),
+          seed: options.seeds.sealPending(user.id, seed),
+        }),
+        options.enrollmentTtlMs,
+      );
+      const secret = base32Encode(seed);
+      return {
+        secret,
+        otpauthUri: otpauthUri({
+          issuer: options.issuer,
+          accountName: user.email,
+          secret: seed,
+          ...options.totp,
+        }),
+        enrollmentToken,
+      };
+    },
+
+    async confirm(principal, input, meta) {
+      const user = await activeUser(principal.userId);
+      const key = enrollmentKey(user.id);
+      const presented = (raw: string | null) => {
+        if (raw === null) return null;
+        const entry = JSON.parse(raw) as { token: string; seed: string };
+        return options.enrollmentDigests.matches(input.enrollmentToken, entry.token) ? entry : null;
+      };
+      // Checked before taking: a superseded token must not burn the newer enrollment.
+      if (presented(await options.keyValue.get(key)) === null) throw totpError('ENROLLMENT_TOKEN_INVALID');
+      // Taken (burnt) whatever the code: a wrong code ends this enrollment.
+      const entry = presented(await options.keyValue.getAndDelete(key));
+      if (entry === null) throw totpError('ENROLLMENT_TOKEN_INVALID');
+      const seed = options.seeds.openPending(user.id, entry.seed);
+      const step = verifyTotp(seed, input.code.replace(/\s/g, ''), { timeMs: now(), ...options.totp });
+      if (step === null) {
+        await options.audit.record('2fa.enable_failure', meta, { userId: user.id });
+        throw totpError('TWO_FACTOR_CODE_INVALID');
+      }
+      // The confirming code counts as used: it cannot be replayed to sign in.
+      await options.once.consumeOnce(stepKey(user.id, step), replayTtlMs);
+      const stored = await options.users.replaceTotpSecret(user.id, null, options.seeds.seal(user.id, seed), {
+        securityStamp: randomBytes(16).toString('base64url'),
+        now: now(),
+      });
+      if (!stored) throw totpError('TWO_FACTOR_ALREADY_ENABLED');
+      const recoveryCodes = await issueRecoveryCodes(user.id);
+      const renewed = await elevate(principal, meta);
+      await options.audit.record('2fa.enabled', meta, { userId: user.id, sessionId: principal.sessionId });
+      return { recoveryCodes, renewed };
+    },
+
+    async challenge(user, meta, { transport, rememberMe }) {
+      if (user.totpSecret === null) return null;
+      const pendingToken = await options.pendingTokens.jwt.sign(
+        options.pendingTokens.tokenClass,
+        {
+          sub: user.id,
+          jti: randomUUID(),
+          bnd: options.binding.digest(bindingOf(meta)),
+          tr: transport,
+          rm: rememberMe,
+        },
+        { now: now() },
+      );
+      await options.audit.record('login.second_factor_pending', meta, { userId: user.id });
+      return { twoFactorRequired: true, pendingToken, methods: PENDING_METHODS };
+    },
+
+    async completeLogin(input, meta) {
+      let claims: Awaited<ReturnType<JwtCodec['verify']>>;
+      try {
+        claims = await options.pendingTokens.jwt.verify(
+          input.pendingToken,
+          options.pendingTokens.tokenClass,
+          {
+            now: now(),
+          },
+        );
+      } catch {
+        throw totpError('PENDING_TOKEN_INVALID');
+      }
+      const extra = claims as unknown as Record<string, unknown>;
+      // Bound to the client that passed the password: a stolen pending token is useless elsewhere.
+      if (typeof extra.bnd !== 'string' || !options.binding.matches(bindingOf(meta), extra.bnd)) {
+        throw totpError('PENDING_TOKEN_INVALID');
+      }
+      if (await options.once.isConsumed(pendingKey(claims.jti))) throw totpError('PENDING_TOKEN_INVALID');
+      const user = await options.users.findById(claims.sub);
+      if (!user?.isActive || user.totpSecret === null) throw totpError('PENDING_TOKEN_INVALID');
+      await checkCode(user as User & { totpSecret: string }, input.code, meta);
+      const lifetimeMs = options.pendingTokens.tokenClass.lifetimeSeconds * 1000 + 60_000;
+      if (!(await options.once.consumeOnce(pendingKey(claims.jti), lifetimeMs))) {
+        throw totpError('PENDING_TOKEN_INVALID');
+      }
+      return { user, transport: extra.tr === 'cookie' ? 'cookie' : 'bearer', rememberMe: extra.rm === true };
+    },
+
+    async disable(principal, code, meta) {
+      const user = await enabledUser(principal.userId);
+      await checkCode(user, code, meta);
+      const cleared = await options.users.replaceTotpSecret(user.id, user.totpSecret, null, {
+        securityStamp: randomBytes(16).toString('base64url'),
+        now: now(),
+      });
+      if (!cleared) throw totpError('TWO_FACTOR_NOT_ENABLED');
+      await options.recoveryCodes.deleteAll(user.id);
+      await options.audit.record('2fa.disabled', meta, { userId: user.id, sessionId: principal.sessionId });
+    },
+
+    async regenerateRecoveryCodes(principal, code, meta) {
+      const user = await enabledUser(principal.userId);
+      await checkCode(user, code, meta);
+      const codes = await issueRecoveryCodes(user.id);
+      await options.audit.record('2fa.recovery_codes_regenerated', meta, { userId: user.id });
+      return codes;
+    },
+
+    async stepUp(principal, code, meta) {
+      const user = await enabledUser(principal.userId);
+      await checkCode(user, code, meta);
+      await options.audit.record('2fa.step_up', meta, { userId: user.id, sessionId: principal.sessionId });
+      return elevate(principal, meta);
+    },
+
+    async assertStepUp(principal, request, meta) {
+      const user = await activeUser(principal.userId);
+      // Nothing to step up to without a second factor; the route's own checks (a password
+      // for change of email) still apply.
+      if (user.totpSecret === null) return;
+      const session = await options.sessions.findById(principal.sessionId);
+      const verifiedAt = session?.secondFactorAt ?? null;
+      if (verifiedAt !== null && now() - verifiedAt <= options.stepUpWindowMs) return;
+      const code = request.headers.get(STEP_UP_CODE_HEADER);
+      if (code === null) throw totpError('STEP_UP_REQUIRED');
+      await checkCode(user as User & { totpSecret: string }, code, meta);
+      await options.sessions.markSecondFactor(principal.sessionId, now());
+    },
+  };
+}
