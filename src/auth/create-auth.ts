@@ -82,7 +82,7 @@ export interface Auth {
   readonly repositories: Repositories;
   /** Server-side API: users, and access-token checks for your own transports. */
   readonly api: AuthApi;
-  /** Guards for your own Hono routes (`middleware`, `requireAuth`, `requireRoles`); `check` for other frameworks. */
+  /** Guards for your own Hono routes (`middleware`, `requireAuth`, `requireRoles`, `requireStepUp`); `check` for other frameworks. */
   readonly guards: Guards;
   /** Authenticates when a credential is present; puts `principal` (or `null`) on the Hono context. */
   middleware: Guards['middleware'];
@@ -90,6 +90,8 @@ export interface Auth {
   requireAuth: Guards['requireAuth'];
   /** 401 without a valid token, 403 unless the principal holds every role. */
   requireRoles: Guards['requireRoles'];
+  /** 401 without a valid credential; 403 `STEP_UP_REQUIRED` for a 2FA user without a recent second factor. */
+  requireStepUp: Guards['requireStepUp'];
   /** What is running and every weakened setting, for logs and `gatehouse doctor`. */
   readonly posture: Posture;
   /**
@@ -246,7 +248,13 @@ export async function createAuth(input: AuthConfigInput = {}): Promise<Auth> {
     sessionCookieName: sessionCookieName(config.cookies.name, { secure: config.cookies.secure }),
     ...(features.rateLimit ? { rateLimit: features.rateLimit } : {}),
   });
-  const guards = createGuards({ authenticate: features.authenticate, catalogue: errorCodes, logger });
+  const guards = createGuards({
+    authenticate: features.authenticate,
+    stepUp: features.stepUp,
+    trustedProxyHops: config.http.trustedProxyHops,
+    catalogue: errorCodes,
+    logger,
+  });
   // Stored secrets are encrypted with the `secret-encryption` purpose key of each master secret.
   const keys = createKeyService({
     aead: createAead({
@@ -278,6 +286,7 @@ export async function createAuth(input: AuthConfigInput = {}): Promise<Auth> {
     middleware: guards.middleware,
     requireAuth: guards.requireAuth,
     requireRoles: guards.requireRoles,
+    requireStepUp: guards.requireStepUp,
     posture,
     keys,
     migrate: () => migrateUp(database),

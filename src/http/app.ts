@@ -12,7 +12,7 @@ import {
   parseJsonBody,
   readBodyWithLimit,
 } from './body.ts';
-import { MAX_TRUSTED_PROXY_HOPS, resolveClientIp } from './client-ip.ts';
+import { MAX_TRUSTED_PROXY_HOPS, nodeSocketAddress, resolveClientIp } from './client-ip.ts';
 import { type CorsOptions, corsMiddleware } from './cors.ts';
 import { buildOpenApiDocument, type JsonObject, type OpenApiInfo, toJsonSchema } from './openapi.ts';
 import {
@@ -453,10 +453,4 @@ function applyCommonHeaders(c: Context<HttpAppEnv>, requestId: string): void {
     c.res = new Response(c.res.body, c.res);
     setCommonHeaders(c.res.headers, requestId);
   }
-}
-
-function nodeSocketAddress(env: unknown): string | undefined {
-  const incoming = (env as { incoming?: { socket?: { remoteAddress?: unknown } } } | undefined)?.incoming;
-  const address = incoming?.socket?.remoteAddress;
-  return typeof address === 'string' ? address : undefined;
 }

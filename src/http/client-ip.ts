@@ -95,3 +95,10 @@ export function normalizeIp(raw: string): string | undefined {
   }
   return canonical;
 }
+
+/** The TCP peer `@hono/node-server` (and so `gatehouse/node`) passes in `env.incoming`. */
+export function nodeSocketAddress(env: unknown): string | undefined {
+  const incoming = (env as { incoming?: { socket?: { remoteAddress?: unknown } } } | undefined)?.incoming;
+  const address = incoming?.socket?.remoteAddress;
+  return typeof address === 'string' ? address : undefined;
+}

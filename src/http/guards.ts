@@ -2,7 +2,10 @@ import type { MiddlewareHandler } from 'hono';
 import type { Logger } from 'pino';
 import { coreError } from '../core/errors/index.ts';
 import type { Authenticate, Principal } from '../core/principal.ts';
+import { nodeSocketAddress, resolveClientIp } from './client-ip.ts';
 import { type ErrorResponseOptions, errorResponse } from './problem.ts';
+import { REQUEST_ID_HEADER, requestIdFrom } from './request-id.ts';
+import type { StepUpHook } from './route.ts';
 
 /** Hono variables the guards set: the principal, or `null` for an anonymous request. */
 export interface GuardEnv {
@@ -17,6 +20,12 @@ export interface Guards {
   /** 401 without a valid credential, 403 `INSUFFICIENT_ROLES` unless the principal holds every role. */
   requireRoles(...roles: string[]): MiddlewareHandler<GuardEnv>;
   /**
+   * 401 without a valid credential; for a user with 2FA, 403 `STEP_UP_REQUIRED` unless the
+   * session verified a second factor recently or the request carries a fresh code in
+   * `X-2FA-Code` (the same rule as Gatehouse's own sensitive routes).
+   */
+  requireStepUp(): MiddlewareHandler<GuardEnv>;
+  /**
    * Framework-neutral check behind every guard: the principal, or the problem response to send.
    * `roles: null` lets anonymous requests through (a bad token still fails).
    */
@@ -30,6 +39,10 @@ export type GuardOutcome =
 export interface GuardOptions extends Omit<ErrorResponseOptions, 'logger'> {
   readonly authenticate: Authenticate;
   readonly logger: Logger;
+  /** The step-up check; without it `requireStepUp` refuses everyone (403 `FORBIDDEN`). */
+  readonly stepUp?: StepUpHook;
+  /** For the client address step-up failures are counted under (see `resolveClientIp`). @default 0 */
+  readonly trustedProxyHops?: number;
 }
 
 /**
@@ -70,8 +83,30 @@ export function createGuards(options: GuardOptions): Guards {
       await next();
     };
 
+  const stepUpGuard: MiddlewareHandler<GuardEnv> = async (c, next) => {
+    const outcome = await check(c.req.raw, [], c.get('principal'));
+    if (!outcome.ok) return outcome.response;
+    const principal = outcome.principal as Principal;
+    c.set('principal', principal);
+    try {
+      if (!options.stepUp) throw coreError('FORBIDDEN');
+      await options.stepUp(principal, c.req.raw, {
+        requestId: requestIdFrom(c.req.header(REQUEST_ID_HEADER)),
+        clientIp: resolveClientIp({
+          socketAddress: nodeSocketAddress(c.env),
+          forwardedFor: c.req.header('X-Forwarded-For') ?? null,
+          trustedProxyHops: options.trustedProxyHops ?? 0,
+        }),
+      });
+    } catch (error) {
+      return errorResponse(error, responseOptions);
+    }
+    await next();
+  };
+
   return {
     check: (request, roles) => check(request, roles),
+    requireStepUp: () => stepUpGuard,
     middleware: () => guard(null),
     requireAuth: () => guard([]),
     requireRoles: (...roles: string[]) => {

@@ -11,6 +11,8 @@ import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import express from 'express';
 import { Hono } from 'hono';
+import { base32Decode } from '../../src/crypto/base32.ts';
+import { totpCode } from '../../src/crypto/totp.ts';
 import { toNodeGuard } from '../../src/http/adapters/node/index.ts';
 import type { GuardEnv } from '../../src/http/index.ts';
 import { createHarness, GOOD_PASSWORD, type Harness, uniqueEmail } from '../fixtures/auth-harness.ts';
@@ -79,6 +81,55 @@ describe('Hono guards', () => {
     assert.equal((await app().request('/private', { headers: bearer(other.accessToken) })).status, 200);
     assert.equal((await h.post('/auth/logout', undefined, { token: other.accessToken })).status, 204);
     assert.equal((await app().request('/private', { headers: bearer(other.accessToken) })).status, 401);
+  });
+});
+
+describe('requireStepUp', () => {
+  let t = Date.now();
+  let timed: Harness;
+  before(async () => {
+    timed = await createHarness({ config: { clock: { now: () => t } } });
+  });
+  after(() => timed.close());
+
+  it('requireStepUp - should let a user without 2FA through, and ask a 2FA user for a recent second factor', async () => {
+    const hono = new Hono<GuardEnv>();
+    hono.post('/transfer', timed.auth.requireStepUp(), (c) => c.json({ userId: c.get('principal')?.userId }));
+    const transfer = (headers: Record<string, string> = {}) =>
+      hono.request('/transfer', { method: 'POST', headers });
+    const signedIn = await timed.signedInUser();
+    assert.equal((await transfer()).status, 401);
+    assert.deepEqual(await (await transfer(bearer(signedIn.accessToken))).json(), {
+      userId: signedIn.userId,
+    });
+
+    const enabled = await timed.post(
+      '/auth/2fa/enable',
+      { currentPassword: signedIn.password },
+      { token: signedIn.accessToken },
+    );
+    const seed = base32Decode(enabled.body.secret);
+    const confirmed = await timed.post(
+      '/auth/2fa/enable/confirm',
+      { enrollmentToken: enabled.body.enrollmentToken, code: totpCode(seed, { timeMs: t }) },
+      { token: signedIn.accessToken },
+    );
+    assert.equal(confirmed.status, 200);
+    // Confirming was a second factor for this session: within the window, it passes.
+    assert.equal((await transfer(bearer(signedIn.accessToken))).status, 200);
+
+    t += 6 * 60_000;
+    const stale = await transfer(bearer(signedIn.accessToken));
+    assert.equal(stale.status, 403);
+    assert.equal(((await stale.json()) as { code: string }).code, 'STEP_UP_REQUIRED');
+    const wrong = await transfer({ ...bearer(signedIn.accessToken), 'X-2FA-Code': '000000' });
+    assert.equal(wrong.status, 400);
+    assert.equal(((await wrong.json()) as { code: string }).code, 'TWO_FACTOR_CODE_INVALID');
+    const withCode = await transfer({
+      ...bearer(signedIn.accessToken),
+      'X-2FA-Code': totpCode(seed, { timeMs: t }),
+    });
+    assert.equal(withCode.status, 200);
   });
 });
 
