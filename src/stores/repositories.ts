@@ -209,6 +209,41 @@ export interface RecoveryCodeRepository {
   deleteAll(userId: string): Promise<void>;
 }
 
+/** A provider account (OAuth / OIDC) linked to a user. */
+export interface OAuthAccount {
+  readonly id: string;
+  readonly userId: string;
+  readonly provider: string;
+  readonly subject: string;
+  /** The provider's address when the link was made (shown in lists; never used to sign in). */
+  readonly email: string | null;
+  readonly createdAt: number;
+}
+
+export interface NewOAuthAccount {
+  readonly id: string;
+  readonly userId: string;
+  readonly provider: string;
+  readonly subject: string;
+  readonly email: string | null;
+  /** AEAD envelopes of the provider's tokens, when they are kept. */
+  readonly accessToken?: string | null;
+  readonly refreshToken?: string | null;
+  readonly now: number;
+}
+
+export interface OAuthAccountRepository {
+  findByProviderSubject(provider: string, subject: string): Promise<OAuthAccount | null>;
+  listForUser(userId: string): Promise<OAuthAccount[]>;
+  /** Links the account; `null` when this (provider, subject) is linked already (to anyone). */
+  create(account: NewOAuthAccount): Promise<OAuthAccount | null>;
+  /**
+   * Removes one of the user's links, unless it is their last way to sign in (no password and
+   * no other link). Serialised per user, so two concurrent unlinks cannot both pass the check.
+   */
+  unlink(userId: string, id: string): Promise<'unlinked' | 'not_found' | 'last_sign_in_method'>;
+}
+
 export interface AuditEvent {
   readonly id: string;
   readonly type: string;
@@ -237,6 +272,7 @@ export interface Repositories {
   readonly users: UserRepository;
   readonly sessions: SessionRepository;
   readonly recoveryCodes: RecoveryCodeRepository;
+  readonly oauthAccounts: OAuthAccountRepository;
   readonly audit: AuditRepository;
 }
 

@@ -13,6 +13,7 @@ import { runCli } from '../../src/cli/main.ts';
 import type { CliIo, CliStdin } from '../../src/cli/output.ts';
 import { type Auth, createAuth } from '../../src/index.ts';
 import { settingsFromEnv } from '../../src/server/index.ts';
+import { MIGRATION_NAMES } from '../fixtures/migrations.ts';
 import { runGatehouse } from '../fixtures/spawn-server.ts';
 
 type Env = Record<string, string>;
@@ -317,7 +318,7 @@ describe('gatehouse create-user - command line errors', () => {
     assert.equal(outcome.stdout, '');
     assert.equal(
       outcome.stderr,
-      'gatehouse create-user: 3 migrations pending: run `gatehouse migrate up` first',
+      `gatehouse create-user: ${MIGRATION_NAMES.length} migrations pending: run \`gatehouse migrate up\` first`,
     );
   });
 });

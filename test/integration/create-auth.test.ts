@@ -20,6 +20,7 @@ import {
   isStoreError,
 } from '../../src/index.ts';
 import { createMemoryStores } from '../../src/stores/memory/index.ts';
+import { MIGRATION_NAMES } from '../fixtures/migrations.ts';
 import { type PostgresServer, startPostgres } from '../fixtures/postgres-server.ts';
 import { type RedisServer, startRedis } from '../fixtures/redis-server.ts';
 
@@ -145,7 +146,7 @@ describe('createAuth - on every database and store backend', () => {
           assert.deepEqual(problem.checks, { database: 'ok', stores: 'ok', schema: 'failed' });
 
           assert.deepEqual(await auth.migrate(), {
-            applied: ['0001_initial', '0002_access_tokens', '0003_two_factor'],
+            applied: [...MIGRATION_NAMES],
           });
           assert.deepEqual(await auth.migrate(), { applied: [] });
           assert.ok((await auth.migrationStatus()).every((state) => state.appliedAt instanceof Date));

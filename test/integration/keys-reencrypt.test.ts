@@ -147,10 +147,14 @@ forEachDialect((target: DialectTarget) => {
   }
 
   describe('auth.keys', () => {
-    it('registry - should list users.totp_secret with AAD gatehouse:<table>.<column>:<rowId>', () => {
+    it('registry - should list every encrypted column with AAD gatehouse:<table>.<column>:<rowId>', () => {
       assert.deepEqual(
         ENCRYPTED_COLUMNS.map((c) => ({ ...c })),
-        [{ table: 'users', column: 'totp_secret', idColumn: 'id' }],
+        [
+          { table: 'users', column: 'totp_secret', idColumn: 'id' },
+          { table: 'oauth_accounts', column: 'access_token', idColumn: 'id' },
+          { table: 'oauth_accounts', column: 'refresh_token', idColumn: 'id' },
+        ],
       );
       assert.equal(aadFor('users', 'totp_secret', 'u1'), 'gatehouse:users.totp_secret:u1');
     });
@@ -161,6 +165,13 @@ forEachDialect((target: DialectTarget) => {
         const status = await auth.keys.status();
         assert.equal(status.activeKeyId, 'B');
         assert.equal(status.pending, ids.length);
+        const empty = (column: string) => ({
+          table: 'oauth_accounts',
+          column,
+          keys: [{ keyId: 'B', rows: 0, active: true, inRing: true }],
+          malformed: 0,
+          total: 0,
+        });
         assert.deepEqual(status.columns, [
           {
             table: 'users',
@@ -172,6 +183,8 @@ forEachDialect((target: DialectTarget) => {
             malformed: 0,
             total: 5,
           },
+          empty('access_token'),
+          empty('refresh_token'),
         ]);
       } finally {
         await auth.close();
@@ -196,6 +209,20 @@ forEachDialect((target: DialectTarget) => {
           activeKeyId: 'B',
           columns: [
             { table: 'users', column: 'totp_secret', reencrypted: 5, alreadyActive: 0, changedMeanwhile: 0 },
+            {
+              table: 'oauth_accounts',
+              column: 'access_token',
+              reencrypted: 0,
+              alreadyActive: 0,
+              changedMeanwhile: 0,
+            },
+            {
+              table: 'oauth_accounts',
+              column: 'refresh_token',
+              reencrypted: 0,
+              alreadyActive: 0,
+              changedMeanwhile: 0,
+            },
           ],
         });
         await assertAllUnderB(auth, ids);

@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { generateSecret } from '../../src/index.ts';
+import { MIGRATION_NAMES } from '../fixtures/migrations.ts';
 import { type PostgresServer, startPostgres } from '../fixtures/postgres-server.ts';
 import { type RedisServer, startRedis } from '../fixtures/redis-server.ts';
 import { runGatehouse, type ServerProcess, spawnServer } from '../fixtures/spawn-server.ts';
@@ -113,7 +114,7 @@ describe('gatehouse serve - development, zero configuration', () => {
 
   it('GET /ready - should answer 200 because development migrates on start', async () => {
     const applied = server.logs().find((line) => line.msg === 'migrations applied');
-    assert.deepEqual(applied?.applied, ['0001_initial', '0002_access_tokens', '0003_two_factor']);
+    assert.deepEqual(applied?.applied, MIGRATION_NAMES);
     const response = await fetch(`${server.url}/ready`);
     assert.equal(response.status, 200);
     assert.deepEqual(await response.json(), {
@@ -260,7 +261,7 @@ describe('gatehouse serve - production with PostgreSQL and Redis', () => {
     const pending = server.logs().find((line) => line.msg.startsWith('migrations pending'));
     assert.ok(pending, 'no "migrations pending" log line');
     assert.equal(pending.level, 50);
-    assert.deepEqual(pending.pending, ['0001_initial', '0002_access_tokens', '0003_two_factor']);
+    assert.deepEqual(pending.pending, MIGRATION_NAMES);
     assert.ok(!server.logs().some((line) => line.msg === 'migrations applied'));
 
     const ready = await fetch(`${server.url}/ready`);
@@ -289,11 +290,10 @@ describe('gatehouse serve - production with PostgreSQL and Redis', () => {
   it('serve --migrate - should apply the migrations and answer /ready 200', async () => {
     const server = await spawnServer({ env, args: ['--migrate'] });
     servers.push(server);
-    assert.deepEqual(server.logs().find((line) => line.msg === 'migrations applied')?.applied, [
-      '0001_initial',
-      '0002_access_tokens',
-      '0003_two_factor',
-    ]);
+    assert.deepEqual(
+      server.logs().find((line) => line.msg === 'migrations applied')?.applied,
+      MIGRATION_NAMES,
+    );
     const ready = await fetch(`${server.url}/ready`);
     assert.equal(ready.status, 200);
     assert.deepEqual(await ready.json(), {

@@ -12,6 +12,7 @@ import { migrateUp, pendingMigrations } from '../../src/stores/sql/migrate.ts';
 import { loadPg, parseInt8 } from '../../src/stores/sql/postgres-dialect.ts';
 import { createNodeSqliteDialect, openSqliteFile } from '../../src/stores/sql/sqlite-dialect.ts';
 import { forEachDialect } from '../fixtures/databases.ts';
+import { MIGRATION_NAMES } from '../fixtures/migrations.ts';
 
 describe('parseDatabaseUrl', () => {
   it('parseDatabaseUrl - should read SQLite paths in every accepted form', () => {
@@ -110,11 +111,7 @@ forEachDialect((target) => {
     const owner = await target.open();
     const wrapped = wrapDatabase(owner.db, target.dialect);
     assert.equal(wrapped.describe(), `${target.dialect} (application-provided Kysely instance)`);
-    assert.deepEqual((await migrateUp(wrapped)).applied, [
-      '0001_initial',
-      '0002_access_tokens',
-      '0003_two_factor',
-    ]);
+    assert.deepEqual((await migrateUp(wrapped)).applied, MIGRATION_NAMES);
     assert.deepEqual(await pendingMigrations(owner), []);
     await wrapped.ping();
     await wrapped.close();

@@ -20,8 +20,15 @@ import { gatehouseMigrations } from '../../src/stores/sql/migrations/index.ts';
 import type { DatabaseSchema, NewSessionRow, NewUserRow } from '../../src/stores/sql/schema.ts';
 import { type DialectTarget, forEachDialect } from '../fixtures/databases.ts';
 
-const ALL_MIGRATIONS = ['0001_initial', '0002_access_tokens', '0003_two_factor'];
-const GATEHOUSE_TABLES = ['audit_events', 'recovery_codes', 'session_consumed_digests', 'sessions', 'users'];
+const ALL_MIGRATIONS = ['0001_initial', '0002_access_tokens', '0003_two_factor', '0004_oauth_accounts'];
+const GATEHOUSE_TABLES = [
+  'audit_events',
+  'oauth_accounts',
+  'recovery_codes',
+  'session_consumed_digests',
+  'sessions',
+  'users',
+];
 
 let sequence = 0;
 function newUser(overrides: Partial<NewUserRow> = {}): NewUserRow {

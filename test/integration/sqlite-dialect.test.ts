@@ -13,6 +13,7 @@ import { type Generated, Kysely, sql } from 'kysely';
 import { type Database, openDatabase } from '../../src/stores/sql/database.ts';
 import { migrateUp } from '../../src/stores/sql/migrate.ts';
 import { createNodeSqliteDialect, openSqliteFile } from '../../src/stores/sql/sqlite-dialect.ts';
+import { MIGRATION_NAMES } from '../fixtures/migrations.ts';
 
 /** A table the tests create by hand (not part of Gatehouse's schema). */
 interface ScratchSchema {
@@ -276,7 +277,7 @@ describe('createNodeSqliteDialect', () => {
     try {
       const { wrapDatabase } = await import('../../src/stores/sql/database.ts');
       const { applied } = await migrateUp(wrapDatabase(db, 'sqlite'));
-      assert.deepEqual(applied, ['0001_initial', '0002_access_tokens', '0003_two_factor']);
+      assert.deepEqual(applied, MIGRATION_NAMES);
     } finally {
       await db.destroy();
     }

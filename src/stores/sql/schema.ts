@@ -88,6 +88,21 @@ export interface SessionsTable {
   second_factor_at: EpochMs | null;
 }
 
+/** Provider accounts (OAuth / OIDC) linked to users. */
+export interface OAuthAccountsTable {
+  id: string;
+  user_id: string;
+  /** The configured provider name, e.g. `google`. */
+  provider: string;
+  /** The provider's stable id for the account (`sub`, or GitHub's numeric id). */
+  subject: string;
+  email: string | null;
+  /** AEAD envelopes, only when provider tokens are kept. */
+  access_token: string | null;
+  refresh_token: string | null;
+  created_at: EpochMs;
+}
+
 /** Recovery codes of users with 2FA: keyed digests only, each usable once. */
 export interface RecoveryCodesTable {
   /** `<keyId>.<mac>` of the code; the primary key, so a code is found by it. */
@@ -135,6 +150,7 @@ export interface DatabaseSchema {
   sessions: SessionsTable;
   session_consumed_digests: SessionConsumedDigestsTable;
   recovery_codes: RecoveryCodesTable;
+  oauth_accounts: OAuthAccountsTable;
   audit_events: AuditEventsTable;
 }
 

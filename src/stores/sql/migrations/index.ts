@@ -14,6 +14,7 @@ import type { Migration } from 'kysely';
 import { initialMigration } from './0001_initial.ts';
 import { accessTokensMigration } from './0002_access_tokens.ts';
 import { twoFactorMigration } from './0003_two_factor.ts';
+import { oauthAccountsMigration } from './0004_oauth_accounts.ts';
 import type { MigrationContext } from './context.ts';
 
 export type { MigrationContext } from './context.ts';
@@ -24,5 +25,6 @@ export function gatehouseMigrations(context: MigrationContext): Record<string, M
     '0001_initial': initialMigration(context),
     '0002_access_tokens': accessTokensMigration(),
     '0003_two_factor': twoFactorMigration(context),
+    '0004_oauth_accounts': oauthAccountsMigration(),
   };
 }

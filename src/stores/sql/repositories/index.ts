@@ -6,6 +6,7 @@ import type { Repositories } from '../../repositories.ts';
 import { invalidArgument } from '../arguments.ts';
 import type { Database } from '../database.ts';
 import { createAuditRepository } from './audit.ts';
+import { createOAuthAccountRepository } from './oauth-accounts.ts';
 import { createRecoveryCodeRepository } from './recovery-codes.ts';
 import { createSessionRepository } from './sessions.ts';
 import { createUserRepository } from './users.ts';
@@ -35,6 +36,7 @@ export function createSqlRepositories(database: Database): Repositories {
     users: Object.freeze(createUserRepository(database.db)),
     sessions: Object.freeze(createSessionRepository(database.db, database.dialect)),
     recoveryCodes: Object.freeze(createRecoveryCodeRepository(database.db)),
+    oauthAccounts: Object.freeze(createOAuthAccountRepository(database.db, database.dialect)),
     audit: Object.freeze(createAuditRepository(database.db)),
   });
 }

@@ -36,7 +36,7 @@ function jsonObject(text: string, column: string): Readonly<Record<string, unkno
  * Times are numbers from Gatehouse's own pools; an application-provided `pg` pool without an
  * `int8` parser returns them as strings, so read them as numbers either way.
  */
-function epoch(value: number): number {
+export function epoch(value: number): number {
   return typeof value === 'number' ? value : Number(value);
 }
 
