@@ -116,12 +116,18 @@ export function totpRoutes(options: TotpRoutesOptions): RouteDefinition[] {
       errorCodes: ['PENDING_TOKEN_INVALID', 'TWO_FACTOR_CODE_INVALID'],
       async handler(ctx): Promise<RouteResult> {
         const meta = requestMeta(ctx);
-        const login = await twoFactor.completeLogin(ctx.body, meta);
+        const login = await twoFactor.completeLogin(ctx.body, meta, {
+          // Login CSRF, as at POST /auth/session: the cookie goes only to our own pages. Checked
+          // before the code, so a refused request spends neither the code nor the pending login.
+          beforeCode: (transport) => {
+            if (transport === 'cookie' && !isAllowedOrigin(ctx.request, options.allowedOrigins)) {
+              throw coreError('CSRF_FAILED');
+            }
+          },
+        });
         const secondFactorAt = now();
         const authMethods = ['pwd', 'otp'];
         if (login.transport === 'cookie') {
-          // Login CSRF, as at POST /auth/session: the cookie goes only to our own pages.
-          if (!isAllowedOrigin(ctx.request, options.allowedOrigins)) throw coreError('CSRF_FAILED');
           const session = await options.sessions.startCookieSession(login.user, meta, {
             authMethods,
             rememberMe: login.rememberMe,

@@ -102,7 +102,11 @@ export interface TwoFactor {
     meta: RequestMeta,
     options: { readonly transport: 'bearer' | 'cookie'; readonly rememberMe: boolean },
   ): Promise<TwoFactorChallenge | null>;
-  completeLogin(input: { pendingToken: string; code: string }, meta: RequestMeta): Promise<CompletedLogin>;
+  completeLogin(
+    input: { pendingToken: string; code: string },
+    meta: RequestMeta,
+    checks?: { readonly beforeCode?: (transport: 'bearer' | 'cookie') => void },
+  ): Promise<CompletedLogin>;
   disable(principal: Principal, code: string, meta: RequestMeta): Promise<void>;
   regenerateRecoveryCodes(principal: Principal, code: string, meta: RequestMeta): Promise<string[]>;
   /** Verifies a code for the current session (step-up); a cookie session moves to a new id. */
@@ -118,6 +122,9 @@ const PENDING_METHODS = Object.freeze(['totp', 'recovery_code']);
 const enrollmentKey = (userId: string) => `2fa:enroll:${userId}`;
 const stepKey = (userId: string, step: number) => `2fa:step:${userId}:${step}`;
 const pendingKey = (jti: string) => `2fa:pending:${jti}`;
+const attemptKey = (jti: string) => `2fa:attempt:${jti}`;
+/** Long enough for one code check; a crashed attempt frees the pending login after it. */
+const ATTEMPT_LOCK_MS = 10_000;
 const guardKey = (userId: string) => `2fa:${userId}`;
 const bindingOf = (meta: RequestMeta) => `${meta.clientIp}\n${meta.userAgent ?? ''}`;
 
@@ -283,7 +290,7 @@ export function createTwoFactor(options: TwoFactorOptions): TwoFactor {
       return { twoFactorRequired: true, pendingToken, methods: PENDING_METHODS };
     },
 
-    async completeLogin(input, meta) {
+    async completeLogin(input, meta, checks = {}) {
       let claims: Awaited<ReturnType<JwtCodec['verify']>>;
       try {
         claims = await options.pendingTokens.jwt.verify(
@@ -301,15 +308,30 @@ export function createTwoFactor(options: TwoFactorOptions): TwoFactor {
       if (typeof extra.bnd !== 'string' || !options.binding.matches(bindingOf(meta), extra.bnd)) {
         throw totpError('PENDING_TOKEN_INVALID');
       }
+      const transport = extra.tr === 'cookie' ? 'cookie' : 'bearer';
+      // Checks of the transport (login CSRF for cookies) come before anything is spent.
+      checks.beforeCode?.(transport);
       if (await options.once.isConsumed(pendingKey(claims.jti))) throw totpError('PENDING_TOKEN_INVALID');
       const user = await options.users.findById(claims.sub);
       if (!user?.isActive || user.totpSecret === null) throw totpError('PENDING_TOKEN_INVALID');
-      await checkCode(user as User & { totpSecret: string }, input.code, meta);
+      // One attempt at a time per pending login: a concurrent loser must not spend a code (a
+      // TOTP step, or a recovery code and its notice mail) on a login that another request wins.
       const lifetimeMs = options.pendingTokens.tokenClass.lifetimeSeconds * 1000 + 60_000;
-      if (!(await options.once.consumeOnce(pendingKey(claims.jti), lifetimeMs))) {
+      const attempt = attemptKey(claims.jti);
+      if (!(await options.keyValue.setIfAbsent(attempt, '1', ATTEMPT_LOCK_MS))) {
         throw totpError('PENDING_TOKEN_INVALID');
       }
-      return { user, transport: extra.tr === 'cookie' ? 'cookie' : 'bearer', rememberMe: extra.rm === true };
+      try {
+        // Inside the lock: an attempt that finished while this one waited has used the login.
+        if (await options.once.isConsumed(pendingKey(claims.jti))) throw totpError('PENDING_TOKEN_INVALID');
+        await checkCode(user as User & { totpSecret: string }, input.code, meta);
+        if (!(await options.once.consumeOnce(pendingKey(claims.jti), lifetimeMs))) {
+          throw totpError('PENDING_TOKEN_INVALID');
+        }
+      } finally {
+        await options.keyValue.delete(attempt);
+      }
+      return { user, transport, rememberMe: extra.rm === true };
     },
 
     async disable(principal, code, meta) {
