@@ -29,6 +29,12 @@ export {
   type SecretEntry,
 } from './core/index.ts';
 export { generateSecret } from './crypto/random.ts';
+export type { ProviderConfig as OAuthProviderConfig } from './features/oauth/index.ts';
+
+import { github, google, microsoft } from './features/oauth/index.ts';
+
+/** Presets for `oauth.providers`: `{ google: oauthProviders.google({ clientId, clientSecret }) }`. */
+export const oauthProviders = Object.freeze({ google, microsoft, github });
 export type { EventHooks, HookEvent, HookName } from './features/audit/index.ts';
 export {
   escapeHtml,

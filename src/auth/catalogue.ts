@@ -1,5 +1,6 @@
 import { CORE_ERROR_CODES, type ErrorCatalogue, mergeCatalogues } from '../core/index.ts';
 import { ACCOUNTS_ERROR_CODES } from '../features/accounts/index.ts';
+import { OAUTH_ERROR_CODES } from '../features/oauth/index.ts';
 import { SESSIONS_ERROR_CODES } from '../features/sessions/index.ts';
 import { TOTP_ERROR_CODES } from '../features/totp/index.ts';
 import { VERIFICATION_ERROR_CODES } from '../features/verification/index.ts';
@@ -14,4 +15,5 @@ export const ERROR_CATALOGUE: ErrorCatalogue = mergeCatalogues(
   SESSIONS_ERROR_CODES,
   VERIFICATION_ERROR_CODES,
   TOTP_ERROR_CODES,
+  OAUTH_ERROR_CODES,
 );

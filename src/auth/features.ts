@@ -18,11 +18,19 @@ import {
   createPasswordPolicy,
   normalizeEmail,
   passwordPolicyError,
+  twoFactorChallenge,
   userView,
 } from '../features/accounts/index.ts';
 import type { AccountsService } from '../features/accounts/service.ts';
 import { createAuditLog, type EventHooks, withEventHooks } from '../features/audit/index.ts';
 import { createLoginGuard } from '../features/lockout/index.ts';
+import {
+  createFlowCookies,
+  createOAuthService,
+  createProviderClient,
+  oauthRoutes,
+  type ProviderConfig,
+} from '../features/oauth/index.ts';
 import { createRateLimitEnforcer } from '../features/ratelimit/index.ts';
 import {
   createCookieSessions,
@@ -85,6 +93,10 @@ const VERIFY_TYP = 'gh-verify+jwt';
 const RESET_TYP = 'gh-reset+jwt';
 const EMAIL_CHANGE_TYP = 'gh-email-change+jwt';
 const TWO_FACTOR_PENDING_TYP = 'gh-2fa-pending+jwt';
+/** An authorization request may take this long at the provider (the flow cookie's life). */
+const OAUTH_FLOW_TTL_SECONDS = 600;
+/** A one-time exchange code (SPA and mobile sign-in) lives this long. */
+const OAUTH_EXCHANGE_TTL_MS = 60_000;
 
 export interface FeatureInput {
   readonly config: ResolvedConfig;
@@ -314,6 +326,10 @@ export function buildFeatures(input: FeatureInput): Features {
     minLength: config.passwords.minLength,
     maxLength: config.passwords.maxLength,
   });
+  const aead = createAead({
+    active: () => keyring.active(KEY_PURPOSES.secretEncryption),
+    byId: (id) => keyring.byId(KEY_PURPOSES.secretEncryption, id),
+  });
   const twoFactor = buildTwoFactor();
   const accounts = createAccountsService({
     users: repositories.users,
@@ -410,6 +426,7 @@ export function buildFeatures(input: FeatureInput): Features {
       now,
     }),
     jwksRoute,
+    ...buildOAuthRoutes(),
   ];
 
   const enforcer = config.rateLimits.enabled
@@ -430,10 +447,6 @@ export function buildFeatures(input: FeatureInput): Features {
 
   /** TOTP, recovery codes and step-up (the totp feature), over the stores built above. */
   function buildTwoFactor(): TwoFactor {
-    const aead = createAead({
-      active: () => keyring.active(KEY_PURPOSES.secretEncryption),
-      byId: (id) => keyring.byId(KEY_PURPOSES.secretEncryption, id),
-    });
     const seedAad = (userId: string) => encryptedColumnAad('users', 'totp_secret', userId);
     // Pending enrollments live in the store, encrypted too and bound to their user.
     const pendingAad = (userId: string) => `gatehouse:2fa-enrollment:${userId}`;
@@ -485,6 +498,66 @@ export function buildFeatures(input: FeatureInput): Features {
       stepUpWindowMs: config.twoFactor.stepUpWindowSeconds * 1000,
       enrollmentTtlMs: config.twoFactor.enrollmentTtlSeconds * 1000,
       now,
+    });
+  }
+
+  /** OAuth / OIDC sign-in (the oauth feature): no routes at all without a configured provider. */
+  function buildOAuthRoutes(): RouteDefinition[] {
+    const configured = Object.entries(config.oauth.providers);
+    if (configured.length === 0) return [];
+    const callbackBase = `${config.baseUrl}${config.http.basePath}/auth/oauth`;
+    const providers = new Map(
+      configured.map(([name, provider]) => [
+        name,
+        createProviderClient(name, provider as ProviderConfig, {
+          redirectUri: `${callbackBase}/${name}/callback`,
+          fetchTimeoutMs: config.oauth.fetchTimeoutMs,
+          allowInsecureLoopback: config.oauth.allowInsecureLoopback,
+        }),
+      ]),
+    );
+    const oauth = createOAuthService({
+      providers,
+      flows: createFlowCookies({
+        seal: (plaintext, aad) => aead.encrypt(plaintext, aad),
+        open: (envelope, aad) => aead.decrypt(envelope, aad).toString('utf8'),
+        secure: config.cookies.secure,
+        now,
+      }),
+      users: repositories.users,
+      accounts: repositories.oauthAccounts,
+      once: stores.once,
+      keyValue: stores.keyValue,
+      sessions: tokens,
+      secondFactor: twoFactor,
+      audit,
+      redirects: { baseUrl: config.baseUrl, allowedOrigins: config.oauth.redirectOrigins },
+      normalizeEmail,
+      linkByVerifiedEmail: config.oauth.linkByVerifiedEmail,
+      allowUnverifiedEmail: config.oauth.allowUnverifiedEmail,
+      sealProviderToken: config.oauth.storeProviderTokens
+        ? (accountId, column, token) =>
+            aead.encrypt(token, encryptedColumnAad('oauth_accounts', column, accountId))
+        : null,
+      mayRegister: async (email, name) => {
+        if (!beforeRegister) return true;
+        try {
+          return (await beforeRegister({ email, name })) === true;
+        } catch {
+          // A gate that throws refuses: gates fail closed.
+          return false;
+        }
+      },
+      flowTtlSeconds: OAUTH_FLOW_TTL_SECONDS,
+      exchangeTtlMs: OAUTH_EXCHANGE_TTL_MS,
+      now,
+    });
+    return oauthRoutes({
+      oauth,
+      tokenBody,
+      tokenSchema: tokenResponseSchema,
+      userSchema: userView,
+      challengeSchema: twoFactorChallenge,
     });
   }
 

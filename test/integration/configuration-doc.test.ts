@@ -121,6 +121,7 @@ const DEFAULT_LOCATIONS: Record<
   stepUpWindowSeconds: { option: 'twoFactor.stepUpWindowSeconds', shows: code },
   pendingLoginTtlSeconds: { option: 'twoFactor.pendingLoginTtlSeconds', shows: code },
   enrollmentTtlSeconds: { option: 'twoFactor.enrollmentTtlSeconds', shows: code },
+  oauthFetchTimeoutMs: { option: 'oauth.fetchTimeoutMs', shows: code },
   workers: { option: 'workers', shows: code },
   mailFrom: { option: 'mail.from', shows: code },
   verifyEmailPath: { option: 'mail.links.verifyEmail', shows: code },

@@ -30,6 +30,7 @@ const EXPECTED: Record<string, readonly string[]> = {
     'generateSecret',
     'isAuthError',
     'isStoreError',
+    'oauthProviders',
   ],
   './node': ['toNodeGuard', 'toNodeHandler'],
   './redis': ['MAX_KEY_BYTES', 'StoreError', 'createRedisStores', 'isStoreError'],

@@ -105,6 +105,12 @@ export function resolveConfig(input: AuthConfigInput, options: ResolveOptions = 
     if (!config.cookies.secure) {
       problems.push({ path: 'cookies.secure', message: 'cannot be turned off in production' });
     }
+    if (config.oauth.allowInsecureLoopback) {
+      problems.push({
+        path: 'oauth.allowInsecureLoopback',
+        message: 'is for tests and local development only',
+      });
+    }
     if (config.database && 'url' in config.database && IN_MEMORY_DATABASE.test(config.database.url)) {
       problems.push({
         path: 'database.url',
@@ -146,6 +152,7 @@ export function resolveConfig(input: AuthConfigInput, options: ResolveOptions = 
   for (const [path, list] of [
     ['cors.origins', config.cors.origins],
     ['csrf.trustedOrigins', config.csrf.trustedOrigins],
+    ['oauth.redirectOrigins', config.oauth.redirectOrigins],
   ] as const) {
     list.forEach((value, index) => {
       const origin = parseOrigin(value);
@@ -265,6 +272,10 @@ export function resolveConfig(input: AuthConfigInput, options: ResolveOptions = 
     // with request origins as strings.
     cors: { ...config.cors, origins: config.cors.origins.map((o) => parseOrigin(o) as string) },
     csrf: { trustedOrigins: config.csrf.trustedOrigins.map((o) => parseOrigin(o) as string) },
+    oauth: {
+      ...config.oauth,
+      redirectOrigins: config.oauth.redirectOrigins.map((o) => parseOrigin(o) as string),
+    },
     warnings,
   });
 }

@@ -121,6 +121,37 @@ const rateLimitRule = z.strictObject({
   scope: z.enum(['ip', 'identifier', 'ipIdentifier']),
 });
 
+const oauthScopes = z
+  .array(z.string().regex(/^[\x21\x23-\x5B\x5D-\x7E]{1,128}$/, 'must be a scope token'))
+  .max(32);
+
+/** A provider: a generic OIDC issuer, or GitHub (see the `oauthProviders` presets). */
+const oauthProvider = z.discriminatedUnion('kind', [
+  z.strictObject({
+    kind: z.literal('oidc'),
+    issuer: z.url({ protocol: /^https?$/ }),
+    clientId: z.string().min(1).max(512),
+    clientSecret: z.string().min(1).max(2048).optional(),
+    scopes: oauthScopes.optional(),
+    issuerTemplate: z.string().max(512).optional(),
+    trustEmailVerified: z.boolean().optional(),
+  }),
+  z.strictObject({
+    kind: z.literal('github'),
+    clientId: z.string().min(1).max(512),
+    clientSecret: z.string().min(1).max(2048),
+    scopes: oauthScopes.optional(),
+    endpoints: z
+      .strictObject({
+        authorization: z.url().optional(),
+        token: z.url().optional(),
+        user: z.url().optional(),
+        emails: z.url().optional(),
+      })
+      .optional(),
+  }),
+]);
+
 const hookFunction = z.custom<(event: never) => unknown>((value) => typeof value === 'function', {
   message: 'must be a function',
 });
@@ -307,6 +338,31 @@ export const configSchema = z.strictObject({
         .default(DEFAULTS.verifyTokenTtlSeconds),
       /** Password-reset link lifetime: short, at most an hour. */
       resetTokenTtlSeconds: z.int().min(300).max(3600).default(DEFAULTS.resetTokenTtlSeconds),
+    })
+    .prefault({}),
+  oauth: z
+    .strictObject({
+      /** Sign-in providers by name (the `{provider}` of the routes): presets or a generic OIDC issuer. */
+      providers: z
+        .record(
+          z.string().regex(/^[a-z0-9][a-z0-9_-]{0,31}$/, 'provider names are 1-32 of a-z, 0-9, - or _'),
+          oauthProvider,
+        )
+        .default({}),
+      /** Absolute `redirectTo` targets allowed besides paths on `baseUrl`: exact origins. */
+      redirectOrigins: z.array(z.string().max(200)).max(100).default([]),
+      /**
+       * Link a provider account to a local account with the same email when both are verified.
+       * Off by default: it trusts the provider's verification for your accounts.
+       */
+      linkByVerifiedEmail: z.boolean().default(false),
+      /** Accept provider addresses the provider does not vouch for (new accounts get them unverified). */
+      allowUnverifiedEmail: z.boolean().default(false),
+      /** Keep the provider's access and refresh tokens, encrypted, for the application to use. */
+      storeProviderTokens: z.boolean().default(false),
+      fetchTimeoutMs: z.int().min(500).max(30_000).default(DEFAULTS.oauthFetchTimeoutMs),
+      /** Plain-http providers on loopback hosts, for tests and local development; production refuses it. */
+      allowInsecureLoopback: z.boolean().default(false),
     })
     .prefault({}),
   twoFactor: z

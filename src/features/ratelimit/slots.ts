@@ -35,4 +35,8 @@ export const DEFAULT_RATE_LIMIT_SLOTS: Readonly<Record<string, RateLimitSlotRule
   totpDisable: { limit: 5, windowSeconds: 300, scope: 'identifier' },
   totpRecoveryCodes: { limit: 5, windowSeconds: 300, scope: 'identifier' },
   totpStepUp: { limit: 5, windowSeconds: 300, scope: 'identifier' },
+  /** OAuth: flows started and finished per address, exchange codes traded per address. */
+  oauthAuthorize: { limit: 30, windowSeconds: 60, scope: 'ip' },
+  oauthCallback: { limit: 30, windowSeconds: 60, scope: 'ip' },
+  oauthExchange: { limit: 30, windowSeconds: 60, scope: 'ip' },
 });

@@ -1,0 +1,17 @@
+export { OAUTH_ERROR_CODES, oauthError } from './error-codes.ts';
+export { createFlowCookies, type FlowCookies, type OAuthFlow } from './flow-cookie.ts';
+export {
+  createProviderClient,
+  isProviderError,
+  type ProviderClient,
+  ProviderError,
+} from './provider-client.ts';
+export { github, google, microsoft, type ProviderConfig } from './providers.ts';
+export { checkRedirectTarget } from './redirect-target.ts';
+export { type OAuthRoutesOptions, oauthRoutes } from './routes.ts';
+export {
+  type CallbackOutcome,
+  createOAuthService,
+  type OAuthService,
+  type OAuthServiceOptions,
+} from './service.ts';
