@@ -64,9 +64,15 @@ export interface UserRepository {
   update(id: string, changes: UserChanges, now: number): Promise<User | null>;
   /**
    * Replaces the password hash only if it is still `expectedHash` (a rehash after login must not
-   * overwrite a password changed meanwhile); `true` when it was replaced.
+   * overwrite a password changed meanwhile; `null`: an account without a password, e.g. one
+   * made by an OAuth sign-in, getting its first); `true` when it was replaced.
    */
-  replacePasswordHash(id: string, expectedHash: string, newHash: string, now: number): Promise<boolean>;
+  replacePasswordHash(
+    id: string,
+    expectedHash: string | null,
+    newHash: string,
+    now: number,
+  ): Promise<boolean>;
   /**
    * Sets the TOTP seed envelope only if the stored one is still `expected` (`null`: 2FA was
    * off), bumping the security stamp to `securityStamp`; `true` when it was set.

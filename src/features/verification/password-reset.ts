@@ -109,10 +109,8 @@ export function createPasswordReset(options: PasswordResetOptions): PasswordRese
       const passwordHash = await options.hasher.hash(password);
       if (!(await options.once.consumeOnce(`reset:${claims.jti}`, ttlMs + 60_000))) throw resetTokenInvalid();
       // Conditional on the hash the token was issued for: a concurrent change wins, this fails.
-      if (
-        !user.passwordHash ||
-        !(await options.users.replacePasswordHash(user.id, user.passwordHash, passwordHash, at))
-      ) {
+      // An account without a password (made by an OAuth sign-in) gets its first one here.
+      if (!(await options.users.replacePasswordHash(user.id, user.passwordHash, passwordHash, at))) {
         throw resetTokenInvalid();
       }
       await options.users.update(user.id, { securityStamp: randomBytes(16).toString('base64url') }, at);

@@ -82,7 +82,7 @@ export function createUserRepository(db: Kysely<DatabaseSchema>): UserRepository
         }
       }),
 
-    replacePasswordHash: (id: string, expectedHash: string, newHash: string, now: number) =>
+    replacePasswordHash: (id: string, expectedHash: string | null, newHash: string, now: number) =>
       guarded(async () => {
         // Compare-and-swap in one statement: a password changed since the caller read the
         // hash no longer matches, so the stale rehash writes nothing.
@@ -90,7 +90,9 @@ export function createUserRepository(db: Kysely<DatabaseSchema>): UserRepository
           .updateTable('users')
           .set({ password_hash: newHash, updated_at: now })
           .where('id', '=', id)
-          .where('password_hash', '=', expectedHash)
+          .where((eb) =>
+            expectedHash === null ? eb('password_hash', 'is', null) : eb('password_hash', '=', expectedHash),
+          )
           .executeTakeFirst();
         return result.numUpdatedRows > 0n;
       }),
