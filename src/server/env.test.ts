@@ -148,6 +148,43 @@ describe('settingsFromEnv', () => {
     });
   }
 
+  it('GATEHOUSE_OAUTH_PROVIDERS - should build presets and pass provider objects through', () => {
+    const settings = settingsFromEnv({
+      GATEHOUSE_OAUTH_PROVIDERS: JSON.stringify({
+        google: { preset: 'google', clientId: 'g-id', clientSecret: 'g-secret' },
+        company: { kind: 'oidc', issuer: 'https://login.example.com', clientId: 'c-id' },
+      }),
+      GATEHOUSE_OAUTH_REDIRECT_ORIGINS: 'https://app.example.com, https://admin.example.com',
+    });
+    const oauth = settings.config.oauth as {
+      providers: Record<string, Record<string, unknown>>;
+      redirectOrigins: string[];
+    };
+    assert.equal(oauth.providers.google?.kind, 'oidc');
+    assert.equal(oauth.providers.google?.issuer, 'https://accounts.google.com');
+    assert.equal(oauth.providers.google?.clientId, 'g-id');
+    assert.deepEqual(oauth.providers.company, {
+      kind: 'oidc',
+      issuer: 'https://login.example.com',
+      clientId: 'c-id',
+    });
+    assert.deepEqual(oauth.redirectOrigins, ['https://app.example.com', 'https://admin.example.com']);
+  });
+
+  it('GATEHOUSE_OAUTH_PROVIDERS - should refuse bad JSON and bad presets without quoting secrets', () => {
+    for (const value of [
+      '{not json',
+      '["google"]',
+      JSON.stringify({ google: { preset: 'google', clientId: 'id' } }),
+      JSON.stringify({ x: { preset: 'myspace', clientId: 'id', clientSecret: 'hunter2-secret' } }),
+    ]) {
+      const error = envError({ GATEHOUSE_OAUTH_PROVIDERS: value });
+      assert.equal(error.problems.length, 1, value);
+      assert.match(error.problems[0]?.path ?? '', /^GATEHOUSE_OAUTH_PROVIDERS/);
+      assert.ok(!error.message.includes('hunter2-secret'));
+    }
+  });
+
   it('several malformed variables - should report every one in a single ConfigError', () => {
     const error = envError({
       PORT: 'abc',

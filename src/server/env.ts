@@ -1,4 +1,5 @@
 import { type AuthConfigInput, ConfigError, type ConfigProblem } from '../index.ts';
+import { oauthProvidersFromEnv } from './oauth-env.ts';
 
 /** Where the standalone server listens. */
 export interface ListenOptions {
@@ -32,6 +33,10 @@ export const SERVER_ENV = Object.freeze({
   GATEHOUSE_CORS_ORIGINS:
     'comma-separated origins allowed to call with credentials from a browser (CORS; also trusted for CSRF)',
   GATEHOUSE_ACCESS_TOKENS: '`jwt` (default) or `opaque` (stored as keyed digests, revocable at once)',
+  GATEHOUSE_OAUTH_PROVIDERS:
+    'JSON object of sign-in providers, e.g. `{"google":{"preset":"google","clientId":"…","clientSecret":"…"}}`',
+  GATEHOUSE_OAUTH_REDIRECT_ORIGINS:
+    'comma-separated origins an OAuth `redirectTo` may point to besides the base URL',
   GATEHOUSE_TRUSTED_PROXY_HOPS: 'number of reverse proxies whose X-Forwarded-For is trusted (default 0)',
   GATEHOUSE_WORKERS: 'number of processes serving this app (more than one needs Redis; default 1)',
   GATEHOUSE_MIGRATE_ON_START: '`true` to migrate on start in production (development always does)',
@@ -101,6 +106,17 @@ export function settingsFromEnv(env: Env = process.env): ServerSettings {
   if (env.GATEHOUSE_CORS_ORIGINS) {
     // Each entry is validated by the config (exact origins, no wildcards).
     config.cors = { origins: env.GATEHOUSE_CORS_ORIGINS.split(',').map((origin) => origin.trim()) };
+  }
+  if (env.GATEHOUSE_OAUTH_PROVIDERS || env.GATEHOUSE_OAUTH_REDIRECT_ORIGINS) {
+    const providers = env.GATEHOUSE_OAUTH_PROVIDERS
+      ? oauthProvidersFromEnv(env.GATEHOUSE_OAUTH_PROVIDERS, problems)
+      : undefined;
+    config.oauth = {
+      ...(providers ? { providers } : {}),
+      ...(env.GATEHOUSE_OAUTH_REDIRECT_ORIGINS
+        ? { redirectOrigins: env.GATEHOUSE_OAUTH_REDIRECT_ORIGINS.split(',').map((origin) => origin.trim()) }
+        : {}),
+    };
   }
   const access = env.GATEHOUSE_ACCESS_TOKENS;
   if (access !== undefined && access !== '') {
