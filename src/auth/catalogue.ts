@@ -1,5 +1,6 @@
 import { CORE_ERROR_CODES, type ErrorCatalogue, mergeCatalogues } from '../core/index.ts';
 import { ACCOUNTS_ERROR_CODES } from '../features/accounts/index.ts';
+import { API_KEY_ERROR_CODES, API_KEY_INVALID_TOKEN_CODES } from '../features/apikeys/index.ts';
 import { OAUTH_ERROR_CODES } from '../features/oauth/index.ts';
 import { SESSIONS_ERROR_CODES } from '../features/sessions/index.ts';
 import { TOTP_ERROR_CODES } from '../features/totp/index.ts';
@@ -16,4 +17,11 @@ export const ERROR_CATALOGUE: ErrorCatalogue = mergeCatalogues(
   VERIFICATION_ERROR_CODES,
   TOTP_ERROR_CODES,
   OAUTH_ERROR_CODES,
+  API_KEY_ERROR_CODES,
 );
+
+/** 401 codes that mean a presented credential was refused (`WWW-Authenticate: Bearer error="invalid_token"`). */
+export const INVALID_TOKEN_CODES: readonly string[] = Object.freeze([
+  'INVALID_TOKEN',
+  ...API_KEY_INVALID_TOKEN_CODES,
+]);

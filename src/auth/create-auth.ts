@@ -44,7 +44,7 @@ import {
   wrapDatabase,
 } from '../stores/sql/index.ts';
 import { createEncryptedColumnsRepository } from '../stores/sql/repositories/encrypted-columns.ts';
-import { ERROR_CATALOGUE } from './catalogue.ts';
+import { ERROR_CATALOGUE, INVALID_TOKEN_CODES } from './catalogue.ts';
 import { type AuthApi, buildFeatures } from './features.ts';
 import { describePosture, type Posture } from './posture.ts';
 
@@ -92,6 +92,8 @@ export interface Auth {
   requireRoles: Guards['requireRoles'];
   /** 401 without a valid credential; 403 `STEP_UP_REQUIRED` for a 2FA user without a recent second factor. */
   requireStepUp: Guards['requireStepUp'];
+  /** 401 without a valid credential; 403 `INSUFFICIENT_SCOPE` for an API key without every scope. */
+  requireScopes: Guards['requireScopes'];
   /** What is running and every weakened setting, for logs and `gatehouse doctor`. */
   readonly posture: Posture;
   /**
@@ -244,6 +246,8 @@ export async function createAuth(input: AuthConfigInput = {}): Promise<Auth> {
     openapi: { title: `${config.appName} API`, version: '0.1.0' },
     authenticate: features.authenticate,
     stepUp: features.stepUp,
+    onAuthFailure: features.onAuthFailure,
+    invalidTokenCodes: INVALID_TOKEN_CODES,
     cors: config.cors,
     sessionCookieName: sessionCookieName(config.cookies.name, { secure: config.cookies.secure }),
     ...(features.rateLimit ? { rateLimit: features.rateLimit } : {}),
@@ -253,6 +257,7 @@ export async function createAuth(input: AuthConfigInput = {}): Promise<Auth> {
     stepUp: features.stepUp,
     trustedProxyHops: config.http.trustedProxyHops,
     catalogue: errorCodes,
+    invalidTokenCodes: INVALID_TOKEN_CODES,
     logger,
   });
   // Stored secrets are encrypted with the `secret-encryption` purpose key of each master secret.
@@ -287,6 +292,7 @@ export async function createAuth(input: AuthConfigInput = {}): Promise<Auth> {
     requireAuth: guards.requireAuth,
     requireRoles: guards.requireRoles,
     requireStepUp: guards.requireStepUp,
+    requireScopes: guards.requireScopes,
     posture,
     keys,
     migrate: () => migrateUp(database),

@@ -1,6 +1,14 @@
 import type { Logger } from 'pino';
 import { z } from 'zod';
-import type { Authenticate, Keyring, Principal, RequestMeta, ResolvedConfig } from '../core/index.ts';
+import {
+  type Authenticate,
+  coreError,
+  isAuthError,
+  type Keyring,
+  type Principal,
+  type RequestMeta,
+  type ResolvedConfig,
+} from '../core/index.ts';
 import { createAead } from '../crypto/aead.ts';
 import { createDigester, type DigestKey } from '../crypto/digest.ts';
 import {
@@ -12,6 +20,12 @@ import {
 } from '../crypto/jwt/index.ts';
 import { createPasswordHasher } from '../crypto/password.ts';
 import {
+  createBodyHasher,
+  isRequestBodyError,
+  parseSignatureHeader,
+  verifySignature,
+} from '../crypto/request-signing.ts';
+import {
   accountsError,
   accountsRoutes,
   createAccountsService,
@@ -22,6 +36,13 @@ import {
   userView,
 } from '../features/accounts/index.ts';
 import type { AccountsService } from '../features/accounts/service.ts';
+import {
+  API_KEY_INVALID_TOKEN_CODES,
+  type ApiKeyService,
+  apiKeyRoutes,
+  createApiKeyService,
+  isApiKeyAuthorization,
+} from '../features/apikeys/index.ts';
 import { createAuditLog, type EventHooks, withEventHooks } from '../features/audit/index.ts';
 import { createLoginGuard } from '../features/lockout/index.ts';
 import {
@@ -85,6 +106,7 @@ export const KEY_PURPOSES = {
   twoFactorBinding: 'two-factor-binding',
   twoFactorEnrollment: 'two-factor-enrollment',
   recoveryCode: 'recovery-code',
+  apiKeyDigest: 'api-key-digest',
 } as const;
 
 /** The access-token class: RFC 9068 `typ`, so no other token class can pass for it. */
@@ -138,6 +160,8 @@ export interface Features {
   readonly authenticate: Authenticate;
   /** Checks sensitive routes (step-up). */
   readonly stepUp: StepUpHook;
+  /** Counts refused API keys per address; a number turns the 401 into a 429. */
+  readonly onAuthFailure: (error: unknown, clientIp: string) => Promise<number | null>;
   /** Counts requests of routes that declare a slot; `undefined` when limits are off. */
   readonly rateLimit: RateLimitHook | undefined;
   readonly api: AuthApi;
@@ -331,6 +355,7 @@ export function buildFeatures(input: FeatureInput): Features {
     byId: (id) => keyring.byId(KEY_PURPOSES.secretEncryption, id),
   });
   const twoFactor = buildTwoFactor();
+  const apiKeys = buildApiKeys();
   const accounts = createAccountsService({
     users: repositories.users,
     hasher,
@@ -415,18 +440,19 @@ export function buildFeatures(input: FeatureInput): Features {
       tokenSchema: tokenResponseSchema,
       userSchema: userView,
       allowedOrigins,
-      async signedIn(user, sessionId, meta) {
+      async signedIn(user, sessionId, meta, authMethods) {
         await verification.noticeSignIn(user, meta);
         await audit.record('login.success', meta, {
           userId: user.id,
           sessionId,
-          data: { methods: ['pwd', 'otp'] },
+          data: { methods: authMethods },
         });
       },
       now,
     }),
     jwksRoute,
     ...buildOAuthRoutes(),
+    ...apiKeyRoutes({ apiKeys }),
   ];
 
   const enforcer = config.rateLimits.enabled
@@ -497,6 +523,71 @@ export function buildFeatures(input: FeatureInput): Features {
       issuer: config.twoFactor.issuer ?? config.appName,
       stepUpWindowMs: config.twoFactor.stepUpWindowSeconds * 1000,
       enrollmentTtlMs: config.twoFactor.enrollmentTtlSeconds * 1000,
+      now,
+    });
+  }
+
+  /** API keys and signed requests (the apikeys feature). */
+  function buildApiKeys(): ApiKeyService {
+    const bodyHasher = createBodyHasher(config.http.bodyLimitBytes);
+    const secretAad = (keyId: string) => encryptedColumnAad('api_keys', 'signing_secret', keyId);
+    const day = 24 * 3600 * 1000;
+    return createApiKeyService({
+      keys: repositories.apiKeys,
+      users: repositories.users,
+      cache: stores.keyValue,
+      once: stores.once,
+      digests: digesterFor(keyring, KEY_PURPOSES.apiKeyDigest),
+      sealSigningSecret: (keyId, secret) => aead.encrypt(Buffer.from(secret, 'base64url'), secretAad(keyId)),
+      openSigningSecret: (keyId, envelope) => aead.decrypt(envelope, secretAad(keyId)),
+      signatures: {
+        parse: (header) => parseSignatureHeader(header),
+        async hashBody(request, limitBytes) {
+          try {
+            return (
+              await (limitBytes === bodyHasher.limitBytes ? bodyHasher : createBodyHasher(limitBytes)).hash(
+                request.clone(),
+              )
+            ).sha256Hex;
+          } catch (error) {
+            if (isRequestBodyError(error) && error.reason === 'too_large')
+              throw coreError('PAYLOAD_TOO_LARGE');
+            throw coreError('MALFORMED_BODY');
+          }
+        },
+        verify(secret, request, parameters, bodySha256Hex) {
+          try {
+            return verifySignature(
+              secret,
+              {
+                method: request.method,
+                url: new URL(request.url),
+                headers: request.headers,
+                signedHeaders: parameters.signedHeaders,
+                timestamp: parameters.timestamp,
+                nonce: parameters.nonce,
+                bodySha256Hex,
+              },
+              parameters.signature,
+            );
+          } catch {
+            // A request that cannot be put in canonical form (a dot segment, a signed header
+            // it does not carry) is not signed correctly.
+            return false;
+          }
+        },
+      },
+      audit,
+      env: config.apiKeys.env,
+      grantableScopes: config.apiKeys.scopes,
+      maxActivePerUser: config.apiKeys.maxActivePerUser,
+      defaultTtlMs: config.apiKeys.defaultTtlDays * day,
+      maxTtlMs: config.apiKeys.maxTtlDays * day,
+      cacheTtlMs: config.cookies.cacheTtlSeconds * 1000,
+      lastUsedIntervalMs: config.apiKeys.lastUsedIntervalSeconds * 1000,
+      signatureWindowMs: config.apiKeys.signatureWindowSeconds * 1000,
+      bodyLimitBytes: config.http.bodyLimitBytes,
+      onBackgroundError: (error) => logger.error({ err: error }, 'could not record API key use'),
       now,
     });
   }
@@ -581,13 +672,19 @@ export function buildFeatures(input: FeatureInput): Features {
           now,
         );
         // Roles travel inside access tokens: end the sessions so no token keeps old roles.
-        if (user && (changes.roles !== undefined || changes.isActive === false)) {
-          await tokens.revokeAllForUser(id, { reason: 'user_updated' });
+        if (user && (changes.roles !== undefined || changes.isActive !== undefined)) {
+          if (changes.roles !== undefined || changes.isActive === false) {
+            await tokens.revokeAllForUser(id, { reason: 'user_updated' });
+          }
+          // API keys outlive sessions: they re-read their owner (scopes narrow, or stop) at once.
+          await apiKeys.forgetUser(id);
         }
         return user;
       },
       async delete(id) {
         await tokens.revokeAllForUser(id, { reason: 'user_deleted' });
+        // Before the rows go: the cache must stop trusting the keys the delete will remove.
+        await apiKeys.forgetUser(id);
         const deleted = await repositories.users.delete(id);
         if (deleted) await audit.record('user.deleted', SYSTEM_META, { userId: id });
         return deleted;
@@ -601,7 +698,24 @@ export function buildFeatures(input: FeatureInput): Features {
 
   return {
     routes,
-    authenticate: (request) => tokens.authenticate(request),
+    // The Authorization header decides the transport by shape: API keys (`Bearer gh_…` or
+    // a GH1-HMAC-SHA256 signature), else access tokens; without it, the cookie.
+    authenticate: (request) => {
+      const header = request.headers.get('authorization');
+      if (header !== null && isApiKeyAuthorization(header)) return apiKeys.authenticate(request, header);
+      return tokens.authenticate(request);
+    },
+    async onAuthFailure(error, clientIp) {
+      if (
+        !enforcer ||
+        !isAuthError(error) ||
+        !(API_KEY_INVALID_TOKEN_CODES as readonly string[]).includes(error.code)
+      ) {
+        return null;
+      }
+      const outcome = await enforcer.hook('apiKeyAuthFailure', { clientIp, identifier: null });
+      return outcome.retryAfterSeconds;
+    },
     stepUp: (principal, request, context) =>
       twoFactor.assertStepUp(principal, request, {
         requestId: context.requestId,

@@ -88,7 +88,12 @@ export interface SecondFactorGate {
   challenge(
     user: { readonly id: string; readonly totpSecret: string | null },
     meta: RequestMeta,
-    options: { readonly transport: 'bearer' | 'cookie'; readonly rememberMe: boolean },
+    options: {
+      readonly transport: 'bearer' | 'cookie';
+      readonly rememberMe: boolean;
+      /** How the first step signed in (RFC 8176 `amr`): `pwd` (default) or `oauth`. */
+      readonly firstFactor?: 'pwd' | 'oauth';
+    },
   ): Promise<TwoFactorChallenge | null>;
 }
 

@@ -21,6 +21,11 @@ export interface Principal {
    * token) or `cookie` (the session cookie; unsafe methods need the CSRF token and origin).
    */
   readonly transport: 'bearer' | 'cookie';
+  /**
+   * Set when an API key authenticated the request: its id and effective scopes (the key's
+   * scopes still allowed to its owner now). `roles` then holds only the roles among them.
+   */
+  readonly apiKey?: { readonly id: string; readonly scopes: readonly string[] };
 }
 
 /**

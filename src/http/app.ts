@@ -66,6 +66,11 @@ export interface CreateHttpAppOptions {
    * it, such routes answer 401 to everyone: failing closed beats serving them unauthenticated.
    */
   readonly authenticate?: Authenticate;
+  /**
+   * Called when authenticating a request failed: answers `retryAfterSeconds` to turn the 401
+   * into a 429 (too many failed credentials from this address), or `null`.
+   */
+  readonly onAuthFailure?: (error: unknown, clientIp: string) => Promise<number | null>;
   /** Checks routes marked `stepUp`; without it they answer 403 `STEP_UP_REQUIRED` (fail closed). */
   readonly stepUp?: StepUpHook;
   /** Counts requests of routes that declare a `rateLimit` slot; without it they are not limited. */
@@ -189,9 +194,24 @@ export function createHttpApp(options: CreateHttpAppOptions): Hono<HttpAppEnv> {
         return logger;
       };
       let limitHeaders: Readonly<Record<string, string>> | undefined;
+      const responseHeaders = new Headers();
       try {
         const request = c.req.raw;
-        const principal = await authenticateFor(route.definition, request, options.authenticate);
+        const clientIp = resolveClientIp({
+          socketAddress: getSocketAddress(c.env, request),
+          forwardedFor: c.req.header('X-Forwarded-For') ?? null,
+          trustedProxyHops,
+        });
+        let principal: Principal | null;
+        try {
+          principal = await authenticateFor(route.definition, request, options.authenticate);
+        } catch (error) {
+          const retryAfterSeconds = options.onAuthFailure
+            ? await options.onAuthFailure(error, clientIp)
+            : null;
+          if (retryAfterSeconds !== null) throw coreError('RATE_LIMITED', { retryAfterSeconds });
+          throw error;
+        }
         const body = await readRouteBody(request, route, bodyLimitBytes);
         const query = await readRouteQuery(request, route.definition.query);
         const context: RouteContext = {
@@ -200,15 +220,12 @@ export function createHttpApp(options: CreateHttpAppOptions): Hono<HttpAppEnv> {
           params: c.req.param(),
           request,
           requestId,
-          clientIp: resolveClientIp({
-            socketAddress: getSocketAddress(c.env, request),
-            forwardedFor: c.req.header('X-Forwarded-For') ?? null,
-            trustedProxyHops,
-          }),
+          clientIp,
           get logger() {
             return requestLogger();
           },
           principal,
+          responseHeaders,
         };
         const limit = route.definition.rateLimit;
         if (limit && options.rateLimit) {
@@ -221,17 +238,20 @@ export function createHttpApp(options: CreateHttpAppOptions): Hono<HttpAppEnv> {
             throw coreError('RATE_LIMITED', { retryAfterSeconds: outcome.retryAfterSeconds });
           }
         }
+        if (route.definition.sessionOnly && principal?.apiKey) throw coreError('PASSWORD_SESSION_REQUIRED');
         if (route.definition.stepUp && principal) {
           if (!options.stepUp) throw coreError('FORBIDDEN');
           await options.stepUp(principal, request, { requestId, clientIp: context.clientIp });
         }
         const result = await route.definition.handler(context);
-        return withHeaders(isRouteResult(result) ? jsonResponse(result) : result, limitHeaders);
+        const response = withHeaders(isRouteResult(result) ? jsonResponse(result) : result, limitHeaders);
+        return appendHeaders(response, responseHeaders);
       } catch (error) {
-        return withHeaders(
+        const response = withHeaders(
           errorResponse(error, { ...problemOptions, logger: requestLogger() }),
           limitHeaders,
         );
+        return appendHeaders(response, responseHeaders);
       }
     });
   }
@@ -386,6 +406,13 @@ async function validate(schema: z.ZodType, value: unknown): Promise<unknown> {
 }
 
 /** Adds the rate-limit headers to a response (they go on refusals and successes alike). */
+/** Adds what a handler put in `ctx.responseHeaders` (several `Set-Cookie` lines included). */
+function appendHeaders(response: Response, headers: Headers): Response {
+  for (const cookie of headers.getSetCookie()) response.headers.append('Set-Cookie', cookie);
+  for (const [name, value] of headers) if (name !== 'set-cookie') response.headers.set(name, value);
+  return response;
+}
+
 function withHeaders(response: Response, headers: Readonly<Record<string, string>> | undefined): Response {
   if (headers) for (const [name, value] of Object.entries(headers)) response.headers.set(name, value);
   return response;

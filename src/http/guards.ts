@@ -1,6 +1,6 @@
 import type { MiddlewareHandler } from 'hono';
 import type { Logger } from 'pino';
-import { coreError } from '../core/errors/index.ts';
+import { AuthError, coreError } from '../core/errors/index.ts';
 import type { Authenticate, Principal } from '../core/principal.ts';
 import { nodeSocketAddress, resolveClientIp } from './client-ip.ts';
 import { type ErrorResponseOptions, errorResponse } from './problem.ts';
@@ -25,6 +25,12 @@ export interface Guards {
    * `X-2FA-Code` (the same rule as Gatehouse's own sensitive routes).
    */
   requireStepUp(): MiddlewareHandler<GuardEnv>;
+  /**
+   * 401 without a valid credential; for an API key, 403 `INSUFFICIENT_SCOPE` unless its
+   * effective scopes hold every one named. Scopes limit keys, not people: a signed-in session
+   * passes (combine with `requireRoles` to limit people).
+   */
+  requireScopes(...scopes: string[]): MiddlewareHandler<GuardEnv>;
   /**
    * Framework-neutral check behind every guard: the principal, or the problem response to send.
    * `roles: null` lets anonymous requests through (a bad token still fails).
@@ -104,8 +110,30 @@ export function createGuards(options: GuardOptions): Guards {
     await next();
   };
 
+  const scopeGuard =
+    (scopes: readonly string[]): MiddlewareHandler<GuardEnv> =>
+    async (c, next) => {
+      const outcome = await check(c.req.raw, [], c.get('principal'));
+      if (!outcome.ok) return outcome.response;
+      const principal = outcome.principal as Principal;
+      c.set('principal', principal);
+      const granted = principal.apiKey?.scopes;
+      if (granted && !scopes.every((scope) => granted.includes(scope))) {
+        const spec = options.catalogue?.INSUFFICIENT_SCOPE;
+        const error = spec ? new AuthError('INSUFFICIENT_SCOPE', spec) : coreError('FORBIDDEN');
+        return errorResponse(error, responseOptions);
+      }
+      await next();
+    };
+
   return {
     check: (request, roles) => check(request, roles),
+    requireScopes: (...scopes: string[]) => {
+      if (scopes.length === 0 || scopes.some((s) => typeof s !== 'string' || s === '')) {
+        throw new TypeError('requireScopes needs at least one non-empty scope');
+      }
+      return scopeGuard(scopes);
+    },
     requireStepUp: () => stepUpGuard,
     middleware: () => guard(null),
     requireAuth: () => guard([]),

@@ -43,6 +43,11 @@ export interface RouteContext<Body = unknown, Query = unknown, Params = Readonly
   readonly logger: Logger;
   /** The authenticated caller: always set on routes with `auth: 'required'`, else `null`. */
   readonly principal: Principal | null;
+  /**
+   * Headers added to the response whatever it turns out to be, an error included (e.g. a
+   * `Set-Cookie` that must clear a cookie even when the request fails). `Set-Cookie` appends.
+   */
+  readonly responseHeaders: Headers;
 }
 
 /** How a route takes part in rate limiting. */
@@ -132,6 +137,11 @@ export interface RouteDefinition<
    * step-up window) or send a fresh code, else 403 `STEP_UP_REQUIRED`. Implies `auth: 'required'`.
    */
   readonly stepUp?: true;
+  /**
+   * Account management an API key must never do (keys, sessions, passwords, 2FA): an API-key
+   * principal gets 403 `PASSWORD_SESSION_REQUIRED`.
+   */
+  readonly sessionOnly?: true;
   /** Roles the principal must all hold (403 `INSUFFICIENT_ROLES`); implies `auth: 'required'`. */
   readonly roles?: readonly string[];
   /** Catalogue codes this route may answer beyond the ones every route may return. */

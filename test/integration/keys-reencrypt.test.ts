@@ -154,6 +154,7 @@ forEachDialect((target: DialectTarget) => {
           { table: 'users', column: 'totp_secret', idColumn: 'id' },
           { table: 'oauth_accounts', column: 'access_token', idColumn: 'id' },
           { table: 'oauth_accounts', column: 'refresh_token', idColumn: 'id' },
+          { table: 'api_keys', column: 'signing_secret', idColumn: 'id' },
         ],
       );
       assert.equal(aadFor('users', 'totp_secret', 'u1'), 'gatehouse:users.totp_secret:u1');
@@ -165,8 +166,8 @@ forEachDialect((target: DialectTarget) => {
         const status = await auth.keys.status();
         assert.equal(status.activeKeyId, 'B');
         assert.equal(status.pending, ids.length);
-        const empty = (column: string) => ({
-          table: 'oauth_accounts',
+        const empty = (column: string, table = 'oauth_accounts') => ({
+          table,
           column,
           keys: [{ keyId: 'B', rows: 0, active: true, inRing: true }],
           malformed: 0,
@@ -185,6 +186,7 @@ forEachDialect((target: DialectTarget) => {
           },
           empty('access_token'),
           empty('refresh_token'),
+          empty('signing_secret', 'api_keys'),
         ]);
       } finally {
         await auth.close();
@@ -219,6 +221,13 @@ forEachDialect((target: DialectTarget) => {
             {
               table: 'oauth_accounts',
               column: 'refresh_token',
+              reencrypted: 0,
+              alreadyActive: 0,
+              changedMeanwhile: 0,
+            },
+            {
+              table: 'api_keys',
+              column: 'signing_secret',
               reencrypted: 0,
               alreadyActive: 0,
               changedMeanwhile: 0,

@@ -20,8 +20,15 @@ import { gatehouseMigrations } from '../../src/stores/sql/migrations/index.ts';
 import type { DatabaseSchema, NewSessionRow, NewUserRow } from '../../src/stores/sql/schema.ts';
 import { type DialectTarget, forEachDialect } from '../fixtures/databases.ts';
 
-const ALL_MIGRATIONS = ['0001_initial', '0002_access_tokens', '0003_two_factor', '0004_oauth_accounts'];
+const ALL_MIGRATIONS = [
+  '0001_initial',
+  '0002_access_tokens',
+  '0003_two_factor',
+  '0004_oauth_accounts',
+  '0005_api_keys',
+];
 const GATEHOUSE_TABLES = [
+  'api_keys',
   'audit_events',
   'oauth_accounts',
   'recovery_codes',

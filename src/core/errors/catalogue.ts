@@ -32,6 +32,10 @@ export const CORE_ERROR_CODES = defineErrorCodes({
   FORBIDDEN: { status: 403, title: 'This action is not allowed.' },
   INSUFFICIENT_ROLES: { status: 403, title: 'A role this action requires is missing.' },
   CSRF_FAILED: { status: 403, title: 'The request failed the cross-site request forgery check.' },
+  PASSWORD_SESSION_REQUIRED: {
+    status: 403,
+    title: 'API keys cannot do this: sign in with a password session.',
+  },
   NOT_FOUND: { status: 404, title: 'No such resource.' },
   METHOD_NOT_ALLOWED: { status: 405, title: 'This method is not allowed on this resource.' },
   PAYLOAD_TOO_LARGE: { status: 413, title: 'The request body is too large.' },

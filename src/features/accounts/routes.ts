@@ -162,6 +162,7 @@ export function accountsRoutes(options: AccountsRoutesOptions): RouteDefinition[
       method: 'POST',
       path: '/users/me/change-password',
       operationId: 'changePassword',
+      sessionOnly: true,
       rateLimit: { slot: 'changePassword', identifier: ({ principal }) => principal?.userId ?? null },
       summary: 'Change the password; every other session is revoked',
       tags: ['accounts'],

@@ -81,6 +81,8 @@ export function oauthRoutes(options: OAuthRoutesOptions): RouteDefinition[] {
       ],
       async handler(ctx) {
         const provider = knownProvider(ctx.params.provider);
+        // Whatever happens, the flow is over: its cookie goes, on failures too.
+        ctx.responseHeaders.append('Set-Cookie', oauth.clearFlowCookie(provider));
         const outcome = await oauth.callback(provider, ctx.request, requestMeta(ctx));
         return redirect(outcome.location, outcome.setCookies);
       },
@@ -113,6 +115,7 @@ export function oauthRoutes(options: OAuthRoutesOptions): RouteDefinition[] {
       method: 'POST',
       path: '/auth/oauth/:provider/link',
       operationId: 'oauthLink',
+      sessionOnly: true,
       summary: 'Start linking a provider to the signed-in user; answers where to send the browser',
       description:
         'Needs the cookie session (with CSRF) and step-up. A fetch cannot follow a cross-origin ' +
@@ -152,6 +155,7 @@ export function oauthRoutes(options: OAuthRoutesOptions): RouteDefinition[] {
       method: 'GET',
       path: '/users/me/oauth-accounts',
       operationId: 'listOAuthAccounts',
+      sessionOnly: true,
       summary: 'The provider accounts linked to me',
       tags: ['oauth'],
       auth: 'required',
@@ -177,6 +181,7 @@ export function oauthRoutes(options: OAuthRoutesOptions): RouteDefinition[] {
       method: 'DELETE',
       path: '/users/me/oauth-accounts/:id',
       operationId: 'unlinkOAuthAccount',
+      sessionOnly: true,
       summary: 'Unlink a provider account (refused when it is the last way to sign in)',
       tags: ['oauth'],
       auth: 'required',

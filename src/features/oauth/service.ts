@@ -74,6 +74,8 @@ export interface OAuthService {
     meta: RequestMeta,
   ): Promise<{ user: User; tokens: TokenResponse } | { user: User; challenge: TwoFactorChallenge }>;
   list(userId: string): Promise<OAuthAccount[]>;
+  /** A `Set-Cookie` that deletes the provider's flow cookie (every callback ends the flow). */
+  clearFlowCookie(provider: string): string;
   unlink(userId: string, accountId: string, meta: RequestMeta): Promise<void>;
 }
 
@@ -255,7 +257,6 @@ export function createOAuthService(options: OAuthServiceOptions): OAuthService {
       if (!(await options.once.consumeOnce(stateKey(flow.state), options.flowTtlSeconds * 1000 + 60_000))) {
         throw oauthError('OAUTH_STATE_INVALID');
       }
-      const cleared = options.flows.clear(providerName);
       const identity = await finishProvider(provider, request, flow);
 
       if (flow.mode === 'link') {
@@ -269,7 +270,7 @@ export function createOAuthService(options: OAuthServiceOptions): OAuthService {
         return {
           kind: 'redirect',
           location: withParameters(flow.redirectTo, { linked: providerName }, 'query'),
-          setCookies: [cleared],
+          setCookies: [],
         };
       }
 
@@ -284,12 +285,13 @@ export function createOAuthService(options: OAuthServiceOptions): OAuthService {
         return {
           kind: 'redirect',
           location: withParameters(flow.redirectTo, { code }, 'query'),
-          setCookies: [cleared],
+          setCookies: [],
         };
       }
       const challenge = await options.secondFactor.challenge(user, meta, {
         transport: 'cookie',
         rememberMe: false,
+        firstFactor: 'oauth',
       });
       if (challenge) {
         // The fragment never reaches a server: the page finishes at POST /auth/2fa/verify.
@@ -298,7 +300,7 @@ export function createOAuthService(options: OAuthServiceOptions): OAuthService {
           { twoFactorRequired: 'true', pendingToken: challenge.pendingToken },
           'fragment',
         );
-        return { kind: 'redirect', location, setCookies: [cleared] };
+        return { kind: 'redirect', location, setCookies: [] };
       }
       const session = await options.sessions.startCookieSession(user, meta, {
         authMethods: ['oauth'],
@@ -309,7 +311,7 @@ export function createOAuthService(options: OAuthServiceOptions): OAuthService {
         sessionId: session.sessionId,
         data: { methods: ['oauth'], provider: providerName },
       });
-      return { kind: 'signed_in', location: flow.redirectTo, setCookies: [cleared, session.setCookie] };
+      return { kind: 'signed_in', location: flow.redirectTo, setCookies: [session.setCookie] };
     },
 
     async exchange(input, meta) {
@@ -327,6 +329,7 @@ export function createOAuthService(options: OAuthServiceOptions): OAuthService {
       const challenge = await options.secondFactor.challenge(user, meta, {
         transport: 'bearer',
         rememberMe: false,
+        firstFactor: 'oauth',
       });
       if (challenge) return { user, challenge };
       const tokens = await options.sessions.issue(user, meta, { authMethods: ['oauth'] });
@@ -339,6 +342,7 @@ export function createOAuthService(options: OAuthServiceOptions): OAuthService {
     },
 
     list: (userId) => options.accounts.listForUser(userId),
+    clearFlowCookie: (provider) => options.flows.clear(provider),
 
     async unlink(userId, accountId, meta) {
       const outcome = await options.accounts.unlink(userId, accountId);

@@ -39,4 +39,7 @@ export const DEFAULT_RATE_LIMIT_SLOTS: Readonly<Record<string, RateLimitSlotRule
   oauthAuthorize: { limit: 30, windowSeconds: 60, scope: 'ip' },
   oauthCallback: { limit: 30, windowSeconds: 60, scope: 'ip' },
   oauthExchange: { limit: 30, windowSeconds: 60, scope: 'ip' },
+  /** API keys: creations per account; failed key authentications per address. */
+  apiKeyCreate: { limit: 10, windowSeconds: 3600, scope: 'identifier' },
+  apiKeyAuthFailure: { limit: 20, windowSeconds: 60, scope: 'ip' },
 });

@@ -29,7 +29,12 @@ export interface TotpRoutesOptions {
   /** Origins a cookie login may come from (login CSRF). */
   readonly allowedOrigins: ReadonlySet<string>;
   /** After a completed sign-in: audit, the new sign-in notice. */
-  readonly signedIn: (user: User, sessionId: string, meta: RequestMeta) => Promise<void>;
+  readonly signedIn: (
+    user: User,
+    sessionId: string,
+    meta: RequestMeta,
+    authMethods: readonly string[],
+  ) => Promise<void>;
   readonly now?: () => number;
 }
 
@@ -53,6 +58,7 @@ export function totpRoutes(options: TotpRoutesOptions): RouteDefinition[] {
       method: 'POST',
       path: '/auth/2fa/enable',
       operationId: 'enableTwoFactor',
+      sessionOnly: true,
       rateLimit: { slot: 'totpEnable', identifier: perUser },
       summary:
         'Start TOTP enrollment: a new secret, its otpauth URI and an enrollment token (nothing stored yet)',
@@ -79,6 +85,7 @@ export function totpRoutes(options: TotpRoutesOptions): RouteDefinition[] {
       method: 'POST',
       path: '/auth/2fa/enable/confirm',
       operationId: 'confirmTwoFactor',
+      sessionOnly: true,
       rateLimit: { slot: 'totpConfirm', identifier: perUser },
       summary: 'Finish TOTP enrollment with a code from the app; answers the recovery codes, once',
       tags: ['two-factor'],
@@ -126,14 +133,14 @@ export function totpRoutes(options: TotpRoutesOptions): RouteDefinition[] {
           },
         });
         const secondFactorAt = now();
-        const authMethods = ['pwd', 'otp'];
+        const authMethods = [login.firstFactor, 'otp'];
         if (login.transport === 'cookie') {
           const session = await options.sessions.startCookieSession(login.user, meta, {
             authMethods,
             rememberMe: login.rememberMe,
             secondFactorAt,
           });
-          await options.signedIn(login.user, session.sessionId, meta);
+          await options.signedIn(login.user, session.sessionId, meta, authMethods);
           return {
             status: 200,
             body: { user: toUserView(login.user), csrfToken: session.csrfToken },
@@ -141,7 +148,7 @@ export function totpRoutes(options: TotpRoutesOptions): RouteDefinition[] {
           };
         }
         const tokens = await options.sessions.issue(login.user, meta, { authMethods, secondFactorAt });
-        await options.signedIn(login.user, tokens.sessionId, meta);
+        await options.signedIn(login.user, tokens.sessionId, meta, authMethods);
         return { status: 200, body: { ...options.tokenBody(tokens), user: toUserView(login.user) } };
       },
     }),
@@ -149,6 +156,7 @@ export function totpRoutes(options: TotpRoutesOptions): RouteDefinition[] {
       method: 'POST',
       path: '/auth/2fa/disable',
       operationId: 'disableTwoFactor',
+      sessionOnly: true,
       rateLimit: { slot: 'totpDisable', identifier: perUser },
       summary: 'Turn 2FA off with a current code (TOTP or recovery); clears the seed and every recovery code',
       description: 'The code in the body is the fresh second factor this sensitive action needs.',
@@ -166,6 +174,7 @@ export function totpRoutes(options: TotpRoutesOptions): RouteDefinition[] {
       method: 'POST',
       path: '/auth/2fa/recovery-codes',
       operationId: 'regenerateRecoveryCodes',
+      sessionOnly: true,
       rateLimit: { slot: 'totpRecoveryCodes', identifier: perUser },
       summary: 'Replace the recovery codes (the old ones die), with a current code',
       tags: ['two-factor'],
@@ -186,6 +195,7 @@ export function totpRoutes(options: TotpRoutesOptions): RouteDefinition[] {
       method: 'POST',
       path: '/auth/2fa/step-up',
       operationId: 'stepUp',
+      sessionOnly: true,
       rateLimit: { slot: 'totpStepUp', identifier: perUser },
       summary: 'Verify a code for this session, opening the step-up window for sensitive routes',
       tags: ['two-factor'],

@@ -80,6 +80,8 @@ export interface CompletedLogin {
   readonly user: User;
   readonly transport: 'bearer' | 'cookie';
   readonly rememberMe: boolean;
+  /** How the first step signed in: `pwd` or `oauth` (the session's `amr` starts with it). */
+  readonly firstFactor: 'pwd' | 'oauth';
 }
 
 /** The header that carries a fresh code for a sensitive route (step-up without a prior call). */
@@ -100,7 +102,11 @@ export interface TwoFactor {
   challenge(
     user: User,
     meta: RequestMeta,
-    options: { readonly transport: 'bearer' | 'cookie'; readonly rememberMe: boolean },
+    options: {
+      readonly transport: 'bearer' | 'cookie';
+      readonly rememberMe: boolean;
+      readonly firstFactor?: 'pwd' | 'oauth';
+    },
   ): Promise<TwoFactorChallenge | null>;
   completeLogin(
     input: { pendingToken: string; code: string },
@@ -273,7 +279,7 @@ export function createTwoFactor(options: TwoFactorOptions): TwoFactor {
       return { recoveryCodes, renewed };
     },
 
-    async challenge(user, meta, { transport, rememberMe }) {
+    async challenge(user, meta, { transport, rememberMe, firstFactor = 'pwd' }) {
       if (user.totpSecret === null) return null;
       const pendingToken = await options.pendingTokens.jwt.sign(
         options.pendingTokens.tokenClass,
@@ -283,6 +289,7 @@ export function createTwoFactor(options: TwoFactorOptions): TwoFactor {
           bnd: options.binding.digest(bindingOf(meta)),
           tr: transport,
           rm: rememberMe,
+          ff: firstFactor,
         },
         { now: now() },
       );
@@ -331,7 +338,12 @@ export function createTwoFactor(options: TwoFactorOptions): TwoFactor {
       } finally {
         await options.keyValue.delete(attempt);
       }
-      return { user, transport, rememberMe: extra.rm === true };
+      return {
+        user,
+        transport,
+        rememberMe: extra.rm === true,
+        firstFactor: extra.ff === 'oauth' ? 'oauth' : 'pwd',
+      };
     },
 
     async disable(principal, code, meta) {

@@ -82,6 +82,7 @@ export function verificationRoutes(options: VerificationRoutesOptions): RouteDef
       method: 'POST',
       path: '/users/me/change-email',
       operationId: 'changeEmail',
+      sessionOnly: true,
       auth: 'required',
       // Sensitive: whoever controls the address controls password resets.
       stepUp: true,

@@ -18,6 +18,7 @@ export const ENCRYPTED_COLUMNS: readonly EncryptedColumn[] = Object.freeze([
   Object.freeze({ table: 'users', column: 'totp_secret', idColumn: 'id' } as const),
   Object.freeze({ table: 'oauth_accounts', column: 'access_token', idColumn: 'id' } as const),
   Object.freeze({ table: 'oauth_accounts', column: 'refresh_token', idColumn: 'id' } as const),
+  Object.freeze({ table: 'api_keys', column: 'signing_secret', idColumn: 'id' } as const),
 ]);
 
 /**

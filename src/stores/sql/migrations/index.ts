@@ -15,6 +15,7 @@ import { initialMigration } from './0001_initial.ts';
 import { accessTokensMigration } from './0002_access_tokens.ts';
 import { twoFactorMigration } from './0003_two_factor.ts';
 import { oauthAccountsMigration } from './0004_oauth_accounts.ts';
+import { apiKeysMigration } from './0005_api_keys.ts';
 import type { MigrationContext } from './context.ts';
 
 export type { MigrationContext } from './context.ts';
@@ -26,5 +27,6 @@ export function gatehouseMigrations(context: MigrationContext): Record<string, M
     '0002_access_tokens': accessTokensMigration(),
     '0003_two_factor': twoFactorMigration(context),
     '0004_oauth_accounts': oauthAccountsMigration(),
+    '0005_api_keys': apiKeysMigration(),
   };
 }

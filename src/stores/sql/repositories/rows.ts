@@ -10,7 +10,7 @@ import { malformedRow } from './failures.ts';
  * Reads a JSON array of strings. A corrupt value fails loudly rather than reading as `[]`:
  * silently dropping roles or sign-in methods would change what an account may do.
  */
-function stringArray(text: string, column: string): readonly string[] {
+export function stringArray(text: string, column: string): readonly string[] {
   let value: unknown;
   try {
     value = JSON.parse(text);
@@ -40,7 +40,7 @@ export function epoch(value: number): number {
   return typeof value === 'number' ? value : Number(value);
 }
 
-function optionalEpoch(value: number | null): number | null {
+export function optionalEpoch(value: number | null): number | null {
   return value === null ? null : epoch(value);
 }
 

@@ -1,0 +1,11 @@
+export { API_KEY_ERROR_CODES, API_KEY_INVALID_TOKEN_CODES, apiKeyError } from './error-codes.ts';
+export { looksLikeApiKey, newApiKeyMaterial, parseApiKey } from './key-format.ts';
+export { apiKeyRoutes } from './routes.ts';
+export {
+  type ApiKeyService,
+  type ApiKeyServiceOptions,
+  createApiKeyService,
+  isApiKeyAuthorization,
+  type RequestSignatures,
+  type SignatureParameters,
+} from './service.ts';
