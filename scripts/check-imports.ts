@@ -27,6 +27,7 @@ const PUBLIC_ENTRIES = [
   'src/stores/sql/index.ts',
   'src/http/adapters/node/index.ts',
   'src/mail/index.ts',
+  'src/client/index.ts',
 ];
 
 export interface ImportRule {

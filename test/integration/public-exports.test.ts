@@ -33,6 +33,16 @@ const EXPECTED: Record<string, readonly string[]> = {
     'oauthProviders',
   ],
   './node': ['toNodeGuard', 'toNodeHandler'],
+  './client': [
+    'EMPTY_BODY_SHA256_HEX',
+    'SIGNING_SCHEME',
+    'canonicalRequest',
+    'generateNonce',
+    'sha256Hex',
+    'signRequest',
+    'signedFetchInit',
+    'signedRequest',
+  ],
   './redis': ['MAX_KEY_BYTES', 'StoreError', 'createRedisStores', 'isStoreError'],
   './memory': ['MAX_KEY_BYTES', 'StoreError', 'createMemoryStores', 'isStoreError'],
   './sql': [
