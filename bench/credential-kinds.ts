@@ -1,6 +1,6 @@
 /**
  * What each kind of credential costs a request: a bearer JWT (the baseline), a bearer opaque
- * access token (`tokens: { access: 'opaque' }`) and a browser cookie session, with memory
+ * access token (`tokens: { access: 'opaque' }`), a browser cookie session and an API key, with memory
  * stores and with Redis stores (a throwaway redis-server on loopback, started and stopped
  * here). In process (`fetch` on the apps, no sockets), from a bounded number of concurrent
  * callers so Redis round trips overlap as they do on a loaded server.
@@ -58,7 +58,7 @@ const WHOAMI = '/whoami';
 const ME = '/users/me';
 
 type Backend = 'memory' | 'redis';
-type Kind = 'jwt' | 'opaque' | 'cookie';
+type Kind = 'jwt' | 'opaque' | 'cookie' | 'apikey';
 type Fetch = (request: Request) => Response | Promise<Response>;
 
 const BACKENDS: readonly Backend[] = ['memory', 'redis'];
@@ -66,6 +66,7 @@ const KINDS: readonly { kind: Kind; label: string; expected: string }[] = [
   { kind: 'jwt', label: 'bearer JWT (baseline)', expected: 'MGET' },
   { kind: 'opaque', label: 'bearer opaque token', expected: 'GET' },
   { kind: 'cookie', label: 'cookie session', expected: 'GET' },
+  { kind: 'apikey', label: 'API key (Bearer gh_…)', expected: 'GET' },
 ];
 const ROUTES: readonly { key: 'auth' | 'me'; label: string; path: string }[] = [
   { key: 'auth', label: 'authentication only (requireAuth)', path: WHOAMI },
@@ -143,6 +144,19 @@ async function signIn(auth: Auth, kind: Kind, backend: Backend, count: number): 
       continue;
     }
     const token = await loginInProcess(auth, email);
+    if (kind === 'apikey') {
+      const created = await auth.fetch(
+        new Request(`${BASE_URL}/users/me/api-keys`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+          body: JSON.stringify({ name: 'bench' }),
+        }),
+      );
+      const { apiKey } = (await created.json()) as { apiKey?: string };
+      if (created.status !== 201 || !apiKey) throw new Error(`API key creation answered ${created.status}`);
+      credentials.push({ header: 'authorization', value: `Bearer ${apiKey}` });
+      continue;
+    }
     // A JWT has three dot-separated parts, an opaque token two: make sure each app issued its kind.
     const parts = kind === 'jwt' ? 3 : 2;
     if (token.split('.').length !== parts) throw new Error(`login did not answer a ${kind} access token`);
