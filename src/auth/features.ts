@@ -544,12 +544,15 @@ export function buildFeatures(input: FeatureInput): Features {
         parse: (header) => parseSignatureHeader(header),
         async hashBody(request, limitBytes) {
           try {
-            return (
-              await (limitBytes === bodyHasher.limitBytes ? bodyHasher : createBodyHasher(limitBytes)).hash(
-                request.clone(),
-              )
-            ).sha256Hex;
+            const hasher = limitBytes === bodyHasher.limitBytes ? bodyHasher : createBodyHasher(limitBytes);
+            // A declared length over the cap is refused before reading anything.
+            const declared = Number(request.headers.get('content-length') ?? Number.NaN);
+            if (declared > limitBytes) throw coreError('PAYLOAD_TOO_LARGE');
+            // The stream of a clone, not the clone: the Node adapter may replace the global
+            // Request, and a clone is then no instance of it. The route reads the original.
+            return (await hasher.hash(request.clone().body)).sha256Hex;
           } catch (error) {
+            if (isAuthError(error)) throw error;
             if (isRequestBodyError(error) && error.reason === 'too_large')
               throw coreError('PAYLOAD_TOO_LARGE');
             throw coreError('MALFORMED_BODY');

@@ -100,7 +100,8 @@ const STALE = '-';
 const cacheKey = (keyId: string) => `ak:${keyId}`;
 const nonceKey = (keyId: string, nonce: string) => `ak-nonce:${keyId}:${nonce}`;
 const BEARER = /^Bearer +(gh_\S+)$/i;
-const SIGNED = /^GH1-HMAC-SHA256 +(.+)$/;
+/** RFC 9110: the scheme name is case-insensitive. */
+const SIGNED = /^GH1-HMAC-SHA256 +(.+)$/i;
 
 /**
  * API keys: creation (scopes no wider than the owner may grant, a per-user cap, expiry),
