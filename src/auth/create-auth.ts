@@ -255,6 +255,7 @@ export async function createAuth(input: AuthConfigInput = {}): Promise<Auth> {
   const guards = createGuards({
     authenticate: features.authenticate,
     stepUp: features.stepUp,
+    onAuthFailure: features.onAuthFailure,
     trustedProxyHops: config.http.trustedProxyHops,
     catalogue: errorCodes,
     invalidTokenCodes: INVALID_TOKEN_CODES,

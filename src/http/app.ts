@@ -212,6 +212,8 @@ export function createHttpApp(options: CreateHttpAppOptions): Hono<HttpAppEnv> {
           if (retryAfterSeconds !== null) throw coreError('RATE_LIMITED', { retryAfterSeconds });
           throw error;
         }
+        // Before anything is counted: a key refused here must not spend its owner's budgets.
+        if (route.definition.sessionOnly && principal?.apiKey) throw coreError('PASSWORD_SESSION_REQUIRED');
         const body = await readRouteBody(request, route, bodyLimitBytes);
         const query = await readRouteQuery(request, route.definition.query);
         const context: RouteContext = {
@@ -238,7 +240,6 @@ export function createHttpApp(options: CreateHttpAppOptions): Hono<HttpAppEnv> {
             throw coreError('RATE_LIMITED', { retryAfterSeconds: outcome.retryAfterSeconds });
           }
         }
-        if (route.definition.sessionOnly && principal?.apiKey) throw coreError('PASSWORD_SESSION_REQUIRED');
         if (route.definition.stepUp && principal) {
           if (!options.stepUp) throw coreError('FORBIDDEN');
           await options.stepUp(principal, request, { requestId, clientIp: context.clientIp });

@@ -1,4 +1,4 @@
-import type { MiddlewareHandler } from 'hono';
+import type { Context, MiddlewareHandler } from 'hono';
 import type { Logger } from 'pino';
 import { AuthError, coreError } from '../core/errors/index.ts';
 import type { Authenticate, Principal } from '../core/principal.ts';
@@ -35,7 +35,11 @@ export interface Guards {
    * Framework-neutral check behind every guard: the principal, or the problem response to send.
    * `roles: null` lets anonymous requests through (a bad token still fails).
    */
-  check(request: Request, roles: readonly string[] | null): Promise<GuardOutcome>;
+  check(
+    request: Request,
+    roles: readonly string[] | null,
+    context?: { readonly clientIp?: string },
+  ): Promise<GuardOutcome>;
 }
 
 export type GuardOutcome =
@@ -49,6 +53,8 @@ export interface GuardOptions extends Omit<ErrorResponseOptions, 'logger'> {
   readonly stepUp?: StepUpHook;
   /** For the client address step-up failures are counted under (see `resolveClientIp`). @default 0 */
   readonly trustedProxyHops?: number;
+  /** Counts refused credentials per address; a number turns the 401 into a 429 (as on Gatehouse's routes). */
+  readonly onAuthFailure?: (error: unknown, clientIp: string) => Promise<number | null>;
 }
 
 /**
@@ -65,13 +71,28 @@ export function createGuards(options: GuardOptions): Guards {
     if (!roles.every((role) => principal.roles.includes(role))) throw coreError('INSUFFICIENT_ROLES');
   }
 
+  async function authenticateCounted(
+    request: Request,
+    clientIp: string | undefined,
+  ): Promise<Principal | null> {
+    try {
+      return await options.authenticate(request);
+    } catch (error) {
+      const retryAfterSeconds =
+        options.onAuthFailure && clientIp !== undefined ? await options.onAuthFailure(error, clientIp) : null;
+      if (retryAfterSeconds !== null) throw coreError('RATE_LIMITED', { retryAfterSeconds });
+      throw error;
+    }
+  }
+
   async function check(
     request: Request,
     roles: readonly string[] | null,
     known?: Principal | null,
+    clientIp?: string,
   ): Promise<GuardOutcome> {
     try {
-      const principal = known !== undefined ? known : await options.authenticate(request);
+      const principal = known !== undefined ? known : await authenticateCounted(request, clientIp);
       await decide(principal, roles);
       return { ok: true, principal };
     } catch (error) {
@@ -79,18 +100,26 @@ export function createGuards(options: GuardOptions): Guards {
     }
   }
 
+  /** The client address of a Hono request, as Gatehouse's own routes resolve it. */
+  const clientIpOf = (c: Context<GuardEnv>): string =>
+    resolveClientIp({
+      socketAddress: nodeSocketAddress(c.env),
+      forwardedFor: c.req.header('X-Forwarded-For') ?? null,
+      trustedProxyHops: options.trustedProxyHops ?? 0,
+    });
+
   const guard =
     (roles: readonly string[] | null): MiddlewareHandler<GuardEnv> =>
     async (c, next) => {
       // Authenticate once per request, even when several guards run.
-      const outcome = await check(c.req.raw, roles, c.get('principal'));
+      const outcome = await check(c.req.raw, roles, c.get('principal'), clientIpOf(c));
       if (!outcome.ok) return outcome.response;
       c.set('principal', outcome.principal);
       await next();
     };
 
   const stepUpGuard: MiddlewareHandler<GuardEnv> = async (c, next) => {
-    const outcome = await check(c.req.raw, [], c.get('principal'));
+    const outcome = await check(c.req.raw, [], c.get('principal'), clientIpOf(c));
     if (!outcome.ok) return outcome.response;
     const principal = outcome.principal as Principal;
     c.set('principal', principal);
@@ -98,11 +127,7 @@ export function createGuards(options: GuardOptions): Guards {
       if (!options.stepUp) throw coreError('FORBIDDEN');
       await options.stepUp(principal, c.req.raw, {
         requestId: requestIdFrom(c.req.header(REQUEST_ID_HEADER)),
-        clientIp: resolveClientIp({
-          socketAddress: nodeSocketAddress(c.env),
-          forwardedFor: c.req.header('X-Forwarded-For') ?? null,
-          trustedProxyHops: options.trustedProxyHops ?? 0,
-        }),
+        clientIp: clientIpOf(c),
       });
     } catch (error) {
       return errorResponse(error, responseOptions);
@@ -113,7 +138,7 @@ export function createGuards(options: GuardOptions): Guards {
   const scopeGuard =
     (scopes: readonly string[]): MiddlewareHandler<GuardEnv> =>
     async (c, next) => {
-      const outcome = await check(c.req.raw, [], c.get('principal'));
+      const outcome = await check(c.req.raw, [], c.get('principal'), clientIpOf(c));
       if (!outcome.ok) return outcome.response;
       const principal = outcome.principal as Principal;
       c.set('principal', principal);
@@ -127,7 +152,7 @@ export function createGuards(options: GuardOptions): Guards {
     };
 
   return {
-    check: (request, roles) => check(request, roles),
+    check: (request, roles, context) => check(request, roles, undefined, context?.clientIp),
     requireScopes: (...scopes: string[]) => {
       if (scopes.length === 0 || scopes.some((s) => typeof s !== 'string' || s === '')) {
         throw new TypeError('requireScopes needs at least one non-empty scope');

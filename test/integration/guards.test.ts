@@ -16,6 +16,7 @@ import { totpCode } from '../../src/crypto/totp.ts';
 import { toNodeGuard } from '../../src/http/adapters/node/index.ts';
 import type { GuardEnv } from '../../src/http/index.ts';
 import { createHarness, GOOD_PASSWORD, type Harness, uniqueEmail } from '../fixtures/auth-harness.ts';
+import { OWN_ORIGIN, SESSION_COOKIE, signInWithCookie } from '../fixtures/cookie-session.ts';
 
 let h: Harness;
 let user: { accessToken: string; userId: string };
@@ -145,6 +146,9 @@ describe('Express guards (toNodeGuard)', () => {
     app.get('/admin', toNodeGuard(h.auth.guards, ['admin']), (_req, res) => {
       res.json({ ok: true });
     });
+    app.post('/transfer', toNodeGuard(h.auth.guards, []), (_req, res) => {
+      res.json({ moved: true });
+    });
     server = createServer(app).listen(0, '127.0.0.1');
     await once(server, 'listening');
     base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -165,5 +169,29 @@ describe('Express guards (toNodeGuard)', () => {
     const bad = await fetch(`${base}/private`, { headers: bearer('not-a-token') });
     assert.equal(bad.status, 401);
     assert.equal(((await bad.json()) as { code: string }).code, 'INVALID_TOKEN');
+  });
+
+  it('CSRF through toNodeGuard - a cookie-authenticated POST should need the token and an allowed origin', async () => {
+    const email = uniqueEmail('express-cookie');
+    await h.auth.api.users.create({ email, password: GOOD_PASSWORD, emailVerified: true });
+    const session = await signInWithCookie(h, email);
+    const cookie = { Cookie: `${SESSION_COOKIE}=${session.value}` };
+    // The method and the CSRF headers reach the check: without them, a forged POST would pass.
+    const forged = await fetch(`${base}/transfer`, {
+      method: 'POST',
+      headers: { ...cookie, Origin: 'https://evil.example' },
+    });
+    assert.equal(forged.status, 403);
+    assert.equal(((await forged.json()) as { code: string }).code, 'CSRF_FAILED');
+    const missing = await fetch(`${base}/transfer`, {
+      method: 'POST',
+      headers: { ...cookie, Origin: OWN_ORIGIN },
+    });
+    assert.equal(missing.status, 403);
+    const allowed = await fetch(`${base}/transfer`, {
+      method: 'POST',
+      headers: { ...cookie, Origin: OWN_ORIGIN, 'X-CSRF-Token': session.csrfToken },
+    });
+    assert.deepEqual(await allowed.json(), { moved: true });
   });
 });

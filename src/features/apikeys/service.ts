@@ -1,3 +1,4 @@
+import { timingSafeEqual } from 'node:crypto';
 import { type AuditLog, coreError, type Principal, type RequestMeta } from '../../core/index.ts';
 import type { KeyValueStore, OnceStore } from '../../stores/contract.ts';
 import type {
@@ -100,6 +101,8 @@ const STALE = '-';
 const cacheKey = (keyId: string) => `ak:${keyId}`;
 const nonceKey = (keyId: string, nonce: string) => `ak-nonce:${keyId}:${nonce}`;
 const BEARER = /^Bearer +(gh_\S+)$/i;
+/** Keys whose `lastUsedAt` writes one process throttles before it starts over. */
+const MAX_THROTTLED_KEYS = 10_000;
 /** RFC 9110: the scheme name is case-insensitive. */
 const SIGNED = /^GH1-HMAC-SHA256 +(.+)$/i;
 
@@ -170,7 +173,9 @@ export function createApiKeyService(options: ApiKeyServiceOptions): ApiKeyServic
     const scopes = cached.scopes.filter((scope) => allowed.has(scope));
     const lastTouch = lastTouched.get(keyId) ?? 0;
     if (at - lastTouch >= options.lastUsedIntervalMs) {
-      // Off the response path, at most once per interval per key in this process.
+      // Off the response path, at most once per interval per key in this process. The map is
+      // only a throttle: emptying it when large costs one extra write per key, never a wrong answer.
+      if (lastTouched.size >= MAX_THROTTLED_KEYS) lastTouched.clear();
       lastTouched.set(keyId, at);
       options.keys.touch(keyId, at).catch(options.onBackgroundError);
     }
@@ -200,6 +205,13 @@ export function createApiKeyService(options: ApiKeyServiceOptions): ApiKeyServic
     if (!found) throw apiKeyError('API_KEY_INVALID');
     const { cached, key } = found;
     if (cached.signingSecret !== null) {
+      // Only a caller who holds the secret learns that the key must sign: anyone else gets the
+      // answer an unknown key gets.
+      const secret = options.openSigningSecret(parsed.id, cached.signingSecret);
+      const presented = Buffer.from(parsed.secret, 'base64url');
+      if (presented.length !== secret.length || !timingSafeEqual(presented, secret)) {
+        throw apiKeyError('API_KEY_INVALID');
+      }
       throw apiKeyError('SIGNATURE_INVALID', { detail: 'This key must sign its requests.' });
     }
     if (cached.digest === null || !options.digests.matches(parsed.secret, cached.digest)) {

@@ -84,6 +84,7 @@ export interface GuardSource {
   check(
     request: Request,
     roles: readonly string[] | null,
+    context?: { readonly clientIp?: string },
   ): Promise<
     { readonly ok: true; readonly principal: unknown } | { readonly ok: false; readonly response: Response }
   >;
@@ -108,13 +109,21 @@ export function toNodeGuard(
   roles: readonly string[] | null,
 ): (req: GuardedIncomingMessage, res: ServerResponse, next: (error?: unknown) => void) => void {
   return (req, res, next) => {
-    // Only the credential headers matter to the check; the body is left for the app.
+    // The method and every header go to the check: the cookie transport's CSRF defence needs
+    // the method, Origin (or Sec-Fetch-Site, Referer) and X-CSRF-Token. The body is left for
+    // the app, so requests signed over a body cannot be checked here (see docs/API-KEYS.md).
     const headers = new Headers();
-    const authorization = req.headers.authorization;
-    if (authorization) headers.set('authorization', authorization);
-    if (req.headers.cookie) headers.set('cookie', req.headers.cookie);
-    const request = new Request(`http://${req.headers.host ?? 'localhost'}${req.url ?? '/'}`, { headers });
-    source.check(request, roles).then(
+    for (const [name, value] of Object.entries(req.headers)) {
+      if (value === undefined) continue;
+      if (Array.isArray(value)) for (const item of value) headers.append(name, item);
+      else headers.set(name, value);
+    }
+    const request = new Request(`http://${req.headers.host ?? 'localhost'}${req.url ?? '/'}`, {
+      method: req.method ?? 'GET',
+      headers,
+    });
+    const clientIp = req.socket?.remoteAddress;
+    source.check(request, roles, clientIp === undefined ? {} : { clientIp }).then(
       async (outcome) => {
         if (outcome.ok) {
           req.principal = outcome.principal;

@@ -1,0 +1,155 @@
+/**
+ * API keys across processes: a key revoked or narrowed on one worker must stop (or narrow) on
+ * every other worker on the very next request, even when that worker has just served the key
+ * from the lookup cache.
+ *
+ * Two real `gatehouse serve` processes in production mode share one PostgreSQL database and one
+ * Redis, with the same secrets. The owner is an admin made by `gatehouse create-user --admin`;
+ * a key holding the `admin` scope passes the role check of the admin API-key routes (and is
+ * then refused there only for being a key, 403 PASSWORD_SESSION_REQUIRED), while a key without
+ * it is refused by the role check (403 INSUFFICIENT_ROLES): that is how a worker's view of the
+ * key's scopes shows over HTTP.
+ */
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { type PostgresServer, startPostgres } from '../fixtures/postgres-server.ts';
+import { type JsonReply, jsonCall, productionEnv } from '../fixtures/production-server.ts';
+import { type RedisServer, startRedis } from '../fixtures/redis-server.ts';
+import { runGatehouse, type ServerProcess, spawnServer } from '../fixtures/spawn-server.ts';
+
+const ADMIN = { email: 'key-admin@example.com', password: 'juniper-Beacon-oxide-53' };
+const LIVE_KEY = /^gh_live_([A-Za-z0-9_-]{22})\.([A-Za-z0-9_-]{43})$/;
+
+let postgres: PostgresServer;
+let redis: RedisServer;
+let dataDir = '';
+let workerA: ServerProcess;
+let workerB: ServerProcess;
+let adminId = '';
+/** The admin's password-backed access token (signed in on B). */
+let adminToken = '';
+
+function expectProblem(reply: JsonReply, status: number, code: string, label: string): void {
+  assert.equal(reply.status, status, `${label}: ${JSON.stringify(reply.body)}`);
+  assert.equal(reply.code, code, label);
+}
+
+/** Creates a key on `worker` with the admin's session; answers the raw key and its id. */
+async function createKey(
+  worker: ServerProcess,
+  body: { name: string; scopes?: string[] },
+): Promise<{ apiKey: string; id: string }> {
+  const reply = await jsonCall(worker.url, 'POST', '/users/me/api-keys', { token: adminToken, body });
+  assert.equal(reply.status, 201, JSON.stringify(reply.body));
+  const apiKey = String(reply.body?.apiKey);
+  const id = LIVE_KEY.exec(apiKey)?.[1];
+  assert.ok(id, 'the raw key has the documented shape');
+  return { apiKey, id };
+}
+
+async function assertKeyWorks(worker: ServerProcess, apiKey: string, label: string): Promise<void> {
+  const reply = await jsonCall(worker.url, 'GET', '/users/me', { token: apiKey });
+  assert.equal(reply.status, 200, `${label}: ${JSON.stringify(reply.body)}`);
+  assert.equal((reply.body?.user as { id?: string } | undefined)?.id, adminId, label);
+}
+
+/** The admin route as `apiKey` sees it: 403 PASSWORD_SESSION_REQUIRED with `admin`, INSUFFICIENT_ROLES without. */
+function adminRouteWith(worker: ServerProcess, apiKey: string): Promise<JsonReply> {
+  return jsonCall(worker.url, 'GET', `/admin/users/${adminId}/api-keys`, { token: apiKey });
+}
+
+before(async () => {
+  [postgres, redis] = await Promise.all([startPostgres(), startRedis()]);
+  dataDir = await mkdtemp(join(tmpdir(), 'gatehouse-apikey-workers-'));
+  const env = await productionEnv({ postgres, redis, dataDir, extra: { GATEHOUSE_WORKERS: '2' } });
+  const created = await runGatehouse(['create-user', '--email', ADMIN.email, '--admin'], {
+    env,
+    input: `${ADMIN.password}\n`,
+  });
+  assert.equal(created.code, 0, created.stderr);
+  [workerA, workerB] = await Promise.all([
+    spawnServer({ env, args: ['--workers', '1'] }),
+    spawnServer({ env, args: ['--workers', '1'] }),
+  ]);
+  const login = await jsonCall(workerB.url, 'POST', '/auth/login', { body: ADMIN });
+  assert.equal(login.status, 200, JSON.stringify(login.body));
+  adminToken = String(login.body?.accessToken);
+  adminId = String((login.body?.user as { id?: string } | undefined)?.id);
+});
+
+after(async () => {
+  await Promise.all([workerA?.kill(), workerB?.kill()]);
+  await Promise.all([postgres?.stop(), redis?.stop()]);
+  await rm(dataDir, { recursive: true, force: true });
+});
+
+describe('API keys across two workers', () => {
+  it('workers - should be two processes on two ports', () => {
+    assert.notEqual(workerA.url, workerB.url);
+    assert.notEqual(workerA.child.pid, workerB.child.pid);
+  });
+
+  it('revoked on B - a key just used on A should be refused on A at once (401 API_KEY_REVOKED)', async () => {
+    const key = await createKey(workerB, { name: 'revoked elsewhere' });
+    await assertKeyWorks(workerA, key.apiKey, 'first use on A');
+    await assertKeyWorks(workerA, key.apiKey, 'cached use on A');
+    await assertKeyWorks(workerB, key.apiKey, 'use on B');
+
+    const revoked = await jsonCall(workerB.url, 'DELETE', `/users/me/api-keys/${key.id}`, {
+      token: adminToken,
+    });
+    assert.equal(revoked.status, 204, JSON.stringify(revoked.body));
+    for (const [name, worker] of [
+      ['A', workerA],
+      ['B', workerB],
+    ] as const) {
+      const reply = await jsonCall(worker.url, 'GET', '/users/me', { token: key.apiKey });
+      expectProblem(reply, 401, 'API_KEY_REVOKED', `the revoked key on ${name}`);
+    }
+  });
+
+  it('rescoped on B - a key just used on A should be narrowed on A at once', async () => {
+    const key = await createKey(workerB, { name: 'narrowed elsewhere', scopes: ['admin'] });
+    // On A, twice (the second from the cache): the key holds `admin`.
+    for (const label of ['first use on A', 'cached use on A']) {
+      expectProblem(await adminRouteWith(workerA, key.apiKey), 403, 'PASSWORD_SESSION_REQUIRED', label);
+    }
+
+    const patched = await jsonCall(workerB.url, 'PATCH', `/users/me/api-keys/${key.id}`, {
+      token: adminToken,
+      body: { scopes: [] },
+    });
+    assert.equal(patched.status, 200, JSON.stringify(patched.body));
+    assert.deepEqual((patched.body?.key as { scopes?: string[] } | undefined)?.scopes, []);
+
+    expectProblem(
+      await adminRouteWith(workerA, key.apiKey),
+      403,
+      'INSUFFICIENT_ROLES',
+      'the narrowed key on A',
+    );
+    expectProblem(
+      await adminRouteWith(workerB, key.apiKey),
+      403,
+      'INSUFFICIENT_ROLES',
+      'the narrowed key on B',
+    );
+    // Narrowed, not revoked.
+    await assertKeyWorks(workerA, key.apiKey, 'the narrowed key on A');
+  });
+
+  it('widened on A - a key just used on B should gain the scope on B at once', async () => {
+    const key = await createKey(workerA, { name: 'widened elsewhere' });
+    expectProblem(await adminRouteWith(workerB, key.apiKey), 403, 'INSUFFICIENT_ROLES', 'before, on B');
+    expectProblem(await adminRouteWith(workerB, key.apiKey), 403, 'INSUFFICIENT_ROLES', 'cached, on B');
+    const patched = await jsonCall(workerA.url, 'PATCH', `/users/me/api-keys/${key.id}`, {
+      token: adminToken,
+      body: { scopes: ['admin'] },
+    });
+    assert.equal(patched.status, 200, JSON.stringify(patched.body));
+    expectProblem(await adminRouteWith(workerB, key.apiKey), 403, 'PASSWORD_SESSION_REQUIRED', 'after, on B');
+  });
+});
