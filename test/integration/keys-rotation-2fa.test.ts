@@ -19,8 +19,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import pino from 'pino';
-import { base32Decode } from '../../src/crypto/base32.ts';
-import { totpCode } from '../../src/crypto/totp.ts';
 import { isKeyRotationError, type KeyRotationError } from '../../src/features/keys/index.ts';
 import { type AuthConfigInput, createAuth, generateSecret } from '../../src/index.ts';
 import type { MailMessage } from '../../src/mail/contract.ts';
@@ -33,30 +31,26 @@ import {
   harnessAround,
   harnessConfig,
   type JsonResponse,
-  uniqueEmail,
 } from '../fixtures/auth-harness.ts';
 import { type DialectTarget, forEachDialect } from '../fixtures/databases.ts';
 import { runGatehouse } from '../fixtures/spawn-server.ts';
+import {
+  codeAt,
+  createTestClock,
+  enableTwoFactor,
+  storedSeed,
+  TOTP_STEP_MS,
+  type TwoFactorUser,
+} from '../fixtures/two-factor.ts';
 
 type KeyId = 'A' | 'B';
 const SECRETS: Readonly<Record<KeyId, string>> = { A: generateSecret(), B: generateSecret() };
-const PERIOD_MS = 30_000;
 
-let now = Date.now();
 /** The clock of every instance in this file. */
-const clock = { now: () => now };
+const clock = createTestClock(Date.now());
 /** Moves the shared clock one TOTP step on: the code computed next is for an unused step. */
 function nextStep(): void {
-  now += PERIOD_MS;
-}
-
-/** A user with 2FA on, as the test holds them. */
-interface Enrolled {
-  readonly userId: string;
-  readonly email: string;
-  readonly secret: string;
-  readonly seed: Buffer;
-  readonly recoveryCodes: readonly string[];
+  clock.advance(TOTP_STEP_MS);
 }
 
 /** An instance wrapped in the harness helpers, with what it logged (JSON lines). */
@@ -87,40 +81,24 @@ async function instance(config: AuthConfigInput): Promise<Instance> {
   const mail: MailMessage[] = [];
   const auth = await createAuth({
     ...config,
-    clock,
+    clock: clock.config,
     logger: pino({ level: 'info' }, { write: (line: string) => void logs.push(line) }),
     mail: { transport: capturingTransport(mail) },
   });
   return { ...harnessAround(auth, mail, () => auth.close()), logs };
 }
 
-/** A verified user who signs in with the password, enables 2FA and confirms it over HTTP. */
-async function enroll(h: Harness): Promise<Enrolled> {
-  const email = uniqueEmail('rotation');
-  const user = await h.auth.api.users.create({ email, password: GOOD_PASSWORD, emailVerified: true });
-  const { accessToken } = await h.login(email);
-  const started = await h.post(
-    '/auth/2fa/enable',
-    { currentPassword: GOOD_PASSWORD },
-    { token: accessToken },
-  );
-  assert.equal(started.status, 200, started.text);
-  const secret = String(started.body.secret);
-  const seed = base32Decode(secret);
-  nextStep();
-  const confirmed = await h.post(
-    '/auth/2fa/enable/confirm',
-    { enrollmentToken: started.body.enrollmentToken, code: totpCode(seed, { timeMs: now }) },
-    { token: accessToken },
-  );
-  assert.equal(confirmed.status, 200, confirmed.text);
-  return { userId: user.id, email, secret, seed, recoveryCodes: confirmed.body.recoveryCodes };
-}
+/**
+ * A verified user who signs in with the password, enables 2FA and confirms it over HTTP, the
+ * clock moved one step on before the confirming code.
+ */
+const enroll = (h: Harness): Promise<TwoFactorUser> =>
+  enableTwoFactor(h, clock, { emailLabel: 'rotation', stepsBeforeConfirm: 1, stepsAfterConfirm: 0 });
 
 /** Password, then the second factor: a fresh TOTP code unless `code` is given. */
 async function twoFactorLogin(
   h: Harness,
-  user: Enrolled,
+  user: TwoFactorUser,
   code?: string,
 ): Promise<{ reply: JsonResponse; pendingToken: string; code: string }> {
   const challenge = await h.post('/auth/login', { email: user.email, password: GOOD_PASSWORD });
@@ -128,12 +106,12 @@ async function twoFactorLogin(
   assert.equal(challenge.body.twoFactorRequired, true, 'the password alone earns a challenge');
   const pendingToken = String(challenge.body.pendingToken);
   nextStep();
-  const typed = code ?? totpCode(user.seed, { timeMs: now });
+  const typed = code ?? codeAt(clock, user.seed);
   const reply = await h.post('/auth/2fa/verify', { pendingToken, code: typed });
   return { reply, pendingToken, code: typed };
 }
 
-async function assertSignsIn(h: Harness, user: Enrolled, label: string, code?: string): Promise<void> {
+async function assertSignsIn(h: Harness, user: TwoFactorUser, label: string, code?: string): Promise<void> {
   const { reply } = await twoFactorLogin(h, user, code);
   assert.equal(reply.status, 200, `${label}: ${reply.text}`);
   assert.equal(reply.body.user.id, user.userId);
@@ -142,13 +120,9 @@ async function assertSignsIn(h: Harness, user: Enrolled, label: string, code?: s
 
 /** The stored envelope of a user's seed. */
 async function envelopeOf(h: Harness, userId: string): Promise<string> {
-  const row = await h.auth.database.db
-    .selectFrom('users')
-    .select('totp_secret')
-    .where('id', '=', userId)
-    .executeTakeFirstOrThrow();
-  assert.ok(row.totp_secret, 'the user has a stored seed');
-  return row.totp_secret;
+  const envelope = await storedSeed(h, userId);
+  assert.ok(envelope, 'the user has a stored seed');
+  return envelope;
 }
 
 /** The key ids of an envelope (the second dot-separated part names the secret). */
@@ -190,7 +164,7 @@ function assertNoLeak(texts: readonly string[], secrets: Readonly<Record<string,
  * passes (2FA is on, the challenge is due) but the code cannot be checked. Asserts the answer
  * and the log, and that neither holds the seed, its envelope, the code or the credentials.
  */
-async function assertUnreadableSeedFailsCleanly(h: Instance, user: Enrolled): Promise<void> {
+async function assertUnreadableSeedFailsCleanly(h: Instance, user: TwoFactorUser): Promise<void> {
   const envelope = await envelopeOf(h, user.userId);
   const logsBefore = h.logs.length;
   const { reply, pendingToken, code } = await twoFactorLogin(h, user);
@@ -244,7 +218,7 @@ forEachDialect((target: DialectTarget) => {
       try {
         await stale.auth.migrate();
         const users = [await enroll(stale), await enroll(stale)];
-        const [first, second] = users as [Enrolled, Enrolled];
+        const [first, second] = users as [TwoFactorUser, TwoFactorUser];
         for (const user of users) assert.equal(keyIdOf(await envelopeOf(stale, user.userId)), 'A');
 
         rotated = await open(['B', 'A']);
@@ -373,7 +347,7 @@ forEachDialect((target: DialectTarget) => {
         assert.match(before.stdout, /^users\.totp_secret\s+A\s+2$/m);
         assert.match(before.stdout, /2 rows are not under the active key B/);
 
-        await assertSignsIn(rotated, users[0] as Enrolled, 'TOTP under A with GATEHOUSE_SECRETS=B,A');
+        await assertSignsIn(rotated, users[0] as TwoFactorUser, 'TOTP under A with GATEHOUSE_SECRETS=B,A');
 
         const reencrypt = await keys(['reencrypt'], ['B', 'A']);
         assert.equal(reencrypt.code, 0, reencrypt.stderr);

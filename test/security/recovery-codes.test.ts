@@ -14,8 +14,6 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import { base32Decode } from '../../src/crypto/base32.ts';
-import { totpCode } from '../../src/crypto/totp.ts';
 import type { AuthConfigInput } from '../../src/index.ts';
 import {
   assertProblem,
@@ -26,31 +24,21 @@ import {
   uniqueEmail,
 } from '../fixtures/auth-harness.ts';
 import { backends } from '../fixtures/backends.ts';
+import {
+  codeAt,
+  createTestClock,
+  enableTwoFactor,
+  pendingToken,
+  storedSeed,
+  type TwoFactorUser,
+  wrongCode,
+} from '../fixtures/two-factor.ts';
 
-const STEP_MS = 30_000;
 const RECOVERY_SUBJECT = /recovery code was used/i;
 const ALPHABET = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
 
 /** The instances' clock: the middle of a time step, moved only forward. */
-let t = Math.floor(Date.now() / STEP_MS) * STEP_MS + STEP_MS / 2;
-
-interface TwoFactorUser {
-  readonly userId: string;
-  readonly email: string;
-  readonly seed: Buffer;
-  readonly recoveryCodes: readonly string[];
-}
-
-const codeAt = (seed: Buffer, steps = 0): string => totpCode(seed, { timeMs: t + steps * STEP_MS });
-
-/** A 6-digit code that matches no step within two of now: a TOTP guess that is surely wrong. */
-function wrongTotp(seed: Buffer): string {
-  const near = new Set([-2, -1, 0, 1, 2].map((steps) => codeAt(seed, steps)));
-  for (let n = 0; ; n++) {
-    const guess = String(n).padStart(6, '0');
-    if (!near.has(guess)) return guess;
-  }
-}
+const clock = createTestClock();
 
 /** A well-formed recovery code that was never issued (125 random bits). */
 function unissuedRecoveryCode(): string {
@@ -59,56 +47,23 @@ function unissuedRecoveryCode(): string {
 }
 
 /** A verified user with TOTP on; the clock then moves past the confirming code's step. */
-async function twoFactorUser(h: Harness): Promise<TwoFactorUser> {
-  const email = uniqueEmail('recovery');
-  const user = await h.auth.api.users.create({ email, password: GOOD_PASSWORD, emailVerified: true });
-  const { accessToken } = await h.login(email);
-  const started = await h.post(
-    '/auth/2fa/enable',
-    { currentPassword: GOOD_PASSWORD },
-    { token: accessToken },
-  );
-  assert.equal(started.status, 200, started.text);
-  const seed = base32Decode(started.body.secret);
-  const confirmed = await h.post(
-    '/auth/2fa/enable/confirm',
-    { enrollmentToken: started.body.enrollmentToken, code: codeAt(seed) },
-    { token: accessToken },
-  );
-  assert.equal(confirmed.status, 200, confirmed.text);
-  t += 3 * STEP_MS;
-  return { userId: user.id, email, seed, recoveryCodes: confirmed.body.recoveryCodes };
-}
+const twoFactorUser = (h: Harness): Promise<TwoFactorUser> =>
+  enableTwoFactor(h, clock, { emailLabel: 'recovery' });
 
-async function pendingToken(h: Harness, user: TwoFactorUser): Promise<string> {
-  const response = await h.post('/auth/login', { email: user.email, password: GOOD_PASSWORD });
-  assert.equal(response.status, 200, response.text);
-  assert.equal(response.body.twoFactorRequired, true, 'the login asks for a second factor');
-  return response.body.pendingToken;
-}
-
+/** POST /auth/2fa/verify on a new pending login of `user`. */
 async function verify(h: Harness, user: TwoFactorUser, code: string): Promise<JsonResponse> {
   return h.post('/auth/2fa/verify', { pendingToken: await pendingToken(h, user), code });
 }
 
 /** Signs in with a TOTP code `steps` from now; answers the access token. */
 async function signIn(h: Harness, user: TwoFactorUser, steps: number): Promise<string> {
-  const response = await verify(h, user, codeAt(user.seed, steps));
+  const response = await verify(h, user, codeAt(clock, user.seed, steps));
   assert.equal(response.status, 200, response.text);
   return response.body.accessToken;
 }
 
 async function recoveryRows(h: Harness, userId: string) {
   return h.auth.database.db.selectFrom('recovery_codes').selectAll().where('user_id', '=', userId).execute();
-}
-
-async function storedSeed(h: Harness, userId: string): Promise<string | null> {
-  const row = await h.auth.database.db
-    .selectFrom('users')
-    .select('totp_secret')
-    .where('id', '=', userId)
-    .executeTakeFirstOrThrow();
-  return row.totp_secret;
 }
 
 const recoveryMails = (h: Harness, user: TwoFactorUser) =>
@@ -124,7 +79,7 @@ for (const backend of backends())
     before(async () => {
       const overrides = await backend.config();
       const make = (extra: AuthConfigInput) =>
-        createHarness({ config: { ...overrides, clock: { now: () => t }, ...extra } });
+        createHarness({ config: { ...overrides, clock: clock.config, ...extra } });
       h = await make({});
       locking = await make({ lockout: { enabled: true } });
     });
@@ -207,7 +162,7 @@ for (const backend of backends())
       assertProblem(wrongRegeneration, 400, 'TWO_FACTOR_CODE_INVALID');
       const regenerated = await h.post(
         '/auth/2fa/recovery-codes',
-        { code: codeAt(user.seed, 0) },
+        { code: codeAt(clock, user.seed, 0) },
         { token: accessToken },
       );
       assert.equal(regenerated.status, 200, regenerated.text);
@@ -230,7 +185,7 @@ for (const backend of backends())
         });
         assertProblem(response, 400, 'TWO_FACTOR_CODE_INVALID');
       }
-      for (const code of [codeAt(user.seed), user.recoveryCodes[0] as string]) {
+      for (const code of [codeAt(clock, user.seed), user.recoveryCodes[0] as string]) {
         const response = await locking.post('/auth/2fa/verify', { pendingToken: pending, code });
         assertProblem(response, 429, 'RATE_LIMITED');
         assert.ok(Number(response.headers.get('retry-after')) >= 1);
@@ -243,7 +198,7 @@ for (const backend of backends())
     it('budget - wrong TOTP and wrong recovery codes should share one count', async () => {
       const user = await twoFactorUser(locking);
       const pending = await pendingToken(locking, user);
-      const wrong = wrongTotp(user.seed);
+      const wrong = wrongCode(clock, user.seed);
       const guesses = [wrong, unissuedRecoveryCode(), wrong, unissuedRecoveryCode(), wrong];
       for (const code of guesses) {
         assertProblem(
@@ -253,7 +208,7 @@ for (const backend of backends())
         );
       }
       assertProblem(
-        await locking.post('/auth/2fa/verify', { pendingToken: pending, code: codeAt(user.seed) }),
+        await locking.post('/auth/2fa/verify', { pendingToken: pending, code: codeAt(clock, user.seed) }),
         429,
         'RATE_LIMITED',
       );
@@ -264,7 +219,7 @@ for (const backend of backends())
       const accessToken = await signIn(h, user, -1);
       const response = await h.post(
         '/auth/2fa/disable',
-        { code: codeAt(user.seed, 0) },
+        { code: codeAt(clock, user.seed, 0) },
         { token: accessToken },
       );
       assert.equal(response.status, 204, response.text);
@@ -294,7 +249,7 @@ for (const backend of backends())
       const user = await twoFactorUser(h);
       const accessToken = await signIn(h, user, 0);
       const seedBefore = await storedSeed(h, user.userId);
-      for (const code of [wrongTotp(user.seed), unissuedRecoveryCode()]) {
+      for (const code of [wrongCode(clock, user.seed), unissuedRecoveryCode()]) {
         const response = await h.post('/auth/2fa/disable', { code }, { token: accessToken });
         assertProblem(response, 400, 'TWO_FACTOR_CODE_INVALID');
       }

@@ -14,8 +14,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { base32Decode } from '../../src/crypto/base32.ts';
-import { totpCode } from '../../src/crypto/totp.ts';
 import type { AuthConfigInput } from '../../src/index.ts';
 import {
   assertProblem,
@@ -33,52 +31,23 @@ import {
   OWN_PAGE,
   sessionCookieFrom,
 } from '../fixtures/cookie-session.ts';
+import {
+  codeAt,
+  createTestClock,
+  enableTwoFactor,
+  type TwoFactorUser,
+  wrongCode,
+} from '../fixtures/two-factor.ts';
 
-const STEP_MS = 30_000;
 const SECOND = 1000;
 const STEP_UP_HEADER = 'X-2FA-Code';
 
 /** The instances' clock: the middle of a time step, moved only forward. */
-let t = Math.floor(Date.now() / STEP_MS) * STEP_MS + STEP_MS / 2;
-
-interface TwoFactorUser {
-  readonly userId: string;
-  readonly email: string;
-  readonly seed: Buffer;
-}
-
-const codeAt = (seed: Buffer, steps = 0): string => totpCode(seed, { timeMs: t + steps * STEP_MS });
-
-/** A 6-digit code that matches no step within two of now: a guess that is surely wrong. */
-function wrongCode(seed: Buffer): string {
-  const near = new Set([-2, -1, 0, 1, 2].map((steps) => codeAt(seed, steps)));
-  for (let n = 0; ; n++) {
-    const guess = String(n).padStart(6, '0');
-    if (!near.has(guess)) return guess;
-  }
-}
+const clock = createTestClock();
 
 /** A verified user with TOTP on; the clock then moves past the confirming code's step. */
-async function twoFactorUser(h: Harness): Promise<TwoFactorUser> {
-  const email = uniqueEmail('stepup');
-  const user = await h.auth.api.users.create({ email, password: GOOD_PASSWORD, emailVerified: true });
-  const { accessToken } = await h.login(email);
-  const started = await h.post(
-    '/auth/2fa/enable',
-    { currentPassword: GOOD_PASSWORD },
-    { token: accessToken },
-  );
-  assert.equal(started.status, 200, started.text);
-  const seed = base32Decode(started.body.secret);
-  const confirmed = await h.post(
-    '/auth/2fa/enable/confirm',
-    { enrollmentToken: started.body.enrollmentToken, code: codeAt(seed) },
-    { token: accessToken },
-  );
-  assert.equal(confirmed.status, 200, confirmed.text);
-  t += 3 * STEP_MS;
-  return { userId: user.id, email, seed };
-}
+const twoFactorUser = (h: Harness): Promise<TwoFactorUser> =>
+  enableTwoFactor(h, clock, { emailLabel: 'stepup' });
 
 /** A bearer login finished with the TOTP code `steps` from now; answers the access token. */
 async function bearerSignIn(h: Harness, user: TwoFactorUser, steps = 0): Promise<string> {
@@ -86,7 +55,7 @@ async function bearerSignIn(h: Harness, user: TwoFactorUser, steps = 0): Promise
   assert.equal(login.body.twoFactorRequired, true, login.text);
   const verified = await h.post('/auth/2fa/verify', {
     pendingToken: login.body.pendingToken,
-    code: codeAt(user.seed, steps),
+    code: codeAt(clock, user.seed, steps),
   });
   assert.equal(verified.status, 200, verified.text);
   return verified.body.accessToken;
@@ -102,7 +71,7 @@ async function cookieSignIn(h: Harness, user: TwoFactorUser): Promise<CookieSess
   assert.equal(login.body.twoFactorRequired, true, login.text);
   const verified = await h.post(
     '/auth/2fa/verify',
-    { pendingToken: login.body.pendingToken, code: codeAt(user.seed) },
+    { pendingToken: login.body.pendingToken, code: codeAt(clock, user.seed) },
     { headers: { Origin: OWN_ORIGIN } },
   );
   assert.equal(verified.status, 200, verified.text);
@@ -158,7 +127,7 @@ for (const backend of backends())
     before(async () => {
       const overrides = await backend.config();
       const make = (extra: AuthConfigInput) =>
-        createHarness({ config: { ...overrides, clock: { now: () => t }, ...extra } });
+        createHarness({ config: { ...overrides, clock: clock.config, ...extra } });
       h = await make({});
       short = await make({ twoFactor: { stepUpWindowSeconds: 60 } });
     });
@@ -171,9 +140,9 @@ for (const backend of backends())
       const user = await twoFactorUser(h);
       const token = await bearerSignIn(h, user);
       await assertAccepted(h, await changeEmail(h, { token }));
-      t += 299 * SECOND;
+      clock.advance(299 * SECOND);
       await assertAccepted(h, await changeEmail(h, { token }));
-      t += 2 * SECOND;
+      clock.advance(2 * SECOND);
       await assertRefusedWithoutMail(h, user, await changeEmail(h, { token }), {
         status: 403,
         code: 'STEP_UP_REQUIRED',
@@ -184,9 +153,9 @@ for (const backend of backends())
       const user = await twoFactorUser(h);
       const first = await bearerSignIn(h, user, 0);
       const second = await bearerSignIn(h, user, 1);
-      t += 301 * SECOND;
-      const code = codeAt(user.seed);
-      const wrong = wrongCode(user.seed);
+      clock.advance(301 * SECOND);
+      const code = codeAt(clock, user.seed);
+      const wrong = wrongCode(clock, user.seed);
       await assertRefusedWithoutMail(
         h,
         user,
@@ -208,13 +177,13 @@ for (const backend of backends())
     it('step-up route - POST /auth/2fa/step-up with a code should reopen the window; a wrong code should not', async () => {
       const user = await twoFactorUser(h);
       const token = await bearerSignIn(h, user);
-      t += 301 * SECOND;
+      clock.advance(301 * SECOND);
       await assertRefusedWithoutMail(h, user, await changeEmail(h, { token }), {
         status: 403,
         code: 'STEP_UP_REQUIRED',
       });
-      const code = codeAt(user.seed);
-      const wrong = wrongCode(user.seed);
+      const code = codeAt(clock, user.seed);
+      const wrong = wrongCode(clock, user.seed);
       assertProblem(
         await h.post('/auth/2fa/step-up', { code: wrong }, { token }),
         400,
@@ -230,7 +199,7 @@ for (const backend of backends())
     it('cookie - step-up should move the session to a new cookie and CSRF token, and the old cookie should be 401', async () => {
       const user = await twoFactorUser(h);
       const old = await cookieSignIn(h, user);
-      t += 301 * SECOND;
+      clock.advance(301 * SECOND);
       await assertRefusedWithoutMail(
         h,
         user,
@@ -242,7 +211,7 @@ for (const backend of backends())
       );
       const steppedUp = await h.post(
         '/auth/2fa/step-up',
-        { code: codeAt(user.seed) },
+        { code: codeAt(clock, user.seed) },
         { headers: cookieHeaders(old, OWN_PAGE) },
       );
       assert.equal(steppedUp.status, 204, steppedUp.text);
@@ -262,16 +231,16 @@ for (const backend of backends())
       const email = uniqueEmail('plain');
       await h.auth.api.users.create({ email, password: GOOD_PASSWORD, emailVerified: true });
       const { accessToken } = await h.login(email);
-      t += 10 * 60 * SECOND;
+      clock.advance(10 * 60 * SECOND);
       await assertAccepted(h, await changeEmail(h, { token: accessToken }));
     });
 
     it('configurable - twoFactor.stepUpWindowSeconds should set the window (60 s here)', async () => {
       const user = await twoFactorUser(short);
       const token = await bearerSignIn(short, user);
-      t += 59 * SECOND;
+      clock.advance(59 * SECOND);
       await assertAccepted(short, await changeEmail(short, { token }));
-      t += 2 * SECOND;
+      clock.advance(2 * SECOND);
       await assertRefusedWithoutMail(short, user, await changeEmail(short, { token }), {
         status: 403,
         code: 'STEP_UP_REQUIRED',

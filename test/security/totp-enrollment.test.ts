@@ -16,7 +16,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { base32Decode } from '../../src/crypto/base32.ts';
-import { totpCode } from '../../src/crypto/totp.ts';
 import {
   assertProblem,
   createHarness,
@@ -26,14 +25,14 @@ import {
   uniqueEmail,
 } from '../fixtures/auth-harness.ts';
 import { backends } from '../fixtures/backends.ts';
+import { codeAt, createTestClock, pendingToken, sessionCount, storedSeed } from '../fixtures/two-factor.ts';
 
-const STEP_MS = 30_000;
 const ISSUER = 'Acme Test';
 /** The recovery-code alphabet: 32 symbols (5 bits each), no look-alikes. */
 const RECOVERY_ALPHABET = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
 
 /** The instance's clock: the middle of a time step, moved only forward, one step per used code. */
-const t = Math.floor(Date.now() / STEP_MS) * STEP_MS + STEP_MS / 2;
+const clock = createTestClock();
 let h: Harness;
 
 interface Account {
@@ -75,19 +74,9 @@ function confirm(account: Account, enrollmentToken: string, code: string): Promi
 async function enrolledAccount(): Promise<Account & { seed: Buffer; recoveryCodes: string[] }> {
   const account = await newAccount();
   const started = await startEnrollment(account);
-  const confirmed = await confirm(account, started.enrollmentToken, totpCode(started.seed, { timeMs: t }));
+  const confirmed = await confirm(account, started.enrollmentToken, codeAt(clock, started.seed));
   assert.equal(confirmed.status, 200, `confirm answered ${confirmed.status}: ${confirmed.text}`);
   return { ...account, seed: started.seed, recoveryCodes: confirmed.body.recoveryCodes };
-}
-
-/** What `users.totp_secret` holds for the user, read straight from the database. */
-async function storedSeed(userId: string): Promise<string | null> {
-  const row = await h.auth.database.db
-    .selectFrom('users')
-    .select('totp_secret')
-    .where('id', '=', userId)
-    .executeTakeFirstOrThrow();
-  return row.totp_secret;
 }
 
 async function twoFactorEnabled(account: Account): Promise<boolean> {
@@ -96,28 +85,11 @@ async function twoFactorEnabled(account: Account): Promise<boolean> {
   return me.body.user.twoFactorEnabled;
 }
 
-/** POST /auth/login for a 2FA account: answers the pending token of the challenge. */
-async function pendingLogin(email: string): Promise<string> {
-  const response = await h.post('/auth/login', { email, password: GOOD_PASSWORD });
-  assert.equal(response.status, 200, response.text);
-  assert.equal(response.body.twoFactorRequired, true, 'the login asks for a second factor');
-  return response.body.pendingToken;
-}
-
-async function sessionCount(userId: string): Promise<number> {
-  const rows = await h.auth.database.db
-    .selectFrom('sessions')
-    .select('id')
-    .where('user_id', '=', userId)
-    .execute();
-  return rows.length;
-}
-
 for (const backend of backends())
   describe(`TOTP enrollment (${backend.name})`, () => {
     before(async () => {
       h = await createHarness({
-        config: { ...(await backend.config()), clock: { now: () => t }, twoFactor: { issuer: ISSUER } },
+        config: { ...(await backend.config()), clock: clock.config, twoFactor: { issuer: ISSUER } },
       });
     });
     after(async () => {
@@ -129,7 +101,7 @@ for (const backend of backends())
       const account = await newAccount();
       assertProblem(await enable(account, 'not the password at all'), 401, 'LOGIN_BAD_CREDENTIALS');
       assert.equal(await h.auth.stores.keyValue.get(`2fa:enroll:${account.userId}`), null);
-      assert.equal(await storedSeed(account.userId), null);
+      assert.equal(await storedSeed(h, account.userId), null);
       assert.equal(await twoFactorEnabled(account), false);
     });
 
@@ -152,7 +124,7 @@ for (const backend of backends())
 
       // Not on yet: nothing in the row, and the password alone still signs in.
       assert.equal(await twoFactorEnabled(account), false);
-      assert.equal(await storedSeed(account.userId), null);
+      assert.equal(await storedSeed(h, account.userId), null);
       assert.equal((await h.auth.api.users.get(account.userId))?.totpSecret, null);
       const login = await h.post('/auth/login', { email: account.email, password: GOOD_PASSWORD });
       assert.equal(login.status, 200);
@@ -163,12 +135,12 @@ for (const backend of backends())
     it('confirm - a wrong code should burn the enrollment, so the right code after it is ENROLLMENT_TOKEN_INVALID', async () => {
       const account = await newAccount();
       const started = await startEnrollment(account);
-      const right = totpCode(started.seed, { timeMs: t });
+      const right = codeAt(clock, started.seed);
       const wrong = right === '123456' ? '654321' : '123456';
       assertProblem(await confirm(account, started.enrollmentToken, wrong), 400, 'TWO_FACTOR_CODE_INVALID');
       assertProblem(await confirm(account, started.enrollmentToken, right), 400, 'ENROLLMENT_TOKEN_INVALID');
       assert.equal(await twoFactorEnabled(account), false);
-      assert.equal(await storedSeed(account.userId), null);
+      assert.equal(await storedSeed(h, account.userId), null);
     });
 
     it('confirm - a newer enable should supersede the older token, and the older token should not burn the newer one', async () => {
@@ -176,8 +148,8 @@ for (const backend of backends())
       const older = await startEnrollment(account);
       const newer = await startEnrollment(account);
       assert.notEqual(older.secret, newer.secret, 'each enable makes a new secret');
-      const olderCode = totpCode(older.seed, { timeMs: t });
-      const newerCode = totpCode(newer.seed, { timeMs: t });
+      const olderCode = codeAt(clock, older.seed);
+      const newerCode = codeAt(clock, newer.seed);
       assertProblem(
         await confirm(account, older.enrollmentToken, olderCode),
         400,
@@ -194,19 +166,18 @@ for (const backend of backends())
       assert.equal(confirmed.status, 200, confirmed.text);
       assert.equal(await twoFactorEnabled(account), true);
       // The active seed is the newer one: the older secret's code does not sign in.
-      const next = t + STEP_MS;
-      const pending = await pendingLogin(account.email);
+      const pending = await pendingToken(h, account);
       assertProblem(
         await h.post('/auth/2fa/verify', {
           pendingToken: pending,
-          code: totpCode(older.seed, { timeMs: next }),
+          code: codeAt(clock, older.seed, 1),
         }),
         400,
         'TWO_FACTOR_CODE_INVALID',
       );
       const verified = await h.post('/auth/2fa/verify', {
         pendingToken: pending,
-        code: totpCode(newer.seed, { timeMs: next }),
+        code: codeAt(clock, newer.seed, 1),
       });
       assert.equal(verified.status, 200, verified.text);
     });
@@ -215,9 +186,9 @@ for (const backend of backends())
       const owner = await newAccount();
       const intruder = await newAccount();
       const started = await startEnrollment(owner);
-      const code = totpCode(started.seed, { timeMs: t });
+      const code = codeAt(clock, started.seed);
       assertProblem(await confirm(intruder, started.enrollmentToken, code), 400, 'ENROLLMENT_TOKEN_INVALID');
-      assert.equal(await storedSeed(intruder.userId), null);
+      assert.equal(await storedSeed(h, intruder.userId), null);
       const confirmed = await confirm(owner, started.enrollmentToken, code);
       assert.equal(confirmed.status, 200, confirmed.text);
     });
@@ -243,13 +214,9 @@ for (const backend of backends())
     it('at rest - the stored seed should be a v1 envelope holding neither the base32 secret nor its bytes', async () => {
       const account = await newAccount();
       const started = await startEnrollment(account);
-      const confirmed = await confirm(
-        account,
-        started.enrollmentToken,
-        totpCode(started.seed, { timeMs: t }),
-      );
+      const confirmed = await confirm(account, started.enrollmentToken, codeAt(clock, started.seed));
       assert.equal(confirmed.status, 200, confirmed.text);
-      const stored = await storedSeed(account.userId);
+      const stored = await storedSeed(h, account.userId);
       assert.ok(stored !== null, 'a seed is stored once confirmed');
       assert.match(stored, /^v1\.k1\.[A-Za-z0-9_-]{16}\.[A-Za-z0-9_-]+$/);
       const forms = [
@@ -268,19 +235,18 @@ for (const backend of backends())
     it("at rest - a seed copied into another user's row should not open: their TOTP login fails with a bare 500", async () => {
       const source = await enrolledAccount();
       const target = await enrolledAccount();
-      const sourceEnvelope = await storedSeed(source.userId);
+      const sourceEnvelope = await storedSeed(h, source.userId);
       assert.ok(sourceEnvelope);
       await h.auth.database.db
         .updateTable('users')
         .set({ totp_secret: sourceEnvelope })
         .where('id', '=', target.userId)
         .execute();
-      const sessionsBefore = await sessionCount(target.userId);
-      const next = t + STEP_MS;
+      const sessionsBefore = await sessionCount(h, target.userId);
       for (const seed of [source.seed, target.seed]) {
         const response = await h.post('/auth/2fa/verify', {
-          pendingToken: await pendingLogin(target.email),
-          code: totpCode(seed, { timeMs: next }),
+          pendingToken: await pendingToken(h, target),
+          code: codeAt(clock, seed, 1),
         });
         // The envelope fails authentication under the target's row: an internal error, with
         // the generic problem body and nothing about the envelope, the key or the seeds.
@@ -291,23 +257,23 @@ for (const backend of backends())
           assert.ok(!response.text.includes(secret), 'the answer leaks nothing');
         assert.doesNotMatch(response.text, /aead|envelope|decrypt|authenticat|stack|at \w+ \(/i);
       }
-      assert.equal(await sessionCount(target.userId), sessionsBefore, 'no session was made');
+      assert.equal(await sessionCount(h, target.userId), sessionsBefore, 'no session was made');
     });
 
     it('enable - should answer 409 TWO_FACTOR_ALREADY_ENABLED while 2FA is on, the stored seed untouched', async () => {
       const account = await enrolledAccount();
-      const before = await storedSeed(account.userId);
+      const before = await storedSeed(h, account.userId);
       assertProblem(await enable(account), 409, 'TWO_FACTOR_ALREADY_ENABLED');
-      assert.equal(await storedSeed(account.userId), before);
+      assert.equal(await storedSeed(h, account.userId), before);
     });
 
     it('replay - the code that confirmed the enrollment should not sign in afterwards', async () => {
       const account = await newAccount();
       const started = await startEnrollment(account);
-      const confirmingCode = totpCode(started.seed, { timeMs: t });
+      const confirmingCode = codeAt(clock, started.seed);
       const confirmed = await confirm(account, started.enrollmentToken, confirmingCode);
       assert.equal(confirmed.status, 200, confirmed.text);
-      const pending = await pendingLogin(account.email);
+      const pending = await pendingToken(h, account);
       assertProblem(
         await h.post('/auth/2fa/verify', { pendingToken: pending, code: confirmingCode }),
         400,
@@ -316,7 +282,7 @@ for (const backend of backends())
       // The next step's code, still within the window, signs in on the same pending token.
       const fresh = await h.post('/auth/2fa/verify', {
         pendingToken: pending,
-        code: totpCode(started.seed, { timeMs: t + STEP_MS }),
+        code: codeAt(clock, started.seed, 1),
       });
       assert.equal(fresh.status, 200, fresh.text);
     });

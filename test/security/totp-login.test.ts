@@ -17,112 +17,38 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { base32Decode } from '../../src/crypto/base32.ts';
-import { totpCode } from '../../src/crypto/totp.ts';
 import type { AuthConfigInput } from '../../src/index.ts';
 import {
   assertInvalidToken,
   assertProblem,
   createHarness,
-  GOOD_PASSWORD,
   type Harness,
   type JsonResponse,
   jwtPayload,
-  uniqueEmail,
 } from '../fixtures/auth-harness.ts';
 import { backends } from '../fixtures/backends.ts';
 import { cookieHeaders, OWN_ORIGIN, sessionCookieFrom } from '../fixtures/cookie-session.ts';
+import {
+  challenge,
+  codeAt,
+  createTestClock,
+  enableTwoFactor,
+  pendingToken,
+  sessionCount,
+  TOTP_STEP_MS,
+  type TwoFactorUser,
+  verify,
+  wrongCode,
+} from '../fixtures/two-factor.ts';
 
-const STEP_MS = 30_000;
 const MINUTE = 60_000;
 
 /** The instances' clock: the middle of a time step, moved only forward. */
-let t = Math.floor(Date.now() / STEP_MS) * STEP_MS + STEP_MS / 2;
+const clock = createTestClock();
 
-interface TwoFactorUser {
-  readonly userId: string;
-  readonly email: string;
-  readonly seed: Buffer;
-}
-
-/** The code of `seed` `steps` time steps from now. */
-const codeAt = (seed: Buffer, steps = 0): string => totpCode(seed, { timeMs: t + steps * STEP_MS });
-
-/** A 6-digit code that matches no step within two of now: a guess that is surely wrong. */
-function wrongCode(seed: Buffer): string {
-  const near = new Set([-2, -1, 0, 1, 2].map((steps) => codeAt(seed, steps)));
-  for (let n = 0; ; n++) {
-    const guess = String(n).padStart(6, '0');
-    if (!near.has(guess)) return guess;
-  }
-}
-
-/**
- * A verified user with TOTP on. The clock then moves three steps, so every step within two of
- * the new time is unused (the confirming code's step is spent).
- */
-async function twoFactorUser(h: Harness): Promise<TwoFactorUser> {
-  const email = uniqueEmail('login2fa');
-  const user = await h.auth.api.users.create({ email, password: GOOD_PASSWORD, emailVerified: true });
-  const { accessToken } = await h.login(email);
-  const started = await h.post(
-    '/auth/2fa/enable',
-    { currentPassword: GOOD_PASSWORD },
-    { token: accessToken },
-  );
-  assert.equal(started.status, 200, started.text);
-  const seed = base32Decode(started.body.secret);
-  const confirmed = await h.post(
-    '/auth/2fa/enable/confirm',
-    { enrollmentToken: started.body.enrollmentToken, code: codeAt(seed) },
-    { token: accessToken },
-  );
-  assert.equal(confirmed.status, 200, confirmed.text);
-  t += 3 * STEP_MS;
-  return { userId: user.id, email, seed };
-}
-
-/** POST /auth/login (or /auth/session with `cookie`) that must answer a challenge. */
-async function challenge(
-  h: Harness,
-  user: TwoFactorUser,
-  options: { cookie?: boolean; headers?: Record<string, string> } = {},
-): Promise<JsonResponse> {
-  const response = await h.post(
-    options.cookie ? '/auth/session' : '/auth/login',
-    { email: user.email, password: GOOD_PASSWORD },
-    { headers: { ...(options.cookie ? { Origin: OWN_ORIGIN } : {}), ...options.headers } },
-  );
-  assert.equal(response.status, 200, response.text);
-  assert.equal(response.body.twoFactorRequired, true, 'the login asks for a second factor');
-  return response;
-}
-
-async function pendingToken(
-  h: Harness,
-  user: TwoFactorUser,
-  options: { cookie?: boolean; headers?: Record<string, string> } = {},
-): Promise<string> {
-  return (await challenge(h, user, options)).body.pendingToken;
-}
-
-function verify(
-  h: Harness,
-  pending: string,
-  code: string,
-  headers: Record<string, string> = {},
-): Promise<JsonResponse> {
-  return h.post('/auth/2fa/verify', { pendingToken: pending, code }, { headers });
-}
-
-async function sessionCount(h: Harness, userId: string): Promise<number> {
-  const rows = await h.auth.database.db
-    .selectFrom('sessions')
-    .select('id')
-    .where('user_id', '=', userId)
-    .execute();
-  return rows.length;
-}
+/** A verified user with TOTP on; the clock then moves three steps (see `enableTwoFactor`). */
+const twoFactorUser = (h: Harness): Promise<TwoFactorUser> =>
+  enableTwoFactor(h, clock, { emailLabel: 'login2fa' });
 
 /** Asserts 429 RATE_LIMITED with a Retry-After of at most `maxSeconds`. */
 function assertLimited(response: JsonResponse, maxSeconds: number): void {
@@ -145,7 +71,7 @@ for (const backend of backends())
     before(async () => {
       const overrides = await backend.config();
       const make = (extra: AuthConfigInput) =>
-        createHarness({ config: { ...overrides, clock: { now: () => t }, ...extra } });
+        createHarness({ config: { ...overrides, clock: clock.config, ...extra } });
       h = await make({ http: { trustedProxyHops: 1 } });
       locking = await make({ lockout: { enabled: true } });
       shortLock = await make({ lockout: { enabled: true, baseLockSeconds: 1 } });
@@ -178,7 +104,7 @@ for (const backend of backends())
 
     it('transport - a login started with POST /auth/login should finish with a token pair and the user, no cookie', async () => {
       const user = await twoFactorUser(h);
-      const response = await verify(h, await pendingToken(h, user), codeAt(user.seed));
+      const response = await verify(h, await pendingToken(h, user), codeAt(clock, user.seed));
       assert.equal(response.status, 200, response.text);
       assert.equal(response.body.tokenType, 'Bearer');
       assert.equal(typeof response.body.refreshToken, 'string');
@@ -195,7 +121,9 @@ for (const backend of backends())
     it('transport - a login started with POST /auth/session should finish with a session cookie and { user, csrfToken }', async () => {
       const user = await twoFactorUser(h);
       const pending = await pendingToken(h, user, { cookie: true });
-      const response = await verify(h, pending, codeAt(user.seed), { Origin: OWN_ORIGIN });
+      const response = await verify(h, pending, codeAt(clock, user.seed), {
+        headers: { Origin: OWN_ORIGIN },
+      });
       assert.equal(response.status, 200, response.text);
       assert.deepEqual(Object.keys(response.body).sort(), ['csrfToken', 'user']);
       assert.equal(response.body.user.id, user.userId);
@@ -209,11 +137,11 @@ for (const backend of backends())
       const user = await twoFactorUser(h);
       const sessionsBefore = await sessionCount(h, user.userId);
       const attempts: [Record<string, string>, string][] = [
-        [{ Origin: 'https://evil.example' }, codeAt(user.seed, -1)],
-        [{}, codeAt(user.seed, 0)],
+        [{ Origin: 'https://evil.example' }, codeAt(clock, user.seed, -1)],
+        [{}, codeAt(clock, user.seed, 0)],
       ];
       for (const [headers, code] of attempts) {
-        const response = await verify(h, await pendingToken(h, user, { cookie: true }), code, headers);
+        const response = await verify(h, await pendingToken(h, user, { cookie: true }), code, { headers });
         assertProblem(response, 403, 'CSRF_FAILED');
         assert.equal(response.headers.getSetCookie().length, 0);
       }
@@ -223,9 +151,13 @@ for (const backend of backends())
     it('login CSRF - a refused foreign-origin finish should spend neither the code nor the pending login', async () => {
       const user = await twoFactorUser(h);
       const pending = await pendingToken(h, user, { cookie: true });
-      const code = codeAt(user.seed);
-      assertProblem(await verify(h, pending, code, { Origin: 'https://evil.example' }), 403, 'CSRF_FAILED');
-      const response = await verify(h, pending, code, { Origin: OWN_ORIGIN });
+      const code = codeAt(clock, user.seed);
+      assertProblem(
+        await verify(h, pending, code, { headers: { Origin: 'https://evil.example' } }),
+        403,
+        'CSRF_FAILED',
+      );
+      const response = await verify(h, pending, code, { headers: { Origin: OWN_ORIGIN } });
       assert.equal(response.status, 200, response.text);
     });
 
@@ -234,15 +166,15 @@ for (const backend of backends())
       const pending = await pendingToken(h, user);
       // Two different valid codes (this step and the next) raced on one pending login.
       const [first, second] = await Promise.all([
-        verify(h, pending, codeAt(user.seed, 0)),
-        verify(h, pending, codeAt(user.seed, 1)),
+        verify(h, pending, codeAt(clock, user.seed, 0)),
+        verify(h, pending, codeAt(clock, user.seed, 1)),
       ]);
       const statuses = [first.status, second.status].sort();
       assert.deepEqual(statuses, [200, 400]);
       const loser = first.status === 200 ? second : first;
       assertProblem(loser, 400, 'PENDING_TOKEN_INVALID');
       // The loser's code was not spent: it finishes a new login.
-      const loserCode = first.status === 200 ? codeAt(user.seed, 1) : codeAt(user.seed, 0);
+      const loserCode = first.status === 200 ? codeAt(clock, user.seed, 1) : codeAt(clock, user.seed, 0);
       const again = await verify(h, await pendingToken(h, user), loserCode);
       assert.equal(again.status, 200, again.text);
     });
@@ -251,19 +183,19 @@ for (const backend of backends())
       const user = await twoFactorUser(h);
       const client = { 'User-Agent': 'Browser/1.0', 'X-Forwarded-For': '203.0.113.5' };
       const pending = await pendingToken(h, user, { headers: client });
-      const code = codeAt(user.seed);
+      const code = codeAt(clock, user.seed);
       assertProblem(
-        await verify(h, pending, code, { ...client, 'User-Agent': 'Stealer/2.0' }),
+        await verify(h, pending, code, { headers: { ...client, 'User-Agent': 'Stealer/2.0' } }),
         400,
         'PENDING_TOKEN_INVALID',
       );
       assertProblem(
-        await verify(h, pending, code, { ...client, 'X-Forwarded-For': '198.51.100.7' }),
+        await verify(h, pending, code, { headers: { ...client, 'X-Forwarded-For': '198.51.100.7' } }),
         400,
         'PENDING_TOKEN_INVALID',
       );
-      assertProblem(await verify(h, pending, code, {}), 400, 'PENDING_TOKEN_INVALID');
-      const own = await verify(h, pending, code, client);
+      assertProblem(await verify(h, pending, code, { headers: {} }), 400, 'PENDING_TOKEN_INVALID');
+      const own = await verify(h, pending, code, { headers: client });
       assert.equal(own.status, 200, own.text);
     });
 
@@ -272,19 +204,19 @@ for (const backend of backends())
       const leewayMs = h.auth.config.tokens.leewaySeconds * 1000;
       const lasting = await pendingToken(h, user);
       const expiring = await pendingToken(h, user);
-      t += 5 * MINUTE - 1000;
-      const inTime = await verify(h, lasting, codeAt(user.seed));
+      clock.advance(5 * MINUTE - 1000);
+      const inTime = await verify(h, lasting, codeAt(clock, user.seed));
       assert.equal(inTime.status, 200, inTime.text);
-      t += leewayMs + 2000;
-      assertProblem(await verify(h, expiring, codeAt(user.seed)), 400, 'PENDING_TOKEN_INVALID');
+      clock.advance(leewayMs + 2000);
+      assertProblem(await verify(h, expiring, codeAt(clock, user.seed)), 400, 'PENDING_TOKEN_INVALID');
     });
 
     it('single use - a second verify of a finished pending token should be PENDING_TOKEN_INVALID', async () => {
       const user = await twoFactorUser(h);
       const pending = await pendingToken(h, user);
-      assert.equal((await verify(h, pending, codeAt(user.seed, -1))).status, 200);
+      assert.equal((await verify(h, pending, codeAt(clock, user.seed, -1))).status, 200);
       const sessionsAfterFirst = await sessionCount(h, user.userId);
-      assertProblem(await verify(h, pending, codeAt(user.seed, 1)), 400, 'PENDING_TOKEN_INVALID');
+      assertProblem(await verify(h, pending, codeAt(clock, user.seed, 1)), 400, 'PENDING_TOKEN_INVALID');
       assert.equal(await sessionCount(h, user.userId), sessionsAfterFirst);
     });
 
@@ -292,8 +224,8 @@ for (const backend of backends())
       const user = await twoFactorUser(h);
       const pending = await pendingToken(h, user);
       const results = await Promise.all([
-        verify(h, pending, codeAt(user.seed, -1)),
-        verify(h, pending, codeAt(user.seed, 1)),
+        verify(h, pending, codeAt(clock, user.seed, -1)),
+        verify(h, pending, codeAt(clock, user.seed, 1)),
       ]);
       assert.deepEqual(results.map((r) => r.status).sort(), [200, 400]);
       const loser = results.find((r) => r.status === 400) as JsonResponse;
@@ -304,10 +236,10 @@ for (const backend of backends())
       const user = await twoFactorUser(h);
       const pending = await pendingToken(h, user);
       assertInvalidToken(await h.get('/users/me', { token: pending }));
-      const signedIn = await verify(h, pending, codeAt(user.seed, -1));
+      const signedIn = await verify(h, pending, codeAt(clock, user.seed, -1));
       assert.equal(signedIn.status, 200, signedIn.text);
       assertProblem(
-        await verify(h, signedIn.body.accessToken, codeAt(user.seed, 1)),
+        await verify(h, signedIn.body.accessToken, codeAt(clock, user.seed, 1)),
         400,
         'PENDING_TOKEN_INVALID',
       );
@@ -316,74 +248,75 @@ for (const backend of backends())
     it('window - codes one step either side should be accepted, two steps either side refused', async () => {
       const user = await twoFactorUser(h);
       // Move to a time where the five codes differ, so each assertion is about its own step.
-      while (new Set([-2, -1, 0, 1, 2].map((steps) => codeAt(user.seed, steps))).size < 5) t += STEP_MS;
+      while (new Set([-2, -1, 0, 1, 2].map((steps) => codeAt(clock, user.seed, steps))).size < 5)
+        clock.advance(TOTP_STEP_MS);
       const first = await pendingToken(h, user);
-      assertProblem(await verify(h, first, codeAt(user.seed, -2)), 400, 'TWO_FACTOR_CODE_INVALID');
-      assertProblem(await verify(h, first, codeAt(user.seed, 2)), 400, 'TWO_FACTOR_CODE_INVALID');
-      assert.equal((await verify(h, first, codeAt(user.seed, -1))).status, 200);
-      assert.equal((await verify(h, await pendingToken(h, user), codeAt(user.seed, 1))).status, 200);
-      assert.equal((await verify(h, await pendingToken(h, user), codeAt(user.seed, 0))).status, 200);
+      assertProblem(await verify(h, first, codeAt(clock, user.seed, -2)), 400, 'TWO_FACTOR_CODE_INVALID');
+      assertProblem(await verify(h, first, codeAt(clock, user.seed, 2)), 400, 'TWO_FACTOR_CODE_INVALID');
+      assert.equal((await verify(h, first, codeAt(clock, user.seed, -1))).status, 200);
+      assert.equal((await verify(h, await pendingToken(h, user), codeAt(clock, user.seed, 1))).status, 200);
+      assert.equal((await verify(h, await pendingToken(h, user), codeAt(clock, user.seed, 0))).status, 200);
     });
 
     it('replay - a code accepted once should be refused the second time, even with a new pending token', async () => {
       const user = await twoFactorUser(h);
-      const code = codeAt(user.seed);
+      const code = codeAt(clock, user.seed);
       assert.equal((await verify(h, await pendingToken(h, user), code)).status, 200);
       const second = await pendingToken(h, user);
       assertProblem(await verify(h, second, code), 400, 'TWO_FACTOR_CODE_INVALID');
       // Refused as a replay, not for the token: the next step's code finishes it.
-      assert.equal((await verify(h, second, codeAt(user.seed, 1))).status, 200);
+      assert.equal((await verify(h, second, codeAt(clock, user.seed, 1))).status, 200);
     });
 
     it('brute force - 5 wrong codes should lock 2FA for the user: 429 with Retry-After even for the right code and a new login', async () => {
       const user = await twoFactorUser(locking);
       const pending = await pendingToken(locking, user);
-      const wrong = wrongCode(user.seed);
+      const wrong = wrongCode(clock, user.seed);
       for (let i = 0; i < 5; i++)
         assertProblem(await verify(locking, pending, wrong), 400, 'TWO_FACTOR_CODE_INVALID');
       const defaultLockSeconds = 60;
-      assertLimited(await verify(locking, pending, codeAt(user.seed)), defaultLockSeconds);
+      assertLimited(await verify(locking, pending, codeAt(clock, user.seed)), defaultLockSeconds);
       // A new login gets through the password step, but the second step stays locked.
       assertLimited(
-        await verify(locking, await pendingToken(locking, user), codeAt(user.seed)),
+        await verify(locking, await pendingToken(locking, user), codeAt(clock, user.seed)),
         defaultLockSeconds,
       );
     });
 
     it('brute force - restarting the login should not reset the count of wrong codes', async () => {
       const user = await twoFactorUser(locking);
-      const wrong = wrongCode(user.seed);
+      const wrong = wrongCode(clock, user.seed);
       const first = await pendingToken(locking, user);
       for (let i = 0; i < 3; i++)
         assertProblem(await verify(locking, first, wrong), 400, 'TWO_FACTOR_CODE_INVALID');
       const second = await pendingToken(locking, user);
       for (let i = 0; i < 2; i++)
         assertProblem(await verify(locking, second, wrong), 400, 'TWO_FACTOR_CODE_INVALID');
-      assertLimited(await verify(locking, second, codeAt(user.seed)), 60);
+      assertLimited(await verify(locking, second, codeAt(clock, user.seed)), 60);
     });
 
     it('brute force - the lock should lift once the back-off has passed', async () => {
       const user = await twoFactorUser(shortLock);
       const pending = await pendingToken(shortLock, user);
-      const wrong = wrongCode(user.seed);
+      const wrong = wrongCode(clock, user.seed);
       for (let i = 0; i < 5; i++)
         assertProblem(await verify(shortLock, pending, wrong), 400, 'TWO_FACTOR_CODE_INVALID');
-      assertLimited(await verify(shortLock, pending, codeAt(user.seed)), 1);
+      assertLimited(await verify(shortLock, pending, codeAt(clock, user.seed)), 1);
       // The lock is kept in the store with real-time expiry, so this waits for real.
       await sleep(1_100);
-      const lifted = await verify(shortLock, pending, codeAt(user.seed));
+      const lifted = await verify(shortLock, pending, codeAt(clock, user.seed));
       assert.equal(lifted.status, 200, lifted.text);
     });
 
     it('rate limit - the totpVerify slot should answer 429 after 5 attempts with one pending token within 5 minutes', async () => {
       const user = await twoFactorUser(limited);
       const pending = await pendingToken(limited, user);
-      const wrong = wrongCode(user.seed);
+      const wrong = wrongCode(clock, user.seed);
       for (let i = 0; i < 5; i++)
         assertProblem(await verify(limited, pending, wrong), 400, 'TWO_FACTOR_CODE_INVALID');
-      assertLimited(await verify(limited, pending, codeAt(user.seed)), 5 * 60);
+      assertLimited(await verify(limited, pending, codeAt(clock, user.seed)), 5 * 60);
       // Counted per pending token: a new login has its own budget.
-      const fresh = await verify(limited, await pendingToken(limited, user), codeAt(user.seed));
+      const fresh = await verify(limited, await pendingToken(limited, user), codeAt(clock, user.seed));
       assert.equal(fresh.status, 200, fresh.text);
     });
   });

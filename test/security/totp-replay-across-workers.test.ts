@@ -20,6 +20,7 @@ import { type PostgresServer, startPostgres } from '../fixtures/postgres-server.
 import { type JsonReply, jsonCall, productionEnv } from '../fixtures/production-server.ts';
 import { type RedisServer, startRedis } from '../fixtures/redis-server.ts';
 import { type ServerProcess, spawnServer } from '../fixtures/spawn-server.ts';
+import { wrongCode } from '../fixtures/two-factor.ts';
 
 /** The server defaults (SHA1, 6 digits, 30 s steps, one step either side). */
 const PERIOD_MS = 30_000;
@@ -50,15 +51,8 @@ const currentStep = (): number => Math.floor(Date.now() / PERIOD_MS);
 const codeAt = (user: TwoFactorUser, step: number): string =>
   totpCode(user.seed, { timeMs: step * PERIOD_MS });
 
-/** A six-digit code that matches none of the steps the server could accept now or soon. */
-function wrongCode(user: TwoFactorUser): string {
-  const now = currentStep();
-  const valid = new Set([-2, -1, 0, 1, 2].map((offset) => codeAt(user, now + offset)));
-  for (let n = 0; ; n++) {
-    const candidate = String(n).padStart(6, '0');
-    if (!valid.has(candidate)) return candidate;
-  }
-}
+/** The servers run on real time, so wrong guesses are computed against it too. */
+const WALL_CLOCK = { now: () => Date.now() };
 
 function expectProblem(reply: JsonReply, status: number, code: string, label: string): void {
   assert.equal(reply.status, status, `${label}: ${JSON.stringify(reply.body)}`);
@@ -232,7 +226,7 @@ describe('two-factor codes across two workers', () => {
     const onA = await pendingLogin(workerA, user);
     for (let i = 0; i < 4; i++) {
       expectProblem(
-        await verify(workerA, onA, wrongCode(user)),
+        await verify(workerA, onA, wrongCode(WALL_CLOCK, user.seed)),
         400,
         'TWO_FACTOR_CODE_INVALID',
         `A #${i + 1}`,
@@ -240,7 +234,12 @@ describe('two-factor codes across two workers', () => {
     }
     // B has seen one failure only; with A's four it is the fifth, which locks.
     const onB = await pendingLogin(workerB, user);
-    expectProblem(await verify(workerB, onB, wrongCode(user)), 400, 'TWO_FACTOR_CODE_INVALID', 'B #1');
+    expectProblem(
+      await verify(workerB, onB, wrongCode(WALL_CLOCK, user.seed)),
+      400,
+      'TWO_FACTOR_CODE_INVALID',
+      'B #1',
+    );
 
     // Even the right code is refused now, on B, and on a fresh login on either worker.
     const rightCode = codeAt(user, user.confirmedStep + 1);
