@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { type PostgresServer, startPostgres } from '../fixtures/postgres-server.ts';
-import { type JsonReply, jsonCall, productionEnv } from '../fixtures/production-server.ts';
+import { jsonCall, productionEnv } from '../fixtures/production-server.ts';
 import { type RedisServer, startRedis } from '../fixtures/redis-server.ts';
 import { type ServerProcess, spawnServer } from '../fixtures/spawn-server.ts';
 
@@ -22,7 +22,6 @@ interface TokenPair {
   readonly refreshToken: string;
 }
 
-type Reply = JsonReply;
 const call = (
   worker: ServerProcess,
   method: string,
