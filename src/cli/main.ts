@@ -19,7 +19,7 @@ Commands:
   create-user --email <email> [--name <name>] [--admin] [--verified]
                          create an account; the password is read from stdin (prompted on a
                          terminal); --admin gives the admin role and implies --verified
-  keys status            count encrypted values (TOTP seeds) per key id, the active one marked
+  keys status            count encrypted values (TOTP seeds, provider tokens, signing keys) per key id
   keys reencrypt [--batch-size <n>]
                          re-encrypt every value still under an older secret with the active one
 
