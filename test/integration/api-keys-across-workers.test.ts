@@ -11,21 +11,20 @@
  * key's scopes shows over HTTP.
  */
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { type PostgresServer, startPostgres } from '../fixtures/postgres-server.ts';
-import { type JsonReply, jsonCall, productionEnv } from '../fixtures/production-server.ts';
-import { type RedisServer, startRedis } from '../fixtures/redis-server.ts';
-import { runGatehouse, type ServerProcess, spawnServer } from '../fixtures/spawn-server.ts';
+import {
+  createApiKeyOn,
+  type RawApiKey,
+  signInOn,
+  startTwoWorkers,
+  type TwoWorkers,
+} from '../fixtures/api-keys.ts';
+import { type JsonReply, jsonCall } from '../fixtures/production-server.ts';
+import type { ServerProcess } from '../fixtures/spawn-server.ts';
 
 const ADMIN = { email: 'key-admin@example.com', password: 'juniper-Beacon-oxide-53' };
-const LIVE_KEY = /^gh_live_([A-Za-z0-9_-]{22})\.([A-Za-z0-9_-]{43})$/;
 
-let postgres: PostgresServer;
-let redis: RedisServer;
-let dataDir = '';
+let workers: TwoWorkers | undefined;
 let workerA: ServerProcess;
 let workerB: ServerProcess;
 let adminId = '';
@@ -37,17 +36,9 @@ function expectProblem(reply: JsonReply, status: number, code: string, label: st
   assert.equal(reply.code, code, label);
 }
 
-/** Creates a key on `worker` with the admin's session; answers the raw key and its id. */
-async function createKey(
-  worker: ServerProcess,
-  body: { name: string; scopes?: string[] },
-): Promise<{ apiKey: string; id: string }> {
-  const reply = await jsonCall(worker.url, 'POST', '/users/me/api-keys', { token: adminToken, body });
-  assert.equal(reply.status, 201, JSON.stringify(reply.body));
-  const apiKey = String(reply.body?.apiKey);
-  const id = LIVE_KEY.exec(apiKey)?.[1];
-  assert.ok(id, 'the raw key has the documented shape');
-  return { apiKey, id };
+/** Creates a live key on `worker` with the admin's session. */
+function createKey(worker: ServerProcess, body: { name: string; scopes?: string[] }): Promise<RawApiKey> {
+  return createApiKeyOn(worker, adminToken, body, { env: 'live' });
 }
 
 async function assertKeyWorks(worker: ServerProcess, apiKey: string, label: string): Promise<void> {
@@ -62,28 +53,13 @@ function adminRouteWith(worker: ServerProcess, apiKey: string): Promise<JsonRepl
 }
 
 before(async () => {
-  [postgres, redis] = await Promise.all([startPostgres(), startRedis()]);
-  dataDir = await mkdtemp(join(tmpdir(), 'gatehouse-apikey-workers-'));
-  const env = await productionEnv({ postgres, redis, dataDir, extra: { GATEHOUSE_WORKERS: '2' } });
-  const created = await runGatehouse(['create-user', '--email', ADMIN.email, '--admin'], {
-    env,
-    input: `${ADMIN.password}\n`,
-  });
-  assert.equal(created.code, 0, created.stderr);
-  [workerA, workerB] = await Promise.all([
-    spawnServer({ env, args: ['--workers', '1'] }),
-    spawnServer({ env, args: ['--workers', '1'] }),
-  ]);
-  const login = await jsonCall(workerB.url, 'POST', '/auth/login', { body: ADMIN });
-  assert.equal(login.status, 200, JSON.stringify(login.body));
-  adminToken = String(login.body?.accessToken);
-  adminId = String((login.body?.user as { id?: string } | undefined)?.id);
+  workers = await startTwoWorkers({ admins: [ADMIN] });
+  ({ workerA, workerB } = workers);
+  ({ userId: adminId, accessToken: adminToken } = await signInOn(workerB, ADMIN));
 });
 
 after(async () => {
-  await Promise.all([workerA?.kill(), workerB?.kill()]);
-  await Promise.all([postgres?.stop(), redis?.stop()]);
-  await rm(dataDir, { recursive: true, force: true });
+  await workers?.stop();
 });
 
 describe('API keys across two workers', () => {
@@ -98,7 +74,7 @@ describe('API keys across two workers', () => {
     await assertKeyWorks(workerA, key.apiKey, 'cached use on A');
     await assertKeyWorks(workerB, key.apiKey, 'use on B');
 
-    const revoked = await jsonCall(workerB.url, 'DELETE', `/users/me/api-keys/${key.id}`, {
+    const revoked = await jsonCall(workerB.url, 'DELETE', `/users/me/api-keys/${key.keyId}`, {
       token: adminToken,
     });
     assert.equal(revoked.status, 204, JSON.stringify(revoked.body));
@@ -118,7 +94,7 @@ describe('API keys across two workers', () => {
       expectProblem(await adminRouteWith(workerA, key.apiKey), 403, 'PASSWORD_SESSION_REQUIRED', label);
     }
 
-    const patched = await jsonCall(workerB.url, 'PATCH', `/users/me/api-keys/${key.id}`, {
+    const patched = await jsonCall(workerB.url, 'PATCH', `/users/me/api-keys/${key.keyId}`, {
       token: adminToken,
       body: { scopes: [] },
     });
@@ -145,7 +121,7 @@ describe('API keys across two workers', () => {
     const key = await createKey(workerA, { name: 'widened elsewhere' });
     expectProblem(await adminRouteWith(workerB, key.apiKey), 403, 'INSUFFICIENT_ROLES', 'before, on B');
     expectProblem(await adminRouteWith(workerB, key.apiKey), 403, 'INSUFFICIENT_ROLES', 'cached, on B');
-    const patched = await jsonCall(workerA.url, 'PATCH', `/users/me/api-keys/${key.id}`, {
+    const patched = await jsonCall(workerA.url, 'PATCH', `/users/me/api-keys/${key.keyId}`, {
       token: adminToken,
       body: { scopes: ['admin'] },
     });

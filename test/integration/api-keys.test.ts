@@ -15,19 +15,20 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Hono } from 'hono';
 import type { GuardEnv } from '../../src/http/index.ts';
 import {
-  assertProblem,
-  createHarness,
-  GOOD_PASSWORD,
-  type Harness,
-  type JsonResponse,
-  uniqueEmail,
-} from '../fixtures/auth-harness.ts';
+  type ApiKeyView,
+  apiKeyRow,
+  type CreatedApiKey,
+  createApiKey,
+  createKeyOwner,
+  type KeyOwner,
+  parseApiKey,
+  postApiKey,
+} from '../fixtures/api-keys.ts';
+import { assertProblem, createHarness, type Harness } from '../fixtures/auth-harness.ts';
 import { backends } from '../fixtures/backends.ts';
 
 const SECOND = 1000;
 const DAY = 24 * 3600 * SECOND;
-/** `gh_<env>_<16 bytes base64url>.<32 bytes base64url>` */
-const LIVE_KEY = /^gh_live_([A-Za-z0-9_-]{22})\.([A-Za-z0-9_-]{43})$/;
 /** What a keyed digest made by the harness keyring (`k1`) looks like at rest. */
 const DIGEST_AT_REST = /^k1\.[A-Za-z0-9_-]{43}$/;
 const GRANTABLE = ['read', 'write'];
@@ -38,69 +39,14 @@ const LAST_USED_INTERVAL_SECONDS = 60;
 let t = Date.now();
 const iso = (ms: number) => new Date(ms).toISOString();
 
-/** A signed-in account: its id and a password-backed access token. */
-interface Owner {
-  readonly userId: string;
-  readonly email: string;
-  readonly token: string;
-}
-
-/** The metadata view of a key (what every route but creation answers). */
-interface KeyView {
-  readonly id: string;
-  readonly prefix: string;
-  readonly name: string;
-  readonly scopes: string[];
-  readonly signing: boolean;
-  readonly createdAt: string;
-  readonly expiresAt: string;
-  readonly revokedAt: string | null;
-  readonly lastUsedAt: string | null;
-}
-
-interface CreatedKey {
-  readonly apiKey: string;
-  readonly key: KeyView;
-}
-
-async function newOwner(h: Harness, options: { roles?: string[] } = {}): Promise<Owner> {
-  const email = uniqueEmail('keys');
-  const user = await h.auth.api.users.create({
-    email,
-    password: GOOD_PASSWORD,
-    emailVerified: true,
-    ...(options.roles ? { roles: options.roles } : {}),
-  });
-  const { accessToken } = await h.login(email);
-  return { userId: user.id, email, token: accessToken };
-}
-
-function createKey(h: Harness, owner: Owner, body: Record<string, unknown>): Promise<JsonResponse> {
-  return h.post('/users/me/api-keys', body, { token: owner.token });
-}
-
-async function mustCreateKey(h: Harness, owner: Owner, body: Record<string, unknown>): Promise<CreatedKey> {
-  const response = await createKey(h, owner, body);
-  assert.equal(response.status, 201, response.text);
-  return response.body as CreatedKey;
-}
-
-async function readKey(h: Harness, owner: Owner, keyId: string): Promise<KeyView> {
+async function readKey(h: Harness, owner: KeyOwner, keyId: string): Promise<ApiKeyView> {
   const response = await h.get(`/users/me/api-keys/${keyId}`, { token: owner.token });
   assert.equal(response.status, 200, response.text);
-  return response.body.key as KeyView;
-}
-
-async function keyRow(h: Harness, keyId: string) {
-  return h.auth.database.db
-    .selectFrom('api_keys')
-    .selectAll()
-    .where('id', '=', keyId)
-    .executeTakeFirstOrThrow();
+  return response.body.key as ApiKeyView;
 }
 
 /** Waits for the background `lastUsedAt` write to show `expected`; fails after a second. */
-async function waitForLastUsed(h: Harness, owner: Owner, keyId: string, expected: string): Promise<void> {
+async function waitForLastUsed(h: Harness, owner: KeyOwner, keyId: string, expected: string): Promise<void> {
   const deadline = Date.now() + 1_000;
   for (;;) {
     const seen = (await readKey(h, owner, keyId)).lastUsedAt;
@@ -135,14 +81,13 @@ for (const backend of backends())
 
     describe('creation', () => {
       it('create - should answer 201 with the raw key (gh_live_<22>.<43>) and its metadata', async () => {
-        const owner = await newOwner(h);
-        const response = await createKey(h, owner, { name: 'deploy bot', scopes: ['read'] });
+        const owner = await createKeyOwner(h);
+        const response = await postApiKey(h, owner.token, { name: 'deploy bot', scopes: ['read'] });
         assert.equal(response.status, 201, response.text);
         assert.deepEqual(Object.keys(response.body).sort(), ['apiKey', 'key']);
-        const match = LIVE_KEY.exec(response.body.apiKey);
-        assert.ok(match, 'the raw key has the documented shape');
-        const key = response.body.key as KeyView;
-        assert.equal(key.id, match[1]);
+        const raw = parseApiKey(response.body.apiKey, { env: 'live' });
+        const key = response.body.key as ApiKeyView;
+        assert.equal(key.id, raw.keyId);
         assert.equal(key.prefix, `gh_live_${key.id}`);
         assert.ok(response.body.apiKey.startsWith(`${key.prefix}.`));
         assert.deepEqual(
@@ -162,9 +107,9 @@ for (const backend of backends())
       });
 
       it('raw key shown once - list and get should carry the prefix only, never the secret', async () => {
-        const owner = await newOwner(h);
-        const created = await mustCreateKey(h, owner, { name: 'once' });
-        const secret = LIVE_KEY.exec(created.apiKey)?.[2] ?? '';
+        const owner = await createKeyOwner(h);
+        const created = await createApiKey(h, owner.token, { name: 'once' });
+        const { secret } = parseApiKey(created.apiKey, { env: 'live' });
         const list = await h.get('/users/me/api-keys', { token: owner.token });
         const one = await h.get(`/users/me/api-keys/${created.key.id}`, { token: owner.token });
         for (const response of [list, one]) {
@@ -178,10 +123,10 @@ for (const backend of backends())
       });
 
       it('at rest - a plain key should keep only a keyed digest of its secret, never the secret', async () => {
-        const owner = await newOwner(h);
-        const created = await mustCreateKey(h, owner, { name: 'digest only' });
-        const secret = LIVE_KEY.exec(created.apiKey)?.[2] ?? '';
-        const row = await keyRow(h, created.key.id);
+        const owner = await createKeyOwner(h);
+        const created = await createApiKey(h, owner.token, { name: 'digest only' });
+        const { secret } = parseApiKey(created.apiKey, { env: 'live' });
+        const row = await apiKeyRow(h, created.key.id);
         assert.match(row.secret_digest ?? '', DIGEST_AT_REST, 'the digest names its keyring key');
         assert.equal(row.signing_secret, null);
         const stored = JSON.stringify(row);
@@ -197,12 +142,12 @@ for (const backend of backends())
       });
 
       it('at rest - a signing key should keep its secret in a keyring envelope (v1.…), no digest', async () => {
-        const owner = await newOwner(h);
-        const created = await mustCreateKey(h, owner, { name: 'signer', signing: true });
+        const owner = await createKeyOwner(h);
+        const created = await createApiKey(h, owner.token, { name: 'signer', signing: true });
         assert.equal(created.key.signing, true);
-        const secret = LIVE_KEY.exec(created.apiKey)?.[2] ?? '';
+        const { secret } = parseApiKey(created.apiKey, { env: 'live' });
         assert.ok(secret, 'a signing key has the same shape');
-        const row = await keyRow(h, created.key.id);
+        const row = await apiKeyRow(h, created.key.id);
         assert.equal(row.secret_digest, null);
         assert.match(row.signing_secret ?? '', /^v1\.k1\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/);
         const stored = JSON.stringify(row);
@@ -213,18 +158,18 @@ for (const backend of backends())
       });
 
       it('expiry - should default to 365 days and accept an expiresAt within the maximum', async () => {
-        const owner = await newOwner(h);
-        const byDefault = await mustCreateKey(h, owner, { name: 'default' });
+        const owner = await createKeyOwner(h);
+        const byDefault = await createApiKey(h, owner.token, { name: 'default' });
         assert.equal(Date.parse(byDefault.key.expiresAt) - Date.parse(byDefault.key.createdAt), 365 * DAY);
         const chosen = iso(t + 30 * DAY);
-        const explicit = await mustCreateKey(h, owner, { name: 'thirty days', expiresAt: chosen });
+        const explicit = await createApiKey(h, owner.token, { name: 'thirty days', expiresAt: chosen });
         assert.equal(explicit.key.expiresAt, chosen);
       });
 
       it('expiry - an expiresAt beyond the maximum, in the past or malformed should be 422 and create nothing', async () => {
-        const owner = await newOwner(h);
+        const owner = await createKeyOwner(h);
         for (const expiresAt of [iso(t + 365 * DAY + SECOND), iso(t - SECOND), iso(t), 'next year']) {
-          const response = await createKey(h, owner, { name: 'bad expiry', expiresAt });
+          const response = await postApiKey(h, owner.token, { name: 'bad expiry', expiresAt });
           assertProblem(response, 422, 'VALIDATION_FAILED');
         }
         const list = await h.get('/users/me/api-keys', { token: owner.token });
@@ -232,15 +177,22 @@ for (const backend of backends())
       });
 
       it('scopes - should accept configured scopes and the owner’s own roles', async () => {
-        const admin = await newOwner(h, { roles: ['admin'] });
-        const created = await mustCreateKey(h, admin, { name: 'ops', scopes: ['admin', 'read', 'write'] });
+        const admin = await createKeyOwner(h, { roles: ['admin'] });
+        const created = await createApiKey(h, admin.token, {
+          name: 'ops',
+          scopes: ['admin', 'read', 'write'],
+        });
         assert.deepEqual([...created.key.scopes].sort(), ['admin', 'read', 'write']);
       });
 
       it('scope escalation - a scope outside apiKeys.scopes and the owner’s roles should be 400 API_KEY_SCOPE_DENIED', async () => {
-        const owner = await newOwner(h);
+        const owner = await createKeyOwner(h);
         for (const scopes of [['admin'], ['read', 'admin'], ['delete']]) {
-          assertProblem(await createKey(h, owner, { name: 'grab', scopes }), 400, 'API_KEY_SCOPE_DENIED');
+          assertProblem(
+            await postApiKey(h, owner.token, { name: 'grab', scopes }),
+            400,
+            'API_KEY_SCOPE_DENIED',
+          );
         }
         const list = await h.get('/users/me/api-keys', { token: owner.token });
         assert.deepEqual(list.body.keys, [], 'no key was created');
@@ -249,43 +201,59 @@ for (const backend of backends())
 
     describe('per-user cap', () => {
       it(`cap - the key after ${CAP} active ones should be 409 API_KEY_LIMIT_REACHED`, async () => {
-        const owner = await newOwner(h);
-        for (let n = 0; n < CAP; n++) await mustCreateKey(h, owner, { name: `key ${n}` });
-        assertProblem(await createKey(h, owner, { name: 'one too many' }), 409, 'API_KEY_LIMIT_REACHED');
+        const owner = await createKeyOwner(h);
+        for (let n = 0; n < CAP; n++) await createApiKey(h, owner.token, { name: `key ${n}` });
+        assertProblem(
+          await postApiKey(h, owner.token, { name: 'one too many' }),
+          409,
+          'API_KEY_LIMIT_REACHED',
+        );
         const list = await h.get('/users/me/api-keys', { token: owner.token });
         assert.equal(list.body.keys.length, CAP);
       });
 
       it('cap - revoked keys should not count', async () => {
-        const owner = await newOwner(h);
-        const keys: CreatedKey[] = [];
-        for (let n = 0; n < CAP; n++) keys.push(await mustCreateKey(h, owner, { name: `key ${n}` }));
+        const owner = await createKeyOwner(h);
+        const keys: CreatedApiKey[] = [];
+        for (let n = 0; n < CAP; n++) keys.push(await createApiKey(h, owner.token, { name: `key ${n}` }));
         const revoked = await h.request('DELETE', `/users/me/api-keys/${keys[0]?.key.id}`, {
           token: owner.token,
         });
         assert.equal(revoked.status, 204, revoked.text);
-        await mustCreateKey(h, owner, { name: 'in place of the revoked one' });
-        assertProblem(await createKey(h, owner, { name: 'one too many' }), 409, 'API_KEY_LIMIT_REACHED');
+        await createApiKey(h, owner.token, { name: 'in place of the revoked one' });
+        assertProblem(
+          await postApiKey(h, owner.token, { name: 'one too many' }),
+          409,
+          'API_KEY_LIMIT_REACHED',
+        );
       });
 
       it('cap - expired keys should not count', async () => {
-        const owner = await newOwner(h);
-        await mustCreateKey(h, owner, { name: 'short-lived', expiresAt: iso(t + 60 * SECOND) });
-        for (let n = 1; n < CAP; n++) await mustCreateKey(h, owner, { name: `key ${n}` });
-        assertProblem(await createKey(h, owner, { name: 'before expiry' }), 409, 'API_KEY_LIMIT_REACHED');
+        const owner = await createKeyOwner(h);
+        await createApiKey(h, owner.token, { name: 'short-lived', expiresAt: iso(t + 60 * SECOND) });
+        for (let n = 1; n < CAP; n++) await createApiKey(h, owner.token, { name: `key ${n}` });
+        assertProblem(
+          await postApiKey(h, owner.token, { name: 'before expiry' }),
+          409,
+          'API_KEY_LIMIT_REACHED',
+        );
         t += 61 * SECOND;
-        await mustCreateKey(h, owner, { name: 'after expiry' });
-        assertProblem(await createKey(h, owner, { name: 'one too many' }), 409, 'API_KEY_LIMIT_REACHED');
+        await createApiKey(h, owner.token, { name: 'after expiry' });
+        assertProblem(
+          await postApiKey(h, owner.token, { name: 'one too many' }),
+          409,
+          'API_KEY_LIMIT_REACHED',
+        );
       });
 
       it('cap race - concurrent creations at cap−1 should leave exactly the cap (one winner)', async () => {
         // Several rounds: one round can happen to run its requests one after the other.
         for (let round = 0; round < 4; round++) {
-          const owner = await newOwner(h);
-          for (let n = 0; n < CAP - 1; n++) await mustCreateKey(h, owner, { name: `key ${n}` });
+          const owner = await createKeyOwner(h);
+          for (let n = 0; n < CAP - 1; n++) await createApiKey(h, owner.token, { name: `key ${n}` });
           const racers = 8;
           const responses = await Promise.all(
-            Array.from({ length: racers }, (_, n) => createKey(h, owner, { name: `racer ${n}` })),
+            Array.from({ length: racers }, (_, n) => postApiKey(h, owner.token, { name: `racer ${n}` })),
           );
           const statuses = responses.map((r) => r.status).sort();
           assert.deepEqual(statuses, [201, ...Array.from({ length: racers - 1 }, () => 409)], 'one winner');
@@ -316,7 +284,7 @@ for (const backend of backends())
             { maxActive: CAP },
           );
         for (let round = 0; round < 5; round++) {
-          const owner = await newOwner(h);
+          const owner = await createKeyOwner(h);
           for (let n = 0; n < CAP - 1; n++) assert.ok(await insert(owner.userId));
           const results = await Promise.all(Array.from({ length: 10 }, () => insert(owner.userId)));
           assert.equal(results.filter((r) => r !== null).length, 1, 'one winner');
@@ -327,22 +295,22 @@ for (const backend of backends())
 
     describe('management', () => {
       it('list - should show the owner’s keys, newest first, and nobody else’s', async () => {
-        const owner = await newOwner(h);
-        const other = await newOwner(h);
-        const first = await mustCreateKey(h, owner, { name: 'first' });
+        const owner = await createKeyOwner(h);
+        const other = await createKeyOwner(h);
+        const first = await createApiKey(h, owner.token, { name: 'first' });
         t += SECOND;
-        const second = await mustCreateKey(h, owner, { name: 'second' });
-        await mustCreateKey(h, other, { name: 'not yours' });
+        const second = await createApiKey(h, owner.token, { name: 'second' });
+        await createApiKey(h, other.token, { name: 'not yours' });
         const list = await h.get('/users/me/api-keys', { token: owner.token });
         assert.deepEqual(
-          list.body.keys.map((k: KeyView) => k.id),
+          list.body.keys.map((k: ApiKeyView) => k.id),
           [second.key.id, first.key.id],
         );
       });
 
       it('PATCH - should rename and rescope, and GET should show the change', async () => {
-        const owner = await newOwner(h);
-        const created = await mustCreateKey(h, owner, { name: 'before', scopes: ['read'] });
+        const owner = await createKeyOwner(h);
+        const created = await createApiKey(h, owner.token, { name: 'before', scopes: ['read'] });
         const renamed = await h.request('PATCH', `/users/me/api-keys/${created.key.id}`, {
           token: owner.token,
           body: { name: 'after' },
@@ -362,8 +330,8 @@ for (const backend of backends())
       });
 
       it('PATCH scope escalation - rescoping beyond what the owner may grant should be 400 and change nothing', async () => {
-        const owner = await newOwner(h);
-        const created = await mustCreateKey(h, owner, { name: 'narrow', scopes: ['read'] });
+        const owner = await createKeyOwner(h);
+        const created = await createApiKey(h, owner.token, { name: 'narrow', scopes: ['read'] });
         const response = await h.request('PATCH', `/users/me/api-keys/${created.key.id}`, {
           token: owner.token,
           body: { name: 'renamed too', scopes: ['read', 'admin'] },
@@ -374,8 +342,8 @@ for (const backend of backends())
       });
 
       it('PATCH mass assignment - fields other than name and scopes should be 422', async () => {
-        const owner = await newOwner(h);
-        const created = await mustCreateKey(h, owner, { name: 'fixed' });
+        const owner = await createKeyOwner(h);
+        const created = await createApiKey(h, owner.token, { name: 'fixed' });
         for (const body of [
           { expiresAt: iso(t + 3000 * DAY) },
           { revokedAt: null },
@@ -392,8 +360,8 @@ for (const backend of backends())
       });
 
       it('DELETE - should revoke softly and idempotently, keeping the first revokedAt', async () => {
-        const owner = await newOwner(h);
-        const created = await mustCreateKey(h, owner, { name: 'to revoke' });
+        const owner = await createKeyOwner(h);
+        const created = await createApiKey(h, owner.token, { name: 'to revoke' });
         const revokedAt = t;
         const first = await h.request('DELETE', `/users/me/api-keys/${created.key.id}`, {
           token: owner.token,
@@ -409,16 +377,16 @@ for (const backend of backends())
         assert.equal(read.revokedAt, iso(revokedAt), 'the first revocation time is kept');
         const list = await h.get('/users/me/api-keys', { token: owner.token });
         assert.deepEqual(
-          list.body.keys.map((k: KeyView) => [k.id, k.revokedAt]),
+          list.body.keys.map((k: ApiKeyView) => [k.id, k.revokedAt]),
           [[created.key.id, iso(revokedAt)]],
           'a revoked key stays listed',
         );
       });
 
       it('other users’ keys - GET, PATCH and DELETE should be 404 API_KEY_NOT_FOUND and change nothing', async () => {
-        const owner = await newOwner(h);
-        const intruder = await newOwner(h);
-        const created = await mustCreateKey(h, owner, { name: 'mine', scopes: ['read'] });
+        const owner = await createKeyOwner(h);
+        const intruder = await createKeyOwner(h);
+        const created = await createApiKey(h, owner.token, { name: 'mine', scopes: ['read'] });
         const path = `/users/me/api-keys/${created.key.id}`;
         assertProblem(await h.get(path, { token: intruder.token }), 404, 'API_KEY_NOT_FOUND');
         assertProblem(
@@ -440,9 +408,9 @@ for (const backend of backends())
 
     describe('admin routes', () => {
       it('admin routes - a user without the admin role should get 403 INSUFFICIENT_ROLES on GET, POST and DELETE', async () => {
-        const owner = await newOwner(h);
-        const created = await mustCreateKey(h, owner, { name: 'target' });
-        const snooper = await newOwner(h);
+        const owner = await createKeyOwner(h);
+        const created = await createApiKey(h, owner.token, { name: 'target' });
+        const snooper = await createKeyOwner(h);
         const base = `/admin/users/${owner.userId}/api-keys`;
         assertProblem(await h.get(base, { token: snooper.token }), 403, 'INSUFFICIENT_ROLES');
         assertProblem(
@@ -466,9 +434,9 @@ for (const backend of backends())
       });
 
       it('admin routes - an admin should list, create (within the user’s grantable scopes) and revoke a user’s keys', async () => {
-        const admin = await newOwner(h, { roles: ['admin'] });
-        const owner = await newOwner(h);
-        const own = await mustCreateKey(h, owner, { name: 'own' });
+        const admin = await createKeyOwner(h, { roles: ['admin'] });
+        const owner = await createKeyOwner(h);
+        const own = await createApiKey(h, owner.token, { name: 'own' });
         const base = `/admin/users/${owner.userId}/api-keys`;
 
         const listed = await h.get(base, { token: admin.token });
@@ -481,10 +449,10 @@ for (const backend of backends())
           { token: admin.token },
         );
         assert.equal(created.status, 201, created.text);
-        assert.match(created.body.apiKey, LIVE_KEY);
+        parseApiKey(created.body.apiKey, { env: 'live' });
         const mine = await h.get('/users/me/api-keys', { token: owner.token });
         assert.ok(
-          mine.body.keys.some((k: KeyView) => k.id === created.body.key.id),
+          mine.body.keys.some((k: ApiKeyView) => k.id === created.body.key.id),
           'the key belongs to the user, not to the admin',
         );
         const adminsOwn = await h.get('/users/me/api-keys', { token: admin.token });
@@ -506,10 +474,10 @@ for (const backend of backends())
       });
 
       it('admin routes - a key id under the wrong user should be 404 and stay live', async () => {
-        const admin = await newOwner(h, { roles: ['admin'] });
-        const owner = await newOwner(h);
-        const bystander = await newOwner(h);
-        const created = await mustCreateKey(h, owner, { name: 'owned' });
+        const admin = await createKeyOwner(h, { roles: ['admin'] });
+        const owner = await createKeyOwner(h);
+        const bystander = await createKeyOwner(h);
+        const created = await createApiKey(h, owner.token, { name: 'owned' });
         const response = await h.request(
           'DELETE',
           `/admin/users/${bystander.userId}/api-keys/${created.key.id}`,
@@ -522,8 +490,8 @@ for (const backend of backends())
 
     describe('lastUsedAt', () => {
       it('lastUsedAt - should be set after a use, and written at most once per lastUsedIntervalSeconds', async () => {
-        const owner = await newOwner(h);
-        const created = await mustCreateKey(h, owner, { name: 'busy' });
+        const owner = await createKeyOwner(h);
+        const created = await createApiKey(h, owner.token, { name: 'busy' });
         assert.equal(created.key.lastUsedAt, null);
         const use = async () => {
           const response = await h.get('/users/me', { token: created.apiKey });
@@ -567,10 +535,10 @@ for (const backend of backends())
       };
 
       it('requireScopes - a key with the scope should pass, a key without it should get 403 INSUFFICIENT_SCOPE', async () => {
-        const owner = await newOwner(h);
-        const reader = await mustCreateKey(h, owner, { name: 'reader', scopes: ['read'] });
-        const writer = await mustCreateKey(h, owner, { name: 'writer', scopes: ['write'] });
-        const bare = await mustCreateKey(h, owner, { name: 'no scopes' });
+        const owner = await createKeyOwner(h);
+        const reader = await createApiKey(h, owner.token, { name: 'reader', scopes: ['read'] });
+        const writer = await createApiKey(h, owner.token, { name: 'writer', scopes: ['write'] });
+        const bare = await createApiKey(h, owner.token, { name: 'no scopes' });
         assert.deepEqual(await call(reader.apiKey), { status: 200, body: { userId: owner.userId } });
         for (const key of [writer, bare]) {
           const refused = await call(key.apiKey);
@@ -580,7 +548,7 @@ for (const backend of backends())
       });
 
       it('requireScopes - a signed-in session should pass (scopes limit keys, not people), no credential should be 401', async () => {
-        const owner = await newOwner(h);
+        const owner = await createKeyOwner(h);
         assert.deepEqual(await call(owner.token), { status: 200, body: { userId: owner.userId } });
         const anonymous = await call();
         assert.equal(anonymous.status, 401);

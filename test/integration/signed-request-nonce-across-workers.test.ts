@@ -22,28 +22,25 @@
  * minute per address), and this file stays well under it.
  */
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
 import { request as httpRequest } from 'node:http';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { signedFetchInit } from '../../src/client/sign-request.ts';
 import { DEFAULTS } from '../../src/core/config/defaults.ts';
-import { type PostgresServer, startPostgres } from '../fixtures/postgres-server.ts';
-import { jsonCall, productionEnv } from '../fixtures/production-server.ts';
-import { type RedisServer, startRedis } from '../fixtures/redis-server.ts';
-import { type ServerProcess, spawnServer } from '../fixtures/spawn-server.ts';
+import {
+  createApiKeyOn,
+  type SigningKey,
+  signInOn,
+  signingKeyOf,
+  startTwoWorkers,
+  type TwoWorkers,
+} from '../fixtures/api-keys.ts';
+import { jsonCall } from '../fixtures/production-server.ts';
+import type { ServerProcess } from '../fixtures/spawn-server.ts';
 
 const OWNER = { email: 'signing-owner@example.com', password: 'orchard-Beacon-granite-53' };
 /** Rounds of "the same signed request to A and B at once", each with a fresh nonce. */
 const PARALLEL_ROUNDS = 5;
 const REQUEST_TIMEOUT_MS = 5_000;
-const RAW_KEY_PATTERN = /^gh_[a-z0-9]+_([A-Za-z0-9_-]{22})\.([A-Za-z0-9_-]{43})$/;
-
-interface SigningKey {
-  readonly keyId: string;
-  readonly secret: Uint8Array;
-}
 
 /** A signed request as bytes on the wire: sent unchanged to whichever worker. */
 interface WireRequest {
@@ -60,9 +57,7 @@ interface WireReply {
   readonly body: Record<string, unknown> | null;
 }
 
-let postgres: PostgresServer;
-let redis: RedisServer;
-let dataDir = '';
+let workers: TwoWorkers | undefined;
 let workerA: ServerProcess;
 let workerB: ServerProcess;
 let accessToken = '';
@@ -181,38 +176,15 @@ async function ownerName(): Promise<unknown> {
 }
 
 before(async () => {
-  [postgres, redis] = await Promise.all([startPostgres(), startRedis()]);
-  dataDir = await mkdtemp(join(tmpdir(), 'gatehouse-signed-workers-'));
-  const env = await productionEnv({
-    postgres,
-    redis,
-    dataDir,
-    users: [OWNER],
-    // Declares a fleet, so the servers refuse to start on any process-local store.
-    extra: { GATEHOUSE_WORKERS: '2' },
-  });
-  [workerA, workerB] = await Promise.all([
-    spawnServer({ env, args: ['--workers', '1'] }),
-    spawnServer({ env, args: ['--workers', '1'] }),
-  ]);
-
-  const login = await jsonCall(workerA.url, 'POST', '/auth/login', { body: OWNER });
-  assert.equal(login.status, 200, JSON.stringify(login.body));
-  accessToken = String(login.body?.accessToken);
-  const created = await jsonCall(workerA.url, 'POST', '/users/me/api-keys', {
-    token: accessToken,
-    body: { name: 'fleet signing key', signing: true },
-  });
-  assert.equal(created.status, 201, JSON.stringify(created.body));
-  const match = RAW_KEY_PATTERN.exec(String(created.body?.apiKey));
-  assert.ok(match?.[1] && match[2], 'the raw key has the gh_<env>_<keyId>.<secret> shape');
-  key = { keyId: match[1], secret: Buffer.from(match[2], 'base64url') };
+  workers = await startTwoWorkers({ users: [OWNER] });
+  ({ workerA, workerB } = workers);
+  ({ accessToken } = await signInOn(workerA, OWNER));
+  const created = await createApiKeyOn(workerA, accessToken, { name: 'fleet signing key', signing: true });
+  key = signingKeyOf(created);
 });
 
 after(async () => {
-  await Promise.all([workerA?.kill(), workerB?.kill()]);
-  await Promise.all([postgres?.stop(), redis?.stop()]);
-  if (dataDir) await rm(dataDir, { recursive: true, force: true });
+  await workers?.stop();
 });
 
 describe('signed-request nonces across two workers', () => {

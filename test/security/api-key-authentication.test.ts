@@ -14,6 +14,7 @@ import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Hono } from 'hono';
 import type { GuardEnv } from '../../src/http/index.ts';
+import { createApiKey, createKeyOwner, type KeyOwner, type RawApiKey } from '../fixtures/api-keys.ts';
 import {
   assertProblem,
   createHarness,
@@ -25,7 +26,6 @@ import {
 import { backends } from '../fixtures/backends.ts';
 
 const SECOND = 1000;
-const LIVE_KEY = /^gh_live_([A-Za-z0-9_-]{22})\.([A-Za-z0-9_-]{43})$/;
 /** The default `apiKeyAuthFailure` slot: refused keys per address per minute. */
 const AUTH_FAILURE_LIMIT = 20;
 
@@ -33,36 +33,9 @@ const AUTH_FAILURE_LIMIT = 20;
 let t = Date.now();
 const iso = (ms: number) => new Date(ms).toISOString();
 
-interface Owner {
-  readonly userId: string;
-  readonly email: string;
-  readonly token: string;
-}
-
-interface CreatedKey {
-  readonly apiKey: string;
-  readonly id: string;
-  readonly secret: string;
-}
-
-async function newOwner(h: Harness, options: { roles?: string[] } = {}): Promise<Owner> {
-  const email = uniqueEmail('key-owner');
-  const user = await h.auth.api.users.create({
-    email,
-    password: GOOD_PASSWORD,
-    emailVerified: true,
-    ...(options.roles ? { roles: options.roles } : {}),
-  });
-  const { accessToken } = await h.login(email);
-  return { userId: user.id, email, token: accessToken };
-}
-
-async function createKey(h: Harness, owner: Owner, body: Record<string, unknown>): Promise<CreatedKey> {
-  const response = await h.post('/users/me/api-keys', body, { token: owner.token });
-  assert.equal(response.status, 201, response.text);
-  const match = LIVE_KEY.exec(response.body.apiKey);
-  assert.ok(match?.[1] && match[2], 'the raw key has the documented shape');
-  return { apiKey: response.body.apiKey, id: match[1], secret: match[2] };
+/** A live key created over HTTP, which must succeed. */
+function createKey(h: Harness, owner: KeyOwner, body: Record<string, unknown>): Promise<RawApiKey> {
+  return createApiKey(h, owner.token, body, { env: 'live' });
 }
 
 const randomPart = (bytes: number) => randomBytes(bytes).toString('base64url');
@@ -75,7 +48,7 @@ function whoAmI(h: Harness, token: string, options: { from?: string } = {}): Pro
   });
 }
 
-async function assertOwner(h: Harness, key: CreatedKey, owner: Owner, label = 'the key'): Promise<void> {
+async function assertOwner(h: Harness, key: RawApiKey, owner: KeyOwner, label = 'the key'): Promise<void> {
   const response = await whoAmI(h, key.apiKey);
   assert.equal(response.status, 200, `${label}: ${response.text}`);
   assert.equal(response.body.user.id, owner.userId);
@@ -133,7 +106,7 @@ for (const backend of backends())
 
     describe('who a key is', () => {
       it('bearer key - should authenticate as its owner, with the key’s scopes', async () => {
-        const owner = await newOwner(h);
+        const owner = await createKeyOwner(h);
         const key = await createKey(h, owner, { name: 'reader', scopes: ['read'] });
         await assertOwner(h, key, owner);
         assert.deepEqual(await appCall(h, '/scoped/read', key.apiKey), { status: 200, code: undefined });
@@ -146,11 +119,11 @@ for (const backend of backends())
 
     describe('the three refusals', () => {
       it('guessing - an unknown key id and a wrong secret should give the same status and byte-identical bodies', async () => {
-        const owner = await newOwner(h);
+        const owner = await createKeyOwner(h);
         const key = await createKey(h, owner, { name: 'target' });
-        const wrongSecretUncached = await whoAmI(h, `gh_live_${key.id}.${randomPart(32)}`);
+        const wrongSecretUncached = await whoAmI(h, `gh_live_${key.keyId}.${randomPart(32)}`);
         await assertOwner(h, key, owner); // now it is in the cache
-        const wrongSecretCached = await whoAmI(h, `gh_live_${key.id}.${randomPart(32)}`);
+        const wrongSecretCached = await whoAmI(h, `gh_live_${key.keyId}.${randomPart(32)}`);
         const unknownId = await whoAmI(h, `gh_live_${randomPart(16)}.${key.secret}`);
         const unknownBoth = await whoAmI(h, `gh_live_${randomPart(16)}.${randomPart(32)}`);
         const answers = [wrongSecretUncached, wrongSecretCached, unknownId, unknownBoth];
@@ -162,26 +135,29 @@ for (const backend of backends())
           }
         }
         for (const answer of answers) {
-          assert.ok(!answer.text.includes(key.id) && !answer.text.includes(key.secret), 'nothing is echoed');
+          assert.ok(
+            !answer.text.includes(key.keyId) && !answer.text.includes(key.secret),
+            'nothing is echoed',
+          );
         }
       });
 
       it('malformed keys - should be 401 API_KEY_INVALID, never a 500 nor a fall-through to another transport', async () => {
-        const owner = await newOwner(h);
+        const owner = await createKeyOwner(h);
         const key = await createKey(h, owner, { name: 'shape' });
         const malformed = [
           'gh_',
           'gh_live_',
-          `gh_live_${key.id}`,
-          `gh_live_${key.id}.`,
-          `gh_live_${key.id}.${key.secret}x`,
-          `gh_live_${key.id}.${key.secret.slice(0, -1)}`,
-          `gh_live_${key.id}x.${key.secret}`,
-          `gh_live_${key.id}.${key.secret}.${key.secret}`,
-          `gh_LIVE_${key.id}.${key.secret}`,
-          `gh_live_${key.id.slice(0, 21)}+.${key.secret}`,
+          `gh_live_${key.keyId}`,
+          `gh_live_${key.keyId}.`,
+          `gh_live_${key.keyId}.${key.secret}x`,
+          `gh_live_${key.keyId}.${key.secret.slice(0, -1)}`,
+          `gh_live_${key.keyId}x.${key.secret}`,
+          `gh_live_${key.keyId}.${key.secret}.${key.secret}`,
+          `gh_LIVE_${key.keyId}.${key.secret}`,
+          `gh_live_${key.keyId.slice(0, 21)}+.${key.secret}`,
           `gh_live_${'A'.repeat(300)}.${key.secret}`,
-          `gh__${key.id}.${key.secret}`,
+          `gh__${key.keyId}.${key.secret}`,
         ];
         for (const token of malformed) {
           const response = await whoAmI(h, token);
@@ -196,20 +172,20 @@ for (const backend of backends())
       });
 
       it('another env - a key with another env’s prefix should be 401 API_KEY_INVALID', async () => {
-        const owner = await newOwner(h);
+        const owner = await createKeyOwner(h);
         const key = await createKey(h, owner, { name: 'live only' });
         await assertOwner(h, key, owner);
         for (const env of ['test', 'staging', 'live1']) {
-          assertRefused(await whoAmI(h, `gh_${env}_${key.id}.${key.secret}`), 'API_KEY_INVALID');
+          assertRefused(await whoAmI(h, `gh_${env}_${key.keyId}.${key.secret}`), 'API_KEY_INVALID');
         }
       });
 
       it('revoked - a key revoked right after it was used should be 401 API_KEY_REVOKED at once', async () => {
-        const owner = await newOwner(h);
+        const owner = await createKeyOwner(h);
         const key = await createKey(h, owner, { name: 'to revoke', scopes: ['read'] });
         await assertOwner(h, key, owner);
         await assertOwner(h, key, owner, 'the cached key');
-        const revoked = await h.request('DELETE', `/users/me/api-keys/${key.id}`, { token: owner.token });
+        const revoked = await h.request('DELETE', `/users/me/api-keys/${key.keyId}`, { token: owner.token });
         assert.equal(revoked.status, 204, revoked.text);
         assertRefused(await whoAmI(h, key.apiKey), 'API_KEY_REVOKED');
         assert.deepEqual(await appCall(h, '/scoped/read', key.apiKey), {
@@ -217,24 +193,24 @@ for (const backend of backends())
           code: 'API_KEY_REVOKED',
         });
         // Only a caller who proves the secret learns the key was revoked.
-        assertRefused(await whoAmI(h, `gh_live_${key.id}.${randomPart(32)}`), 'API_KEY_INVALID');
+        assertRefused(await whoAmI(h, `gh_live_${key.keyId}.${randomPart(32)}`), 'API_KEY_INVALID');
       });
 
       it('expired - a key past its expiresAt should be 401 API_KEY_EXPIRED, even from the cache', async () => {
-        const owner = await newOwner(h);
+        const owner = await createKeyOwner(h);
         const key = await createKey(h, owner, { name: 'short-lived', expiresAt: iso(t + 60 * SECOND) });
         await assertOwner(h, key, owner);
         t += 59 * SECOND;
         await assertOwner(h, key, owner, 'just before expiry');
         t += 1 * SECOND;
         assertRefused(await whoAmI(h, key.apiKey), 'API_KEY_EXPIRED');
-        assertRefused(await whoAmI(h, `gh_live_${key.id}.${randomPart(32)}`), 'API_KEY_INVALID');
+        assertRefused(await whoAmI(h, `gh_live_${key.keyId}.${randomPart(32)}`), 'API_KEY_INVALID');
       });
     });
 
     describe('the owner', () => {
       it('owner deactivated - the key should be 401 API_KEY_INVALID at once, even right after it was used', async () => {
-        const owner = await newOwner(h);
+        const owner = await createKeyOwner(h);
         const key = await createKey(h, owner, { name: 'orphan' });
         await assertOwner(h, key, owner);
         await assertOwner(h, key, owner, 'the cached key');
@@ -247,7 +223,7 @@ for (const backend of backends())
       });
 
       it('owner deleted - the key should be 401 API_KEY_INVALID at once, even right after it was used', async () => {
-        const owner = await newOwner(h);
+        const owner = await createKeyOwner(h);
         const key = await createKey(h, owner, { name: 'orphan' });
         await assertOwner(h, key, owner);
         await assertOwner(h, key, owner, 'the cached key');
@@ -260,7 +236,7 @@ for (const backend of backends())
       });
 
       it('downscoping - a key with scope admin should lose it the moment the owner loses the role', async () => {
-        const owner = await newOwner(h, { roles: ['admin'] });
+        const owner = await createKeyOwner(h, { roles: ['admin'] });
         const key = await createKey(h, owner, { name: 'ops', scopes: ['admin', 'read'] });
         const adminRoute = `/admin/users/${owner.userId}/api-keys`;
         // With the role: the admin route lets the principal past its role check, and refuses it
@@ -287,11 +263,11 @@ for (const backend of backends())
 
     describe('changes to the key', () => {
       it('rescope - narrowing a cached key should take effect on the next request', async () => {
-        const owner = await newOwner(h);
+        const owner = await createKeyOwner(h);
         const key = await createKey(h, owner, { name: 'wide', scopes: ['read', 'write'] });
         assert.equal((await appCall(h, '/scoped/write', key.apiKey)).status, 200);
         assert.equal((await appCall(h, '/scoped/write', key.apiKey)).status, 200);
-        const patched = await h.request('PATCH', `/users/me/api-keys/${key.id}`, {
+        const patched = await h.request('PATCH', `/users/me/api-keys/${key.keyId}`, {
           token: owner.token,
           body: { scopes: ['read'] },
         });
@@ -304,10 +280,10 @@ for (const backend of backends())
       });
 
       it('rename - a rename should not widen or drop anything', async () => {
-        const owner = await newOwner(h);
+        const owner = await createKeyOwner(h);
         const key = await createKey(h, owner, { name: 'before', scopes: ['read'] });
         assert.equal((await appCall(h, '/scoped/read', key.apiKey)).status, 200);
-        const renamed = await h.request('PATCH', `/users/me/api-keys/${key.id}`, {
+        const renamed = await h.request('PATCH', `/users/me/api-keys/${key.keyId}`, {
           token: owner.token,
           body: { name: 'after' },
         });
@@ -319,7 +295,7 @@ for (const backend of backends())
 
     describe('what a key can never do', () => {
       it('account takeover - an API key should get 403 PASSWORD_SESSION_REQUIRED on keys, sessions, password, email and 2FA, and change nothing', async () => {
-        const owner = await newOwner(h);
+        const owner = await createKeyOwner(h);
         const key = await createKey(h, owner, { name: 'stolen', scopes: ['read', 'write'] });
         const sessions = await h.get('/users/me/sessions', { token: owner.token });
         assert.equal(sessions.status, 200, sessions.text);
@@ -329,9 +305,9 @@ for (const backend of backends())
         const attempts: [string, string, unknown][] = [
           ['GET', '/users/me/api-keys', undefined],
           ['POST', '/users/me/api-keys', { name: 'persistence' }],
-          ['GET', `/users/me/api-keys/${key.id}`, undefined],
-          ['PATCH', `/users/me/api-keys/${key.id}`, { scopes: [] }],
-          ['DELETE', `/users/me/api-keys/${key.id}`, undefined],
+          ['GET', `/users/me/api-keys/${key.keyId}`, undefined],
+          ['PATCH', `/users/me/api-keys/${key.keyId}`, { scopes: [] }],
+          ['DELETE', `/users/me/api-keys/${key.keyId}`, undefined],
           ['GET', '/users/me/sessions', undefined],
           ['DELETE', `/users/me/sessions/${sessionId}`, undefined],
           ['POST', '/users/me/sessions/revoke-others', undefined],
@@ -356,7 +332,7 @@ for (const backend of backends())
             k.scopes,
             k.revokedAt,
           ]),
-          [[key.id, ['read', 'write'], null]],
+          [[key.keyId, ['read', 'write'], null]],
         );
         const me = await h.get('/users/me', { token: owner.token });
         assert.equal(me.status, 200, 'the session was not revoked');
@@ -369,8 +345,8 @@ for (const backend of backends())
       });
 
       it('admin routes - an admin’s key with scope admin should get 403 PASSWORD_SESSION_REQUIRED there', async () => {
-        const admin = await newOwner(h, { roles: ['admin'] });
-        const victim = await newOwner(h);
+        const admin = await createKeyOwner(h, { roles: ['admin'] });
+        const victim = await createKeyOwner(h);
         const key = await createKey(h, admin, { name: 'admin key', scopes: ['admin'] });
         const base = `/admin/users/${victim.userId}/api-keys`;
         assertProblem(await h.get(base, { token: key.apiKey }), 403, 'PASSWORD_SESSION_REQUIRED');
@@ -386,7 +362,7 @@ for (const backend of backends())
 
     describe('what a key can never do, with rate limits on', () => {
       it('budget burning - a key’s refused attempts on session-only routes should not spend the owner’s budget for them', async () => {
-        const owner = await newOwner(limited);
+        const owner = await createKeyOwner(limited);
         const key = await createKey(limited, owner, { name: 'leaked' });
         // The per-account budgets: apiKeyCreate 10 an hour, changePassword 5 in 15 minutes.
         const burns: [string, unknown, number][] = [
@@ -425,10 +401,10 @@ for (const backend of backends())
 
     describe('refused keys per address', () => {
       it(`flood - after ${AUTH_FAILURE_LIMIT} refused keys from one address the next should be 429 with Retry-After; a valid key keeps working`, async () => {
-        const owner = await newOwner(limited);
+        const owner = await createKeyOwner(limited);
         const valid = await createKey(limited, owner, { name: 'valid' });
         const revoked = await createKey(limited, owner, { name: 'revoked' });
-        const gone = await limited.request('DELETE', `/users/me/api-keys/${revoked.id}`, {
+        const gone = await limited.request('DELETE', `/users/me/api-keys/${revoked.keyId}`, {
           token: owner.token,
         });
         assert.equal(gone.status, 204);
@@ -436,10 +412,10 @@ for (const backend of backends())
         // Every kind of refusal counts: unknown ids, wrong secrets, revoked keys, malformed keys.
         const refused = [
           ...Array.from({ length: 8 }, () => `gh_live_${randomPart(16)}.${randomPart(32)}`),
-          ...Array.from({ length: 6 }, () => `gh_live_${valid.id}.${randomPart(32)}`),
+          ...Array.from({ length: 6 }, () => `gh_live_${valid.keyId}.${randomPart(32)}`),
           ...Array.from({ length: 4 }, () => revoked.apiKey),
           'gh_live_junk',
-          `gh_test_${valid.id}.${valid.secret}`,
+          `gh_test_${valid.keyId}.${valid.secret}`,
         ];
         assert.equal(refused.length, AUTH_FAILURE_LIMIT);
         for (const token of refused) {
@@ -490,7 +466,7 @@ for (const backend of backends())
 
     describe('signing keys', () => {
       it('signing key as bearer - should be 401 SIGNATURE_INVALID: its secret must never travel', async () => {
-        const owner = await newOwner(h);
+        const owner = await createKeyOwner(h);
         const key = await createKey(h, owner, { name: 'signer', signing: true });
         assertRefused(await whoAmI(h, key.apiKey), 'SIGNATURE_INVALID');
         assert.deepEqual(await appCall(h, '/scoped/read', key.apiKey), {

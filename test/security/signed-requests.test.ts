@@ -28,6 +28,7 @@ import { type SignedFetchInit, signedFetchInit, signedRequest } from '../../src/
 import { createAead } from '../../src/crypto/aead.ts';
 import { generateNonce } from '../../src/crypto/request-signing.ts';
 import { encryptedColumnAad } from '../../src/stores/repositories.ts';
+import { createApiKey, type SigningKey, signingKeyOf } from '../fixtures/api-keys.ts';
 import {
   assertProblem,
   createHarness,
@@ -44,8 +45,6 @@ const SECOND = 1000;
 const BODY_LIMIT_BYTES = 4096;
 /** How many copies of one signed request race each other. */
 const PARALLEL_COPIES = 8;
-/** A raw API key: `gh_<env>_<keyId>.<secret>`, both parts base64url. */
-const RAW_KEY_PATTERN = /^gh_[a-z0-9]+_([A-Za-z0-9_-]{22})\.([A-Za-z0-9_-]{43})$/;
 /** An extra header the tampering cases sign besides `host` and `content-type`. */
 const PURPOSE_HEADER = 'x-request-purpose';
 
@@ -54,15 +53,6 @@ const PURPOSE_HEADER = 'x-request-purpose';
  * exactly `n` seconds away once the client floors its timestamp to seconds.
  */
 let t = Math.floor(Date.now() / SECOND) * SECOND;
-
-/** A signing (or plain) key as its owner holds it after creation. */
-interface ApiKeyMaterial {
-  /** The whole raw key, for use as `Authorization: Bearer`. */
-  readonly apiKey: string;
-  readonly keyId: string;
-  /** The 32 bytes of base64url-decoding the part after the dot: the HMAC key of a signing key. */
-  readonly secret: Uint8Array;
-}
 
 /** A request signed once; {@link requestOf} turns it into as many identical `Request`s as needed. */
 interface SignedCall {
@@ -80,7 +70,7 @@ interface SignOptions {
   readonly origin?: string;
 }
 
-function sign(key: ApiKeyMaterial, method: string, path: string, options: SignOptions = {}): SignedCall {
+function sign(key: SigningKey, method: string, path: string, options: SignOptions = {}): SignedCall {
   const url = `${options.origin ?? HARNESS_BASE_URL}${path}`;
   const init = signedFetchInit({
     keyId: key.keyId,
@@ -150,26 +140,18 @@ function assertOk(response: JsonResponse, label: string): void {
   assert.equal(response.status, 200, `${label}: ${response.text}`);
 }
 
-function keyMaterial(apiKey: unknown): ApiKeyMaterial {
-  assert.equal(typeof apiKey, 'string', 'creation answers the raw key');
-  const match = RAW_KEY_PATTERN.exec(apiKey as string);
-  assert.ok(match?.[1] && match[2], 'the raw key has the gh_<env>_<keyId>.<secret> shape');
-  return { apiKey: apiKey as string, keyId: match[1], secret: Buffer.from(match[2], 'base64url') };
-}
-
+/** A signing or plain key created over HTTP by `owner`, as the signing client takes it. */
 async function createKey(
   h: Harness,
   owner: SignedInUser,
   options: { signing: boolean },
-): Promise<ApiKeyMaterial> {
-  const created = await h.post(
-    '/users/me/api-keys',
-    { name: options.signing ? 'signing key' : 'plain key', signing: options.signing },
-    { token: owner.accessToken },
-  );
-  assert.equal(created.status, 201, created.text);
-  assert.equal(created.body.key.signing, options.signing);
-  return keyMaterial(created.body.apiKey);
+): Promise<SigningKey> {
+  const created = await createApiKey(h, owner.accessToken, {
+    name: options.signing ? 'signing key' : 'plain key',
+    signing: options.signing,
+  });
+  assert.equal(created.key.signing, options.signing);
+  return signingKeyOf(created);
 }
 
 /** The owner's profile name, read with their session token (not with the key under test). */
@@ -185,7 +167,7 @@ async function setName(h: Harness, owner: SignedInUser, name: string): Promise<v
 }
 
 /** A signed PATCH /users/me that would rename the owner to `name`. */
-function signedRename(key: ApiKeyMaterial, name: string, options: SignOptions = {}): SignedCall {
+function signedRename(key: SigningKey, name: string, options: SignOptions = {}): SignedCall {
   return sign(key, 'PATCH', '/users/me', { body: JSON.stringify({ name }), ...options });
 }
 
@@ -193,7 +175,7 @@ for (const backend of backends())
   describe(`signed requests (${backend.name})`, () => {
     let h: Harness;
     let owner: SignedInUser;
-    let key: ApiKeyMaterial;
+    let key: SigningKey;
 
     before(async () => {
       const overrides = await backend.config();
@@ -537,12 +519,12 @@ for (const backend of backends())
       });
 
       it('unknown keyId - should be 401 SIGNATURE_INVALID, like a known keyId with the wrong secret', async () => {
-        const unknown: ApiKeyMaterial = {
+        const unknown: SigningKey = {
           apiKey: '',
           keyId: randomBytes(16).toString('base64url'),
           secret: randomBytes(32),
         };
-        const wrongSecret: ApiKeyMaterial = { ...key, secret: randomBytes(32) };
+        const wrongSecret: SigningKey = { ...key, secret: randomBytes(32) };
         const byUnknown = await exchange(h, requestOf(sign(unknown, 'GET', '/users/me')));
         const byWrongSecret = await exchange(h, requestOf(sign(wrongSecret, 'GET', '/users/me')));
         assertProblem(byUnknown, 401, 'SIGNATURE_INVALID');
@@ -568,13 +550,12 @@ for (const backend of backends())
       });
 
       it('expired signing key with a valid signature - should be 401 API_KEY_EXPIRED', async () => {
-        const created = await h.post(
-          '/users/me/api-keys',
-          { name: 'short-lived', signing: true, expiresAt: new Date(t + 3600 * SECOND).toISOString() },
-          { token: owner.accessToken },
-        );
-        assert.equal(created.status, 201, created.text);
-        const shortLived = keyMaterial(created.body.apiKey);
+        const created = await createApiKey(h, owner.accessToken, {
+          name: 'short-lived',
+          signing: true,
+          expiresAt: new Date(t + 3600 * SECOND).toISOString(),
+        });
+        const shortLived = signingKeyOf(created);
         assertOk(await exchange(h, requestOf(sign(shortLived, 'GET', '/users/me'))), 'before expiry');
         const saved = t;
         t += 2 * 3600 * SECOND;
