@@ -85,12 +85,15 @@ export function problemFromAuthError(error: AuthError, options: ProblemResponseO
 }
 
 /**
- * Turns an `AuthError` into its response: problem+json body, plus `Retry-After` on 429/503 and
- * `WWW-Authenticate` on 401.
+ * Turns an `AuthError` into its response: problem+json body, plus `Retry-After` on 429/503 (and
+ * on other 5xx that carry one, e.g. 502 from an OAuth provider) and `WWW-Authenticate` on 401.
  */
 export function authErrorResponse(error: AuthError, options: ProblemResponseOptions = {}): Response {
   const headers = new Headers({ 'Content-Type': PROBLEM_CONTENT_TYPE });
   if (RETRY_STATUSES.has(error.status)) {
+    headers.set('Retry-After', String(retryAfterSeconds(error.retryAfterSeconds)));
+  } else if (error.retryAfterSeconds !== undefined && error.status >= 500) {
+    // Other server-side failures that know when to retry (a provider that did not answer) say so.
     headers.set('Retry-After', String(retryAfterSeconds(error.retryAfterSeconds)));
   }
   if (error.status === 401) {

@@ -498,6 +498,8 @@ describe('provider failures', () => {
     const started = Date.now();
     const response = await authorize(h, DOWN_PROVIDER, { redirectTo: '/app' });
     assertProblem(response, 502, 'OAUTH_PROVIDER_UNAVAILABLE');
+    // The client is told when to try again, as for a 503.
+    assert.equal(response.headers.get('retry-after'), '5');
     assertNothingStarted(response);
     assert.ok(Date.now() - started < FETCH_TIMEOUT_MS, `answered in ${Date.now() - started} ms`);
   });
