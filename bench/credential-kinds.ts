@@ -22,10 +22,11 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
-import { type Auth, type AuthConfigInput, createAuth, generateSecret } from '../src/index.ts';
+import type { Auth, AuthConfigInput } from '../src/index.ts';
 import { startRedis } from '../test/fixtures/redis-server.ts';
 import {
   BASE_URL,
+  createBenchAuth,
   createBenchUser,
   expectOk,
   guardedApp,
@@ -90,27 +91,12 @@ const run = boundedRun('credential-kinds', 5 * 60_000);
 const started = performance.now();
 
 /** A migrated Gatehouse with silent logs; `access` picks the kind of bearer access token. */
-async function createApp(
+function createApp(
   stores: NonNullable<AuthConfigInput['stores']>,
   dataDir: string,
   access: 'jwt' | 'opaque',
 ): Promise<Auth> {
-  const auth = await createAuth({
-    secrets: [{ id: 'bench', secret: generateSecret() }],
-    baseUrl: BASE_URL,
-    logLevel: 'silent',
-    dataDir,
-    database: { url: 'sqlite::memory:' },
-    stores,
-    tokens: { access },
-  });
-  try {
-    await auth.migrate();
-  } catch (error) {
-    await auth.close();
-    throw error;
-  }
-  return auth;
+  return createBenchAuth({ databaseUrl: 'sqlite::memory:', stores, dataDir, config: { tokens: { access } } });
 }
 
 /**

@@ -21,9 +21,9 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
-import { type Auth, type AuthConfigInput, createAuth, generateSecret } from '../src/index.ts';
+import type { Auth, AuthConfigInput } from '../src/index.ts';
 import { startRedis } from '../test/fixtures/redis-server.ts';
-import { BASE_URL } from './lib/gatehouse.ts';
+import { BASE_URL, createBenchAuth } from './lib/gatehouse.ts';
 import { boundedRun } from './lib/lifecycle.ts';
 import {
   assertNoFailures,
@@ -74,29 +74,21 @@ const run = boundedRun('rate-limited-request', 5 * 60_000);
 const started = performance.now();
 
 /** A migrated Gatehouse with silent logs, limited (big budgets) or with every limit off. */
-async function createApp(
+function createApp(
   stores: NonNullable<AuthConfigInput['stores']>,
   dataDir: string,
   options: { limited: boolean },
 ): Promise<Auth> {
-  const auth = await createAuth({
-    secrets: [{ id: 'bench', secret: generateSecret() }],
-    baseUrl: BASE_URL,
-    logLevel: 'silent',
-    dataDir,
-    database: { url: 'sqlite::memory:' },
+  return createBenchAuth({
+    databaseUrl: 'sqlite::memory:',
     stores,
-    rateLimits: options.limited
-      ? { slots: { verify: BIG_BUDGET, requestVerify: BIG_BUDGET } }
-      : { enabled: false },
+    dataDir,
+    config: {
+      rateLimits: options.limited
+        ? { slots: { verify: BIG_BUDGET, requestVerify: BIG_BUDGET } }
+        : { enabled: false },
+    },
   });
-  try {
-    await auth.migrate();
-  } catch (error) {
-    await auth.close();
-    throw error;
-  }
-  return auth;
 }
 
 /** Sends one request of `route` and throws unless it answers the expected status. */

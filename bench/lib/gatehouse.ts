@@ -16,6 +16,11 @@ export interface BenchAuthOptions {
   /** Where Gatehouse may keep files; only read when the database URL is relative. */
   readonly dataDir: string;
   readonly passwords?: AuthConfigInput['passwords'];
+  /** Further options a benchmark needs (token kind, rate limits, …). */
+  readonly config?: Omit<
+    AuthConfigInput,
+    'secrets' | 'baseUrl' | 'logLevel' | 'dataDir' | 'database' | 'stores'
+  >;
 }
 
 /** A migrated Gatehouse with its own secret and no log output. */
@@ -28,6 +33,7 @@ export async function createBenchAuth(options: BenchAuthOptions): Promise<Auth> 
     database: { url: options.databaseUrl },
     stores: options.stores,
     ...(options.passwords ? { passwords: options.passwords } : {}),
+    ...options.config,
   });
   try {
     await auth.migrate();
