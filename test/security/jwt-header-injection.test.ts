@@ -9,6 +9,7 @@ import assert from 'node:assert/strict';
 import { createHmac, generateKeyPairSync, randomBytes, sign } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { createJwtCodec, deriveJwtKey, type JwtAlgorithm, type JwtKey } from '../../src/crypto/jwt/index.ts';
+import { toLowS } from '../../src/crypto/jwt/signature.ts';
 import { ACCESS, CLAIMS, encode, ISSUER, NOW, rejectsWith } from '../fixtures/jwt.ts';
 
 /** A compact JWS over `header` and `payload` with a genuine signature from `key`. */
@@ -20,7 +21,7 @@ function signedWith(key: JwtKey, header: Record<string, unknown>, payload: unkno
       ? createHmac('sha256', key.signingKey).update(data).digest()
       : key.alg === 'EdDSA'
         ? sign(null, data, key.signingKey)
-        : sign('sha256', data, { key: key.signingKey, dsaEncoding: 'ieee-p1363' });
+        : toLowS(sign('sha256', data, { key: key.signingKey, dsaEncoding: 'ieee-p1363' }));
   return `${input}.${signature.toString('base64url')}`;
 }
 

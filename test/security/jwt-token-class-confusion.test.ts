@@ -16,6 +16,7 @@ import {
   type JwtKey,
   type TokenClass,
 } from '../../src/crypto/jwt/index.ts';
+import { toLowS } from '../../src/crypto/jwt/signature.ts';
 import { ACCESS, encode, IAT, ISSUER, NOW, rejectsWith } from '../fixtures/jwt.ts';
 
 const VERIFY: TokenClass = {
@@ -42,7 +43,7 @@ function signedWith(key: JwtKey, header: Record<string, unknown>, payload: unkno
       ? createHmac('sha256', key.signingKey).update(data).digest()
       : key.alg === 'EdDSA'
         ? sign(null, data, key.signingKey)
-        : sign('sha256', data, { key: key.signingKey, dsaEncoding: 'ieee-p1363' });
+        : toLowS(sign('sha256', data, { key: key.signingKey, dsaEncoding: 'ieee-p1363' }));
   return `${input}.${signature.toString('base64url')}`;
 }
 

@@ -20,7 +20,7 @@ import {
   splitCompact,
 } from './compact.ts';
 import { assertKeyFitsAlgorithm, JWT_ALGORITHMS, type JwtAlgorithm, type JwtKey, publicJwk } from './keys.ts';
-import { signatureCheckFor } from './signature.ts';
+import { signatureCheckFor, toLowS } from './signature.ts';
 import { TokenError } from './token-error.ts';
 import { createVerifiedCache } from './verified-cache.ts';
 
@@ -208,12 +208,14 @@ export function createJwtCodec(options: JwtCodecOptions): JwtCodec {
         ...(amr === undefined ? {} : { amr: [...amr] }),
         ...extra,
       };
-      const token =
+      let token =
         algorithm === 'HS256'
           ? signHs256(cls.typ, payload)
           : await new SignJWT(payload)
               .setProtectedHeader({ alg: algorithm, typ: cls.typ, kid: signer.kid })
               .sign(signingKey);
+      // ECDSA through WebCrypto gives high-s about half the time; the verifier accepts low-s only.
+      if (algorithm === 'ES256') token = lowSToken(token);
       if (token.length > MAX_TOKEN_LENGTH)
         throw new TypeError('the signed token exceeds 8 KiB and would never verify');
       return token;
@@ -231,6 +233,13 @@ export function createJwtCodec(options: JwtCodecOptions): JwtCodec {
       return { keys: [...publicKeys] };
     },
   });
+}
+
+/** The compact JWS with its ES256 signature in low-s form. */
+function lowSToken(token: string): string {
+  const dot = token.lastIndexOf('.');
+  const signature = toLowS(Buffer.from(token.slice(dot + 1), 'base64url'));
+  return `${token.slice(0, dot)}.${signature.toString('base64url')}`;
 }
 
 function timeOf(now: number | undefined): number {

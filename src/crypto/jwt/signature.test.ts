@@ -3,7 +3,7 @@ import { createPublicKey, createSecretKey } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import type { JwtKey } from './keys.ts';
-import { signatureCheckFor } from './signature.ts';
+import { isHighS, signatureCheckFor, toLowS } from './signature.ts';
 
 const vectors = JSON.parse(
   readFileSync(new URL('../../../test/vectors/jws.json', import.meta.url), 'utf8'),
@@ -51,7 +51,7 @@ describe('signatureCheckFor', () => {
     assert.equal(check(key, input, Buffer.concat([signature, Buffer.alloc(1)])), false);
   });
 
-  it('ES256 - should verify the RFC 6979 A.2.5 signature as r || s and refuse DER or altered ones', () => {
+  it('ES256 - should verify the RFC 6979 A.2.5 signature as low-s r || s and refuse DER, high-s or altered ones', () => {
     const publicKey = createPublicKey({
       key: {
         kty: 'EC',
@@ -63,7 +63,13 @@ describe('signatureCheckFor', () => {
     });
     const key = { kid: 'rfc', alg: 'ES256', signingKey: publicKey, verifyKey: publicKey } as JwtKey;
     const check = signatureCheckFor('ES256');
-    const signature = Buffer.from(vectors.es256.r + vectors.es256.s, 'hex');
+    // The vector's s is above n/2: it is the high-s form, refused; its twin n − s is accepted.
+    const highS = Buffer.from(vectors.es256.r + vectors.es256.s, 'hex');
+    assert.equal(isHighS(highS), true);
+    assert.equal(check(key, vectors.es256.message, highS), false);
+    const signature = toLowS(highS);
+    assert.equal(isHighS(signature), false);
+    assert.deepEqual(signature.subarray(0, 32), highS.subarray(0, 32), 'r is unchanged');
     assert.equal(check(key, vectors.es256.message, signature), true);
     assert.equal(check(key, vectors.es256.message, flipped(signature)), false);
     assert.equal(check(key, 'Sample', signature), false);
