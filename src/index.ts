@@ -27,6 +27,7 @@ export {
   type PurposeKey,
   type ResolvedConfig,
   type SecretEntry,
+  type UserView,
 } from './core/index.ts';
 export { generateSecret } from './crypto/random.ts';
 export type { ProviderConfig as OAuthProviderConfig } from './features/oauth/index.ts';

@@ -8,6 +8,8 @@ import {
   type Principal,
   type RequestMeta,
   type ResolvedConfig,
+  toUserView,
+  type UserView,
 } from '../core/index.ts';
 import { createAead } from '../crypto/aead.ts';
 import { createDigester, type DigestKey } from '../crypto/digest.ts';
@@ -129,7 +131,11 @@ export interface FeatureInput {
   readonly logger: Logger;
 }
 
-/** Server-side API for application code (no HTTP involved). */
+/**
+ * Server-side API for application code (no HTTP involved). Users come back in their public
+ * view, as in every response: the password hash, security stamp and TOTP seed never leave the
+ * library, so application code cannot log, serialise or leak them.
+ */
 export interface AuthApi {
   readonly users: {
     create(input: {
@@ -138,14 +144,14 @@ export interface AuthApi {
       name?: string | null;
       roles?: readonly string[];
       emailVerified?: boolean;
-    }): Promise<User>;
-    get(id: string): Promise<User | null>;
-    findByEmail(email: string): Promise<User | null>;
+    }): Promise<UserView>;
+    get(id: string): Promise<UserView | null>;
+    findByEmail(email: string): Promise<UserView | null>;
     /** Changing roles or deactivating takes effect on every session at once. */
     update(
       id: string,
       changes: Pick<UserChanges, 'name' | 'roles' | 'isActive'> & { emailVerified?: boolean },
-    ): Promise<User | null>;
+    ): Promise<UserView | null>;
     /** Deletes the user, their sessions, and revokes their live tokens. */
     delete(id: string): Promise<boolean>;
   };
@@ -195,6 +201,8 @@ function jwtCodecFor(
     );
   return createJwtCodec({ algorithm, keys, issuer, leewaySeconds });
 }
+
+const viewOf = (user: User | null): UserView | null => (user ? toUserView(user) : null);
 
 const SYSTEM_META: RequestMeta = Object.freeze({
   requestId: 'server-api',
@@ -657,11 +665,11 @@ export function buildFeatures(input: FeatureInput): Features {
 
   const api: AuthApi = {
     users: {
-      create: (user) => accounts.createUser(user),
-      get: (id) => repositories.users.findById(id),
+      create: async (user) => toUserView(await accounts.createUser(user)),
+      get: async (id) => viewOf(await repositories.users.findById(id)),
       findByEmail: async (email) => {
         const normalised = normalizeEmail(email);
-        return normalised ? repositories.users.findByEmail(normalised) : null;
+        return normalised ? viewOf(await repositories.users.findByEmail(normalised)) : null;
       },
       async update(id, changes) {
         const { emailVerified, ...rest } = changes;
@@ -682,7 +690,7 @@ export function buildFeatures(input: FeatureInput): Features {
           // API keys outlive sessions: they re-read their owner (scopes narrow, or stop) at once.
           await apiKeys.forgetUser(id);
         }
-        return user;
+        return viewOf(user);
       },
       async delete(id) {
         await tokens.revokeAllForUser(id, { reason: 'user_deleted' });

@@ -516,7 +516,9 @@ describe('rehash on login', () => {
       password: GOOD_PASSWORD,
       emailVerified: true,
     });
-    assert.match(created.passwordHash!, /^\$argon2id\$v=19\$m=8192,t=1,p=1\$/);
+    // The hash is internal: the public API never returns it, the repository does.
+    const createdHash = (await first.auth.repositories.users.findById(created.id))!.passwordHash!;
+    assert.match(createdHash, /^\$argon2id\$v=19\$m=8192,t=1,p=1\$/);
     await first.close();
 
     const second = await instance(url, secret, { memoryKiB: 9216, timeCost: 2 });
@@ -527,16 +529,16 @@ describe('rehash on login', () => {
         'LOGIN_BAD_CREDENTIALS',
       );
       assert.equal(
-        (await second.auth.api.users.get(created.id))?.passwordHash,
-        created.passwordHash,
+        (await second.auth.repositories.users.findById(created.id))?.passwordHash,
+        createdHash,
         'no rehash on failure',
       );
       assert.equal((await second.post('/auth/login', { email, password: GOOD_PASSWORD })).status, 200);
-      const rehashed = (await second.auth.api.users.get(created.id))!.passwordHash!;
+      const rehashed = (await second.auth.repositories.users.findById(created.id))!.passwordHash!;
       assert.match(rehashed, /^\$argon2id\$v=19\$m=9216,t=2,p=1\$/);
       assert.equal((await second.post('/auth/login', { email, password: GOOD_PASSWORD })).status, 200);
       assert.equal(
-        (await second.auth.api.users.get(created.id))!.passwordHash,
+        (await second.auth.repositories.users.findById(created.id))!.passwordHash,
         rehashed,
         'current hashes are kept',
       );
@@ -561,7 +563,7 @@ describe('rehash on login', () => {
         '$scrypt$ln=10,r=8,p=16$TmFDbA$/bq+HJ00cgB4VucZDQHp/nxq18vII3gw53N2Y0s3MWIurzDZLiKjiG/xCSedmDDaxyevuUqD7m2DYMvfoswGQA';
       await h.auth.repositories.users.update(user.id, { passwordHash: legacy }, Date.now());
       assert.equal((await h.post('/auth/login', { email, password: 'password' })).status, 200);
-      const upgraded = (await h.auth.api.users.get(user.id))!.passwordHash!;
+      const upgraded = (await h.auth.repositories.users.findById(user.id))!.passwordHash!;
       assert.match(upgraded, /^\$argon2id\$/);
       assert.equal((await h.post('/auth/login', { email, password: 'password' })).status, 200);
     } finally {

@@ -107,7 +107,7 @@ describe('first sign-in with a provider', () => {
     assert.equal(me.body.user.name, 'Ada Lovelace');
     assert.equal(me.body.user.twoFactorEnabled, false);
 
-    const stored = await h.auth.api.users.findByEmail(user.email);
+    const stored = await h.auth.repositories.users.findByEmail(user.email);
     assert.ok(stored, 'the account exists');
     assert.equal(stored.id, me.body.user.id);
     assert.equal(stored.passwordHash, null, 'an account made by a provider has no password');

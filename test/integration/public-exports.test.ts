@@ -116,6 +116,16 @@ describe('public exports', () => {
     });
   }
 
+  it('types - should export the public user view that auth.api.users answers with', () => {
+    const entry = pkg.exports['.'] as { types: string };
+    const declarations = readFileSync(join(dir, entry.types), 'utf8');
+    assert.match(declarations, /\btype UserView\b/);
+    const api = readFileSync(join(dir, 'dist/auth/features.d.ts'), 'utf8');
+    // Every api.users method answers the view, never the stored row (hash, stamp, seed).
+    assert.doesNotMatch(api, /Promise<User(\s|\||>)/);
+    assert.match(api, /Promise<UserView>/);
+  });
+
   it('bin - should point at a file that exists', () => {
     const bin = (
       JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { bin: Record<string, string> }

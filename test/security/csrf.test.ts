@@ -68,7 +68,7 @@ async function newVictim(): Promise<Victim> {
   const cookie = await signInWithCookie(h, email);
   const otherCookie = await signInWithCookie(h, email);
   const bearer = await h.login(email);
-  const stored = await h.auth.api.users.get(bearer.userId);
+  const stored = await h.auth.repositories.users.findById(bearer.userId);
   assert.ok(stored);
   return {
     userId: bearer.userId,
@@ -86,7 +86,7 @@ async function assertNothingChanged(victim: Victim): Promise<void> {
   const me = await h.get('/users/me', { headers: cookieHeaders(victim.cookie) });
   assert.equal(me.status, 200, `the attacked cookie session is still alive: ${me.text}`);
   assert.equal(me.body.user.name, null, 'the name did not change');
-  const stored = await h.auth.api.users.get(victim.userId);
+  const stored = await h.auth.repositories.users.findById(victim.userId);
   assert.equal(stored?.passwordHash, victim.passwordHash, 'the password did not change');
   assert.equal(stored?.securityStamp, victim.securityStamp);
   const listed = await h.get('/users/me/sessions', { headers: cookieHeaders(victim.cookie) });

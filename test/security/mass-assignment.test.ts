@@ -59,7 +59,7 @@ describe('PATCH /users/me', () => {
     const now = await h.get('/users/me', { token: me.accessToken });
     assert.equal(now.status, 200, 'the token still works: isActive was not switched off');
     assert.deepEqual(now.body.user, original);
-    const stored = await h.auth.api.users.get(me.userId);
+    const stored = await h.auth.repositories.users.findById(me.userId);
     assert.deepEqual(stored?.roles, []);
     assert.equal(stored?.isActive, true);
     assert.equal(stored?.name, null);
@@ -130,7 +130,7 @@ describe('POST /auth/register', () => {
     assert.equal(response.status, 201, response.text);
     assert.deepEqual(response.body.user.roles, []);
     assert.equal(response.body.user.emailVerified, false);
-    const stored = await h.auth.api.users.findByEmail(email);
+    const stored = await h.auth.repositories.users.findByEmail(email);
     assert.equal(stored?.isActive, true);
     assert.equal(stored?.emailVerifiedAt, null);
   });

@@ -125,7 +125,7 @@ for (const backend of backends())
       // Not on yet: nothing in the row, and the password alone still signs in.
       assert.equal(await twoFactorEnabled(account), false);
       assert.equal(await storedSeed(h, account.userId), null);
-      assert.equal((await h.auth.api.users.get(account.userId))?.totpSecret, null);
+      assert.equal((await h.auth.api.users.get(account.userId))?.twoFactorEnabled, false);
       const login = await h.post('/auth/login', { email: account.email, password: GOOD_PASSWORD });
       assert.equal(login.status, 200);
       assert.equal(login.body.twoFactorRequired, undefined);

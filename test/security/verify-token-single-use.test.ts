@@ -33,7 +33,7 @@ describe('verification token single use', () => {
     }
     const events = await h.auth.repositories.audit.list({ userId, type: 'user.email_verified', limit: 50 });
     assert.equal(events.length, 1);
-    assert.notEqual((await h.auth.api.users.get(userId))?.emailVerifiedAt, null);
+    assert.equal((await h.auth.api.users.get(userId))?.emailVerified, true);
     assertProblem(await h.post('/auth/verify', { token }), 400, 'VERIFY_TOKEN_INVALID');
   });
 
@@ -45,7 +45,7 @@ describe('verification token single use', () => {
     await h.auth.repositories.users.update(userId, { email: changedTo }, Date.now());
     assertProblem(await h.post('/auth/verify', { token }), 400, 'VERIFY_TOKEN_INVALID');
     const user = await h.auth.api.users.get(userId);
-    assert.equal(user?.emailVerifiedAt, null, 'the new address is not verified by the old link');
+    assert.equal(user?.emailVerified, false, 'the new address is not verified by the old link');
     // A link for the new address works.
     assert.equal((await h.post('/auth/request-verify', { email: changedTo })).status, 202);
     assert.equal((await h.post('/auth/verify', { token: await h.verifyTokenFor(changedTo) })).status, 200);
@@ -63,7 +63,7 @@ describe('verification token single use', () => {
     );
     await h.auth.repositories.users.update(userId, { email }, Date.now());
     assertProblem(await h.post('/auth/verify', { token }), 400, 'VERIFY_TOKEN_INVALID');
-    assert.equal((await h.auth.api.users.get(userId))?.emailVerifiedAt, null);
+    assert.equal((await h.auth.api.users.get(userId))?.emailVerified, false);
   });
 
   it('verify - should refuse an access token and a refresh token as verification tokens', async () => {
@@ -73,7 +73,7 @@ describe('verification token single use', () => {
     for (const token of [me.accessToken, me.refreshToken]) {
       assertProblem(await h.post('/auth/verify', { token }), 400, 'VERIFY_TOKEN_INVALID');
     }
-    assert.equal((await h.auth.api.users.get(me.userId))?.emailVerifiedAt, null);
+    assert.equal((await h.auth.api.users.get(me.userId))?.emailVerified, false);
   });
 
   it('verify - should refuse a token another deployment (other secrets) issued', async () => {
@@ -85,7 +85,7 @@ describe('verification token single use', () => {
       // Same address here, unverified: only the signature tells the tokens apart.
       const { userId } = await h.register(email, { verify: false });
       assertProblem(await h.post('/auth/verify', { token: foreign }), 400, 'VERIFY_TOKEN_INVALID');
-      assert.equal((await h.auth.api.users.get(userId))?.emailVerifiedAt, null);
+      assert.equal((await h.auth.api.users.get(userId))?.emailVerified, false);
     } finally {
       await other.close();
     }
