@@ -68,6 +68,14 @@ export function assertIncrement(by: unknown): asserts by is number {
   }
 }
 
+/** A budget's `limit` (counters' `reserve`): a positive safe integer. */
+export function assertLimit(limit: unknown): asserts limit is number {
+  if (typeof limit !== 'number') throw invalidArgument('limit must be a number', 'ERR_INVALID_ARG_TYPE');
+  if (!Number.isSafeInteger(limit) || limit <= 0) {
+    throw invalidArgument('limit must be a positive safe integer', 'ERR_INVALID_ARG_VALUE');
+  }
+}
+
 /** `getMany` takes an array of keys, each checked like a single key. */
 export function assertKeys(keys: unknown): asserts keys is readonly string[] {
   if (!Array.isArray(keys)) throw invalidArgument('keys must be an array of strings', 'ERR_INVALID_ARG_TYPE');

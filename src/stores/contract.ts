@@ -105,6 +105,19 @@ export interface CounterValue {
   readonly ttlMs: number;
 }
 
+/** The outcome of {@link CounterStore.reserve}. */
+export interface CounterReservation {
+  /** Whether this call took a unit of the budget. */
+  readonly granted: boolean;
+  /**
+   * Granted: the counter's value after this call, i.e. which unit (1..limit) this call took.
+   * Refused: the current value (at least the limit).
+   */
+  readonly value: number;
+  /** Milliseconds until the counter expires. */
+  readonly ttlMs: number;
+}
+
 /**
  * Counters for attempt caps and lockouts. The TTL is set only when the counter is created, so
  * a steady stream of increments cannot keep a counter alive forever (fixed window).
@@ -116,6 +129,23 @@ export interface CounterStore {
    * counter with `ttlMs`.
    */
   increment(key: string, ttlMs: number, by?: number): Promise<CounterValue>;
+  /**
+   * Takes one unit of a budget of `limit` (a positive safe integer) in one atomic step: adds 1
+   * only while the value is below `limit`, creating the counter with `ttlMs`; a refused call
+   * changes nothing. So of any number of concurrent callers, on one process or many, exactly
+   * `limit` minus the current value are granted: an attempt is paid for before it is made.
+   */
+  reserve(key: string, limit: number, ttlMs: number): Promise<CounterReservation>;
+  /**
+   * Gives one unit back (an attempt that succeeded, or one refused elsewhere): subtracts 1 from
+   * a live counter above 0. Never creates a counter, never goes below 0, keeps the expiry.
+   */
+  release(key: string): Promise<void>;
+  /**
+   * Sets a live counter's remaining life to `ttlMs`, keeping its value (a spent budget held as
+   * a lock for exactly the lock's length); `false` when the counter is absent or expired.
+   */
+  expire(key: string, ttlMs: number): Promise<boolean>;
   /** The current value (0 when absent or expired). */
   peek(key: string): Promise<number>;
   /** Removes the counter (e.g. a successful login resets failures). */

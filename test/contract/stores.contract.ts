@@ -277,6 +277,102 @@ export function runStoreContract(name: string, setup: () => Promise<StoreContrac
         assert.equal(await stores.counters.peek('c'), 0);
       });
 
+      test('reserve - should grant units 1..limit, then refuse without counting', async () => {
+        const granted = [];
+        for (let i = 0; i < 3; i++) granted.push(await stores.counters.reserve('c', 3, LONG_TTL_MS));
+        assert.deepEqual(
+          granted.map((r) => [r.granted, r.value]),
+          [
+            [true, 1],
+            [true, 2],
+            [true, 3],
+          ],
+        );
+        const first = granted[0];
+        assert.ok(first && first.ttlMs <= LONG_TTL_MS && first.ttlMs > LONG_TTL_MS - 1_000, `ttlMs ${first?.ttlMs}`);
+        const refused = await stores.counters.reserve('c', 3, LONG_TTL_MS);
+        assert.equal(refused.granted, false);
+        assert.equal(refused.value, 3);
+        assert.ok(refused.ttlMs > 0 && refused.ttlMs <= LONG_TTL_MS, `ttlMs ${refused.ttlMs}`);
+        assert.equal(await stores.counters.peek('c'), 3, 'a refused reservation counts nothing');
+        // A counter pushed past the limit by increment is refused too.
+        await stores.counters.increment('over', LONG_TTL_MS, 9);
+        assert.deepEqual(
+          [(await stores.counters.reserve('over', 3, LONG_TTL_MS)).granted, await stores.counters.peek('over')],
+          [false, 9],
+        );
+      });
+
+      test('reserve - should not extend the TTL, and start a new budget once the counter expired', async () => {
+        const windowMs = 300;
+        await stores.counters.reserve('c', 2, windowMs);
+        await elapse(150);
+        const second = await stores.counters.reserve('c', 2, windowMs);
+        assert.ok(second.granted);
+        assert.ok(second.ttlMs <= windowMs - 100, `ttlMs ${second.ttlMs} was extended`);
+        assert.equal((await stores.counters.reserve('c', 2, windowMs)).granted, false);
+        await elapse(200);
+        const fresh = await stores.counters.reserve('c', 2, LONG_TTL_MS);
+        assert.deepEqual([fresh.granted, fresh.value], [true, 1]);
+      });
+
+      test('reserve - should grant exactly `limit` of 100 concurrent callers, each unit once', async () => {
+        const limit = 7;
+        const results = await Promise.all(
+          Array.from({ length: CONCURRENT_CALLERS }, () => stores.counters.reserve('c', limit, LONG_TTL_MS)),
+        );
+        const granted = results.filter((r) => r.granted).map((r) => r.value);
+        assert.deepEqual(
+          granted.sort((a, b) => a - b),
+          Array.from({ length: limit }, (_, i) => i + 1),
+        );
+        for (const refused of results.filter((r) => !r.granted)) assert.equal(refused.value, limit);
+        assert.equal(await stores.counters.peek('c'), limit);
+      });
+
+      test('release - should give one unit back, never below 0, never creating a counter', async () => {
+        for (let i = 0; i < 2; i++) await stores.counters.reserve('c', 2, LONG_TTL_MS);
+        assert.equal((await stores.counters.reserve('c', 2, LONG_TTL_MS)).granted, false);
+        await stores.counters.release('c');
+        assert.equal(await stores.counters.peek('c'), 1);
+        const again = await stores.counters.reserve('c', 2, LONG_TTL_MS);
+        assert.deepEqual([again.granted, again.value], [true, 2]);
+        for (let i = 0; i < 4; i++) await stores.counters.release('c');
+        assert.equal(await stores.counters.peek('c'), 0);
+        assert.equal((await stores.counters.increment('c', LONG_TTL_MS)).value, 1, 'not below 0');
+        await stores.counters.release('absent');
+        assert.equal(await stores.counters.peek('absent'), 0);
+        assert.equal((await stores.counters.reserve('absent', 1, LONG_TTL_MS)).value, 1);
+      });
+
+      test('release - should keep the expiry', async () => {
+        await stores.counters.increment('c', SHORT_TTL_MS, 3);
+        await stores.counters.release('c');
+        assert.equal(await stores.counters.peek('c'), 2);
+        await elapse(PAST_SHORT_TTL_MS);
+        assert.equal(await stores.counters.peek('c'), 0);
+      });
+
+      test('expire - should set the remaining life of a live counter and keep its value', async () => {
+        await stores.counters.increment('c', LONG_TTL_MS, 4);
+        assert.equal(await stores.counters.expire('c', SHORT_TTL_MS), true);
+        assert.equal(await stores.counters.peek('c'), 4);
+        const held = await stores.counters.reserve('c', 4, LONG_TTL_MS);
+        assert.ok(!held.granted && held.ttlMs <= SHORT_TTL_MS, `ttlMs ${held.ttlMs}`);
+        await elapse(PAST_SHORT_TTL_MS);
+        assert.equal(await stores.counters.peek('c'), 0);
+        // Lengthening works too.
+        await stores.counters.increment('d', SHORT_TTL_MS);
+        await stores.counters.expire('d', LONG_TTL_MS);
+        await elapse(PAST_SHORT_TTL_MS);
+        assert.equal(await stores.counters.peek('d'), 1);
+      });
+
+      test('expire - should answer false and create nothing for an absent counter', async () => {
+        assert.equal(await stores.counters.expire('absent', LONG_TTL_MS), false);
+        assert.equal(await stores.counters.peek('absent'), 0);
+      });
+
       test('reset - should remove the counter so the next increment starts at 1', async () => {
         await stores.counters.increment('c', LONG_TTL_MS, 3);
         await stores.counters.reset('c');
@@ -573,6 +669,9 @@ export function runStoreContract(name: string, setup: () => Promise<StoreContrac
         ['once.consumeOnce', (s) => (key) => s.once.consumeOnce(key as string, LONG_TTL_MS)],
         ['once.isConsumed', (s) => (key) => s.once.isConsumed(key as string)],
         ['counters.increment', (s) => (key) => s.counters.increment(key as string, LONG_TTL_MS)],
+        ['counters.reserve', (s) => (key) => s.counters.reserve(key as string, 5, LONG_TTL_MS)],
+        ['counters.release', (s) => (key) => s.counters.release(key as string)],
+        ['counters.expire', (s) => (key) => s.counters.expire(key as string, LONG_TTL_MS)],
         ['counters.peek', (s) => (key) => s.counters.peek(key as string)],
         ['counters.reset', (s) => (key) => s.counters.reset(key as string)],
         ['denylist.add', (s) => (key) => s.denylist.add(key as string, LONG_TTL_MS)],
@@ -586,6 +685,8 @@ export function runStoreContract(name: string, setup: () => Promise<StoreContrac
         ['keyValue.setIfAbsent', (s) => (ttl) => s.keyValue.setIfAbsent('k', 'v', ttl as number)],
         ['once.consumeOnce', (s) => (ttl) => s.once.consumeOnce('k', ttl as number)],
         ['counters.increment', (s) => (ttl) => s.counters.increment('k', ttl as number)],
+        ['counters.reserve', (s) => (ttl) => s.counters.reserve('k', 5, ttl as number)],
+        ['counters.expire', (s) => (ttl) => s.counters.expire('k', ttl as number)],
         ['denylist.add', (s) => (ttl) => s.denylist.add('k', ttl as number)],
       ];
       const valueCalls: readonly (readonly [string, (s: Stores) => Call])[] = [
@@ -630,6 +731,13 @@ export function runStoreContract(name: string, setup: () => Promise<StoreContrac
       test('counters.increment - should reject `by` that is not a positive safe integer', async () => {
         for (const by of [0, -1, 1.5, Number.NaN, 2 ** 53, '2']) {
           await assert.rejects(stores.counters.increment('c', LONG_TTL_MS, by as number), TypeError);
+        }
+        assert.equal(await stores.counters.peek('c'), 0);
+      });
+
+      test('counters.reserve - should reject a limit that is not a positive safe integer', async () => {
+        for (const limit of [0, -1, 1.5, Number.NaN, 2 ** 53, '2', undefined]) {
+          await assert.rejects(stores.counters.reserve('c', limit as number, LONG_TTL_MS), TypeError);
         }
         assert.equal(await stores.counters.peek('c'), 0);
       });

@@ -100,6 +100,24 @@ describe('redis stores across processes', { timeout: 30_000 }, () => {
     }
   });
 
+  test('reserve - should grant exactly `limit` units in total across every process', async () => {
+    const limit = 5;
+    const keyPrefix = `mp-${randomUUID()}:`;
+    const results = await race('reserve', keyPrefix, 'lockout:budget', String(limit));
+    assert.equal(results.flat().filter((granted) => granted === true).length, limit);
+    assert.equal(
+      results.flat().filter((granted) => granted === false).length,
+      WORKERS * CALLS_PER_WORKER - limit,
+    );
+    const stores = createRedisStores({ url: server.url, keyPrefix });
+    try {
+      // Refused reservations counted nothing: the counter holds exactly the budget.
+      assert.equal(await stores.counters.peek('lockout:budget'), limit);
+    } finally {
+      await stores.close();
+    }
+  });
+
   test('getAndDelete - should hand the value to exactly one caller across every process', async () => {
     const keyPrefix = `mp-${randomUUID()}:`;
     const stores = createRedisStores({ url: server.url, keyPrefix });

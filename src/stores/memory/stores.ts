@@ -3,8 +3,16 @@
  * and its return, so on one event loop each call is one atomic step by construction.
  */
 
-import { assertIncrement, assertKey, assertKeys, assertTtlMs, assertValue } from '../arguments.ts';
+import {
+  assertIncrement,
+  assertKey,
+  assertKeys,
+  assertLimit,
+  assertTtlMs,
+  assertValue,
+} from '../arguments.ts';
 import type {
+  CounterReservation,
   CounterStore,
   CounterValue,
   Denylist,
@@ -100,6 +108,36 @@ export function createMemoryCounterStore(
       }
       entry.value += by;
       return { value: entry.value, ttlMs: Math.max(1, Math.ceil(entry.expiresAt - now)) };
+    },
+    async reserve(key, limit, ttlMs): Promise<CounterReservation> {
+      assertKey(key);
+      assertLimit(limit);
+      assertTtlMs(ttlMs);
+      const now = counters.now();
+      const entry = counters.getLive(key, now);
+      if (entry === undefined) {
+        counters.set(key, 1, now + ttlMs, now);
+        return { granted: true, value: 1, ttlMs };
+      }
+      const remainingMs = Math.max(1, Math.ceil(entry.expiresAt - now));
+      if (entry.value >= limit) return { granted: false, value: entry.value, ttlMs: remainingMs };
+      entry.value += 1;
+      return { granted: true, value: entry.value, ttlMs: remainingMs };
+    },
+    async release(key) {
+      assertKey(key);
+      const entry = counters.getLive(key);
+      if (entry !== undefined && entry.value > 0) entry.value -= 1;
+    },
+    async expire(key, ttlMs) {
+      assertKey(key);
+      assertTtlMs(ttlMs);
+      const now = counters.now();
+      const entry = counters.getLive(key, now);
+      if (entry === undefined) return false;
+      // Overwriting an existing key needs no new slot, so this never fails for being full.
+      counters.set(key, entry.value, now + ttlMs, now);
+      return true;
     },
     async peek(key) {
       assertKey(key);

@@ -30,6 +30,40 @@ return {value, ttl}
 `);
 
 /**
+ * KEYS[1] counter, ARGV[1] limit, ARGV[2] TTL in ms. Returns `{ granted (1|0), value, ttlMs }`.
+ * Adds 1 only while the value is below the limit, so the check and the count are one step;
+ * a refused call writes nothing (it only gives an expiry to a key found without one). The
+ * expiry is set when the counter is created, as in {@link INCREMENT_SCRIPT}.
+ */
+export const RESERVE_SCRIPT = defineScript(`
+local limit = tonumber(ARGV[1])
+local value = tonumber(redis.call('GET', KEYS[1]) or '0')
+local granted = 0
+if value < limit then
+  value = redis.call('INCR', KEYS[1])
+  granted = 1
+end
+local ttl = redis.call('PTTL', KEYS[1])
+if ttl < 0 then
+  ttl = tonumber(ARGV[2])
+  redis.call('PEXPIRE', KEYS[1], ttl)
+end
+return {granted, value, ttl}
+`);
+
+/**
+ * KEYS[1] counter. Gives one unit back: `DECR` only above 0, so it never creates the key nor
+ * goes negative, and it keeps the key's expiry.
+ */
+export const RELEASE_SCRIPT = defineScript(`
+local value = tonumber(redis.call('GET', KEYS[1]) or '0')
+if value > 0 then
+  redis.call('DECR', KEYS[1])
+end
+return 1
+`);
+
+/**
  * KEYS[1] revocation, ARGV[1] TTL in ms, ARGV[2] value. Writes the value and keeps the later
  * of the current and the requested expiry, since shortening a revocation re-admits what it
  * revoked. `PTTL` is negative when the key is absent (-2) or, never by our hand, has no

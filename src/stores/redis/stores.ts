@@ -3,8 +3,16 @@
  * every process sharing the server, and every key it writes carries an expiry.
  */
 
-import { assertIncrement, assertKey, assertKeys, assertTtlMs, assertValue } from '../arguments.ts';
 import {
+  assertIncrement,
+  assertKey,
+  assertKeys,
+  assertLimit,
+  assertTtlMs,
+  assertValue,
+} from '../arguments.ts';
+import {
+  type CounterReservation,
   type CounterStore,
   type CounterValue,
   type Denylist,
@@ -14,7 +22,7 @@ import {
   StoreError,
 } from '../contract.ts';
 import type { CommandRunner } from './command-runner.ts';
-import { DENYLIST_ADD_SCRIPT, INCREMENT_SCRIPT } from './scripts.ts';
+import { DENYLIST_ADD_SCRIPT, INCREMENT_SCRIPT, RELEASE_SCRIPT, RESERVE_SCRIPT } from './scripts.ts';
 
 /** Maps a caller's key to the full Redis key of one store (prefix and namespace applied). */
 export type KeyNamer = (key: string) => string;
@@ -111,6 +119,23 @@ export function createRedisCounterStore(
       const reply = await redis.evalScript(INCREMENT_SCRIPT, [name(key)], [by, ttlMs]);
       if (!Array.isArray(reply) || reply.length !== 2) throw unexpectedReply('[value, ttl]');
       return { value: asInteger(reply[0]), ttlMs: asInteger(reply[1]) };
+    },
+    async reserve(key, limit, ttlMs): Promise<CounterReservation> {
+      assertKey(key);
+      assertLimit(limit);
+      assertTtlMs(ttlMs);
+      const reply = await redis.evalScript(RESERVE_SCRIPT, [name(key)], [limit, ttlMs]);
+      if (!Array.isArray(reply) || reply.length !== 3) throw unexpectedReply('[granted, value, ttl]');
+      return { granted: asInteger(reply[0]) === 1, value: asInteger(reply[1]), ttlMs: asInteger(reply[2]) };
+    },
+    async release(key) {
+      assertKey(key);
+      await redis.evalScript(RELEASE_SCRIPT, [name(key)], []);
+    },
+    async expire(key, ttlMs) {
+      assertKey(key);
+      assertTtlMs(ttlMs);
+      return asInteger(await redis.call('PEXPIRE', name(key), ttlMs)) === 1;
     },
     async peek(key) {
       assertKey(key);
