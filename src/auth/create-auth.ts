@@ -13,11 +13,14 @@ import {
   resolveConfig,
 } from '../core/index.ts';
 import { createAead } from '../crypto/aead.ts';
+import { API_KEY_CREDENTIAL_SCHEMES } from '../features/apikeys/index.ts';
 import { createKeyService, type KeyService } from '../features/keys/index.ts';
 import { operationsRoutes } from '../features/operations/index.ts';
+import { STEP_UP_CODE_HEADER, STEP_UP_ERROR_CODES } from '../features/totp/index.ts';
 import {
   createGuards,
   createHttpApp,
+  defaultCredentialSchemes,
   type Guards,
   type HttpAppEnv,
   sessionCookieName,
@@ -250,6 +253,13 @@ export async function createAuth(input: AuthConfigInput = {}): Promise<Auth> {
     invalidTokenCodes: INVALID_TOKEN_CODES,
     cors: config.cors,
     sessionCookieName: sessionCookieName(config.cookies.name, { secure: config.cookies.secure }),
+    // For the OpenAPI document: every credential the authenticator accepts, and what step-up answers.
+    credentials: [
+      ...defaultCredentialSchemes(sessionCookieName(config.cookies.name, { secure: config.cookies.secure })),
+      ...API_KEY_CREDENTIAL_SCHEMES,
+    ],
+    stepUpErrorCodes: STEP_UP_ERROR_CODES,
+    stepUpCodeHeader: STEP_UP_CODE_HEADER,
     ...(features.rateLimit ? { rateLimit: features.rateLimit } : {}),
   });
   const guards = createGuards({

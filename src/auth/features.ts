@@ -429,6 +429,7 @@ export function buildFeatures(input: FeatureInput): Features {
     operationId: 'jwks',
     summary: 'Public keys that verify access tokens (EdDSA/ES256; empty with HS256)',
     tags: ['tokens'],
+    storeFree: true,
     responses: {
       200: { description: 'JSON Web Key Set', schema: z.strictObject({ keys: z.array(z.unknown()) }) },
     },
@@ -440,7 +441,7 @@ export function buildFeatures(input: FeatureInput): Features {
   const routes: RouteDefinition[] = [
     ...accountsRoutes({ accounts, tokenBody, tokenSchema: tokenResponseSchema, allowedOrigins }),
     ...sessionsRoutes({ tokens, cookies, sessions: repositories.sessions, now }),
-    ...verificationRoutes({ verification, passwordReset, emailChange, normalizeEmail }),
+    ...verificationRoutes({ verification, passwordReset, emailChange, normalizeEmail, userSchema: userView }),
     ...totpRoutes({
       twoFactor,
       sessions: tokens,

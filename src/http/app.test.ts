@@ -366,13 +366,17 @@ describe('createHttpApp - routing', () => {
     assert.equal(search.headers.get('allow'), 'GET, HEAD');
   });
 
-  it('createHttpApp - should list every method whose pattern matches the path in Allow', async () => {
-    // `/sessions/revoke-others` matches both the literal POST route and DELETE `/sessions/:id`.
+  it('createHttpApp - should resolve a literal path before a template, in Allow and in dispatch', async () => {
+    // `/sessions/revoke-others` matches both the literal POST route and DELETE `/sessions/:id`;
+    // as in OpenAPI, the literal path is the one meant, and it has POST only.
     const response = await app.request('/sessions/revoke-others', { method: 'PUT' });
     assert.equal(response.status, 405);
-    assert.equal(response.headers.get('allow'), 'POST, DELETE');
+    assert.equal(response.headers.get('allow'), 'POST');
     const deleted = await app.request('/sessions/revoke-others', { method: 'DELETE' });
-    assert.equal(deleted.status, 204);
+    await expectProblem(deleted, 405, 'METHOD_NOT_ALLOWED');
+    assert.equal(deleted.headers.get('allow'), 'POST');
+    assert.equal((await app.request('/sessions/abc', { method: 'DELETE' })).status, 204);
+    assert.equal((await app.request('/sessions/abc', { method: 'PUT' })).headers.get('allow'), 'DELETE');
   });
 
   it('createHttpApp - should serve HEAD from GET routes without a body', async () => {

@@ -1,9 +1,9 @@
 import { type Context, Hono } from 'hono';
-import { TrieRouter } from 'hono/router/trie-router';
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import { CORE_ERROR_CODES, coreError, type ErrorCatalogue } from '../core/errors/index.ts';
 import type { Authenticate, Principal } from '../core/principal.ts';
+import { type AccessDeniedHook, reportIfDenied } from './access-denial.ts';
 import {
   DEFAULT_BODY_LIMIT_BYTES,
   declaredLengthExceeds,
@@ -12,9 +12,23 @@ import {
   parseJsonBody,
   readBodyWithLimit,
 } from './body.ts';
-import { MAX_TRUSTED_PROXY_HOPS, nodeSocketAddress, resolveClientIp } from './client-ip.ts';
+import {
+  MAX_TRUSTED_PROXY_HOPS,
+  nodeSocketAddress,
+  resolveClientIp,
+  UNKNOWN_CLIENT_IP,
+} from './client-ip.ts';
 import { type CorsOptions, corsMiddleware } from './cors.ts';
-import { buildOpenApiDocument, type JsonObject, type OpenApiInfo, toJsonSchema } from './openapi.ts';
+import {
+  buildOpenApiDocument,
+  type CredentialScheme,
+  defaultCredentialSchemes,
+  type JsonObject,
+  needsPrincipal,
+  type OpenApiInfo,
+  toJsonSchema,
+} from './openapi.ts';
+import { PathMethods } from './path-methods.ts';
 import {
   authErrorResponse,
   coreProblemResponse,
@@ -26,7 +40,6 @@ import { REQUEST_ID_HEADER, requestIdFrom } from './request-id.ts';
 import {
   defineRoute,
   HTTP_METHODS,
-  type HttpMethod,
   joinPaths,
   parseRoutePath,
   type RateLimitHook,
@@ -73,10 +86,22 @@ export interface CreateHttpAppOptions {
   readonly onAuthFailure?: (error: unknown, clientIp: string) => Promise<number | null>;
   /** Checks routes marked `stepUp`; without it they answer 403 `STEP_UP_REQUIRED` (fail closed). */
   readonly stepUp?: StepUpHook;
+  /** Told of every 403 a route answers, whatever refused it (the audit's `access.denied`). */
+  readonly onAccessDenied?: AccessDeniedHook;
   /** Counts requests of routes that declare a `rateLimit` slot; without it they are not limited. */
   readonly rateLimit?: RateLimitHook;
   /** Name of the session cookie, documented as a second security scheme of authenticated routes. */
   readonly sessionCookieName?: string;
+  /**
+   * The credentials `authenticate` accepts, for the OpenAPI document: each one's security
+   * scheme and the codes a bad credential of that kind gets. @default a bearer token, and the
+   * session cookie when `sessionCookieName` is set
+   */
+  readonly credentials?: readonly CredentialScheme[];
+  /** Codes the `stepUp` hook may answer (documented on every `stepUp` route). @default ['STEP_UP_REQUIRED'] when the catalogue has it */
+  readonly stepUpErrorCodes?: readonly string[];
+  /** Header a `stepUp` route reads a fresh second-factor code from, documented as a parameter. */
+  readonly stepUpCodeHeader?: string;
   /** Cross-origin browser access with credentials; without it, no CORS header is ever sent. */
   readonly cors?: CorsOptions;
   /** 401 codes meaning "a presented token is invalid" (RFC 6750 `error="invalid_token"`). @default ['INVALID_TOKEN'] */
@@ -148,6 +173,7 @@ export function createHttpApp(options: CreateHttpAppOptions): Hono<HttpAppEnv> {
     operationId: 'getOpenApiDocument',
     summary: 'This OpenAPI 3.1 document',
     tags: ['operations'],
+    storeFree: true,
     responses: {
       200: {
         description: 'The OpenAPI document of every route, this one included.',
@@ -165,15 +191,29 @@ export function createHttpApp(options: CreateHttpAppOptions): Hono<HttpAppEnv> {
     catalogue: options.catalogue,
     info: options.openapi,
     basePath,
-    ...(options.sessionCookieName === undefined ? {} : { sessionCookieName: options.sessionCookieName }),
+    pipeline: {
+      credentials: options.credentials ?? defaultCredentialSchemes(options.sessionCookieName),
+      // Without a step-up hook, stepUp routes fail closed with FORBIDDEN (see the handler below).
+      stepUpErrorCodes: options.stepUp
+        ? (options.stepUpErrorCodes ??
+          (options.catalogue.STEP_UP_REQUIRED === undefined ? [] : ['STEP_UP_REQUIRED']))
+        : ['FORBIDDEN'],
+      authFailuresLimited: options.onAuthFailure !== undefined,
+      ...(options.stepUpCodeHeader === undefined ? {} : { stepUpCodeHeader: options.stepUpCodeHeader }),
+    },
   });
   // Serialised once: the document only changes with the route table.
   openApiBody = JSON.stringify(document);
 
-  const methodsByPath = new TrieRouter<HttpMethod>();
+  const methodsByPath = new PathMethods();
   for (const route of compiled) {
-    methodsByPath.add('ALL', joinPaths(basePath, route.definition.path), route.definition.method);
+    methodsByPath.add(joinPaths(basePath, route.definition.path), route.definition.method);
   }
+  const methodNotAllowed = (path: string): Response => {
+    const response = authErrorResponse(coreError('METHOD_NOT_ALLOWED'), problemOptions);
+    response.headers.set('Allow', methodsByPath.allowed(path).join(', '));
+    return response;
+  };
 
   const app = new Hono<HttpAppEnv>();
 
@@ -186,7 +226,12 @@ export function createHttpApp(options: CreateHttpAppOptions): Hono<HttpAppEnv> {
   if (options.cors && options.cors.origins.length > 0) app.use('*', corsMiddleware(options.cors));
 
   for (const route of compiled) {
-    app.on(route.definition.method, joinPaths(basePath, route.definition.path), async (c) => {
+    const fullPath = joinPaths(basePath, route.definition.path);
+    // `/sessions/:id` also matches `/sessions/revoke-others`, which is another path: there the
+    // router's match is not this route, and the method is one that path does not have.
+    const shadowed = methodsByPath.mayBeShadowed(fullPath);
+    app.on(route.definition.method, fullPath, async (c) => {
+      if (shadowed && !methodsByPath.owns(fullPath, c.req.path)) return methodNotAllowed(c.req.path);
       const requestId = c.get('requestId');
       let logger: Logger | undefined;
       const requestLogger = (): Logger => {
@@ -195,14 +240,16 @@ export function createHttpApp(options: CreateHttpAppOptions): Hono<HttpAppEnv> {
       };
       let limitHeaders: Readonly<Record<string, string>> | undefined;
       const responseHeaders = new Headers();
+      // Outside the try: a 403 is reported with whoever was authenticated by then.
+      let principal: Principal | null = null;
+      let clientIp = UNKNOWN_CLIENT_IP;
       try {
         const request = c.req.raw;
-        const clientIp = resolveClientIp({
+        clientIp = resolveClientIp({
           socketAddress: getSocketAddress(c.env, request),
           forwardedFor: c.req.header('X-Forwarded-For') ?? null,
           trustedProxyHops,
         });
-        let principal: Principal | null;
         try {
           principal = await authenticateFor(route.definition, request, options.authenticate);
         } catch (error) {
@@ -214,6 +261,11 @@ export function createHttpApp(options: CreateHttpAppOptions): Hono<HttpAppEnv> {
         }
         // Before anything is counted: a key refused here must not spend its owner's budgets.
         if (route.definition.sessionOnly && principal?.apiKey) throw coreError('PASSWORD_SESSION_REQUIRED');
+        if (route.definition.cookieOnly && principal?.transport !== 'cookie') {
+          throw coreError('FORBIDDEN', {
+            detail: 'Only a browser session (the session cookie) can do this.',
+          });
+        }
         const body = await readRouteBody(request, route, bodyLimitBytes);
         const query = await readRouteQuery(request, route.definition.query);
         const context: RouteContext = {
@@ -252,17 +304,29 @@ export function createHttpApp(options: CreateHttpAppOptions): Hono<HttpAppEnv> {
           errorResponse(error, { ...problemOptions, logger: requestLogger() }),
           limitHeaders,
         );
+        await reportIfDenied(
+          options.onAccessDenied,
+          error,
+          response,
+          {
+            method: c.req.method,
+            route: route.definition.path,
+            principal,
+            requestId,
+            clientIp,
+            userAgent: c.req.header('User-Agent') ?? null,
+          },
+          requestLogger(),
+        );
         return appendHeaders(response, responseHeaders);
       }
     });
   }
 
   app.notFound((c) => {
-    const allowed = allowedMethods(methodsByPath, c.req.path);
-    if (allowed.length === 0) return coreProblemResponse('NOT_FOUND', {}, problemOptions);
-    const response = authErrorResponse(coreError('METHOD_NOT_ALLOWED'), problemOptions);
-    response.headers.set('Allow', allowed.join(', '));
-    return response;
+    if (methodsByPath.resolve(c.req.path) === undefined)
+      return coreProblemResponse('NOT_FOUND', {}, problemOptions);
+    return methodNotAllowed(c.req.path);
   });
 
   // Last resort: route handlers catch their own errors, so this only sees failures of the
@@ -428,7 +492,7 @@ async function authenticateFor(
   request: Request,
   authenticate: Authenticate | undefined,
 ): Promise<Principal | null> {
-  if (route.auth !== 'required' && !route.roles?.length && !route.stepUp) return null;
+  if (!needsPrincipal(route)) return null;
   const principal = authenticate ? await authenticate(request) : null;
   if (!principal) throw coreError('UNAUTHENTICATED');
   const roles = route.roles ?? [];
@@ -451,13 +515,6 @@ function jsonResponse(result: RouteResult): Response {
   if (result.body === undefined) return new Response(null, { status: result.status, headers });
   if (!headers.has('Content-Type')) headers.set('Content-Type', 'application/json');
   return new Response(JSON.stringify(result.body), { status: result.status, headers });
-}
-
-function allowedMethods(router: TrieRouter<HttpMethod>, path: string): string[] {
-  const [matches] = router.match('GET', path);
-  const methods = new Set<string>(matches.map(([method]) => method));
-  if (methods.has('GET')) methods.add('HEAD');
-  return ['GET', 'HEAD', ...HTTP_METHODS.slice(1)].filter((method) => methods.has(method));
 }
 
 const COMMON_HEADERS: readonly (readonly [string, string])[] = [

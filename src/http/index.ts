@@ -6,6 +6,7 @@
  */
 
 export type { Authenticate, Principal } from '../core/principal.ts';
+export type { AccessDenial, AccessDeniedHook } from './access-denial.ts';
 export { type CreateHttpAppOptions, createHttpApp, type HttpAppEnv, OPENAPI_PATH } from './app.ts';
 export {
   DEFAULT_BODY_LIMIT_BYTES,
@@ -31,9 +32,12 @@ export { CSRF_HEADER, isAllowedOrigin, isUnsafeMethod } from './csrf.ts';
 export { createGuards, type GuardEnv, type GuardOptions, type GuardOutcome, type Guards } from './guards.ts';
 export {
   buildOpenApiDocument,
+  type CredentialScheme,
+  defaultCredentialSchemes,
   type JsonObject,
   type OpenApiDocumentInput,
   type OpenApiInfo,
+  type PipelineFacts,
 } from './openapi.ts';
 export {
   authErrorResponse,

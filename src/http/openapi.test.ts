@@ -4,7 +4,12 @@ import pino from 'pino';
 import { z } from 'zod';
 import { CORE_ERROR_CODES, defineErrorCodes, mergeCatalogues } from '../core/errors/index.ts';
 import { createHttpApp } from './app.ts';
-import { buildOpenApiDocument, type JsonObject } from './openapi.ts';
+import {
+  buildOpenApiDocument,
+  defaultCredentialSchemes,
+  type JsonObject,
+  type PipelineFacts,
+} from './openapi.ts';
 import { defineRoute, type RouteDefinition } from './route.ts';
 
 const FEATURE_CODES = defineErrorCodes({
@@ -147,7 +152,7 @@ describe('OpenAPI document', () => {
   it('openapi - should list path and query parameters', async () => {
     const document = await fetchDocument();
     assert.deepEqual(operation(document, '/users/me/sessions/{id}', 'delete').parameters, [
-      { name: 'id', in: 'path', required: true, schema: { type: 'string' } },
+      { name: 'id', in: 'path', required: true, schema: { type: 'string', minLength: 1 } },
     ]);
     const parameters = operation(document, '/admin/users', 'get').parameters ?? [];
     assert.deepEqual(
@@ -223,12 +228,13 @@ describe('OpenAPI document', () => {
     assert.deepEqual(guarded.security, [{ bearer: [] }]);
     assert.ok(guarded.responses['401'] && guarded.responses['403']);
     const open = operation(document, '/auth/login', 'post') as Operation & { security?: unknown };
-    assert.equal(open.security, undefined);
+    assert.deepEqual(open.security, [], 'a public operation says so with an empty security list');
     assert.deepEqual((document.components as { securitySchemes: JsonObject }).securitySchemes.bearer, {
       type: 'http',
       scheme: 'bearer',
       bearerFormat: 'JWT',
-      description: 'Access token from POST /auth/login (a JWT, or an opaque token when so configured).',
+      description:
+        'Access token from POST /auth/login (a JWT, or an opaque token when so configured), in `Authorization: Bearer`.',
     });
     assert.equal(
       (document.components as { securitySchemes: JsonObject }).securitySchemes.sessionCookie,
@@ -250,7 +256,7 @@ describe('OpenAPI document', () => {
     const guarded = operation(document, '/me', 'post') as Operation & { security?: unknown };
     assert.deepEqual(guarded.security, [{ bearer: [] }, { sessionCookie: [] }]);
     const open = operation(document, '/auth/login', 'post') as Operation & { security?: unknown };
-    assert.equal(open.security, undefined);
+    assert.deepEqual(open.security, [], 'a public operation says so with an empty security list');
     const schemes = (document.components as { securitySchemes: Record<string, JsonObject> }).securitySchemes;
     assert.equal(schemes.sessionCookie?.type, 'apiKey');
     assert.equal(schemes.sessionCookie?.in, 'cookie');
@@ -265,7 +271,7 @@ describe('OpenAPI document', () => {
       info: { title: 't', version: '1' },
       basePath: '',
     });
-    assert.equal(document.servers, undefined);
+    assert.deepEqual(document.servers, [{ url: '/' }]);
     // Two unrelated schemas that happen to use the same id: neither may overwrite the other.
     const clashing = buildOpenApiDocument({
       routes: [
@@ -311,5 +317,130 @@ describe('OpenAPI document', () => {
     };
     assert.equal(refOf('/one'), '#/components/schemas/GhTestClash');
     assert.equal(refOf('/two'), '#/components/schemas/GhTestClash2');
+  });
+});
+
+describe('OpenAPI document - statuses derived from route metadata', () => {
+  const cookieAndKeys: PipelineFacts = {
+    credentials: [
+      ...defaultCredentialSchemes('__Host-sid'),
+      {
+        name: 'apiKey',
+        transport: 'bearer',
+        apiKey: true,
+        errorCodes: ['INVALID_TOKEN', 'PAYLOAD_TOO_LARGE'],
+        scheme: { type: 'http', scheme: 'GH1-HMAC-SHA256' },
+      },
+    ],
+    stepUpErrorCodes: ['FORBIDDEN', 'RATE_LIMITED'],
+    authFailuresLimited: true,
+    stepUpCodeHeader: 'X-2FA-Code',
+  };
+  const handler = async () => ({ status: 204 });
+  const document = buildOpenApiDocument({
+    routes: [
+      defineRoute({
+        method: 'GET',
+        path: '/me',
+        operationId: 'me',
+        summary: 'me',
+        auth: 'required',
+        responses: { 200: { description: 'ok' } },
+        handler,
+      }),
+      defineRoute({
+        method: 'DELETE',
+        path: '/me',
+        operationId: 'deleteMe',
+        summary: 'd',
+        auth: 'required',
+        sessionOnly: true,
+        stepUp: true,
+        responses: { 204: { description: 'gone' } },
+        handler,
+      }),
+      defineRoute({
+        method: 'GET',
+        path: '/csrf',
+        operationId: 'csrf',
+        summary: 'c',
+        cookieOnly: true,
+        responses: { 200: { description: 'ok' } },
+        handler,
+      }),
+      defineRoute({
+        method: 'GET',
+        path: '/health',
+        operationId: 'health',
+        summary: 'h',
+        storeFree: true,
+        responses: { 200: { description: 'ok' } },
+        handler,
+      }),
+      defineRoute({
+        method: 'GET',
+        path: '/go',
+        operationId: 'go',
+        summary: 'g',
+        rateLimit: { slot: 'go' },
+        responses: { 302: { description: 'away' } },
+        handler,
+      }),
+    ],
+    catalogue,
+    info: { title: 't', version: '1' },
+    basePath: '',
+    pipeline: cookieAndKeys,
+  });
+  type Full = Operation & {
+    security: unknown;
+    responses: Record<string, { headers?: Record<string, unknown> }>;
+  };
+  const op = (path: string, method: string) => operation(document, path, method) as Full;
+
+  it('openapi - should document every credential scheme and 401 code on authenticated routes', () => {
+    const me = op('/me', 'get');
+    assert.deepEqual(me.security, [{ bearer: [] }, { sessionCookie: [] }, { apiKey: [] }]);
+    assert.deepEqual(codesOf(me, 401), ['UNAUTHENTICATED', 'INVALID_TOKEN']);
+    assert.deepEqual(codesOf(me, 413), ['PAYLOAD_TOO_LARGE'], "the API key scheme's own codes");
+    assert.deepEqual(codesOf(me, 429), ['RATE_LIMITED'], 'refused credentials are counted');
+    assert.equal(codesOf(me, 403), undefined, 'a GET with a cookie needs no CSRF token');
+    const schemes = (document.components as { securitySchemes: Record<string, JsonObject> }).securitySchemes;
+    assert.deepEqual(Object.keys(schemes), ['bearer', 'sessionCookie', 'apiKey']);
+  });
+
+  it('openapi - should add CSRF, session-only and step-up answers where they apply', () => {
+    const remove = op('/me', 'delete');
+    assert.deepEqual(
+      remove.security,
+      [{ bearer: [] }, { sessionCookie: [] }],
+      'no API key on session-only routes',
+    );
+    assert.deepEqual(codesOf(remove, 403), ['CSRF_FAILED', 'PASSWORD_SESSION_REQUIRED', 'FORBIDDEN']);
+    assert.deepEqual(
+      (remove.parameters ?? []).map((p) => [p.name, p.in, p.required]),
+      [['X-2FA-Code', 'header', false]],
+    );
+    const csrf = op('/csrf', 'get');
+    assert.deepEqual(csrf.security, [{ sessionCookie: [] }]);
+    assert.deepEqual(codesOf(csrf, 403), ['FORBIDDEN'], 'other transports are refused');
+  });
+
+  it('openapi - should leave 503 off routes that touch no store, and say which headers come back', () => {
+    const health = op('/health', 'get');
+    assert.deepEqual(health.security, []);
+    assert.equal(codesOf(health, 503), undefined);
+    assert.deepEqual(codesOf(health, 500), ['INTERNAL']);
+    const go = op('/go', 'get');
+    assert.deepEqual(Object.keys(go.responses['302']?.headers ?? {}).sort(), [
+      'Location',
+      'RateLimit',
+      'RateLimit-Policy',
+      'X-Request-Id',
+    ]);
+    assert.ok(go.responses['429']?.headers?.['Retry-After']);
+    assert.ok(go.responses['503']?.headers?.RateLimit);
+    const headers = (document.components as { headers: Record<string, unknown> }).headers;
+    assert.equal(headers['WWW-Authenticate'] !== undefined, true);
   });
 });

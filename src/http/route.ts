@@ -142,6 +142,16 @@ export interface RouteDefinition<
    * principal gets 403 `PASSWORD_SESSION_REQUIRED`.
    */
   readonly sessionOnly?: true;
+  /**
+   * Only a browser's cookie session may call this route (e.g. it hands out the session's CSRF
+   * token): a bearer token or API key gets 403 `FORBIDDEN`. Implies `auth: 'required'`.
+   */
+  readonly cookieOnly?: true;
+  /**
+   * The route touches no database and no store (liveness, this document, public keys), so it
+   * never answers 503; every other route may, when a store it needs is down.
+   */
+  readonly storeFree?: true;
   /** Roles the principal must all hold (403 `INSUFFICIENT_ROLES`); implies `auth: 'required'`. */
   readonly roles?: readonly string[];
   /** Catalogue codes this route may answer beyond the ones every route may return. */

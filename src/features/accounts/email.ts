@@ -121,6 +121,7 @@ function isPlausibleDomain(domain: string): boolean {
 export const emailSchema: z.ZodPipe<z.ZodString, z.ZodTransform<string, string>> = z
   .string({ error: EMAIL_INVALID_MESSAGE })
   .max(EMAIL_INPUT_MAX_LENGTH, { error: EMAIL_INVALID_MESSAGE })
+  .meta({ format: 'email' })
   .describe('Email address; stored and used in normalised form (NFKC, trimmed, lower-cased).')
   .transform((value, context) => {
     const normalized = normalizeEmail(value);

@@ -12,12 +12,13 @@ import type { AccountsService } from './service.ts';
 
 /** Passwords are length-checked by the policy (422 PASSWORD_POLICY); this only bounds the input. */
 const password = z.string().min(1).max(4096);
-const email = z.string().min(3).max(320);
+/** Documented as `format: email`; internationalised addresses (RFC 6531) are accepted too. */
+const email = z.string().min(3).max(320).meta({ format: 'email' });
 const name = z.string().trim().min(1).max(200);
 
 export const userView = z.strictObject({
   id: z.string(),
-  email: z.string(),
+  email: z.string().meta({ format: 'email' }),
   emailVerified: z.boolean(),
   name: z.string().nullable(),
   roles: z.array(z.string()),
@@ -117,7 +118,7 @@ export function accountsRoutes(options: AccountsRoutesOptions): RouteDefinition[
           schema: z.union([z.strictObject({ user: userView, csrfToken: z.string() }), twoFactorChallenge]),
         },
       },
-      errorCodes: ['LOGIN_BAD_CREDENTIALS'],
+      errorCodes: ['LOGIN_BAD_CREDENTIALS', 'CSRF_FAILED'],
       async handler(ctx) {
         // Login CSRF: a foreign page must not sign the browser into the attacker's account.
         if (!isAllowedOrigin(ctx.request, options.allowedOrigins)) throw coreError('CSRF_FAILED');

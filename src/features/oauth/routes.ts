@@ -53,7 +53,8 @@ export function oauthRoutes(options: OAuthRoutesOptions): RouteDefinition[] {
         codeChallenge: codeChallenge.optional(),
       }),
       responses: { 302: { description: 'To the provider' } },
-      errorCodes: ['REDIRECT_NOT_ALLOWED', 'OAUTH_PROVIDER_UNAVAILABLE'],
+      // NOT_FOUND: a provider that is not configured.
+      errorCodes: ['NOT_FOUND', 'REDIRECT_NOT_ALLOWED', 'OAUTH_PROVIDER_UNAVAILABLE'],
       async handler(ctx) {
         const started = await oauth.start(knownProvider(ctx.params.provider), ctx.query);
         return redirect(started.location, [started.setCookie]);
@@ -72,6 +73,7 @@ export function oauthRoutes(options: OAuthRoutesOptions): RouteDefinition[] {
         },
       },
       errorCodes: [
+        'NOT_FOUND',
         'OAUTH_STATE_INVALID',
         'OAUTH_PROVIDER_ERROR',
         'OAUTH_PROVIDER_UNAVAILABLE',
@@ -122,6 +124,7 @@ export function oauthRoutes(options: OAuthRoutesOptions): RouteDefinition[] {
         'redirect usefully, so the answer is the authorization URL; the flow cookie is set.',
       tags: ['oauth'],
       auth: 'required',
+      cookieOnly: true,
       stepUp: true,
       body: z.strictObject({ redirectTo: z.string().max(2048).optional() }).optional(),
       responses: {
@@ -131,6 +134,7 @@ export function oauthRoutes(options: OAuthRoutesOptions): RouteDefinition[] {
         },
       },
       errorCodes: [
+        'NOT_FOUND',
         'REDIRECT_NOT_ALLOWED',
         'OAUTH_PROVIDER_UNAVAILABLE',
         'STEP_UP_REQUIRED',

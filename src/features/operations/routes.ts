@@ -50,6 +50,7 @@ export function operationsRoutes(options: OperationsOptions): RouteDefinition[] 
       operationId: 'health',
       summary: 'Liveness: the process is up',
       tags: ['operations'],
+      storeFree: true,
       responses: { 200: { description: 'The process answers', schema: healthBody } },
       async handler() {
         return { status: 200, body: { status: 'ok' } };

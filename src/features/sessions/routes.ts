@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { coreError, type Principal } from '../../core/index.ts';
+import type { Principal } from '../../core/index.ts';
 import { defineRoute, type RouteDefinition, requestMeta } from '../../http/index.ts';
 import type { SessionRepository } from '../../stores/repositories.ts';
 import type { CookieSessions } from './cookie-sessions.ts';
@@ -98,6 +98,8 @@ export function sessionsRoutes(options: SessionsRoutesOptions): RouteDefinition[
       summary: 'The CSRF token of the current cookie session',
       tags: ['sessions'],
       auth: 'required',
+      // Bearer callers need no CSRF token; handing one out would only confuse them (403).
+      cookieOnly: true,
       responses: {
         200: {
           description: 'The token to send in X-CSRF-Token',
@@ -106,10 +108,6 @@ export function sessionsRoutes(options: SessionsRoutesOptions): RouteDefinition[
       },
       async handler(ctx) {
         const principal = principalOf(ctx.principal);
-        // Bearer callers need no CSRF token; handing one out would only confuse them.
-        if (principal.transport !== 'cookie') {
-          throw coreError('FORBIDDEN', { detail: 'CSRF tokens belong to cookie sessions.' });
-        }
         return { status: 200, body: { csrfToken: options.cookies.csrfTokenFor(principal.sessionId) } };
       },
     }),

@@ -20,3 +20,15 @@ export type TotpErrorCode = keyof typeof TOTP_ERROR_CODES;
 export function totpError(code: TotpErrorCode, options?: AuthErrorOptions): AuthError {
   return new AuthError(code, TOTP_ERROR_CODES[code], options);
 }
+
+/**
+ * What the step-up check of a sensitive route may answer: no recent second factor, a wrong
+ * code in the step-up header, too many wrong codes (the 2FA lockout), or an account that was
+ * deactivated meanwhile.
+ */
+export const STEP_UP_ERROR_CODES: readonly string[] = Object.freeze([
+  'STEP_UP_REQUIRED',
+  'TWO_FACTOR_CODE_INVALID',
+  'RATE_LIMITED',
+  'INVALID_TOKEN',
+]);

@@ -120,7 +120,7 @@ export function totpRoutes(options: TotpRoutesOptions): RouteDefinition[] {
           ]),
         },
       },
-      errorCodes: ['PENDING_TOKEN_INVALID', 'TWO_FACTOR_CODE_INVALID'],
+      errorCodes: ['PENDING_TOKEN_INVALID', 'TWO_FACTOR_CODE_INVALID', 'CSRF_FAILED'],
       async handler(ctx): Promise<RouteResult> {
         const meta = requestMeta(ctx);
         const login = await twoFactor.completeLogin(ctx.body, meta, {

@@ -6,6 +6,8 @@ import type { PasswordReset } from './password-reset.ts';
 import type { VerificationService } from './service.ts';
 
 const accepted = z.strictObject({ status: z.literal('accepted') });
+/** Documented as `format: email`; the service normalises it (internationalised addresses too). */
+const emailField = z.string().min(3).max(320).meta({ format: 'email' });
 
 export interface VerificationRoutesOptions {
   readonly verification: VerificationService;
@@ -13,6 +15,8 @@ export interface VerificationRoutesOptions {
   readonly emailChange: EmailChange;
   /** Turns typed input into the stored form, or `null` when it is not an address. */
   readonly normalizeEmail: (input: string) => string | null;
+  /** The public user view (the accounts feature's), documented as the answer's `user`. */
+  readonly userSchema: z.ZodType;
 }
 
 /** POST /auth/request-verify and POST /auth/verify (API.md, "Email verification"). */
@@ -25,7 +29,7 @@ export function verificationRoutes(options: VerificationRoutesOptions): RouteDef
       rateLimit: { slot: 'requestVerify', identifier: ({ body }) => options.normalizeEmail(body.email) },
       summary: 'Send a new verification link (always 202, whatever the address)',
       tags: ['verification'],
-      body: z.strictObject({ email: z.string().min(3).max(320) }),
+      body: z.strictObject({ email: emailField }),
       responses: { 202: { description: 'Accepted', schema: accepted } },
       async handler(ctx) {
         const email = options.normalizeEmail(ctx.body.email);
@@ -41,7 +45,9 @@ export function verificationRoutes(options: VerificationRoutesOptions): RouteDef
       summary: 'Mark the email verified with the token from the verification link',
       tags: ['verification'],
       body: z.strictObject({ token: z.string().min(1).max(4096) }),
-      responses: { 200: { description: 'Verified', schema: z.strictObject({ user: z.unknown() }) } },
+      responses: {
+        200: { description: 'Verified', schema: z.strictObject({ user: options.userSchema }) },
+      },
       errorCodes: ['VERIFY_TOKEN_INVALID'],
       async handler(ctx) {
         const user = await options.verification.verify(ctx.body.token, requestMeta(ctx));
@@ -55,7 +61,7 @@ export function verificationRoutes(options: VerificationRoutesOptions): RouteDef
       rateLimit: { slot: 'forgotPassword', identifier: ({ body }) => options.normalizeEmail(body.email) },
       summary: 'Mail a password reset link (always 202, same body and work, whatever the address)',
       tags: ['verification'],
-      body: z.strictObject({ email: z.string().min(3).max(320) }),
+      body: z.strictObject({ email: emailField }),
       responses: { 202: { description: 'Accepted', schema: accepted } },
       async handler(ctx) {
         const email = options.normalizeEmail(ctx.body.email);
@@ -91,7 +97,7 @@ export function verificationRoutes(options: VerificationRoutesOptions): RouteDef
         'Ask to change the email: a confirmation link goes to the new address, a notice to the old one',
       tags: ['verification'],
       body: z.strictObject({
-        newEmail: z.string().min(3).max(320),
+        newEmail: emailField,
         currentPassword: z.string().min(1).max(4096),
       }),
       responses: {
@@ -124,7 +130,7 @@ export function verificationRoutes(options: VerificationRoutesOptions): RouteDef
       responses: {
         200: {
           description: 'The email changed and is verified',
-          schema: z.strictObject({ user: z.unknown() }),
+          schema: z.strictObject({ user: options.userSchema }),
         },
       },
       errorCodes: ['EMAIL_CHANGE_TOKEN_INVALID', 'EMAIL_TAKEN'],
