@@ -74,6 +74,7 @@ import {
   verificationRoutes,
 } from '../features/verification/index.ts';
 import {
+  type AccessDeniedHook,
   defineRoute,
   type RateLimitHook,
   type RouteDefinition,
@@ -168,6 +169,8 @@ export interface Features {
   readonly stepUp: StepUpHook;
   /** Counts refused API keys per address; a number turns the 401 into a 429. */
   readonly onAuthFailure: (error: unknown, clientIp: string) => Promise<number | null>;
+  /** Records every 403 of a route or guard as an `access.denied` audit event. */
+  readonly onAccessDenied: AccessDeniedHook;
   /** Counts requests of routes that declare a slot; `undefined` when limits are off. */
   readonly rateLimit: RateLimitHook | undefined;
   readonly api: AuthApi;
@@ -727,6 +730,23 @@ export function buildFeatures(input: FeatureInput): Features {
       }
       const outcome = await enforcer.hook('apiKeyAuthFailure', { clientIp, identifier: null });
       return outcome.retryAfterSeconds;
+    },
+    async onAccessDenied(denial) {
+      const { principal } = denial;
+      await audit.record(
+        'access.denied',
+        { requestId: denial.requestId, clientIp: denial.clientIp, userAgent: denial.userAgent },
+        {
+          userId: principal?.userId ?? null,
+          sessionId: principal?.apiKey ? null : (principal?.sessionId ?? null),
+          data: {
+            code: denial.code,
+            method: denial.method,
+            route: denial.route,
+            ...(principal?.apiKey ? { apiKeyId: principal.apiKey.id } : {}),
+          },
+        },
+      );
     },
     stepUp: (principal, request, context) =>
       twoFactor.assertStepUp(principal, request, {

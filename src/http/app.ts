@@ -259,6 +259,10 @@ export function createHttpApp(options: CreateHttpAppOptions): Hono<HttpAppEnv> {
           if (retryAfterSeconds !== null) throw coreError('RATE_LIMITED', { retryAfterSeconds });
           throw error;
         }
+        // Outside authentication, so the refusal is reported with who was refused.
+        if (principal && !(route.definition.roles ?? []).every((role) => principal?.roles.includes(role))) {
+          throw coreError('INSUFFICIENT_ROLES');
+        }
         // Before anything is counted: a key refused here must not spend its owner's budgets.
         if (route.definition.sessionOnly && principal?.apiKey) throw coreError('PASSWORD_SESSION_REQUIRED');
         if (route.definition.cookieOnly && principal?.transport !== 'cookie') {
@@ -495,8 +499,6 @@ async function authenticateFor(
   if (!needsPrincipal(route)) return null;
   const principal = authenticate ? await authenticate(request) : null;
   if (!principal) throw coreError('UNAUTHENTICATED');
-  const roles = route.roles ?? [];
-  if (!roles.every((role) => principal.roles.includes(role))) throw coreError('INSUFFICIENT_ROLES');
   return principal;
 }
 

@@ -2,7 +2,8 @@ import type { Context, MiddlewareHandler } from 'hono';
 import type { Logger } from 'pino';
 import { AuthError, coreError } from '../core/errors/index.ts';
 import type { Authenticate, Principal } from '../core/principal.ts';
-import { nodeSocketAddress, resolveClientIp } from './client-ip.ts';
+import { type AccessDeniedHook, reportIfDenied } from './access-denial.ts';
+import { nodeSocketAddress, resolveClientIp, UNKNOWN_CLIENT_IP } from './client-ip.ts';
 import { type ErrorResponseOptions, errorResponse } from './problem.ts';
 import { REQUEST_ID_HEADER, requestIdFrom } from './request-id.ts';
 import type { StepUpHook } from './route.ts';
@@ -55,6 +56,8 @@ export interface GuardOptions extends Omit<ErrorResponseOptions, 'logger'> {
   readonly trustedProxyHops?: number;
   /** Counts refused credentials per address; a number turns the 401 into a 429 (as on Gatehouse's routes). */
   readonly onAuthFailure?: (error: unknown, clientIp: string) => Promise<number | null>;
+  /** Told of every 403 a guard answers (as on Gatehouse's own routes). */
+  readonly onAccessDenied?: AccessDeniedHook;
 }
 
 /**
@@ -85,18 +88,44 @@ export function createGuards(options: GuardOptions): Guards {
     }
   }
 
+  /** The problem response for `error`, reported when it is a 403. */
+  async function refusal(
+    error: unknown,
+    request: Request,
+    facts: { principal: Principal | null; clientIp: string | undefined; route: string | null },
+  ): Promise<Response> {
+    const response = errorResponse(error, responseOptions);
+    await reportIfDenied(
+      options.onAccessDenied,
+      error,
+      response,
+      {
+        method: request.method,
+        route: facts.route,
+        principal: facts.principal,
+        requestId: requestIdFrom(request.headers.get(REQUEST_ID_HEADER) ?? undefined),
+        clientIp: facts.clientIp ?? UNKNOWN_CLIENT_IP,
+        userAgent: request.headers.get('user-agent'),
+      },
+      options.logger,
+    );
+    return response;
+  }
+
   async function check(
     request: Request,
     roles: readonly string[] | null,
     known?: Principal | null,
     clientIp?: string,
+    route: string | null = null,
   ): Promise<GuardOutcome> {
+    let principal: Principal | null = known ?? null;
     try {
-      const principal = known !== undefined ? known : await authenticateCounted(request, clientIp);
+      principal = known !== undefined ? known : await authenticateCounted(request, clientIp);
       await decide(principal, roles);
       return { ok: true, principal };
     } catch (error) {
-      return { ok: false, response: errorResponse(error, responseOptions) };
+      return { ok: false, response: await refusal(error, request, { principal, clientIp, route }) };
     }
   }
 
@@ -112,14 +141,14 @@ export function createGuards(options: GuardOptions): Guards {
     (roles: readonly string[] | null): MiddlewareHandler<GuardEnv> =>
     async (c, next) => {
       // Authenticate once per request, even when several guards run.
-      const outcome = await check(c.req.raw, roles, c.get('principal'), clientIpOf(c));
+      const outcome = await check(c.req.raw, roles, c.get('principal'), clientIpOf(c), c.req.routePath);
       if (!outcome.ok) return outcome.response;
       c.set('principal', outcome.principal);
       await next();
     };
 
   const stepUpGuard: MiddlewareHandler<GuardEnv> = async (c, next) => {
-    const outcome = await check(c.req.raw, [], c.get('principal'), clientIpOf(c));
+    const outcome = await check(c.req.raw, [], c.get('principal'), clientIpOf(c), c.req.routePath);
     if (!outcome.ok) return outcome.response;
     const principal = outcome.principal as Principal;
     c.set('principal', principal);
@@ -130,7 +159,7 @@ export function createGuards(options: GuardOptions): Guards {
         clientIp: clientIpOf(c),
       });
     } catch (error) {
-      return errorResponse(error, responseOptions);
+      return refusal(error, c.req.raw, { principal, clientIp: clientIpOf(c), route: c.req.routePath });
     }
     await next();
   };
@@ -138,7 +167,7 @@ export function createGuards(options: GuardOptions): Guards {
   const scopeGuard =
     (scopes: readonly string[]): MiddlewareHandler<GuardEnv> =>
     async (c, next) => {
-      const outcome = await check(c.req.raw, [], c.get('principal'), clientIpOf(c));
+      const outcome = await check(c.req.raw, [], c.get('principal'), clientIpOf(c), c.req.routePath);
       if (!outcome.ok) return outcome.response;
       const principal = outcome.principal as Principal;
       c.set('principal', principal);
@@ -146,7 +175,7 @@ export function createGuards(options: GuardOptions): Guards {
       if (granted && !scopes.every((scope) => granted.includes(scope))) {
         const spec = options.catalogue?.INSUFFICIENT_SCOPE;
         const error = spec ? new AuthError('INSUFFICIENT_SCOPE', spec) : coreError('FORBIDDEN');
-        return errorResponse(error, responseOptions);
+        return refusal(error, c.req.raw, { principal, clientIp: clientIpOf(c), route: c.req.routePath });
       }
       await next();
     };

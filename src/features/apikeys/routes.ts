@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { Principal } from '../../core/index.ts';
 import { defineRoute, type RouteDefinition, requestMeta } from '../../http/index.ts';
 import type { ApiKey } from '../../stores/repositories.ts';
-import type { ApiKeyService } from './service.ts';
+import type { ApiKeyActor, ApiKeyService } from './service.ts';
 
 const keyView = z.strictObject({
   id: z.string(),
@@ -41,6 +41,11 @@ const createBody = z.strictObject({
 });
 const created = z.strictObject({ apiKey: z.string(), key: keyView });
 const principalOf = (principal: Principal | null): Principal => principal!;
+/** The admin behind an admin route, named in the audit event beside the target user. */
+const actorOf = (principal: Principal | null): ApiKeyActor => {
+  const { userId, sessionId } = principalOf(principal);
+  return { userId, sessionId };
+};
 
 /** The API-key rows of API.md: the owner's routes and the admin's. */
 export function apiKeyRoutes(options: { readonly apiKeys: ApiKeyService }): RouteDefinition[] {
@@ -164,7 +169,12 @@ export function apiKeyRoutes(options: { readonly apiKeys: ApiKeyService }): Rout
       responses: { 201: { description: 'Created', schema: created } },
       errorCodes: ['API_KEY_SCOPE_DENIED', 'API_KEY_LIMIT_REACHED', 'API_KEY_NOT_FOUND', 'STEP_UP_REQUIRED'],
       async handler(ctx) {
-        const result = await apiKeys.create(ctx.params.id, ctx.body, requestMeta(ctx));
+        const result = await apiKeys.create(
+          ctx.params.id,
+          ctx.body,
+          requestMeta(ctx),
+          actorOf(ctx.principal),
+        );
         return { status: 201, body: { apiKey: result.apiKey, key: viewOf(result.key) } };
       },
     }),
@@ -180,7 +190,7 @@ export function apiKeyRoutes(options: { readonly apiKeys: ApiKeyService }): Rout
       responses: { 204: { description: 'Revoked' } },
       errorCodes: ['API_KEY_NOT_FOUND', 'STEP_UP_REQUIRED'],
       async handler(ctx) {
-        await apiKeys.revoke(ctx.params.id, ctx.params.keyId, requestMeta(ctx));
+        await apiKeys.revoke(ctx.params.id, ctx.params.keyId, requestMeta(ctx), actorOf(ctx.principal));
         return { status: 204 };
       },
     }),

@@ -65,11 +65,29 @@ export interface ApiKeyServiceOptions {
   readonly now?: () => number;
 }
 
+/** An admin writing another user's keys: recorded in the event beside the target user. */
+export interface ApiKeyActor {
+  readonly userId: string;
+  readonly sessionId: string;
+}
+
+/** The audit event of a key write: `apikey.<action>` by the owner, `admin.apikey_<action>` by an admin. */
+function keyEvent(
+  action: 'created' | 'updated' | 'revoked',
+  actor: ApiKeyActor | undefined,
+  data: Readonly<Record<string, unknown>>,
+): [type: string, data: Readonly<Record<string, unknown>>] {
+  if (!actor) return [`apikey.${action}`, data];
+  return [`admin.apikey_${action}`, { ...data, actorId: actor.userId, actorSessionId: actor.sessionId }];
+}
+
 export interface ApiKeyService {
+  /** `actor`: the admin creating a key for `userId` (admin routes only). */
   create(
     userId: string,
     input: { name: string; scopes?: readonly string[]; expiresAt?: string; signing?: boolean },
     meta: RequestMeta,
+    actor?: ApiKeyActor,
   ): Promise<{ apiKey: string; key: ApiKey }>;
   list(userId: string): Promise<ApiKey[]>;
   get(userId: string, keyId: string): Promise<ApiKey>;
@@ -78,8 +96,9 @@ export interface ApiKeyService {
     keyId: string,
     changes: { name?: string; scopes?: readonly string[] },
     meta: RequestMeta,
+    actor?: ApiKeyActor,
   ): Promise<ApiKey>;
-  revoke(userId: string, keyId: string, meta: RequestMeta): Promise<void>;
+  revoke(userId: string, keyId: string, meta: RequestMeta, actor?: ApiKeyActor): Promise<void>;
   /** Makes every key of the user re-read their owner on the next request (roles changed, deactivated). */
   forgetUser(userId: string): Promise<void>;
   /** `Authorization: Bearer gh_…` or `GH1-HMAC-SHA256 …`; throws the API-key 401 codes. */
@@ -256,7 +275,7 @@ export function createApiKeyService(options: ApiKeyServiceOptions): ApiKeyServic
   }
 
   return {
-    async create(userId, input, meta) {
+    async create(userId, input, meta, actor) {
       const scopes = [...new Set(input.scopes ?? [])];
       await checkScopes(userId, scopes);
       const at = now();
@@ -284,14 +303,15 @@ export function createApiKeyService(options: ApiKeyServiceOptions): ApiKeyServic
         { maxActive: options.maxActivePerUser },
       );
       if (!key) throw apiKeyError('API_KEY_LIMIT_REACHED');
-      await options.audit.record('apikey.created', meta, { userId, data: { keyId: key.id, signing } });
+      const [type, data] = keyEvent('created', actor, { keyId: key.id, signing });
+      await options.audit.record(type, meta, { userId, data });
       return { apiKey: material.token, key };
     },
 
     list: (userId) => options.keys.listForUser(userId),
     get: owned,
 
-    async update(userId, keyId, changes, meta) {
+    async update(userId, keyId, changes, meta, actor) {
       await owned(userId, keyId);
       if (changes.scopes !== undefined) await checkScopes(userId, changes.scopes);
       const key = await options.keys.update(userId, keyId, {
@@ -300,15 +320,17 @@ export function createApiKeyService(options: ApiKeyServiceOptions): ApiKeyServic
       });
       if (!key) throw apiKeyError('API_KEY_NOT_FOUND');
       await stale([keyId]);
-      await options.audit.record('apikey.updated', meta, { userId, data: { keyId } });
+      const [type, data] = keyEvent('updated', actor, { keyId });
+      await options.audit.record(type, meta, { userId, data });
       return key;
     },
 
-    async revoke(userId, keyId, meta) {
+    async revoke(userId, keyId, meta, actor) {
       const key = await options.keys.revoke(userId, keyId, now());
       if (!key) throw apiKeyError('API_KEY_NOT_FOUND');
       await stale([keyId]);
-      await options.audit.record('apikey.revoked', meta, { userId, data: { keyId } });
+      const [type, data] = keyEvent('revoked', actor, { keyId });
+      await options.audit.record(type, meta, { userId, data });
     },
 
     async forgetUser(userId) {
