@@ -157,12 +157,22 @@ function buildMail(config: ResolvedConfig, logger: Logger): MailTransport {
   return unconfiguredMail;
 }
 
-async function buildDatabase(config: ResolvedConfig): Promise<Database> {
+async function buildDatabase(config: ResolvedConfig, logger: Logger): Promise<Database> {
   const db = config.database;
   if (db.kind === 'kysely') {
     return wrapDatabase(db.kysely as Parameters<typeof wrapDatabase>[0], db.dialect);
   }
-  return openDatabase({ url: db.url, poolSize: db.poolSize });
+  return openDatabase({
+    url: db.url,
+    poolSize: db.poolSize,
+    // A PostgreSQL restart cuts pooled connections: worth a line, never the process. The code
+    // only: driver messages may name hosts and users.
+    onIdleConnectionError: (error) =>
+      logger.warn(
+        { code: (error as { code?: unknown }).code },
+        'a PostgreSQL connection failed outside a query; the pool replaces it',
+      ),
+  });
 }
 
 /**
@@ -216,7 +226,7 @@ export async function createAuth(input: AuthConfigInput = {}): Promise<Auth> {
   let database: Database;
   try {
     keyring = createKeyring(config.secrets);
-    database = await buildDatabase(config);
+    database = await buildDatabase(config, logger);
   } catch (error) {
     await closeStores();
     throw error;

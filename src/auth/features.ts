@@ -16,6 +16,7 @@ import { createDigester, type DigestKey } from '../crypto/digest.ts';
 import {
   createJwtCodec,
   deriveJwtKey,
+  importJwtKeyRing,
   type JwtAlgorithm,
   type JwtCodec,
   type TokenClass,
@@ -229,13 +230,21 @@ export function buildFeatures(input: FeatureInput): Features {
     audience: `${issuer}#verify-email`,
     lifetimeSeconds: config.tokens.verifyTokenTtlSeconds,
   };
-  const accessTokens = jwtCodecFor(
-    keyring,
-    KEY_PURPOSES.accessToken,
-    config.tokens.algorithm,
-    issuer,
-    config.tokens.leewaySeconds,
-  );
+  // Keys the operator gave replace the derived ones (resolveConfig has read each already).
+  const accessTokens = config.tokens.signingKeys
+    ? createJwtCodec({
+        algorithm: config.tokens.algorithm,
+        keys: importJwtKeyRing(config.tokens.algorithm, config.tokens.signingKeys),
+        issuer,
+        leewaySeconds: config.tokens.leewaySeconds,
+      })
+    : jwtCodecFor(
+        keyring,
+        KEY_PURPOSES.accessToken,
+        config.tokens.algorithm,
+        issuer,
+        config.tokens.leewaySeconds,
+      );
   // Verification tokens are only ever checked by this app: HS256 with their own key.
   const verifyTokens = jwtCodecFor(
     keyring,
@@ -311,6 +320,10 @@ export function buildFeatures(input: FeatureInput): Features {
     audit,
     jwt: accessTokens,
     accessTokenClass,
+    // Tokens other services verify through the JWKS follow RFC 9068 (client_id, scope).
+    ...(config.tokens.algorithm === 'HS256'
+      ? {}
+      : { resourceServerClaims: { clientId: config.tokens.clientId } }),
     refreshDigests: {
       digest: (secret) => refreshDigester.digest(secret),
       candidates: (secret) => refreshDigestsPerKey.map((d) => d.digest(secret)),

@@ -1,5 +1,5 @@
 import { type Auth, ConfigError, createAuth } from '../index.ts';
-import { settingsFromEnv } from '../server/index.ts';
+import { attributeToEnv, settingsFromEnv } from '../server/index.ts';
 import { type CliIo, EXIT, UsageError } from './output.ts';
 
 function printPosture(auth: Auth, io: CliIo): void {
@@ -40,7 +40,7 @@ export async function doctorCommand(args: readonly string[], io: CliIo): Promise
     auth = await createAuth({ logLevel: 'silent', ...settingsFromEnv(io.env).config });
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
-    io.err(error.message);
+    io.err(attributeToEnv(error, io.env).message);
     return EXIT.failed;
   }
   try {

@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { ConfigError } from '../index.ts';
+import { attributeToEnv } from '../server/index.ts';
 import { createUserCommand } from './create-user.ts';
 import { doctorCommand } from './doctor.ts';
 import { generateSecretCommand } from './generate-secret.ts';
@@ -54,7 +55,8 @@ export async function runCli(argv: readonly string[], io: CliIo = processIo): Pr
       return EXIT.usage;
     }
     if (error instanceof ConfigError) {
-      io.err(error.message);
+      // Problems of options read from a JSON variable name that variable.
+      io.err(attributeToEnv(error, io.env).message);
       return EXIT.failed;
     }
     // Known failures (a missing peer dependency, an unreachable database) carry a message

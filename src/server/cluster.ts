@@ -1,5 +1,11 @@
 import cluster, { type Worker } from 'node:cluster';
 import { type Auth, createAuth } from '../index.ts';
+import {
+  type DatabaseRetries,
+  firstDatabaseAttempt,
+  retryDatabaseStep,
+  runDatabaseStep,
+} from './database-startup.ts';
 import type { ServerSettings } from './env.ts';
 import { type RunningServer, type StartOptions, startServer } from './start.ts';
 
@@ -19,14 +25,28 @@ const LISTENING_MESSAGE = 'gatehouse:listening';
 /** Added to the grace period before the primary SIGKILLs workers that have not exited. */
 const STOP_MARGIN_MS = 5_000;
 
-export interface RestartLimit {
-  /** Deaths tolerated within `windowMs`; one more stops the cluster. */
-  readonly deaths: number;
-  readonly windowMs: number;
+/**
+ * Environment flag of workers whose primary migrates on start: they serve only once no
+ * migration is pending, so a primary that could not reach the database at first can migrate
+ * later without a worker serving the old schema meanwhile.
+ */
+export const CLUSTER_PRIMARY_MIGRATES_ENV = 'GATEHOUSE_CLUSTER_PRIMARY_MIGRATES';
+
+export interface RestartBackoff {
+  /** Wait before replacing the first worker that died after a stable run. */
+  readonly initialMs: number;
+  /** Longest wait; deaths in a row double the wait up to this. */
+  readonly maxMs: number;
+  /** A worker that lived this long was stable: the next death starts again at `initialMs`. */
+  readonly stableAfterMs: number;
 }
 
-/** More than 5 unexpected deaths in 10 s is a crash loop, not bad luck. */
-export const DEFAULT_RESTART_LIMIT: RestartLimit = Object.freeze({ deaths: 5, windowMs: 10_000 });
+/** 100 ms, doubling for each death in a row up to 30 s; reset by a worker that lived 10 s. */
+export const DEFAULT_RESTART_BACKOFF: RestartBackoff = Object.freeze({
+  initialMs: 100,
+  maxMs: 30_000,
+  stableAfterMs: 10_000,
+});
 
 export interface ClusterOptions {
   /** Worker processes to run, at least 2 (one worker is `startServer` without a cluster). */
@@ -35,8 +55,8 @@ export interface ClusterOptions {
   readonly migrate?: boolean;
   /** The workers' grace period on shutdown; the primary waits that long plus a margin. @default 10000 */
   readonly shutdownGraceMs?: number;
-  /** When to give up replacing workers that keep dying. @default {@link DEFAULT_RESTART_LIMIT} */
-  readonly restartLimit?: RestartLimit;
+  /** How long to wait before replacing workers that keep dying. @default {@link DEFAULT_RESTART_BACKOFF} */
+  readonly restartBackoff?: RestartBackoff;
 }
 
 /** A running cluster primary. */
@@ -54,21 +74,18 @@ export function isClusterWorker(env: Readonly<Record<string, string | undefined>
 }
 
 /**
- * Counts unexpected deaths in a sliding window. `record` returns false when the limit is
- * exceeded: the caller stops replacing workers instead of spinning in a crash loop.
+ * The wait before replacing a dead worker: exponential in the deaths in a row, capped, and
+ * reset by a worker that lived `stableAfterMs`. It never refuses: a worker dying because a
+ * dependency is down must come back once the dependency does, without a person.
  */
-export function createRestartBudget(
-  limit: RestartLimit,
-  options: { now?: () => number } = {},
-): { record(): boolean } {
-  const now = options.now ?? Date.now;
-  const deaths: number[] = [];
+export function createRestartDelay(backoff: RestartBackoff): { next(livedMs: number): number } {
+  let streak = 0;
   return {
-    record(): boolean {
-      const at = now();
-      deaths.push(at);
-      while (deaths.length > 0 && (deaths[0] as number) <= at - limit.windowMs) deaths.shift();
-      return deaths.length <= limit.deaths;
+    next(livedMs: number): number {
+      if (livedMs >= backoff.stableAfterMs) streak = 0;
+      const delay = Math.min(backoff.maxMs, backoff.initialMs * 2 ** Math.min(streak, 30));
+      streak++;
+      return delay;
     },
   };
 }
@@ -77,8 +94,13 @@ export function createRestartBudget(
  * Starts the primary of `gatehouse serve --workers N`: validates the configuration (a refused
  * topology, such as production with process-local stores, throws its `ConfigError` before
  * anything is forked), migrates once when the mode says so, then forks N workers that share
- * one listening socket. Workers that die are replaced, unless they die faster than
- * `restartLimit` allows; then, as on `stop()`, every worker is stopped.
+ * one listening socket. Workers that die are replaced after a back-off that grows while they
+ * keep dying ({@link createRestartDelay}); the primary never gives up on them. Only a worker
+ * that dies before the cluster ever listened (a port in use) stops the cluster.
+ *
+ * A database that cannot be reached at start does not stop it either: the workers are forked
+ * (they answer 503 until the schema is current) and the migration is retried in the
+ * background; any other migration failure is still fatal.
  *
  * Workers re-run the same command line with {@link CLUSTER_WORKER_ENV} set, and are expected
  * to call {@link startClusterWorker}.
@@ -93,19 +115,33 @@ export async function startCluster(
   // used to migrate and for its logger (which stays usable after close()).
   const auth = await createAuth(config);
   const logger = auth.logger.child({ role: 'primary' });
+  const migrates = options.migrate === true || auth.config.migrations.runOnStart;
+  let migrations: DatabaseRetries | undefined;
   try {
-    if (options.migrate || auth.config.migrations.runOnStart) {
-      // Once, here: N workers migrating concurrently would race on the schema.
-      const { applied } = await auth.migrate();
-      if (applied.length > 0) logger.info({ applied }, 'migrations applied');
+    // Once, here: N workers migrating concurrently would race on the schema.
+    if (migrates && !(await firstDatabaseAttempt(auth, 'migrate', logger))) {
+      migrations = retryDatabaseStep({
+        attempt: () => runDatabaseStep(auth, 'migrate', logger),
+        logger,
+        step: 'migrate',
+        onDone: () => void auth.close(),
+      });
     }
   } finally {
-    await auth.close();
+    if (migrations === undefined) await auth.close();
   }
 
   const grace = options.shutdownGraceMs ?? 10_000;
-  const budget = createRestartBudget(options.restartLimit ?? DEFAULT_RESTART_LIMIT);
-  const workerEnv = { [CLUSTER_WORKER_ENV]: '1', GATEHOUSE_WORKERS: String(workers) };
+  const backoff = options.restartBackoff ?? DEFAULT_RESTART_BACKOFF;
+  const restartDelay = createRestartDelay(backoff);
+  /** When each worker was forked, to tell a stable worker's death from a crash loop. */
+  const forkedAt = new Map<Worker, number>();
+  const restarts = new Set<NodeJS.Timeout>();
+  const workerEnv = {
+    [CLUSTER_WORKER_ENV]: '1',
+    GATEHOUSE_WORKERS: String(workers),
+    ...(migrates ? { [CLUSTER_PRIMARY_MIGRATES_ENV]: '1' } : {}),
+  };
   const listening = new Set<Worker>();
   let announced = false;
   let stopping: Promise<number> | undefined;
@@ -116,6 +152,7 @@ export async function startCluster(
 
   const fork = (): void => {
     const worker = cluster.fork(workerEnv);
+    forkedAt.set(worker, Date.now());
     worker.on('message', (message: unknown) => {
       const { type, url } = (message ?? {}) as { type?: unknown; url?: unknown };
       if (type !== LISTENING_MESSAGE || typeof url !== 'string') return;
@@ -134,26 +171,35 @@ export async function startCluster(
   const onExit = (worker: Worker, code: number | null, signal: string | null): void => {
     const pid = worker.process.pid;
     const wasListening = listening.delete(worker);
+    const livedMs = Date.now() - (forkedAt.get(worker) ?? Date.now());
+    forkedAt.delete(worker);
     if (stopping) return;
     // As workerPid: `pid` on a primary's line is the primary's own.
-    logger.error({ workerPid: pid, code, signal }, 'worker died');
+    logger.error({ workerPid: pid, code, signal, livedMs }, 'worker died');
     if (!announced && !wasListening) {
-      // Before the cluster ever listened, a death is a startup failure: report it, do not retry.
+      // Before the cluster ever listened, a death is a startup failure (a port in use, a
+      // configuration only the worker refused): report it, do not retry.
       void stop('a worker failed to start', 1);
       return;
     }
-    if (!budget.record()) {
-      const { deaths, windowMs } = options.restartLimit ?? DEFAULT_RESTART_LIMIT;
-      logger.fatal({ deaths, windowMs }, 'workers keep dying: stopping the cluster');
-      void stop('crash loop', 1);
-      return;
-    }
-    fork();
+    const delayMs = restartDelay.next(livedMs);
+    logger.warn({ workerPid: pid, delayMs }, 'replacing the worker after a back-off');
+    const timer = setTimeout(() => {
+      restarts.delete(timer);
+      if (!stopping) fork();
+    }, delayMs);
+    restarts.add(timer);
   };
 
   const stop = (reason: string, failureCode = 0): Promise<number> => {
     stopping ??= (async () => {
       logger.info({ reason }, 'stopping workers');
+      for (const timer of restarts) clearTimeout(timer);
+      restarts.clear();
+      if (migrations && !migrations.isDone()) {
+        migrations.stop();
+        await auth.close();
+      }
       const alive = Object.values(cluster.workers ?? {}).filter((w): w is Worker => w !== undefined);
       const exits = alive.map(
         (worker) =>
@@ -201,9 +247,10 @@ export async function startClusterWorker(
   options: Omit<StartOptions, 'migrate'> = {},
 ): Promise<RunningServer> {
   const config = { ...settings.config, migrations: { runOnStart: false } };
+  const awaitSchema = process.env[CLUSTER_PRIMARY_MIGRATES_ENV] === '1';
   let running: RunningServer;
   try {
-    running = await startServer({ ...settings, config }, { ...options, migrate: false });
+    running = await startServer({ ...settings, config }, { ...options, migrate: false, awaitSchema });
   } catch (error) {
     // The channel to the primary would otherwise keep this failed process alive.
     cluster.worker?.disconnect();

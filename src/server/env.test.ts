@@ -1,7 +1,12 @@
 import assert from 'node:assert/strict';
+import { generateKeyPairSync, type KeyObject } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { ConfigError, createAuth, generateSecret } from '../index.ts';
+import { ConfigError, createAuth, DEFAULTS, generateSecret } from '../index.ts';
 import { SERVER_ENV, settingsFromEnv } from './env.ts';
+import { attributeToEnv } from './env-attribution.ts';
 
 type Env = Record<string, string | undefined>;
 
@@ -221,5 +226,215 @@ describe('settingsFromEnv', () => {
     );
     settingsFromEnv(recording);
     assert.deepEqual([...read].sort(), Object.keys(SERVER_ENV).sort());
+  });
+});
+
+describe('settingsFromEnv - token algorithm, signing keys and rate limits', () => {
+  const ed = generateKeyPairSync('ed25519');
+  const p256 = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  const pkcs8 = (key: KeyObject) => key.export({ format: 'pem', type: 'pkcs8' }).toString();
+  const spki = (key: KeyObject) => key.export({ format: 'pem', type: 'spki' }).toString();
+  /** Lines of a PEM body: none may ever appear in an error. */
+  const bodyOf = (pem: string) => pem.split('\n').filter((line) => line && !line.startsWith('-----'));
+
+  /** createAuth's ConfigError for the config `env` gives, as the CLI prints it. */
+  async function createAuthError(env: Env): Promise<ConfigError> {
+    const { config } = settingsFromEnv(env);
+    try {
+      const auth = await createAuth({ ...config, database: { url: 'sqlite::memory:' }, logLevel: 'silent' });
+      await auth.close();
+    } catch (error) {
+      assert.ok(error instanceof ConfigError, String(error));
+      return attributeToEnv(error, env);
+    }
+    assert.fail('expected createAuth to refuse the configuration');
+  }
+
+  const secrets = `k1:${generateSecret()}`;
+
+  it('GATEHOUSE_TOKEN_ALGORITHM - should set tokens.algorithm, in any casing, beside GATEHOUSE_ACCESS_TOKENS', () => {
+    assert.deepEqual(settingsFromEnv({ GATEHOUSE_TOKEN_ALGORITHM: 'EdDSA' }).config, {
+      tokens: { algorithm: 'EdDSA' },
+    });
+    assert.deepEqual(
+      settingsFromEnv({ GATEHOUSE_TOKEN_ALGORITHM: 'es256', GATEHOUSE_ACCESS_TOKENS: 'jwt' }).config,
+      { tokens: { access: 'jwt', algorithm: 'ES256' } },
+    );
+    const error = envError({ GATEHOUSE_TOKEN_ALGORITHM: 'RS256' });
+    assert.deepEqual(error.problems, [
+      { path: 'GATEHOUSE_TOKEN_ALGORITHM', message: 'must be HS256, EdDSA or ES256' },
+    ]);
+  });
+
+  it('GATEHOUSE_SIGNING_KEYS - should read a JSON array of {kid, pem} entries and JWKs, first signs', () => {
+    const previous = { ...p256.publicKey.export({ format: 'jwk' }), kid: 'old' };
+    const { config } = settingsFromEnv({
+      GATEHOUSE_SIGNING_KEYS: JSON.stringify([{ kid: 'new', pem: pkcs8(p256.privateKey) }, previous]),
+    });
+    assert.deepEqual(config.tokens?.signingKeys, [
+      { kid: 'new', key: pkcs8(p256.privateKey) },
+      { key: previous },
+    ]);
+  });
+
+  it('GATEHOUSE_SIGNING_KEYS - should read a JWK Set and concatenated PEM blocks', () => {
+    const jwk = ed.privateKey.export({ format: 'jwk' });
+    assert.deepEqual(
+      settingsFromEnv({ GATEHOUSE_SIGNING_KEYS: JSON.stringify({ keys: [jwk] }) }).config.tokens,
+      {
+        signingKeys: [{ key: jwk }],
+      },
+    );
+    const pems = `${pkcs8(ed.privateKey)}\n${spki(generateKeyPairSync('ed25519').publicKey)}`;
+    const keys = settingsFromEnv({ GATEHOUSE_SIGNING_KEYS: pems }).config.tokens?.signingKeys ?? [];
+    assert.equal(keys.length, 2);
+    assert.equal(keys[0]?.key, pkcs8(ed.privateKey).trim());
+    assert.match(String(keys[1]?.key), /^-----BEGIN PUBLIC KEY-----[\s\S]+-----END PUBLIC KEY-----$/);
+  });
+
+  it('GATEHOUSE_SIGNING_KEYS_FILE - should read the same formats from a file, and refuse both variables at once', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gh-env-keys-'));
+    try {
+      const file = join(dir, 'jwt.pem');
+      writeFileSync(file, pkcs8(ed.privateKey), { mode: 0o600 });
+      assert.deepEqual(settingsFromEnv({ GATEHOUSE_SIGNING_KEYS_FILE: file }).config.tokens, {
+        signingKeys: [{ key: pkcs8(ed.privateKey).trim() }],
+      });
+      assert.deepEqual(envError({ GATEHOUSE_SIGNING_KEYS_FILE: join(dir, 'missing.pem') }).problems, [
+        { path: 'GATEHOUSE_SIGNING_KEYS_FILE', message: 'names a file that cannot be read' },
+      ]);
+      assert.equal(
+        envError({ GATEHOUSE_SIGNING_KEYS_FILE: file, GATEHOUSE_SIGNING_KEYS: pkcs8(ed.privateKey) })
+          .problems[0]?.path,
+        'GATEHOUSE_SIGNING_KEYS',
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('GATEHOUSE_SIGNING_KEYS - malformed values should be refused by position, never echoing key material', () => {
+    const pem = pkcs8(ed.privateKey);
+    for (const [value, path] of [
+      [`[{"pem": ${JSON.stringify(pem)}`, 'GATEHOUSE_SIGNING_KEYS'],
+      ['[]', 'GATEHOUSE_SIGNING_KEYS'],
+      [JSON.stringify([{ kid: 'a', pem }, { secret: pem }]), 'GATEHOUSE_SIGNING_KEYS[1]'],
+      [JSON.stringify([{ kid: 7, pem }]), 'GATEHOUSE_SIGNING_KEYS[0]'],
+      [pem.slice(0, 60), 'GATEHOUSE_SIGNING_KEYS'],
+    ] as const) {
+      const error = envError({ GATEHOUSE_SIGNING_KEYS: value });
+      assert.deepEqual(
+        error.problems.map((p) => p.path),
+        [path],
+        value,
+      );
+      for (const line of bodyOf(pem)) assert.ok(!error.message.includes(line.slice(0, 40)));
+    }
+  });
+
+  it('a key of the wrong type - should be refused at start, naming the variable and the position only', async () => {
+    const env = {
+      GATEHOUSE_SECRETS: secrets,
+      GATEHOUSE_TOKEN_ALGORITHM: 'ES256',
+      GATEHOUSE_SIGNING_KEYS: JSON.stringify([
+        { pem: pkcs8(p256.privateKey) },
+        { pem: pkcs8(ed.privateKey) },
+      ]),
+    };
+    const error = await createAuthError(env);
+    assert.deepEqual(error.problems, [
+      { path: 'GATEHOUSE_SIGNING_KEYS[1]', message: 'is an Ed25519 key; ES256 needs a P-256 (EC) key' },
+    ]);
+    for (const line of [...bodyOf(pkcs8(ed.privateKey)), ...bodyOf(pkcs8(p256.privateKey))]) {
+      assert.ok(!error.message.includes(line));
+    }
+  });
+
+  it('signing keys without an asymmetric algorithm - should be refused, naming the variable', async () => {
+    const error = await createAuthError({
+      GATEHOUSE_SECRETS: secrets,
+      GATEHOUSE_SIGNING_KEYS: pkcs8(ed.privateKey),
+    });
+    assert.equal(error.problems[0]?.path, 'GATEHOUSE_SIGNING_KEYS');
+    assert.match(error.problems[0]?.message ?? '', /EdDSA and ES256/);
+  });
+
+  it('GATEHOUSE_RATE_LIMITS - should map onto rateLimits, and its lockout member onto lockout', async () => {
+    const value = {
+      slots: {
+        login: { limit: 3, windowSeconds: 60, scope: 'ip' },
+        register: false,
+        session: { group: 'signIn' },
+      },
+      groups: { signIn: { limit: 20, windowSeconds: 600, scope: 'ip' } },
+      ipv6PrefixLength: 56,
+      lockout: { maxFailures: 3, baseLockSeconds: 30, maxLockSeconds: 600 },
+    };
+    const { config } = settingsFromEnv({ GATEHOUSE_RATE_LIMITS: JSON.stringify(value) });
+    const { lockout, ...rateLimits } = value;
+    assert.deepEqual(config, { rateLimits, lockout });
+    const auth = await createAuth({
+      ...config,
+      secrets: [{ id: 'k1', secret: generateSecret() }],
+      database: { url: 'sqlite::memory:' },
+      logLevel: 'silent',
+    });
+    try {
+      assert.equal(auth.config.rateLimits.ipv6PrefixLength, 56);
+      assert.deepEqual(auth.config.rateLimits.slots.login, { limit: 3, windowSeconds: 60, scope: 'ip' });
+      assert.equal(auth.config.lockout.maxFailures, 3);
+      // Options not given keep their defaults.
+      assert.equal(auth.config.lockout.windowSeconds, DEFAULTS.lockoutWindowSeconds);
+      assert.ok(auth.config.warnings.some((w) => w.code === 'RATE_LIMIT_SLOT_OFF'));
+    } finally {
+      await auth.close();
+    }
+  });
+
+  it('GATEHOUSE_RATE_LIMITS - should be refused when it is not a JSON object', () => {
+    for (const value of ['{"slots":', '[1,2]', '"fast"', 'null']) {
+      assert.deepEqual(envError({ GATEHOUSE_RATE_LIMITS: value }).problems, [
+        { path: 'GATEHOUSE_RATE_LIMITS', message: 'must be a JSON object' },
+      ]);
+    }
+  });
+
+  it('GATEHOUSE_RATE_LIMITS - values the schema refuses should name the variable and the path', async () => {
+    const error = await createAuthError({
+      GATEHOUSE_SECRETS: secrets,
+      GATEHOUSE_RATE_LIMITS: JSON.stringify({
+        slots: { login: { limit: 0, windowSeconds: 60, scope: 'ip' }, session: { group: 'nowhere' } },
+        lockout: { maxFailures: 5, baseLockSeconds: 900, maxLockSeconds: 60 },
+        burst: 3,
+      }),
+    });
+    const paths = error.problems.map((p) => p.path);
+    assert.ok(paths.includes('GATEHOUSE_RATE_LIMITS.slots.login.limit'), paths.join());
+    assert.ok(paths.includes('GATEHOUSE_RATE_LIMITS'), paths.join()); // the unknown member `burst`
+    assert.ok(
+      paths.every((path) => path.startsWith('GATEHOUSE_RATE_LIMITS')),
+      paths.join(),
+    );
+    // Cross-field checks come after the shape is valid: a second run, once the shape is fixed.
+    const later = await createAuthError({
+      GATEHOUSE_SECRETS: secrets,
+      GATEHOUSE_RATE_LIMITS: JSON.stringify({
+        slots: { session: { group: 'nowhere' } },
+        lockout: { baseLockSeconds: 900, maxLockSeconds: 60 },
+      }),
+    });
+    assert.deepEqual(later.problems.map((p) => p.path).sort(), [
+      'GATEHOUSE_RATE_LIMITS.lockout.baseLockSeconds',
+      'GATEHOUSE_RATE_LIMITS.slots.session.group',
+    ]);
+  });
+
+  it('attributeToEnv - should leave paths alone when the variable was not set', () => {
+    const error = new ConfigError([{ path: 'rateLimits.slots.login.limit', message: 'too small' }]);
+    assert.equal(attributeToEnv(error, {}), error);
+    assert.equal(
+      attributeToEnv(error, { GATEHOUSE_RATE_LIMITS: '{}' }).problems[0]?.path,
+      'GATEHOUSE_RATE_LIMITS.slots.login.limit',
+    );
   });
 });

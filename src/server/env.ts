@@ -1,5 +1,7 @@
 import { type AuthConfigInput, ConfigError, type ConfigProblem } from '../index.ts';
 import { oauthProvidersFromEnv } from './oauth-env.ts';
+import { rateLimitsFromEnv } from './rate-limits-env.ts';
+import { signingKeysFromEnv } from './signing-keys-env.ts';
 
 /** Where the standalone server listens. */
 export interface ListenOptions {
@@ -33,6 +35,13 @@ export const SERVER_ENV = Object.freeze({
   GATEHOUSE_CORS_ORIGINS:
     'comma-separated origins allowed to call with credentials from a browser (CORS; also trusted for CSRF)',
   GATEHOUSE_ACCESS_TOKENS: '`jwt` (default) or `opaque` (stored as keyed digests, revocable at once)',
+  GATEHOUSE_TOKEN_ALGORITHM:
+    '`HS256` (default, only this server verifies), `EdDSA` or `ES256` (public keys at /.well-known/jwks.json)',
+  GATEHOUSE_SIGNING_KEYS:
+    'EdDSA/ES256 keys instead of derived ones, first signs: JSON `[{"kid":"…","pem":"-----BEGIN PRIVATE KEY-----\\n…"}]`, JWKs or a JWK Set, or PEM blocks',
+  GATEHOUSE_SIGNING_KEYS_FILE: 'a file holding what GATEHOUSE_SIGNING_KEYS would hold',
+  GATEHOUSE_RATE_LIMITS:
+    'JSON of the `rateLimits` option plus a `lockout` member, e.g. `{"slots":{"login":{"limit":5,"windowSeconds":60,"scope":"ipIdentifier"}},"lockout":{"maxFailures":3}}`',
   GATEHOUSE_OAUTH_PROVIDERS:
     'JSON object of sign-in providers, e.g. `{"google":{"preset":"google","clientId":"…","clientSecret":"…"}}`',
   GATEHOUSE_OAUTH_REDIRECT_ORIGINS:
@@ -46,6 +55,8 @@ export const SERVER_ENV = Object.freeze({
 });
 
 type Env = Readonly<Record<string, string | undefined>>;
+
+const TOKEN_ALGORITHMS = ['HS256', 'EdDSA', 'ES256'] as const;
 
 function parseInteger(
   env: Env,
@@ -123,6 +134,16 @@ export function settingsFromEnv(env: Env = process.env): ServerSettings {
     if (access === 'jwt' || access === 'opaque') config.tokens = { access };
     else problems.push({ path: 'GATEHOUSE_ACCESS_TOKENS', message: 'must be jwt or opaque' });
   }
+  const algorithm = env.GATEHOUSE_TOKEN_ALGORITHM;
+  if (algorithm !== undefined && algorithm !== '') {
+    const known = TOKEN_ALGORITHMS.find((name) => name.toLowerCase() === algorithm.trim().toLowerCase());
+    if (known) config.tokens = { ...(config.tokens as object), algorithm: known };
+    else problems.push({ path: 'GATEHOUSE_TOKEN_ALGORITHM', message: 'must be HS256, EdDSA or ES256' });
+  }
+  const signingKeys = signingKeysFromEnv(env, problems);
+  if (signingKeys) config.tokens = { ...(config.tokens as object), signingKeys };
+  if (env.GATEHOUSE_RATE_LIMITS)
+    Object.assign(config, rateLimitsFromEnv(env.GATEHOUSE_RATE_LIMITS, problems));
   const hops = parseInteger(env, 'GATEHOUSE_TRUSTED_PROXY_HOPS', problems, [0, 10]);
   if (hops !== undefined) config.http = { trustedProxyHops: hops };
   const workers = parseInteger(env, 'GATEHOUSE_WORKERS', problems, [1, 1024]);

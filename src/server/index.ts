@@ -1,10 +1,10 @@
 export {
   CLUSTER_WORKER_ENV,
   type ClusterOptions,
-  createRestartBudget,
-  DEFAULT_RESTART_LIMIT,
+  createRestartDelay,
+  DEFAULT_RESTART_BACKOFF,
   isClusterWorker,
-  type RestartLimit,
+  type RestartBackoff,
   type RunningCluster,
   startCluster,
   startClusterWorker,

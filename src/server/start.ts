@@ -1,7 +1,14 @@
 import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { toNodeHandler } from '../http/adapters/node/index.ts';
+import { type FetchTarget, toNodeHandler } from '../http/adapters/node/index.ts';
 import { type Auth, createAuth } from '../index.ts';
+import {
+  type DatabaseStartStep,
+  firstDatabaseAttempt,
+  retryDatabaseStep,
+  runDatabaseStep,
+  startupUnavailableResponse,
+} from './database-startup.ts';
 import type { ServerSettings } from './env.ts';
 
 export interface RunningServer {
@@ -16,6 +23,11 @@ export interface RunningServer {
 export interface StartOptions {
   /** Migrate on start even in production (`gatehouse serve --migrate`). */
   readonly migrate?: boolean;
+  /**
+   * Serve only once no migration is pending (a cluster worker whose primary migrates). Ignored
+   * when this process migrates itself.
+   */
+  readonly awaitSchema?: boolean;
   /** Longest wait for in-flight requests on shutdown before connections are cut. @default 10000 */
   readonly shutdownGraceMs?: number;
 }
@@ -24,6 +36,11 @@ export interface StartOptions {
  * Starts the standalone server: builds Gatehouse from the settings, migrates when the mode
  * says so (development always; production only when told), logs the posture with every
  * warning, and listens.
+ *
+ * A database that cannot be reached does not stop it: it listens anyway, answers `/health`
+ * 200, `/ready` and every other route 503 with `Retry-After`, and retries the migration (or
+ * the status check) in the background until the database answers. Any other failure of that
+ * step (a wrong password, a failing migration) still rejects.
  */
 export async function startServer(
   settings: ServerSettings,
@@ -31,27 +48,43 @@ export async function startServer(
 ): Promise<RunningServer> {
   const auth = await createAuth(settings.config);
   const { logger } = auth;
+  const step: DatabaseStartStep =
+    options.migrate || auth.config.migrations.runOnStart
+      ? 'migrate'
+      : options.awaitSchema
+        ? 'await-schema'
+        : 'check';
+  let databaseDone: boolean;
   try {
-    if (options.migrate || auth.config.migrations.runOnStart) {
-      const { applied } = await auth.migrate();
-      if (applied.length > 0) logger.info({ applied }, 'migrations applied');
-    } else {
-      const pending = (await auth.migrationStatus()).filter((m) => m.appliedAt === null);
-      if (pending.length > 0) {
-        // /ready reports it too; the log says how to fix it.
-        logger.error(
-          { pending: pending.map((m) => m.name) },
-          'migrations pending: run `gatehouse migrate up`',
-        );
-      }
-    }
+    databaseDone = await firstDatabaseAttempt(auth, step, logger);
   } catch (error) {
     await auth.close();
     throw error;
   }
+  const retries = databaseDone
+    ? undefined
+    : retryDatabaseStep({ attempt: () => runDatabaseStep(auth, step, logger), logger, step });
+  const healthPath = `${auth.config.http.basePath}/health`;
+  const readyPath = `${auth.config.http.basePath}/ready`;
+  // Until the database step passed, only the probes reach the app.
+  const gated: FetchTarget = {
+    async fetch(request, env) {
+      if (retries === undefined || retries.isDone()) return auth.fetch(request, env);
+      const path = new URL(request.url).pathname;
+      if (path !== healthPath && path !== readyPath) return startupUnavailableResponse();
+      if (path === readyPath) {
+        // A readiness probe is a good moment to try again; until the step passed it stays 503.
+        if (!(await retries.attemptNow())) {
+          const response = await auth.fetch(request, env);
+          return response.status === 503 ? response : startupUnavailableResponse();
+        }
+      }
+      return auth.fetch(request, env);
+    },
+  };
 
   // The server owns its process, so it may use the node-server's faster Request/Response.
-  const handle = toNodeHandler(auth, { overrideGlobalObjects: true });
+  const handle = toNodeHandler(gated, { overrideGlobalObjects: true });
   /** Responses still being produced; told to close their connection once shutdown begins. */
   const inFlight = new Set<ServerResponse>();
   let draining = false;
@@ -78,6 +111,7 @@ export async function startServer(
     });
   } catch (error) {
     // e.g. the port is taken: an open pool or Redis client would keep the process alive.
+    retries?.stop();
     await auth.close();
     throw error;
   }
@@ -93,6 +127,7 @@ export async function startServer(
   const stop = (): Promise<void> => {
     stopping ??= (async () => {
       const grace = options.shutdownGraceMs ?? 10_000;
+      retries?.stop();
       draining = true;
       for (const res of inFlight) if (!res.headersSent) res.shouldKeepAlive = false;
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));

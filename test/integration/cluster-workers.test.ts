@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { generateSecret } from '../../src/index.ts';
-import { createRestartBudget, DEFAULT_RESTART_LIMIT } from '../../src/server/cluster.ts';
+import { createRestartDelay } from '../../src/server/cluster.ts';
 import { type PostgresServer, startPostgres } from '../fixtures/postgres-server.ts';
 import { type RedisServer, startRedis } from '../fixtures/redis-server.ts';
 import { type LogLine, runGatehouse, type ServerProcess, spawnServer } from '../fixtures/spawn-server.ts';
@@ -90,17 +90,20 @@ async function killAndReplace(server: ServerProcess, pid: number): Promise<{ rep
   return { replacement: replaced.pid as number };
 }
 
-describe('createRestartBudget', () => {
-  it('createRestartBudget - should refuse the death past the limit, and forget deaths outside the window', () => {
-    let now = 0;
-    const budget = createRestartBudget({ deaths: 2, windowMs: 1_000 }, { now: () => now });
-    assert.equal(budget.record(), true);
-    now = 500;
-    assert.equal(budget.record(), true);
-    now = 900;
-    assert.equal(budget.record(), false, 'three deaths within 1 s');
-    now = 1_950;
-    assert.equal(budget.record(), true, 'the deaths at 0, 500 and 900 ms are out of the window');
+describe('createRestartDelay', () => {
+  it('createRestartDelay - should double the wait for deaths in a row up to the cap, and start again after a stable worker', () => {
+    const delay = createRestartDelay({ initialMs: 100, maxMs: 1_000, stableAfterMs: 10_000 });
+    const quick = [0, 0, 0, 0, 0, 0].map(() => delay.next(50));
+    assert.deepEqual(quick, [100, 200, 400, 800, 1_000, 1_000], 'never refused, capped');
+    assert.equal(delay.next(10_000), 100, 'a worker that lived stableAfterMs resets the streak');
+    assert.equal(delay.next(9_999), 200);
+  });
+
+  it('createRestartDelay - should stay at the cap however long a crash loop lasts', () => {
+    const delay = createRestartDelay({ initialMs: 100, maxMs: 30_000, stableAfterMs: 10_000 });
+    let last = 0;
+    for (let death = 0; death < 10_000; death++) last = delay.next(0);
+    assert.equal(last, 30_000);
   });
 });
 
@@ -241,30 +244,50 @@ describe('gatehouse serve --workers - refused and single-process configurations'
     }
   });
 
-  it('workers crashing in a loop - should make the primary stop the cluster and exit 1', async () => {
+  it('workers crashing in a loop - should be replaced after a growing back-off, the primary never giving up', async () => {
     const loop = await spawnServer({
       args: ['--workers', '2'],
       env: { PORT: '0', GATEHOUSE_MODE: 'development', GATEHOUSE_DATA_DIR: dataDir },
     });
     const killed = new Set<number>();
+    const DEATHS = 6;
     try {
       await loop.waitForLog('gatehouse cluster listening');
-      // One more than DEFAULT_RESTART_LIMIT allows in its window.
-      for (let death = 1; death <= DEFAULT_RESTART_LIMIT.deaths + 1; death++) {
+      // More deaths in a row than the old limit (5 in 10 s) that stopped the cluster for good.
+      for (let death = 1; death <= DEATHS; death++) {
         const victim = await waitForLine(
           loop,
           (line) => line.msg === 'gatehouse listening' && !killed.has(line.pid as number),
           `worker to kill (death ${death})`,
+          15_000,
         );
         const pid = victim.pid as number;
         killed.add(pid);
         process.kill(pid, 'SIGKILL');
         await waitForLine(loop, (line) => line.msg === 'worker died' && line.workerPid === pid, 'death log');
       }
-      assert.deepEqual(await loop.exited, { code: 1, signal: null });
-      const fatal = loop.logs().find((line) => line.msg === 'workers keep dying: stopping the cluster');
-      assert.equal(fatal?.level, 60);
-      for (const pid of workerPids(loop)) assert.ok(!isAlive(pid), `worker ${pid} outlived the primary`);
+      const delays = loop
+        .logs()
+        .filter((line) => line.msg === 'replacing the worker after a back-off')
+        .map((line) => line.delayMs as number);
+      assert.equal(delays.length, DEATHS);
+      assert.deepEqual(delays, [100, 200, 400, 800, 1_600, 3_200], 'each death in a row doubles the wait');
+      // The last replacement comes, and the port still serves.
+      await waitForLine(
+        loop,
+        () => workerPids(loop).filter((pid) => !killed.has(pid) && isAlive(pid)).length >= 2,
+        'two live workers after the loop',
+        15_000,
+      );
+      // With PORT=0 the port is picked anew when no worker was alive for a moment (the primary
+      // closes the listening handle with its last worker): ask the newest worker where it is.
+      const newest = loop
+        .logs()
+        .filter((line) => line.msg === 'gatehouse listening')
+        .at(-1);
+      await assertHealthy(newest?.url as string, 'after the crash loop');
+      assert.equal(loop.child.exitCode, null, 'the primary must keep running');
+      assert.ok(!loop.logs().some((line) => line.level >= 60), 'nothing fatal was logged');
     } finally {
       await loop.kill();
       for (const pid of workerPids(loop)) if (isAlive(pid)) process.kill(pid, 'SIGKILL');

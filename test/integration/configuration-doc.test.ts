@@ -149,6 +149,7 @@ const DEFAULT_LOCATIONS: Record<
   argon2Parallelism: { option: 'passwords.argon2.parallelism', shows: code },
   registrationMode: { option: 'registration.mode', shows: code },
   tokenAlgorithm: { option: 'tokens.algorithm', shows: code },
+  tokenClientId: { option: 'tokens.clientId', shows: code },
   accessTokenTtlSeconds: { option: 'tokens.accessTokenTtlSeconds', shows: code },
   tokenLeewaySeconds: { option: 'tokens.leewaySeconds', shows: code },
   refreshAbsoluteTtlSeconds: { option: 'tokens.refreshAbsoluteTtlSeconds', shows: code },

@@ -50,6 +50,7 @@ const EXPECTED: Record<string, readonly string[]> = {
     'SqlRepositoryError',
     'createSqlRepositories',
     'fromSqlBoolean',
+    'isDatabaseUnreachable',
     'migrateUp',
     'migrationStatus',
     'openDatabase',

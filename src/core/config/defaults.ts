@@ -64,6 +64,8 @@ export const DEFAULTS = Object.freeze({
   argon2Parallelism: 1,
   registrationMode: 'enumeration-safe',
   tokenAlgorithm: 'HS256',
+  /** `client_id` of RFC 9068 access tokens (EdDSA/ES256): the first-party clients of this server. */
+  tokenClientId: 'gatehouse',
   accessTokenTtlSeconds: 15 * 60,
   tokenLeewaySeconds: 30,
   refreshAbsoluteTtlSeconds: 30 * 24 * 3600,

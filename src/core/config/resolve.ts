@@ -11,6 +11,7 @@ import {
 } from '../secrets/index.ts';
 import { DEFAULTS } from './defaults.ts';
 import { type AuthConfigInput, configSchema, type ParsedConfig } from './schema.ts';
+import { signingKeyProblems } from './signing-keys.ts';
 
 export type Mode = 'development' | 'production';
 
@@ -206,6 +207,7 @@ export function resolveConfig(input: AuthConfigInput, options: ResolveOptions = 
   if (config.passwords.minLength > config.passwords.maxLength) {
     problems.push({ path: 'passwords.minLength', message: 'must not exceed passwords.maxLength' });
   }
+  problems.push(...signingKeyProblems(config.tokens));
   if (config.tokens.refreshIdleTtlSeconds > config.tokens.refreshAbsoluteTtlSeconds) {
     problems.push({
       path: 'tokens.refreshIdleTtlSeconds',

@@ -319,6 +319,29 @@ export const configSchema = z.strictObject({
       issuer: z.string().min(1).max(200).optional(),
       /** `aud` of access tokens; defaults to `baseUrl`. */
       audience: z.string().min(1).max(200).optional(),
+      /**
+       * EdDSA/ES256 keys given instead of the ones derived from the secrets: the first signs,
+       * the others only verify and stay published (rotation). Each a PEM block or a JWK; read
+       * and checked against `algorithm` by resolveConfig.
+       */
+      signingKeys: z
+        .array(
+          z.strictObject({
+            kid: z
+              .string()
+              .regex(/^[A-Za-z0-9._:-]{1,64}$/, 'must be 1–64 characters of A–Z, a–z, 0–9, ., _, : or -')
+              .optional(),
+            key: z.union([z.string().min(1).max(16_384), z.record(z.string(), z.unknown())]),
+          }),
+        )
+        .min(1)
+        .max(8)
+        .optional(),
+      /** `client_id` of access tokens signed with EdDSA/ES256 (RFC 9068), for resource servers. */
+      clientId: z
+        .string()
+        .regex(/^[\x21-\x7E]{1,200}$/, 'must be 1–200 printable ASCII characters without spaces')
+        .default(DEFAULTS.tokenClientId),
       accessTokenTtlSeconds: z.int().min(60).max(3600).default(DEFAULTS.accessTokenTtlSeconds),
       leewaySeconds: z.int().min(0).max(30).default(DEFAULTS.tokenLeewaySeconds),
       refreshAbsoluteTtlSeconds: z

@@ -19,7 +19,14 @@ import {
   parseJsonObject,
   splitCompact,
 } from './compact.ts';
-import { assertKeyFitsAlgorithm, JWT_ALGORITHMS, type JwtAlgorithm, type JwtKey, publicJwk } from './keys.ts';
+import {
+  assertKeyFitsAlgorithm,
+  JWT_ALGORITHMS,
+  type JwtAlgorithm,
+  type JwtKey,
+  type JwtVerificationKey,
+  publicJwk,
+} from './keys.ts';
 import { signatureCheckFor, toLowS } from './signature.ts';
 import { TokenError } from './token-error.ts';
 import { createVerifiedCache } from './verified-cache.ts';
@@ -48,8 +55,11 @@ export interface JwtCodec {
 export interface JwtCodecOptions {
   /** The one algorithm this codec signs with and accepts. */
   readonly algorithm: JwtAlgorithm;
-  /** The ring: the first key signs, every key verifies (tokens made before a rotation). */
-  readonly keys: readonly JwtKey[];
+  /**
+   * The ring: the first key signs, every key verifies (tokens made before a rotation). Keys
+   * after the first may be verification keys only (the public half of a previous key).
+   */
+  readonly keys: readonly (JwtKey | JwtVerificationKey)[];
   /** `iss` written and required. */
   readonly issuer: string;
   /** Clock skew tolerated on `exp`, `nbf` and `iat`, in seconds: 0–30, default 30. */
@@ -99,7 +109,7 @@ export function createJwtCodec(options: JwtCodecOptions): JwtCodec {
     throw new TypeError('verifiedCacheSize must be an integer from 0 to 1000000');
   }
 
-  const ring = new Map<string, JwtKey>();
+  const ring = new Map<string, JwtVerificationKey>();
   for (const key of options.keys ?? []) {
     if (key.alg !== algorithm) throw new TypeError('every key of a JWT codec must use its algorithm');
     assertKeyFitsAlgorithm(key);
@@ -108,6 +118,7 @@ export function createJwtCodec(options: JwtCodecOptions): JwtCodec {
   }
   const signer = options.keys?.[0];
   if (!signer) throw new TypeError('a JWT codec needs at least one key');
+  if (!('signingKey' in signer)) throw new TypeError('the first key of a JWT codec must be able to sign');
 
   // Asymmetric tokens are signed by jose. HS256 is signed here with the prepared KeyObject:
   // through jose it costs a WebCrypto job on the thread pool (~45 µs plus a hop) per token, on

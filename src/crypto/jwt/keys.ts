@@ -13,15 +13,22 @@ export type JwtAlgorithm = 'HS256' | 'EdDSA' | 'ES256';
 
 export const JWT_ALGORITHMS: readonly JwtAlgorithm[] = Object.freeze(['HS256', 'EdDSA', 'ES256']);
 
-/** One signing key of a codec's ring. */
-export interface JwtKey {
+/**
+ * A key of a codec's ring that only verifies: the previous key of a rotation, given as its
+ * public half (EdDSA, ES256).
+ */
+export interface JwtVerificationKey {
   /** Written into every token's header; a token whose `kid` is not in the ring is refused. */
   readonly kid: string;
   readonly alg: JwtAlgorithm;
-  /** The HMAC secret (HS256) or the private key (EdDSA, ES256). */
-  readonly signingKey: KeyObject;
   /** The HMAC secret (HS256) or the public key (EdDSA, ES256). */
   readonly verifyKey: KeyObject;
+}
+
+/** One signing key of a codec's ring. */
+export interface JwtKey extends JwtVerificationKey {
+  /** The HMAC secret (HS256) or the private key (EdDSA, ES256). */
+  readonly signingKey: KeyObject;
 }
 
 /** Key ids are short labels, so a `kid` never carries paths, URLs or markup. */
@@ -98,41 +105,46 @@ export function p256KeyPairFromScalar(scalar: Buffer): { signingKey: KeyObject; 
   return { signingKey, verifyKey: createPublicKey(signingKey) };
 }
 
-/** Checks that a key's objects fit its algorithm (TypeError otherwise). */
-export function assertKeyFitsAlgorithm(key: JwtKey): void {
-  const { signingKey, verifyKey } = key;
-  const fits = (() => {
-    switch (key.alg) {
-      case 'HS256':
-        return (
-          signingKey.type === 'secret' &&
-          verifyKey.type === 'secret' &&
-          (signingKey.symmetricKeySize ?? 0) >= 32 &&
-          signingKey.equals(verifyKey)
-        );
-      case 'EdDSA':
-        return (
-          signingKey.type === 'private' &&
-          verifyKey.type === 'public' &&
-          signingKey.asymmetricKeyType === 'ed25519' &&
-          verifyKey.asymmetricKeyType === 'ed25519'
-        );
-      case 'ES256':
-        return (
-          signingKey.type === 'private' &&
-          verifyKey.type === 'public' &&
-          signingKey.asymmetricKeyDetails?.namedCurve === 'prime256v1' &&
-          verifyKey.asymmetricKeyDetails?.namedCurve === 'prime256v1'
-        );
-      default:
-        return false;
-    }
-  })();
+/** Whether one key object fits an algorithm: an HMAC secret, or an Ed25519 or P-256 private or public key. */
+export function keyObjectFits(
+  alg: JwtAlgorithm,
+  key: KeyObject,
+  type: 'secret' | 'private' | 'public',
+): boolean {
+  if (key.type !== type) return false;
+  switch (alg) {
+    case 'HS256':
+      return type === 'secret' && (key.symmetricKeySize ?? 0) >= 32;
+    case 'EdDSA':
+      return type !== 'secret' && key.asymmetricKeyType === 'ed25519';
+    case 'ES256':
+      return (
+        type !== 'secret' &&
+        key.asymmetricKeyType === 'ec' &&
+        key.asymmetricKeyDetails?.namedCurve === 'prime256v1'
+      );
+    default:
+      return false;
+  }
+}
+
+/**
+ * Checks that a key's objects fit its algorithm (TypeError otherwise). A key without a
+ * `signingKey` only verifies; a codec's first key must have one.
+ */
+export function assertKeyFitsAlgorithm(key: JwtKey | JwtVerificationKey): void {
+  const { verifyKey } = key;
+  const signingKey = 'signingKey' in key ? key.signingKey : undefined;
+  const symmetric = key.alg === 'HS256';
+  const fits = symmetric
+    ? keyObjectFits(key.alg, verifyKey, 'secret') && signingKey?.equals(verifyKey)
+    : keyObjectFits(key.alg, verifyKey, 'public') &&
+      (signingKey === undefined || keyObjectFits(key.alg, signingKey, 'private'));
   if (!fits) throw new TypeError('a JWT key does not fit its algorithm');
 }
 
 /** The public JWK (with `kid`, `alg`, `use`) of an EdDSA or ES256 key; `null` for HS256. */
-export function publicJwk(key: JwtKey): JsonWebKey | null {
+export function publicJwk(key: JwtVerificationKey): JsonWebKey | null {
   if (key.alg === 'HS256') return null;
   const { kty, crv, x, y } = key.verifyKey.export({ format: 'jwk' });
   const jwk: JsonWebKey = y === undefined ? { kty, crv, x } : { kty, crv, x, y };

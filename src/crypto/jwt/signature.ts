@@ -1,5 +1,5 @@
 import { createHmac, timingSafeEqual, verify } from 'node:crypto';
-import type { JwtAlgorithm, JwtKey } from './keys.ts';
+import type { JwtAlgorithm, JwtVerificationKey } from './keys.ts';
 
 /** The order n of the P-256 group. */
 const P256_ORDER = 0xffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551n;
@@ -28,7 +28,7 @@ export function toLowS(signature: Buffer): Buffer {
 }
 
 /** Checks `signature` over `signingInput` with one key; `false` (never a throw) on any failure. */
-export type SignatureCheck = (key: JwtKey, signingInput: string, signature: Buffer) => boolean;
+export type SignatureCheck = (key: JwtVerificationKey, signingInput: string, signature: Buffer) => boolean;
 
 /**
  * The narrowly scoped verifier for one algorithm, straight on node:crypto with the prepared

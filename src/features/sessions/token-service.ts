@@ -22,6 +22,11 @@ export interface TokenServiceOptions {
   readonly audit: AuditLog;
   readonly jwt: JwtCodec;
   readonly accessTokenClass: TokenClass;
+  /**
+   * Set when other services verify access tokens (EdDSA/ES256 through the JWKS): the tokens
+   * also carry RFC 9068's `client_id`, and `scope` from the user's roles.
+   */
+  readonly resourceServerClaims?: { readonly clientId: string };
   /** Keyed digests of refresh secrets. */
   readonly refreshDigests: Digests;
   /**
@@ -78,6 +83,9 @@ const KEY = {
   userNotBefore: (userId: string) => `rev:nbf:${userId}`,
 } as const;
 
+/** RFC 6749 section 3.3 scope-token: roles with spaces, quotes or backslashes stay out of `scope`. */
+const SCOPE_TOKEN = /^[\x21\x23-\x5B\x5D-\x7E]+$/;
+
 /** RFC 7235: the scheme name is case-insensitive; the token is RFC 6750's b64token. */
 const BEARER = /^Bearer +([A-Za-z0-9._~+/-]+=*)$/i;
 
@@ -95,10 +103,22 @@ export function createTokenService(options: TokenServiceOptions): TokenService {
   /** Long enough to outlive every access token issued before the revocation. */
   const revocationTtlMs = accessTtlMs + options.leewayMs + 1000;
 
+  const rfc9068 = options.resourceServerClaims;
+
   async function accessTokenFor(session: Session, roles: readonly string[], at: number): Promise<string> {
+    const scope = rfc9068 ? roles.filter((role) => SCOPE_TOKEN.test(role)).join(' ') : '';
     return options.jwt.sign(
       options.accessTokenClass,
-      { sub: session.userId, sid: session.id, jti: randomUUID(), amr: session.authMethods, roles },
+      {
+        sub: session.userId,
+        sid: session.id,
+        jti: randomUUID(),
+        amr: session.authMethods,
+        roles,
+        ...(rfc9068 ? { client_id: rfc9068.clientId } : {}),
+        // RFC 6749 section 3.3: a scope is one or more tokens, so none means no claim.
+        ...(scope ? { scope } : {}),
+      },
       { now: at },
     );
   }

@@ -59,7 +59,10 @@ export interface OpenDatabaseOptions {
    * @default 10000
    */
   readonly statementTimeoutMs?: number;
-  /** PostgreSQL: told when an idle pooled connection fails (it is then replaced). */
+  /**
+   * PostgreSQL: told when a pooled connection fails outside a statement, idle or lent out (it
+   * is then dropped and replaced); without it such failures are ignored, never fatal.
+   */
   readonly onIdleConnectionError?: (error: Error) => void;
 }
 

@@ -17,6 +17,7 @@ export {
   type SqlDialectName,
   wrapDatabase,
 } from './database.ts';
+export { isDatabaseUnreachable } from './errors.ts';
 export {
   MigrationError,
   type MigrationState,

@@ -27,9 +27,11 @@ export interface PostgresPoolOptions {
    */
   readonly statementTimeoutMs?: number;
   /**
-   * Called when an idle pooled connection fails (e.g. the server restarted). The pool drops
-   * that connection and opens a new one when needed. Without a listener, `pg` would turn this
-   * into an uncaught exception that ends the process.
+   * Called when a pooled connection fails outside a query: idle in the pool, or checked out
+   * between two statements of a transaction (e.g. the server restarted or was fast-stopped).
+   * The pool drops that connection and opens a new one when needed; a query on it fails and
+   * its transaction is rolled back by the server. Without a listener, `pg` would turn this into
+   * an uncaught exception that ends the process.
    * @default ignore
    */
   readonly onIdleConnectionError?: (error: Error) => void;
@@ -116,7 +118,17 @@ export async function createPostgresPool(url: string, options: PostgresPoolOptio
     },
   };
   const pool = new pg.Pool(config);
-  pool.on('error', onIdleConnectionError);
+  // Every connected client gets a listener for its whole life. The pool's own listener covers
+  // idle clients only: it is removed while a client is lent out, so a termination between two
+  // statements (`57P01 admin_shutdown` on a fast stop, a reset socket) would be emitted on a
+  // client with no listener and end the process. The statement in flight, if any, still fails
+  // with its own error, and the server rolls its transaction back.
+  pool.on('connect', (client) => {
+    client.on('error', onIdleConnectionError);
+  });
+  // An idle client's failure is re-emitted by the pool once it dropped the client; it was
+  // already reported by the client's listener above.
+  pool.on('error', () => {});
   return pool;
 }
 

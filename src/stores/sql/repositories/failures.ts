@@ -12,6 +12,7 @@
  */
 import { StoreError } from '../../contract.ts';
 import { EmailTakenError } from '../../repositories.ts';
+import { isDatabaseUnreachable } from '../errors.ts';
 
 /**
  * A SQL statement failed for a reason other than the database being unavailable, or a stored
@@ -121,15 +122,23 @@ export function toRepositoryError(error: unknown): Error {
     );
   }
 
+  // A connection refused, reset or cut (a restart or fast stop of the server), or a pool that
+  // could not open one in time: the database is unavailable, the statement is not wrong.
+  if (isDatabaseUnreachable(error)) return unavailable(error);
+
   // A value the driver could not convert (e.g. a bigint beyond 2^53): a data problem, not an outage.
   if (error instanceof RangeError || error instanceof TypeError) {
     return new SqlRepositoryError('ERR_GATEHOUSE_SQL_STATEMENT', `A SQL statement failed (${error.name})`);
   }
 
-  // What is left never reached the database: refused or reset connections, a pool or client
-  // that timed out or was closed, a SQLite handle that is not open.
-  const message = error instanceof Error ? error.message : '';
-  const kind = /time(d)? ?out/i.test(message) || code === 'ETIMEDOUT' ? 'timeout' : 'unavailable';
+  // What is left never reached the database either: a pool or client that was closed, a
+  // SQLite handle that is not open.
+  return unavailable(error);
+}
+
+function unavailable(error: unknown): StoreError {
+  const { code, message } = (error instanceof Error ? error : {}) as { code?: unknown; message?: string };
+  const kind = /time(d)? ?out/i.test(message ?? '') || code === 'ETIMEDOUT' ? 'timeout' : 'unavailable';
   return new StoreError(kind, STORE_MESSAGES[kind], { cause: error });
 }
 
