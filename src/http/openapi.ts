@@ -229,7 +229,8 @@ function operationFor(route: RouteDefinition, parts: DocumentParts): JsonObject 
       name,
       in: 'path',
       required: true,
-      schema: { type: 'string', minLength: 1 },
+      // `.` and `..` are dot segments: URL parsing removes them, so they never reach a route.
+      schema: { type: 'string', minLength: 1, not: { enum: ['.', '..'] } },
     })),
     ...(route.query === undefined ? [] : queryParameters(route.query, components)),
   ];
