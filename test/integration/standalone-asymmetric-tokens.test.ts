@@ -120,6 +120,8 @@ async function assertServerAccepts(server: ServerProcess, token: string, email: 
 }
 
 const pkcs8 = (key: KeyObject) => key.export({ format: 'pem', type: 'pkcs8' }).toString();
+/** The base64 lines of a PEM block, without its BEGIN/END lines. */
+const pemBody = (pem: string) => pem.split('\n').filter((line) => line && !line.startsWith('-----'));
 const spki = (key: KeyObject) => key.export({ format: 'pem', type: 'spki' }).toString();
 
 describe('standalone server - asymmetric access tokens', () => {
@@ -193,6 +195,14 @@ describe('standalone server - asymmetric access tokens', () => {
     await verifyAsResourceServer(next, oldToken, 'EdDSA');
     await verifyAsResourceServer(next, newToken, 'EdDSA');
     await assertServerAccepts(next, oldToken, 'rotate@example.test');
+    // Neither server wrote any line of a private key to its output.
+    for (const key of [previous.privateKey, current.privateKey]) {
+      for (const line of pemBody(pkcs8(key))) {
+        for (const server of [old, next]) {
+          assert.ok(!`${server.stdout()}${server.stderr()}`.includes(line), 'key material in the output');
+        }
+      }
+    }
     // The old server never knew the new key.
     const refused = await jsonCall(old.url, 'GET', '/users/me', { token: newToken });
     assert.equal(refused.status, 401);
@@ -255,9 +265,7 @@ describe('standalone server - asymmetric access tokens', () => {
       run.stderr,
       /GATEHOUSE_SIGNING_KEYS\[0\]: is an Ed25519 key; ES256 needs a P-256 \(EC\) key/,
     );
-    const body = pkcs8(ed.privateKey)
-      .split('\n')
-      .filter((line) => line && !line.startsWith('-----'));
-    for (const line of body) assert.ok(!`${run.stdout}${run.stderr}`.includes(line), 'key material printed');
+    for (const line of pemBody(pkcs8(ed.privateKey)))
+      assert.ok(!`${run.stdout}${run.stderr}`.includes(line), 'key material printed');
   });
 });
