@@ -23,7 +23,7 @@ import pg from 'pg';
 import { type PostgresServer, startPostgres } from '../fixtures/postgres-server.ts';
 import { productionEnv } from '../fixtures/production-server.ts';
 import { type RedisServer, startRedis } from '../fixtures/redis-server.ts';
-import { type ServerProcess, spawnServer } from '../fixtures/spawn-server.ts';
+import { runGatehouse, type ServerProcess, spawnServer } from '../fixtures/spawn-server.ts';
 
 const PASSWORD = 'amber-Lighthouse-quiet-58';
 /** Concurrent clients of the load, each with its own account. */
@@ -167,9 +167,10 @@ describe('PostgreSQL down when the server starts', () => {
     await Promise.all(servers.map((server) => server.kill()));
   });
 
-  it('database unreachable at start - serve and serve --workers 2 --migrate should listen, answer /health 200 and 503 elsewhere, and become ready once PostgreSQL starts', async () => {
-    // One migrated database with an account (for the single process, which only checks the
-    // schema), and one empty database the cluster's primary must migrate once it can.
+  it('database unreachable at start - serve (production and development) and serve --workers 2 --migrate should listen, answer /health 200 and 503 elsewhere, and become ready once PostgreSQL starts', async () => {
+    // One migrated database with an account (for the production process, which only checks
+    // the schema), and empty ones that the cluster's primary and a development process (which
+    // migrates itself) must migrate once they can.
     const migratedEnv = await productionEnv({
       postgres,
       redis,
@@ -178,19 +179,26 @@ describe('PostgreSQL down when the server starts', () => {
       extra: sharedEnv(),
     });
     const emptyEnv = { ...migratedEnv, GATEHOUSE_DATABASE_URL: await postgres.createDatabase() };
+    const developmentEnv = {
+      ...migratedEnv,
+      GATEHOUSE_MODE: 'development',
+      GATEHOUSE_DATABASE_URL: await postgres.createDatabase(),
+    };
     await postgres.halt('fast');
     let resumed = false;
     try {
-      const [single, cluster] = await Promise.all([
+      const [single, cluster, development] = await Promise.all([
         spawnServer({ env: migratedEnv }),
         spawnServer({ env: emptyEnv, args: ['--workers', '2', '--migrate'] }),
+        spawnServer({ env: developmentEnv }),
       ]);
-      servers.push(single, cluster);
+      servers.push(single, cluster, development);
       await cluster.waitForLog('gatehouse cluster listening');
 
       for (const [label, server] of [
         ['single', single],
         ['cluster', cluster],
+        ['development', development],
       ] as const) {
         for (let probe = 0; probe < 4; probe++) {
           const health = await getOnNewConnection(`${server.url}/health`);
@@ -211,8 +219,9 @@ describe('PostgreSQL down when the server starts', () => {
       resumed = true;
       const singleWait = await untilReady(single.url, RECOVERY_LIMIT_MS);
       const clusterWait = await untilReady(cluster.url, RECOVERY_LIMIT_MS);
+      const developmentWait = await untilReady(development.url, RECOVERY_LIMIT_MS);
       console.log(
-        `ready after PostgreSQL started: single ${Math.round(singleWait)} ms, cluster ${Math.round(clusterWait)} ms`,
+        `ready after PostgreSQL started: single ${Math.round(singleWait)} ms, cluster ${Math.round(clusterWait)} ms, development ${Math.round(developmentWait)} ms`,
       );
 
       const login = await send(single.url, 'POST', '/auth/login', { body: USERS[0] });
@@ -225,13 +234,31 @@ describe('PostgreSQL down when the server starts', () => {
       const applied = cluster.logs().filter((line) => line.msg === 'migrations applied');
       assert.equal(applied.length, 1, 'migrated more than once, or never');
       assert.equal(applied[0]?.pid, cluster.child.pid, 'the primary migrates');
-      for (const server of [single, cluster]) {
+      assert.equal(development.logs().filter((line) => line.msg === 'migrations applied').length, 1);
+      const developed = await send(development.url, 'POST', '/auth/register', {
+        body: { email: 'late-start@example.com', password: PASSWORD },
+      });
+      assert.equal(developed.status, 202, JSON.stringify(developed.body));
+      for (const server of [single, cluster, development]) {
         assert.equal(server.logs().filter((line) => line.msg === 'worker died').length, 0);
         assert.equal(server.child.exitCode, null, 'the server process kept running');
       }
       assert.equal(listeningWorkerPids(cluster).length, 2);
     } finally {
       if (!resumed) await postgres.resume();
+    }
+  });
+
+  it('missing database - should still refuse to start with exit 1: only unreachability is waited out', async () => {
+    const env = await productionEnv({ postgres, redis, dataDir, extra: sharedEnv() });
+    const missing = env.GATEHOUSE_DATABASE_URL?.replace(/\/[^/]+$/, '/no_such_database') as string;
+    for (const args of [['serve'], ['serve', '--workers', '2', '--migrate']]) {
+      const run = await runGatehouse(args, {
+        env: { ...env, GATEHOUSE_DATABASE_URL: missing },
+        timeoutMs: 15_000,
+      });
+      assert.equal(run.code, 1, `${args.join(' ')}: ${run.stdout}${run.stderr}`);
+      assert.ok(!run.stdout.includes('"msg":"gatehouse listening"'), args.join(' '));
     }
   });
 });
@@ -263,6 +290,7 @@ describe('PostgreSQL fast-stopped twice under load on two workers', () => {
     let stopping = false;
     const counts = new Map<string, Map<string, number>>();
     const unexpected: string[] = [];
+    const expected4xx: string[] = [];
     const acknowledgedSessions = new Set<string>();
     const acknowledgedUsers = new Set<string>();
     /** Per client: the refresh token of its last successful refresh, if nothing was tried with it since. */
@@ -280,7 +308,9 @@ describe('PostgreSQL fast-stopped twice under load on two workers', () => {
           unexpected.push(`${phase}: ${outcome.route} 503 without Retry-After`);
         if (outcome.body?.code !== 'SERVICE_UNAVAILABLE')
           unexpected.push(`${phase}: ${outcome.route} 503 ${String(outcome.body?.code)}`);
-      } else if (status >= 300 && !EXPECTED_4XX.has(status)) {
+      } else if (EXPECTED_4XX.has(status)) {
+        expected4xx.push(`${phase}: ${outcome.route} ${status}`);
+      } else if (status >= 300) {
         unexpected.push(`${phase}: ${outcome.route} ${status} ${String(outcome.body?.code)}`);
       }
     };
@@ -347,6 +377,7 @@ describe('PostgreSQL fast-stopped twice under load on two workers', () => {
       ([name, perPhase]) => `${name}: ${JSON.stringify(Object.fromEntries(perPhase))}`,
     );
     console.log(`statuses per phase\n  ${table.join('\n  ')}`);
+    console.log(`expected 4xx: ${expected4xx.length === 0 ? 'none' : expected4xx.join(', ')}`);
     console.log(
       `recovery after PostgreSQL returned: ${recoveries.map((ms) => `${Math.round(ms)} ms`).join(', ')}`,
     );
