@@ -9,6 +9,7 @@ import {
   databaseDialectOf,
   type ErrorCatalogue,
   type Keyring,
+  persistenceWarnings,
   type ResolvedConfig,
   resolveConfig,
 } from '../core/index.ts';
@@ -222,6 +223,8 @@ export async function createAuth(input: AuthConfigInput = {}): Promise<Auth> {
     throw new ConfigError(topology.problems, 'Gatehouse refuses to start');
   }
   const warnings: ConfigWarning[] = [...config.warnings, ...topology.warnings];
+  // Asked while the database opens; it never rejects (an unreachable Redis is `unknown`).
+  const persistence = stores.persistence?.();
   let keyring: Keyring;
   let database: Database;
   try {
@@ -293,6 +296,7 @@ export async function createAuth(input: AuthConfigInput = {}): Promise<Auth> {
     activeKeyId: keyring.activeId,
     ringKeyIds: keyring.ids,
   });
+  warnings.push(...persistenceWarnings(await persistence));
   const posture = describePosture({ config, database, stores: capabilities, mail, warnings });
   // Secure by default, loud when weakened: every weakened setting is logged on every start.
   for (const warning of warnings) logger.warn({ code: warning.code }, warning.message);

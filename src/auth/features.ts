@@ -334,6 +334,14 @@ export function buildFeatures(input: FeatureInput): Features {
     refreshIdleTtlMs: config.tokens.refreshIdleTtlSeconds * 1000,
     leewayMs,
     now,
+    // A first start of memory stores rebuilds too; a list seen complete before was lost.
+    onRevocationsRebuilt: ({ sessions, durationMs, lost }) =>
+      logger[lost ? 'warn' : 'info'](
+        { revokedSessions: sessions, durationMs: Math.round(durationMs) },
+        lost
+          ? 'the denylist lost its data (store restarted or flushed); rebuilt it from the database'
+          : 'the denylist had no completeness marker (first start, or the store lost its data); rebuilt it from the database',
+      ),
   });
   forgetSessions = (ids) => tokens.forgetSessions(ids);
 

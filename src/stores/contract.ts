@@ -170,6 +170,14 @@ export interface Denylist {
    * token id, the session id and the user's not-before epoch at once). Same order as `keys`.
    */
   getMany(keys: readonly string[]): Promise<(string | null)[]>;
+  /**
+   * Writes `value` with `ttlMs` only if the entry holds `expected` right now (`null`: only if it
+   * is absent), in one atomic step across every process sharing the backend; `true` when it
+   * wrote. The expiry is the one given (unlike `add`). Gatehouse uses it for the marker that
+   * says the denylist is complete: claimed as pending before a rebuild, set to complete only if
+   * the pending value survived the rebuild (a data loss in between removed it).
+   */
+  compareAndSet(key: string, expected: string | null, value: string, ttlMs: number): Promise<boolean>;
 }
 
 /** A rate-limit budget: `limit` requests per `windowMs`, refilled continuously. */
@@ -231,6 +239,14 @@ export interface RateLimiter {
   reset(key: string): Promise<void>;
 }
 
+/** What {@link Stores.persistence} found out about the backend's own durability. */
+export interface StorePersistence {
+  /** `on`: data survives a restart of the backend; `off`: it does not; `unknown`: could not tell. */
+  readonly state: 'on' | 'off' | 'unknown';
+  /** What was seen, for logs (settings or why they could not be read; never keys or secrets). */
+  readonly detail: string;
+}
+
 /** The shared stores a Gatehouse instance uses, all from one backend. */
 export interface Stores {
   readonly keyValue: KeyValueStore;
@@ -240,6 +256,11 @@ export interface Stores {
   readonly rateLimiter: RateLimiter;
   /** Confirms the backend answers (for `/ready`); rejects with a `StoreError` otherwise. */
   ping(): Promise<void>;
+  /**
+   * Whether the backend keeps its data across its own restart (for start-up warnings and
+   * `gatehouse doctor`). Optional: a bundle without it is not checked. Never rejects.
+   */
+  persistence?(): Promise<StorePersistence>;
   /** Releases what this bundle owns (a client it built itself); a passed-in client is left open. */
   close(): Promise<void>;
 }

@@ -154,6 +154,12 @@ export type RotateResult =
   /** Unknown digest, or the session is revoked or expired (idle or absolute). */
   | { readonly outcome: 'invalid' };
 
+/** A session's id and when it was revoked (epoch ms). */
+export interface RevokedSession {
+  readonly id: string;
+  readonly revokedAt: number;
+}
+
 export interface SessionRepository {
   create(session: NewSession): Promise<Session>;
   findById(id: string): Promise<Session | null>;
@@ -189,6 +195,13 @@ export interface SessionRepository {
   listActive(userId: string, now: number): Promise<Session[]>;
   /** Marks one session revoked; `null` when it does not exist or belongs to another user. */
   revoke(userId: string, sessionId: string, reason: string, now: number): Promise<Session | null>;
+  /**
+   * Sessions revoked after `since` (epoch ms), those deleted with their user included, as id
+   * and revocation time: what the denylist must hold while their access tokens could still be
+   * presented (rebuilt from here after the store lost its data). Also forgets the deleted
+   * sessions revoked before `since`, which no token can need any more.
+   */
+  listRevokedSince(since: number): Promise<RevokedSession[]>;
   /** Revokes every live session of the user except `exceptId`; returns the ids revoked. */
   revokeAllForUser(
     userId: string,

@@ -289,7 +289,10 @@ export function runStoreContract(name: string, setup: () => Promise<StoreContrac
           ],
         );
         const first = granted[0];
-        assert.ok(first && first.ttlMs <= LONG_TTL_MS && first.ttlMs > LONG_TTL_MS - 1_000, `ttlMs ${first?.ttlMs}`);
+        assert.ok(
+          first && first.ttlMs <= LONG_TTL_MS && first.ttlMs > LONG_TTL_MS - 1_000,
+          `ttlMs ${first?.ttlMs}`,
+        );
         const refused = await stores.counters.reserve('c', 3, LONG_TTL_MS);
         assert.equal(refused.granted, false);
         assert.equal(refused.value, 3);
@@ -298,7 +301,10 @@ export function runStoreContract(name: string, setup: () => Promise<StoreContrac
         // A counter pushed past the limit by increment is refused too.
         await stores.counters.increment('over', LONG_TTL_MS, 9);
         assert.deepEqual(
-          [(await stores.counters.reserve('over', 3, LONG_TTL_MS)).granted, await stores.counters.peek('over')],
+          [
+            (await stores.counters.reserve('over', 3, LONG_TTL_MS)).granted,
+            await stores.counters.peek('over'),
+          ],
           [false, 9],
         );
       });
@@ -454,6 +460,48 @@ export function runStoreContract(name: string, setup: () => Promise<StoreContrac
 
       test('getMany - should return an empty array for no keys', async () => {
         assert.deepEqual(await stores.denylist.getMany([]), []);
+      });
+
+      test('compareAndSet - should write from absent only when the entry is absent', async () => {
+        assert.equal(await stores.denylist.compareAndSet('marker', null, 'pending:a', LONG_TTL_MS), true);
+        assert.equal(await stores.denylist.compareAndSet('marker', null, 'pending:b', LONG_TTL_MS), false);
+        assert.equal(await stores.denylist.get('marker'), 'pending:a');
+      });
+
+      test('compareAndSet - should write over the expected value only', async () => {
+        await stores.denylist.compareAndSet('marker', null, 'pending:a', LONG_TTL_MS);
+        assert.equal(
+          await stores.denylist.compareAndSet('marker', 'pending:b', 'done:b', LONG_TTL_MS),
+          false,
+        );
+        assert.equal(await stores.denylist.get('marker'), 'pending:a');
+        assert.equal(await stores.denylist.compareAndSet('marker', 'pending:a', 'done:a', LONG_TTL_MS), true);
+        assert.equal(await stores.denylist.get('marker'), 'done:a');
+        // Absent is not a value: expecting one fails when there is nothing.
+        assert.equal(await stores.denylist.compareAndSet('other', 'pending:a', 'done:a', LONG_TTL_MS), false);
+        assert.equal(await stores.denylist.get('other'), null);
+      });
+
+      test('compareAndSet - should apply the given TTL, so an expired entry counts as absent', async () => {
+        await stores.denylist.compareAndSet('marker', null, 'pending:a', SHORT_TTL_MS);
+        await elapse(PAST_SHORT_TTL_MS);
+        assert.equal(await stores.denylist.get('marker'), null);
+        assert.equal(
+          await stores.denylist.compareAndSet('marker', 'pending:a', 'done:a', LONG_TTL_MS),
+          false,
+        );
+        assert.equal(await stores.denylist.compareAndSet('marker', null, 'pending:b', LONG_TTL_MS), true);
+      });
+
+      test('compareAndSet - should let exactly one of 100 concurrent claims from absent win', async () => {
+        const results = await Promise.all(
+          Array.from({ length: CONCURRENT_CALLERS }, (_, i) =>
+            stores.denylist.compareAndSet('marker', null, `pending:${i}`, LONG_TTL_MS),
+          ),
+        );
+        assert.equal(results.filter(Boolean).length, 1);
+        const winner = results.indexOf(true);
+        assert.equal(await stores.denylist.get('marker'), `pending:${winner}`);
       });
     });
 
@@ -677,6 +725,10 @@ export function runStoreContract(name: string, setup: () => Promise<StoreContrac
         ['denylist.add', (s) => (key) => s.denylist.add(key as string, LONG_TTL_MS)],
         ['denylist.get', (s) => (key) => s.denylist.get(key as string)],
         ['denylist.getMany', (s) => (key) => s.denylist.getMany(['valid', key as string])],
+        [
+          'denylist.compareAndSet',
+          (s) => (key) => s.denylist.compareAndSet(key as string, null, 'v', LONG_TTL_MS),
+        ],
         ['rateLimiter.consume', (s) => (key) => s.rateLimiter.consume(key as string, SLOW_RULE)],
         ['rateLimiter.reset', (s) => (key) => s.rateLimiter.reset(key as string)],
       ];
@@ -688,11 +740,16 @@ export function runStoreContract(name: string, setup: () => Promise<StoreContrac
         ['counters.reserve', (s) => (ttl) => s.counters.reserve('k', 5, ttl as number)],
         ['counters.expire', (s) => (ttl) => s.counters.expire('k', ttl as number)],
         ['denylist.add', (s) => (ttl) => s.denylist.add('k', ttl as number)],
+        ['denylist.compareAndSet', (s) => (ttl) => s.denylist.compareAndSet('k', null, 'v', ttl as number)],
       ];
       const valueCalls: readonly (readonly [string, (s: Stores) => Call])[] = [
         ['keyValue.set', (s) => (value) => s.keyValue.set('k', value as string, LONG_TTL_MS)],
         ['keyValue.setIfAbsent', (s) => (value) => s.keyValue.setIfAbsent('k', value as string, LONG_TTL_MS)],
         ['denylist.add', (s) => (value) => s.denylist.add('k', LONG_TTL_MS, value as string)],
+        [
+          'denylist.compareAndSet',
+          (s) => (value) => s.denylist.compareAndSet('k', null, value as string, LONG_TTL_MS),
+        ],
       ];
 
       for (const [method, bind] of keyedCalls) {

@@ -26,10 +26,12 @@ const ALL_MIGRATIONS = [
   '0003_two_factor',
   '0004_oauth_accounts',
   '0005_api_keys',
+  '0006_revocation_rebuild',
 ];
 const GATEHOUSE_TABLES = [
   'api_keys',
   'audit_events',
+  'deleted_sessions',
   'oauth_accounts',
   'recovery_codes',
   'session_consumed_digests',

@@ -664,6 +664,47 @@ forEachDialect((target) => {
     assert.deepEqual(await repositories.sessions.revokeAllForUser(user.id, 'admin', T0 + 5), []);
   });
 
+  it('sessions.listRevokedSince - should list sessions revoked after the time, deleted ones included, and forget older tombstones', async () => {
+    const { repositories } = await migrated(target);
+    const user = newUser();
+    await repositories.users.create(user);
+    const [old, recent, live] = [newSession(user.id), newSession(user.id), newSession(user.id)];
+    for (const session of [old, recent, live]) await repositories.sessions.create(session);
+    await repositories.sessions.revoke(user.id, old.id, 'logout', T0 + MINUTE);
+    await repositories.sessions.revoke(user.id, recent.id, 'logout', T0 + 20 * MINUTE);
+    assert.deepEqual(await repositories.sessions.listRevokedSince(T0 + 10 * MINUTE), [
+      { id: recent.id, revokedAt: T0 + 20 * MINUTE },
+    ]);
+
+    // A deleted user's revoked sessions leave tombstones, so their tokens stay revocable.
+    const gone = newUser();
+    await repositories.users.create(gone);
+    const [goneOld, goneRecent] = [newSession(gone.id), newSession(gone.id)];
+    for (const session of [goneOld, goneRecent]) await repositories.sessions.create(session);
+    await repositories.sessions.revoke(gone.id, goneOld.id, 'logout', T0 + 2 * MINUTE);
+    await repositories.sessions.revoke(gone.id, goneRecent.id, 'user_deleted', T0 + 30 * MINUTE);
+    assert.equal(await repositories.users.delete(gone.id), true);
+    assert.equal(await repositories.sessions.findById(goneRecent.id), null);
+    const byTime = (list: { id: string; revokedAt: number }[]) =>
+      [...list].sort((x, y) => x.revokedAt - y.revokedAt);
+    assert.deepEqual(byTime(await repositories.sessions.listRevokedSince(T0)), [
+      { id: old.id, revokedAt: T0 + MINUTE },
+      { id: goneOld.id, revokedAt: T0 + 2 * MINUTE },
+      { id: recent.id, revokedAt: T0 + 20 * MINUTE },
+      { id: goneRecent.id, revokedAt: T0 + 30 * MINUTE },
+    ]);
+    // That call forgot nothing (every tombstone was newer); this one forgets the older one.
+    assert.deepEqual(byTime(await repositories.sessions.listRevokedSince(T0 + 10 * MINUTE)), [
+      { id: recent.id, revokedAt: T0 + 20 * MINUTE },
+      { id: goneRecent.id, revokedAt: T0 + 30 * MINUTE },
+    ]);
+    assert.deepEqual(byTime(await repositories.sessions.listRevokedSince(T0)), [
+      { id: old.id, revokedAt: T0 + MINUTE },
+      { id: recent.id, revokedAt: T0 + 20 * MINUTE },
+      { id: goneRecent.id, revokedAt: T0 + 30 * MINUTE },
+    ]);
+  });
+
   it('sessions.touch - should update lastUsedAt and never move it backwards', async () => {
     const { repositories } = await fixture();
     const { session } = await userWithSession(repositories);

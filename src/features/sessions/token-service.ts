@@ -9,6 +9,7 @@ import type { Session, SessionRepository } from '../../stores/repositories.ts';
 import type { CookieSessions, KeyedDigests } from './cookie-sessions.ts';
 import type { CachedCredential, CredentialCache } from './credential-cache.ts';
 import { sessionsError } from './error-codes.ts';
+import { createRevocationList, REVOCATION_KEY, type RebuildReport } from './revocation-list.ts';
 
 /** Keyed digests under every key of the ring: `digest` makes one, `candidates` one per key. */
 export interface Digests {
@@ -47,6 +48,8 @@ export interface TokenServiceOptions {
   readonly refreshIdleTtlMs: number;
   readonly leewayMs: number;
   readonly now?: () => number;
+  /** Told when this process rebuilt the denylist from SQL (it was empty: lost, or a first start). */
+  readonly onRevocationsRebuilt?: (report: RebuildReport) => void;
 }
 
 export interface TokenService extends SessionIssuer {
@@ -77,11 +80,7 @@ export interface TokenService extends SessionIssuer {
 }
 
 /** Revocation entries live as long as any access token they could still stop. */
-const KEY = {
-  token: (jti: string) => `rev:jti:${jti}`,
-  session: (sid: string) => `rev:sid:${sid}`,
-  userNotBefore: (userId: string) => `rev:nbf:${userId}`,
-} as const;
+const KEY = REVOCATION_KEY;
 
 /** RFC 6749 section 3.3 scope-token: roles with spaces, quotes or backslashes stay out of `scope`. */
 const SCOPE_TOKEN = /^[\x21\x23-\x5B\x5D-\x7E]+$/;
@@ -102,6 +101,14 @@ export function createTokenService(options: TokenServiceOptions): TokenService {
   const accessTtlMs = options.accessTokenClass.lifetimeSeconds * 1000;
   /** Long enough to outlive every access token issued before the revocation. */
   const revocationTtlMs = accessTtlMs + options.leewayMs + 1000;
+  /** The denylist, checked only once it is known to hold every revocation SQL knows of. */
+  const revocations = createRevocationList({
+    denylist: options.denylist,
+    sessions: options.sessions,
+    sessionTtlMs: revocationTtlMs,
+    now,
+    ...(options.onRevocationsRebuilt ? { onRebuilt: options.onRevocationsRebuilt } : {}),
+  });
 
   const rfc9068 = options.resourceServerClaims;
 
@@ -307,8 +314,9 @@ export function createTokenService(options: TokenServiceOptions): TokenService {
       }
       const sid = typeof claims.sid === 'string' ? claims.sid : null;
       if (!sid) throw coreError('INVALID_TOKEN');
-      // One round trip: the token, its session and the user's not-before time together.
-      const [tokenRevoked, sessionRevoked, notBefore] = await options.denylist.getMany([
+      // One round trip: the token, its session and the user's not-before time together, with
+      // the marker that says the list is complete (rebuilt from SQL first when it is not).
+      const [tokenRevoked, sessionRevoked, notBefore] = await revocations.lookup([
         KEY.token(claims.jti),
         KEY.session(sid),
         KEY.userNotBefore(claims.sub),
@@ -364,6 +372,18 @@ export function createTokenService(options: TokenServiceOptions): TokenService {
         }
       }
       await options.sessions.revoke(principal.userId, principal.sessionId, 'logout', at);
+      if (selfContained) {
+        // Once more after the row: had the store lost its data after the first write, a rebuild
+        // that read SQL before the row was written would have missed this revocation.
+        try {
+          await options.denylist.add(KEY.session(principal.sessionId), revocationTtlMs);
+        } catch (error) {
+          throw unavailable(
+            error,
+            'The session was revoked; only if the store lost its data during the logout may the access token be accepted until it expires.',
+          );
+        }
+      }
       if (!selfContained) {
         // The row first, the cache marker second: the row is what outlives the marker.
         try {

@@ -176,5 +176,15 @@ export function createMemoryDenylist(
       const now = entries.now();
       return keys.map((key) => entries.getLive(key, now)?.value ?? null);
     },
+    async compareAndSet(key, expected, value, ttlMs) {
+      assertKey(key);
+      if (expected !== null) assertValue(expected);
+      assertValue(value);
+      assertTtlMs(ttlMs);
+      const now = entries.now();
+      if ((entries.getLive(key, now)?.value ?? null) !== expected) return false;
+      entries.set(key, value, now + ttlMs, now);
+      return true;
+    },
   };
 }

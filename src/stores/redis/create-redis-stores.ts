@@ -2,6 +2,7 @@ import { type StoreCapabilities, StoreError, type Stores } from '../contract.ts'
 import type { RedisClientLike } from './client.ts';
 import { createCommandRunner } from './command-runner.ts';
 import { connectOwnedClient, type OwnedConnection } from './connect.ts';
+import { probePersistence } from './persistence.ts';
 import { createRedisRateLimiter } from './rate-limiter.ts';
 import {
   createRedisCounterStore,
@@ -156,6 +157,7 @@ export function createRedisStores(options: RedisStoresOptions): Stores {
       const reply = await redis.call('PING');
       if (reply !== 'PONG') throw new StoreError('unavailable', 'Redis did not answer PING');
     },
+    persistence: () => probePersistence(redis),
     close() {
       closing ??= owned === undefined ? Promise.resolve() : owned.close(commandTimeoutMs);
       return closing;

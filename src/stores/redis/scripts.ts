@@ -80,6 +80,24 @@ return 1
 `);
 
 /**
+ * KEYS[1] entry, ARGV[1] TTL in ms, ARGV[2] new value, ARGV[3] `absent` (write only if there is
+ * no entry) or `present` (write only if the entry holds ARGV[4]). Returns 1 when it wrote.
+ * `GET` answers `false` in Lua for an absent key, which equals no string.
+ */
+export const DENYLIST_COMPARE_AND_SET_SCRIPT = defineScript(`
+local current = redis.call('GET', KEYS[1])
+if ARGV[3] == 'absent' then
+  if current then
+    return 0
+  end
+elseif current ~= ARGV[4] then
+  return 0
+end
+redis.call('SET', KEYS[1], ARGV[2], 'PX', tonumber(ARGV[1]))
+return 1
+`);
+
+/**
  * GCRA rate limiting. KEYS[1] state, ARGV[1] limit, ARGV[2] window in ms, ARGV[3] cost.
  * Returns `{ allowed (1|0), remaining, retryAfterMs, resetMs }`.
  *

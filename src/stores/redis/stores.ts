@@ -22,7 +22,13 @@ import {
   StoreError,
 } from '../contract.ts';
 import type { CommandRunner } from './command-runner.ts';
-import { DENYLIST_ADD_SCRIPT, INCREMENT_SCRIPT, RELEASE_SCRIPT, RESERVE_SCRIPT } from './scripts.ts';
+import {
+  DENYLIST_ADD_SCRIPT,
+  DENYLIST_COMPARE_AND_SET_SCRIPT,
+  INCREMENT_SCRIPT,
+  RELEASE_SCRIPT,
+  RESERVE_SCRIPT,
+} from './scripts.ts';
 
 /** Maps a caller's key to the full Redis key of one store (prefix and namespace applied). */
 export type KeyNamer = (key: string) => string;
@@ -31,6 +37,9 @@ export type KeyNamer = (key: string) => string;
 const DEFAULT_DENYLIST_VALUE = '1';
 /** What a single-use marker holds; only its presence matters. */
 const CONSUMED_MARKER = '1';
+/** `compareAndSet` flags: the caller expects the entry absent, or holding a given value. */
+const ABSENT = 'absent';
+const PRESENT = 'present';
 
 /** A reply of a shape no supported client produces: fail the operation rather than guess. */
 export function unexpectedReply(expected: string): StoreError {
@@ -175,6 +184,18 @@ export function createRedisDenylist(
         throw unexpectedReply('one value per key');
       }
       return reply.map(asNullableString);
+    },
+    async compareAndSet(key, expected, value, ttlMs) {
+      assertKey(key);
+      if (expected !== null) assertValue(expected);
+      assertValue(value);
+      assertTtlMs(ttlMs);
+      const reply = await redis.evalScript(
+        DENYLIST_COMPARE_AND_SET_SCRIPT,
+        [name(key)],
+        [ttlMs, value, expected === null ? ABSENT : PRESENT, expected ?? ''],
+      );
+      return asInteger(reply) === 1;
     },
   };
 }

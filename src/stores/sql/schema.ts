@@ -143,6 +143,16 @@ export interface SessionConsumedDigestsTable {
 }
 
 /**
+ * Sessions deleted with their user, kept while an access token of theirs could still be
+ * presented: rebuilding the denylist after a data loss reads them with the revoked sessions.
+ * No foreign key, so a tombstone outlives its user; rebuilds drop the ones no token can need.
+ */
+export interface DeletedSessionsTable {
+  session_id: string;
+  revoked_at: EpochMs;
+}
+
+/**
  * Security-relevant events. `user_id` deliberately has no foreign key: the trail must outlive
  * a deleted account (the event that deleted it included), and recording an event must never
  * fail because its user was deleted a moment before. The id is a random UUID, so a kept row
@@ -168,6 +178,7 @@ export interface DatabaseSchema {
   users: UsersTable;
   sessions: SessionsTable;
   session_consumed_digests: SessionConsumedDigestsTable;
+  deleted_sessions: DeletedSessionsTable;
   recovery_codes: RecoveryCodesTable;
   oauth_accounts: OAuthAccountsTable;
   api_keys: ApiKeysTable;

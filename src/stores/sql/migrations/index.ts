@@ -16,6 +16,7 @@ import { accessTokensMigration } from './0002_access_tokens.ts';
 import { twoFactorMigration } from './0003_two_factor.ts';
 import { oauthAccountsMigration } from './0004_oauth_accounts.ts';
 import { apiKeysMigration } from './0005_api_keys.ts';
+import { revocationRebuildMigration } from './0006_revocation_rebuild.ts';
 import type { MigrationContext } from './context.ts';
 
 export type { MigrationContext } from './context.ts';
@@ -28,5 +29,6 @@ export function gatehouseMigrations(context: MigrationContext): Record<string, M
     '0003_two_factor': twoFactorMigration(context),
     '0004_oauth_accounts': oauthAccountsMigration(),
     '0005_api_keys': apiKeysMigration(),
+    '0006_revocation_rebuild': revocationRebuildMigration(),
   };
 }

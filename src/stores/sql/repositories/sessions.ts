@@ -165,6 +165,26 @@ export function createSessionRepository(
         return row ? sessionFromRow(row) : findOwned(userId, sessionId);
       }),
 
+    listRevokedSince: (since: number) =>
+      guarded(async () => {
+        // Both lists come from an index on `revoked_at`; the window is minutes, so it is short.
+        const [revoked, deleted] = await Promise.all([
+          db
+            .selectFrom('sessions')
+            .select(['id', 'revoked_at'])
+            .where('revoked_at', '>', since)
+            .$narrowType<{ revoked_at: number }>()
+            .execute(),
+          db
+            .selectFrom('deleted_sessions')
+            .select(['session_id as id', 'revoked_at'])
+            .where('revoked_at', '>', since)
+            .execute(),
+        ]);
+        await db.deleteFrom('deleted_sessions').where('revoked_at', '<=', since).execute();
+        return [...revoked, ...deleted].map((row) => ({ id: row.id, revokedAt: Number(row.revoked_at) }));
+      }),
+
     revokeAllForUser: (userId, reason, now, options = {}) =>
       guarded(async () => {
         // Every session not yet revoked, expired ones included: a session past its expiry can

@@ -118,6 +118,21 @@ export function createUserRepository(db: Kysely<DatabaseSchema>): UserRepository
           // The foreign keys cascade these deletes, but a SQLite connection the application
           // opened itself may have foreign keys off; a deleted user's sessions must not live on.
           const sessionIds = trx.selectFrom('sessions').select('id').where('user_id', '=', id);
+          // Revoked sessions leave a tombstone: after Redis loses its data, the denylist is
+          // rebuilt from SQL, and their access tokens must stay refused until they expire.
+          await trx
+            .insertInto('deleted_sessions')
+            .columns(['session_id', 'revoked_at'])
+            .expression(
+              trx
+                .selectFrom('sessions')
+                .select(['id', 'revoked_at'])
+                .where('user_id', '=', id)
+                .where('revoked_at', 'is not', null)
+                .$narrowType<{ revoked_at: number }>(),
+            )
+            .onConflict((conflict) => conflict.column('session_id').doNothing())
+            .execute();
           await trx.deleteFrom('session_consumed_digests').where('session_id', 'in', sessionIds).execute();
           await trx.deleteFrom('sessions').where('user_id', '=', id).execute();
           const result = await trx.deleteFrom('users').where('id', '=', id).executeTakeFirst();
