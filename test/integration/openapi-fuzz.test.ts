@@ -19,12 +19,33 @@ import { after, before, describe, it } from 'node:test';
 import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
 import ajvFormats from 'ajv-formats';
 import fc from 'fast-check';
+import type { Auth } from '../../src/index.ts';
 import { ERROR_CATALOGUE } from '../../src/index.ts';
 import { createApiKey, createKeyOwner } from '../fixtures/api-keys.ts';
-import { GOOD_PASSWORD, type Harness, type JsonResponse, send } from '../fixtures/auth-harness.ts';
-import { cookieHeaders, OWN_PAGE, signInWithCookie } from '../fixtures/cookie-session.ts';
+import {
+  GOOD_PASSWORD,
+  type Harness,
+  harnessAround,
+  type JsonResponse,
+  send,
+} from '../fixtures/auth-harness.ts';
+import {
+  cookieHeaders,
+  OWN_ORIGIN,
+  OWN_PAGE,
+  sessionCookieFrom,
+  signInWithCookie,
+} from '../fixtures/cookie-session.ts';
 import { createOAuthHarness, MOCK_PROVIDER } from '../fixtures/oauth-flow.ts';
 import { type OidcServer, startOidcServer } from '../fixtures/oidc-server.ts';
+import {
+  codeAt,
+  createTestClock,
+  enableTwoFactor,
+  pendingToken,
+  TOTP_STEP_MS,
+  verify,
+} from '../fixtures/two-factor.ts';
 
 /**
  * Fixed, so a failure reproduces; each operation gets `SEED + its index`. `FUZZ_SEED` and
@@ -60,6 +81,7 @@ interface RequestCase {
   readonly credential: Credential;
   readonly params: Readonly<Record<string, string>>;
   readonly query: readonly (readonly [string, string])[];
+  readonly headers: Readonly<Record<string, string>>;
   readonly body: Body;
 }
 
@@ -70,6 +92,8 @@ interface Caller {
   readonly accessToken: string;
   readonly cookie: { value: string; csrfToken: string };
   readonly apiKey: string;
+  /** Real values for fields, parameters and headers of known names (a password, a current code). */
+  readonly hints: Readonly<Record<string, fc.Arbitrary<unknown>>>;
 }
 
 /** Strings that have broken parsers and normalisers before. */
@@ -93,6 +117,11 @@ const ODD_STRINGS = [
 describe('OpenAPI fuzz', () => {
   let oidc: OidcServer;
   let h: Harness;
+  /** Rate limits and lockout on, and a clock the test moves: 429s and step-up answers too. */
+  let strict: Harness;
+  const clock = createTestClock();
+  let callerAddress = '192.0.2.1';
+  let callers = 0;
   let document: Json;
   const ajv = new Ajv2020({ strict: false, allErrors: true });
   ajvFormats.default(ajv);
@@ -101,15 +130,36 @@ describe('OpenAPI fuzz', () => {
   before(async () => {
     oidc = await startOidcServer();
     h = await createOAuthHarness(oidc);
+    const behindProxy = await createOAuthHarness(oidc, {
+      config: {
+        clock: clock.config,
+        rateLimits: { enabled: true },
+        lockout: { enabled: true },
+        http: { trustedProxyHops: 1 },
+      },
+    });
+    // Each caller comes from an address of its own, so the budgets one caller's requests spend
+    // never refuse the sign-ins that set up the next one.
+    const auth: Auth = {
+      ...behindProxy.auth,
+      fetch: (request, env) => {
+        request.headers.set('X-Forwarded-For', callerAddress);
+        return behindProxy.auth.fetch(request, env);
+      },
+    };
+    strict = harnessAround(auth, behindProxy.mail, () => behindProxy.close());
     const response = await h.get('/openapi.json');
     assert.equal(response.status, 200);
     document = response.body;
+    // Limits and clocks change what a request meets, never what the document says.
+    assert.equal((await strict.get('/openapi.json')).text, response.text);
     // References in operation schemas point into the document (`#/components/...`).
     ajv.addSchema({ $id: 'openapi', components: document.components });
   });
 
   after(async () => {
     await h?.close();
+    await strict?.close();
     await oidc?.stop();
   });
 
@@ -140,12 +190,45 @@ describe('OpenAPI fuzz', () => {
     return validate;
   }
 
+  /** A signed-in admin (so admin routes get past their role check) with a cookie session and an API key. */
   async function newCaller(): Promise<Caller> {
-    // An admin, so admin routes get past their role check too.
     const owner = await createKeyOwner(h, { roles: ['admin'] });
     const cookie = await signInWithCookie(h, owner.email);
     const { apiKey } = await createApiKey(h, owner.token, { name: 'fuzz', scopes: ['admin'] });
-    return { userId: owner.userId, email: owner.email, accessToken: owner.token, cookie, apiKey };
+    return { userId: owner.userId, email: owner.email, accessToken: owner.token, cookie, apiKey, hints: {} };
+  }
+
+  /**
+   * A user with TOTP on, signed in with both factors long enough ago that sensitive routes
+   * ask for step-up again; the current code is among the hints (for `code` and `X-2FA-Code`).
+   */
+  async function newTwoFactorCaller(): Promise<Caller> {
+    callers += 1;
+    callerAddress = `192.0.2.${callers}`;
+    const user = await enableTwoFactor(strict, clock);
+    const bearer = await verify(strict, await pendingToken(strict, user), codeAt(clock, user.seed));
+    assert.equal(bearer.status, 200, bearer.text);
+    clock.advance(TOTP_STEP_MS);
+    const cookieLogin = await verify(
+      strict,
+      await pendingToken(strict, user, { cookie: true }),
+      codeAt(clock, user.seed),
+      { headers: { Origin: OWN_ORIGIN } },
+    );
+    assert.equal(cookieLogin.status, 200, cookieLogin.text);
+    const cookie = { ...sessionCookieFrom(cookieLogin), csrfToken: cookieLogin.body.csrfToken };
+    const { apiKey } = await createApiKey(strict, bearer.body.accessToken, { name: 'fuzz' });
+    // Past the step-up window (5 minutes by default): sensitive routes need a code again.
+    clock.advance(10 * 60_000);
+    const code = fc.constant(codeAt(clock, user.seed));
+    return {
+      userId: user.userId,
+      email: user.email,
+      accessToken: bearer.body.accessToken,
+      cookie,
+      apiKey,
+      hints: { code, 'X-2FA-Code': code },
+    };
   }
 
   /** Values valid for `schema`; `hints` offer real values for fields of known names. */
@@ -263,10 +346,24 @@ describe('OpenAPI fuzz', () => {
       currentPassword: fc.constant(GOOD_PASSWORD),
       provider: fc.constant(MOCK_PROVIDER),
       id: fc.constantFrom(caller.userId, caller.accessToken.slice(0, 8)),
+      ...caller.hints,
     };
     const parameters = operation.spec.parameters ?? [];
     const pathParams = parameters.filter((p) => p.in === 'path');
     const queryParams = parameters.filter((p) => p.in === 'query');
+    const headerParams = parameters.filter((p) => p.in === 'header');
+    const headers = fc
+      .tuple(
+        ...headerParams.map((p) =>
+          fc.option(
+            (p.name in hints
+              ? fc.oneof(hints[p.name] as fc.Arbitrary<unknown>, valid(p.schema, hints))
+              : valid(p.schema, hints)
+            ).map((v): [string, string] => [p.name, String(v)]),
+          ),
+        ),
+      )
+      .map((entries) => Object.fromEntries(entries.filter((e): e is [string, string] => e !== null)));
     const anyParam = fc
       .oneof(fc.string({ unit: 'binary', minLength: 1, maxLength: 30 }), fc.constantFrom(...ODD_STRINGS))
       .filter((v) => v !== '.' && v !== '..');
@@ -334,22 +431,28 @@ describe('OpenAPI fuzz', () => {
       'garbage',
     );
     return fc
-      .record({ credential, params, query, body: bodies })
-      .map(({ credential, params, query, body }) => ({
+      .record({ credential, params, query, headers, body: bodies })
+      .map(({ credential, params, query, headers, body }) => ({
         label: body[0],
         credential,
         params,
         query,
+        headers,
         body: body[1],
       }));
   }
 
-  async function sendCase(operation: Operation, c: RequestCase, caller: Caller): Promise<JsonResponse> {
+  async function sendCase(
+    h: Harness,
+    operation: Operation,
+    c: RequestCase,
+    caller: Caller,
+  ): Promise<JsonResponse> {
     let path = operation.path;
     for (const [name, value] of Object.entries(c.params)) path = path.replace(`{${name}}`, value);
     const search = new URLSearchParams(c.query.map(([k, v]): [string, string] => [k, v]));
     if (c.query.length > 0) path += `?${search}`;
-    const headers: Record<string, string> = {};
+    const headers: Record<string, string> = { ...c.headers };
     if (c.credential === 'bearer') headers.Authorization = `Bearer ${caller.accessToken}`;
     if (c.credential === 'apiKey') headers.Authorization = `Bearer ${caller.apiKey}`;
     if (c.credential === 'garbage') headers.Authorization = 'Bearer not.a.token';
@@ -420,22 +523,25 @@ describe('OpenAPI fuzz', () => {
     return found;
   }
 
-  it('openapi fuzz - every operation answers only documented statuses, bodies and headers', async () => {
+  /** Sends the cases of every operation; answers the discrepancies found and what was seen. */
+  async function fuzz(target: Harness, newCaller: () => Promise<Caller>, seed: number) {
     const deadline = Date.now() + TIME_BUDGET_MS;
     const found: string[] = [];
     const statuses = new Map<string, Set<number>>();
+    const codes = new Set<string>();
     let sent = 0;
     for (const [index, operation] of operations().entries()) {
       const caller = await newCaller();
       const cases = fc.sample(caseFor(operation, caller), {
-        seed: SEED + index,
+        seed: seed + index,
         numRuns: CASES_PER_OPERATION,
       });
       for (const c of cases) {
         assert.ok(Date.now() < deadline, 'the fuzz run stays within its time budget');
-        const response = await sendCase(operation, c, caller);
+        const response = await sendCase(target, operation, c, caller);
         sent += 1;
         found.push(...discrepancies(operation, c, response));
+        if (typeof response.body?.code === 'string') codes.add(response.body.code);
         const key = `${operation.method} ${operation.path}`;
         statuses.set(key, (statuses.get(key) ?? new Set()).add(response.status));
       }
@@ -443,8 +549,49 @@ describe('OpenAPI fuzz', () => {
     if (process.env.FUZZ_REPORT) for (const [k, v] of statuses) console.log(k, [...v].sort().join(' '));
     assert.deepEqual(found, [], `${found.length} discrepancies in ${sent} requests`);
     assert.ok(sent >= operations().length * CASES_PER_OPERATION, `sent ${sent} requests`);
-    // The run reached past the input checks: some operations answered a success.
+    return { statuses, codes };
+  }
+
+  it('openapi fuzz - every operation answers only documented statuses, bodies and headers', async () => {
+    const { statuses } = await fuzz(h, newCaller, SEED);
+    // The run reached past the input checks: most operations answered a success.
     const succeeded = [...statuses.values()].filter((set) => [...set].some((s) => s < 400)).length;
-    assert.ok(succeeded >= operations().length / 2, `${succeeded} operations answered a success`);
+    assert.ok(succeeded >= operations().length / 3, `${succeeded} operations answered a success`);
+  });
+
+  it('openapi fuzz - the same holds with rate limits, lockout and step-up in play', async () => {
+    const { codes } = await fuzz(strict, newTwoFactorCaller, SEED + 10_000);
+    // Met, not only documented.
+    for (const code of [
+      'STEP_UP_REQUIRED',
+      'TWO_FACTOR_CODE_INVALID',
+      'CSRF_FAILED',
+      'PASSWORD_SESSION_REQUIRED',
+    ]) {
+      assert.ok(codes.has(code), `${code} was answered`);
+    }
+    // And a burst past a budget: every answer, the 429s included, is as documented.
+    const login = operations().find((o) => o.method === 'POST' && o.path === '/auth/login');
+    assert.ok(login);
+    const caller = await newTwoFactorCaller();
+    const answers: JsonResponse[] = [];
+    for (let attempt = 0; attempt < 12; attempt += 1) {
+      answers.push(await strict.post('/auth/login', { email: caller.email, password: 'wrong password 1' }));
+    }
+    const burst: RequestCase = {
+      label: 'burst',
+      credential: 'none',
+      params: {},
+      query: [],
+      headers: {},
+      body: { kind: 'none' },
+    };
+    assert.deepEqual(
+      answers.flatMap((a) => discrepancies(login, burst, a)),
+      [],
+    );
+    const limited = answers.filter((a) => a.status === 429);
+    assert.ok(limited.length > 0, 'the burst ran into the limit');
+    for (const answer of limited) assert.ok(answer.headers.get('retry-after'));
   });
 });
