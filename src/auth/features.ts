@@ -32,6 +32,8 @@ import {
   accountsError,
   accountsRoutes,
   createAccountsService,
+  createBreachedPasswordCheck,
+  createBreachGate,
   createPasswordPolicy,
   normalizeEmail,
   passwordPolicyError,
@@ -381,7 +383,22 @@ export function buildFeatures(input: FeatureInput): Features {
   const policy = createPasswordPolicy({
     minLength: config.passwords.minLength,
     maxLength: config.passwords.maxLength,
+    // The service's own names are context words (NIST SP 800-63B-4 §3.1.1.2), beside the configured ones.
+    contextWords: [
+      config.appName,
+      ...(config.twoFactor.issuer ? [config.twoFactor.issuer] : []),
+      ...config.passwords.contextWords,
+    ],
   });
+  const breachCheck = config.passwords.breachCheck;
+  const breachGate = breachCheck
+    ? createBreachGate({
+        check: createBreachedPasswordCheck({ url: breachCheck.url, timeoutMs: breachCheck.timeoutMs }),
+        onError: breachCheck.onError,
+        warn: (error) =>
+          logger.warn({ err: error }, 'breached-password check unavailable; password accepted'),
+      })
+    : undefined;
   const aead = createAead({
     active: () => keyring.active(KEY_PURPOSES.secretEncryption),
     byId: (id) => keyring.byId(KEY_PURPOSES.secretEncryption, id),
@@ -392,6 +409,7 @@ export function buildFeatures(input: FeatureInput): Features {
     users: repositories.users,
     hasher,
     policy,
+    ...(breachGate ? { breachGate } : {}),
     sessions: tokens,
     verification,
     audit,
@@ -416,9 +434,10 @@ export function buildFeatures(input: FeatureInput): Features {
     },
     digest: (value) => resetDigester.digest(value),
     hasher,
-    checkPolicy: (password, email) => {
+    checkPolicy: async (password, email) => {
       const reasons = policy.check(password, { email });
       if (reasons.length > 0) throw passwordPolicyError(reasons);
+      await breachGate?.(password);
     },
     sessions: tokens,
     loginGuard,

@@ -37,6 +37,10 @@ function describeReason(reason: string, auth: Auth): string {
       return 'common (a common password, or a simple variation of one)';
     case 'contains_email':
       return "contains_email (contains the email address's local part)";
+    case 'contains_context':
+      return "contains_context (contains the service's name or another context word)";
+    case 'breached':
+      return 'breached (found in a data breach; choose another)';
     default:
       return reason;
   }

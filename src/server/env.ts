@@ -46,6 +46,11 @@ export const SERVER_ENV = Object.freeze({
     'JSON object of sign-in providers, e.g. `{"google":{"preset":"google","clientId":"…","clientSecret":"…"}}`',
   GATEHOUSE_OAUTH_REDIRECT_ORIGINS:
     'comma-separated origins an OAuth `redirectTo` may point to besides the base URL',
+  GATEHOUSE_BREACHED_PASSWORDS_URL:
+    'base URL of a k-anonymity range API (`https://api.pwnedpasswords.com`) that turns the breached-password check on',
+  GATEHOUSE_BREACHED_PASSWORDS_ON_ERROR:
+    '`allow` (default: accept and warn) or `refuse` (503) when the range API cannot answer',
+  GATEHOUSE_BREACHED_PASSWORDS_TIMEOUT_MS: 'milliseconds a range API call may take (default 2000)',
   GATEHOUSE_TRUSTED_PROXY_HOPS: 'number of reverse proxies whose X-Forwarded-For is trusted (default 0)',
   GATEHOUSE_WORKERS: 'number of processes serving this app (more than one needs Redis; default 1)',
   GATEHOUSE_MIGRATE_ON_START: '`true` to migrate on start in production (development always does)',
@@ -88,6 +93,30 @@ function parseSecrets(raw: string, problems: ConfigProblem[]): { id: string; sec
       }
       return [{ id: part.slice(0, colon), secret: part.slice(colon + 1) }];
     });
+}
+
+/** `passwords.breachCheck` from the GATEHOUSE_BREACHED_PASSWORDS_* variables; the URL turns it on. */
+function breachCheckFromEnv(env: Env, problems: ConfigProblem[]): Record<string, unknown> | undefined {
+  const url = env.GATEHOUSE_BREACHED_PASSWORDS_URL;
+  const onError = env.GATEHOUSE_BREACHED_PASSWORDS_ON_ERROR;
+  const timeoutMs = parseInteger(env, 'GATEHOUSE_BREACHED_PASSWORDS_TIMEOUT_MS', problems, [100, 30_000]);
+  if (onError !== undefined && onError !== '' && onError !== 'allow' && onError !== 'refuse') {
+    problems.push({ path: 'GATEHOUSE_BREACHED_PASSWORDS_ON_ERROR', message: 'must be allow or refuse' });
+  }
+  if (!url) {
+    if (onError || timeoutMs !== undefined) {
+      problems.push({
+        path: 'GATEHOUSE_BREACHED_PASSWORDS_URL',
+        message: 'required with the other GATEHOUSE_BREACHED_PASSWORDS_* variables',
+      });
+    }
+    return undefined;
+  }
+  return {
+    url,
+    ...(onError === 'allow' || onError === 'refuse' ? { onError } : {}),
+    ...(timeoutMs === undefined ? {} : { timeoutMs }),
+  };
 }
 
 /**
@@ -144,6 +173,8 @@ export function settingsFromEnv(env: Env = process.env): ServerSettings {
   if (signingKeys) config.tokens = { ...(config.tokens as object), signingKeys };
   if (env.GATEHOUSE_RATE_LIMITS)
     Object.assign(config, rateLimitsFromEnv(env.GATEHOUSE_RATE_LIMITS, problems));
+  const breachCheck = breachCheckFromEnv(env, problems);
+  if (breachCheck) config.passwords = { breachCheck };
   const hops = parseInteger(env, 'GATEHOUSE_TRUSTED_PROXY_HOPS', problems, [0, 10]);
   if (hops !== undefined) config.http = { trustedProxyHops: hops };
   const workers = parseInteger(env, 'GATEHOUSE_WORKERS', problems, [1, 1024]);

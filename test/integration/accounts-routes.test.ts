@@ -87,13 +87,14 @@ describe('POST /auth/register in open mode', () => {
     const email = uniqueEmail('policy');
     const local = email.split('@')[0]!;
     const cases: { password: string; reasons: string[] }[] = [
-      { password: 'Zq8#vL2!', reasons: ['too_short'] },
+      { password: 'Zq8#vL2!xk3$mW', reasons: ['too_short'] },
       {
         password: Array.from({ length: 1025 }, (_, i) => 'Zq8#vL2!xk'[i % 10]).join(''),
         reasons: ['too_long'],
       },
-      { password: 'password1234', reasons: ['common'] },
+      { password: 'password12345678', reasons: ['common'] },
       { password: `${local}Zq8#vL2!xk`, reasons: ['contains_email'] },
+      { password: 'Zq8#vL2!xk-Gatehouse', reasons: ['contains_context'] },
       { password: 'qwerty', reasons: ['too_short', 'common'] },
     ];
     for (const { password, reasons } of cases) {
@@ -112,13 +113,13 @@ describe('POST /auth/register in open mode', () => {
   });
 
   it('register - should count password length in code points after NFC', async () => {
-    // 12 code points, 24 UTF-16 units: long enough.
-    const astral = '𝔘𝔫𝔦𝔠𝔬𝔡𝔢𝔓𝔞𝔰𝔰𝔴';
+    // 15 code points, 30 UTF-16 units: long enough.
+    const astral = '𝔘𝔫𝔦𝔠𝔬𝔡𝔢𝔓𝔞𝔰𝔰𝔴𝔬𝔯𝔡';
     const ok = await h.post('/auth/register', { email: uniqueEmail('astral'), password: astral });
     assert.equal(ok.status, 201, ok.text);
-    // 15 code points as typed (decomposed accents), 11 after NFC: only NFC counting refuses it.
-    const decomposed = `${'e\u0301'.repeat(4)}Zq8#vL2`;
-    assert.equal(decomposed.length, 15);
+    // 18 code points as typed (decomposed accents), 14 after NFC: only NFC counting refuses it.
+    const decomposed = `${'e\u0301'.repeat(4)}Zq8#vL2!xk`;
+    assert.equal(decomposed.length, 18);
     const short = await h.post('/auth/register', { email: uniqueEmail('nfc'), password: decomposed });
     assertProblem(short, 422, 'PASSWORD_POLICY');
     assert.deepEqual(short.body.reasons, ['too_short']);

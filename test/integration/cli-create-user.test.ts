@@ -182,15 +182,22 @@ describe('gatehouse create-user - piped password', () => {
     assert.equal(outcome.code, 1);
     assert.equal(outcome.stdout, '');
     assert.match(outcome.stderr, /^gatehouse create-user: the password was refused: /);
-    assert.match(outcome.stderr, /too_short \(fewer than 12 characters\)/);
+    assert.match(outcome.stderr, /too_short \(fewer than 15 characters\)/);
     assert.match(outcome.stderr, /contains_email/);
     assertNotEchoed(outcome, weak);
     assert.equal(await auth.api.users.findByEmail(email), null);
 
-    const common = await cli(['create-user', '--email', freshEmail()], env, pipedStdin('password1234'));
+    const common = await cli(['create-user', '--email', freshEmail()], env, pipedStdin('password12345678'));
     assert.equal(common.code, 1);
     assert.match(common.stderr, /refused: common/);
-    assertNotEchoed(common, 'password1234');
+    assertNotEchoed(common, 'password12345678');
+
+    // The service's own name (appName, `Gatehouse` by default) is a context word.
+    const branded = 'my-Gatehouse-admin-2026';
+    const named = await cli(['create-user', '--email', freshEmail()], env, pipedStdin(branded));
+    assert.equal(named.code, 1);
+    assert.match(named.stderr, /refused: contains_context \(contains the service's name/);
+    assertNotEchoed(named, branded);
   });
 
   it('taken email - should exit 1 whatever its case, without echoing the address', async () => {

@@ -220,7 +220,13 @@ describe('docs/CONFIGURATION.md', () => {
   });
 
   it('CONFIGURATION.md - should list every warning code that configuration checks can raise', () => {
-    const sources = ['src/core/config/resolve.ts', 'src/core/posture/topology.ts'].map(read).join('\n');
+    const sources = [
+      'src/core/config/resolve.ts',
+      'src/core/posture/topology.ts',
+      'src/core/posture/persistence.ts',
+    ]
+      .map(read)
+      .join('\n');
     const codes = [...sources.matchAll(/code: '([A-Z][A-Z0-9_]*)'/g)].map((m) => m[1]!);
     assert.ok(codes.length > 0, 'no warning codes found in the sources; has the code moved?');
     const warningRows = tableRows(section(configurationDoc, 'Warnings'));

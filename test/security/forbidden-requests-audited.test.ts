@@ -110,22 +110,36 @@ for (const backend of backends())
       const signedIn = await verify(h, await pendingToken(h, user), codeAt(clock, user.seed));
       assert.equal(signedIn.status, 200, signedIn.text);
       clock.advance(10 * 60 * 1000);
-      const refused = await h.post('/users/me/api-keys', { name: 'late' }, { token: signedIn.body.accessToken });
+      const refused = await h.post(
+        '/users/me/api-keys',
+        { name: 'late' },
+        { token: signedIn.body.accessToken },
+      );
       assertProblem(refused, 403, 'STEP_UP_REQUIRED');
       const events = await denials(user.userId, 'STEP_UP_REQUIRED');
       assert.equal(events.length, 1);
-      assert.deepEqual(events[0]?.data, { code: 'STEP_UP_REQUIRED', method: 'POST', route: '/users/me/api-keys' });
+      assert.deepEqual(events[0]?.data, {
+        code: 'STEP_UP_REQUIRED',
+        method: 'POST',
+        route: '/users/me/api-keys',
+      });
     });
 
     it('guards - should record a 403 of requireRoles on an application route, with its pattern', async () => {
       const app = new Hono<GuardEnv>();
       app.get('/reports/:reportId', h.auth.requireRoles('auditor'), (c) => c.json({ ok: true }));
       const caller = await createKeyOwner(h);
-      const response = await app.request('/reports/r-42', { headers: { Authorization: `Bearer ${caller.token}` } });
+      const response = await app.request('/reports/r-42', {
+        headers: { Authorization: `Bearer ${caller.token}` },
+      });
       assert.equal(response.status, 403);
       const events = await denials(caller.userId, 'INSUFFICIENT_ROLES');
       assert.equal(events.length, 1);
-      assert.deepEqual(events[0]?.data, { code: 'INSUFFICIENT_ROLES', method: 'GET', route: '/reports/:reportId' });
+      assert.deepEqual(events[0]?.data, {
+        code: 'INSUFFICIENT_ROLES',
+        method: 'GET',
+        route: '/reports/:reportId',
+      });
     });
 
     it('no 403, no event - should record nothing for allowed requests and for 401s', async () => {
@@ -162,13 +176,20 @@ for (const backend of backends())
         assert.deepEqual(rest, data);
       }
       // Not mistaken for the owner's own writes.
-      assert.deepEqual(await h.auth.repositories.audit.list({ userId: target.userId, type: 'apikey.created', limit: 10 }), []);
+      assert.deepEqual(
+        await h.auth.repositories.audit.list({ userId: target.userId, type: 'apikey.created', limit: 10 }),
+        [],
+      );
     });
 
     it('owner key writes - should stay apikey.* events without an actor', async () => {
       const owner = await createKeyOwner(h);
       const key = await createApiKey(h, owner.token, { name: 'mine' });
-      const events = await h.auth.repositories.audit.list({ userId: owner.userId, type: 'apikey.created', limit: 10 });
+      const events = await h.auth.repositories.audit.list({
+        userId: owner.userId,
+        type: 'apikey.created',
+        limit: 10,
+      });
       assert.equal(events.length, 1);
       assert.deepEqual(events[0]?.data, { keyId: key.keyId, signing: false });
     });

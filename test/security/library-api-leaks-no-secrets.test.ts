@@ -58,7 +58,12 @@ describe('auth.api.users answers the public view only', () => {
   });
 
   it('update - should answer the view after each kind of change', async () => {
-    const changes = [{ name: 'Renamed' }, { roles: ['auditor'] }, { emailVerified: true }, { isActive: true }];
+    const changes = [
+      { name: 'Renamed' },
+      { roles: ['auditor'] },
+      { emailVerified: true },
+      { isActive: true },
+    ];
     for (const change of changes) {
       const user = await h.auth.api.users.update(stored.id, change);
       const row = await h.auth.repositories.users.findById(stored.id);

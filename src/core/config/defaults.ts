@@ -56,7 +56,13 @@ export const DEFAULTS = Object.freeze({
   resetPasswordPath: '/reset-password',
   confirmEmailPath: '/confirm-email',
   logLevel: 'info',
-  passwordMinLength: 12,
+  /** NIST SP 800-63B-4: 15 when the password is the only factor (8 is allowed with MFA). */
+  passwordMinLength: 15,
+  /** The breached-password check, once configured: Have I Been Pwned's range API by default. */
+  breachedPasswordsUrl: 'https://api.pwnedpasswords.com',
+  breachedPasswordsTimeoutMs: 2000,
+  /** The range API unreachable: accept the password (the local blocklist still applies) and warn. */
+  breachedPasswordsOnError: 'allow',
   passwordMaxLength: 1024,
   /** OWASP's argon2id baseline: 19 MiB, 2 passes, 1 lane. */
   argon2MemoryKiB: 19 * 1024,

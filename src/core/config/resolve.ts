@@ -106,6 +106,11 @@ export function resolveConfig(input: AuthConfigInput, options: ResolveOptions = 
     if (!config.cookies.secure) {
       problems.push({ path: 'cookies.secure', message: 'cannot be turned off in production' });
     }
+    // Over plain http the hash prefixes travel in clear, and anyone on the path decides which
+    // passwords count as breached.
+    if (config.passwords.breachCheck && !config.passwords.breachCheck.url.startsWith('https://')) {
+      problems.push({ path: 'passwords.breachCheck.url', message: 'must use https in production' });
+    }
     if (config.oauth.allowInsecureLoopback) {
       problems.push({
         path: 'oauth.allowInsecureLoopback',

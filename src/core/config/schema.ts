@@ -249,6 +249,19 @@ export const configSchema = z.strictObject({
       /** Shortest accepted password, in Unicode code points after NFC. */
       minLength: z.int().min(8).max(128).default(DEFAULTS.passwordMinLength),
       maxLength: z.int().min(64).max(1024).default(DEFAULTS.passwordMaxLength),
+      /** Words specific to this service (brands, products) refused in passwords, beside `appName`. */
+      contextWords: z.array(z.string().min(1).max(100)).max(100).default([]),
+      /**
+       * Refuse passwords found in breaches, through a k-anonymity range API
+       * (`GET {url}/range/{first 5 hex of SHA-1}`); off unless this object is given.
+       */
+      breachCheck: z
+        .strictObject({
+          url: z.url({ protocol: /^https?$/ }).default(DEFAULTS.breachedPasswordsUrl),
+          timeoutMs: z.int().min(100).max(30_000).default(DEFAULTS.breachedPasswordsTimeoutMs),
+          onError: z.enum(['allow', 'refuse']).default(DEFAULTS.breachedPasswordsOnError),
+        })
+        .optional(),
       argon2: z
         .strictObject({
           memoryKiB: z

@@ -1,3 +1,11 @@
+export {
+  type BreachCheckFailureMode,
+  BreachCheckUnavailableError,
+  type BreachedPasswordCheck,
+  type BreachGate,
+  createBreachedPasswordCheck,
+  createBreachGate,
+} from './breached-passwords.ts';
 export { emailSchema, normalizeEmail } from './email.ts';
 export { ACCOUNTS_ERROR_CODES, accountsError } from './error-codes.ts';
 export {

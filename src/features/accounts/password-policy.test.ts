@@ -12,7 +12,13 @@ import {
   passwordPolicyError,
 } from './password-policy.ts';
 
-const policy = createPasswordPolicy();
+/** The default policy (15 code points, no context words). */
+const defaults = createPasswordPolicy();
+/**
+ * The content checks below (common list, email, variations) use 12-code-point inputs, the
+ * length of most list entries; the default length has its own tests.
+ */
+const policy = createPasswordPolicy({ minLength: 12 });
 const noEmail = {};
 
 /**
@@ -35,11 +41,19 @@ function reasons(password: string, email?: string): PasswordPolicyReason[] {
 }
 
 describe('createPasswordPolicy', () => {
-  it('createPasswordPolicy - should default to 12 and 1024 code points', () => {
-    assert.equal(policy.minLength, DEFAULT_PASSWORD_MIN_LENGTH);
-    assert.equal(policy.minLength, 12);
-    assert.equal(policy.maxLength, PASSWORD_MAX_LENGTH_LIMIT);
-    assert.equal(policy.maxLength, 1024);
+  it('createPasswordPolicy - should default to 15 (NIST SP 800-63B-4, password as the only factor) and 1024 code points', () => {
+    assert.equal(defaults.minLength, DEFAULT_PASSWORD_MIN_LENGTH);
+    assert.equal(defaults.minLength, 15);
+    assert.equal(defaults.maxLength, PASSWORD_MAX_LENGTH_LIMIT);
+    assert.equal(defaults.maxLength, 1024);
+  });
+
+  it('createPasswordPolicy - should refuse 14 code points and accept 15 by default, and 8 when lowered', () => {
+    assert.deepEqual(defaults.check(patternless(14), noEmail), ['too_short']);
+    assert.deepEqual(defaults.check(patternless(15), noEmail), []);
+    const withMfa = createPasswordPolicy({ minLength: 8 });
+    assert.deepEqual(withMfa.check(patternless(7), noEmail), ['too_short']);
+    assert.deepEqual(withMfa.check(patternless(8), noEmail), []);
   });
 
   it('createPasswordPolicy - should honour configured lengths', () => {
@@ -73,7 +87,7 @@ describe('createPasswordPolicy', () => {
 });
 
 describe('PasswordPolicy.check - length', () => {
-  it('check - should refuse 11 code points and accept 12', () => {
+  it('check - should refuse 11 code points and accept 12 (a policy of 12)', () => {
     assert.deepEqual(reasons(patternless(11)), ['too_short']);
     assert.deepEqual(reasons(patternless(12)), []);
     assert.deepEqual(reasons(''), ['too_short']);
@@ -194,13 +208,59 @@ describe('PasswordPolicy.check - email', () => {
   });
 });
 
+describe('PasswordPolicy.check - context words', () => {
+  const context = createPasswordPolicy({ contextWords: ['Gatehouse', 'Blue Lagoon', 'ab', '  ＡＣＭＥ  '] });
+
+  it('check - should refuse a password containing the app name or a configured word, in any case', () => {
+    assert.deepEqual(context.check('my gatehouse password here', noEmail), ['contains_context']);
+    assert.deepEqual(context.check('MY GATEHOUSE PASSWORD HERE', noEmail), ['contains_context']);
+    assert.deepEqual(
+      context.check('the acme rocket sled of doom', noEmail),
+      ['contains_context'],
+      'fullwidth, trimmed',
+    );
+  });
+
+  it('check - should match a word with or without its separators, either way round', () => {
+    assert.deepEqual(context.check('swimming in blue lagoon today', noEmail), ['contains_context']);
+    assert.deepEqual(context.check('swimming-in-bluelagoon-today', noEmail), ['contains_context']);
+    assert.deepEqual(context.check('gate.house keeps the castle', noEmail), ['contains_context']);
+    assert.deepEqual(context.check('blue skies over a lagoon', noEmail), [], 'parts apart are fine');
+  });
+
+  it('check - should ignore words shorter than 3 code points and refuse no password without words', () => {
+    assert.deepEqual(context.check('abababab kettle orbit', noEmail), []);
+    assert.deepEqual(defaults.check('my gatehouse password here', noEmail), []);
+  });
+
+  it('createPasswordPolicy - should throw a coded TypeError for context words that are not strings', () => {
+    assert.throws(
+      () => createPasswordPolicy({ contextWords: [42 as unknown as string] }),
+      (error: unknown) => (error as { code?: string }).code === 'ERR_INVALID_ARG_VALUE',
+    );
+  });
+});
+
 describe('PasswordPolicy.check - several reasons', () => {
   it('check - should report every applicable reason, in a fixed order', () => {
     assert.deepEqual(reasons('password', 'password@example.com'), ['too_short', 'common', 'contains_email']);
+    const branded = createPasswordPolicy({ minLength: 12, contextWords: ['Zqxjv'] });
+    assert.deepEqual(branded.check('zqxjv', { email: 'zqxjv@example.com' }), [
+      'too_short',
+      'contains_email',
+      'contains_context',
+    ]);
     assert.deepEqual(reasons('qwerty'), ['too_short', 'common']);
     assert.deepEqual(reasons('a'.repeat(1025)), ['too_long', 'common']);
     assert.deepEqual(reasons('zqxjv', 'zqxjv@example.com'), ['too_short', 'contains_email']);
-    assert.deepEqual(PASSWORD_POLICY_REASONS, ['too_short', 'too_long', 'common', 'contains_email']);
+    assert.deepEqual(PASSWORD_POLICY_REASONS, [
+      'too_short',
+      'too_long',
+      'common',
+      'contains_email',
+      'contains_context',
+      'breached',
+    ]);
   });
 
   it('check - should never throw for hostile strings', () => {

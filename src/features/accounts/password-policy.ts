@@ -4,10 +4,13 @@ import { normalizeEmail } from './email.ts';
 import { accountsError } from './error-codes.ts';
 
 /**
- * The password policy: length bounds, a common-password check and a check against the
- * account's own email. It follows NIST SP 800-63B §3.1.1.2: a minimum length, a generous
- * maximum, every printable character and emoji allowed, no composition rules ("one digit, one
- * symbol"), and a blocklist of passwords known to be common or derived from one.
+ * The password policy: length bounds, a common-password check, and checks against the
+ * account's own email and the service's context words (its name, configured words). It follows
+ * NIST SP 800-63B-4 §3.1.1.2: at least 15 characters when the password is the only factor, a
+ * generous maximum, every printable character and emoji allowed, no composition rules ("one
+ * digit, one symbol"), and a blocklist of passwords known to be common, derived from one, or
+ * specific to the context. The breached-password check (a network call) lives beside it in
+ * `breached-passwords.ts`.
  *
  * @see https://pages.nist.gov/800-63-4/sp800-63b.html#password
  * @module
@@ -19,19 +22,34 @@ import { accountsError } from './error-codes.ts';
  *   NFC (so `é` typed as `e` + combining accent counts once, and an emoji counts once).
  * - `common`: the password is in the common-password list, or a trivial variation of an entry.
  * - `contains_email`: the password contains the local part of the account's email.
+ * - `contains_context`: the password contains a context word: the service's name or a
+ *   configured word (a brand, a product), compared as the email's local part is.
+ * - `breached`: the password appears in a breach corpus (the optional breached-password
+ *   check; `check` itself never reports it).
  */
-export type PasswordPolicyReason = 'too_short' | 'too_long' | 'common' | 'contains_email';
+export type PasswordPolicyReason =
+  | 'too_short'
+  | 'too_long'
+  | 'common'
+  | 'contains_email'
+  | 'contains_context'
+  | 'breached';
 
-/** Every reason, in the order `check` reports them. */
+/** Every reason, in the order they are reported (`breached` last, from its own check). */
 export const PASSWORD_POLICY_REASONS: readonly PasswordPolicyReason[] = Object.freeze([
   'too_short',
   'too_long',
   'common',
   'contains_email',
+  'contains_context',
+  'breached',
 ]);
 
-/** Default shortest password, in code points after NFC. */
-export const DEFAULT_PASSWORD_MIN_LENGTH = 12;
+/**
+ * Default shortest password, in code points after NFC: NIST SP 800-63B-4 asks for 15 when the
+ * password is the only factor (8 is allowed only where it is used with a second factor).
+ */
+export const DEFAULT_PASSWORD_MIN_LENGTH = 15;
 
 /** Longest password any policy accepts, in code points after NFC; also the default maximum. */
 export const PASSWORD_MAX_LENGTH_LIMIT = 1024;
@@ -64,10 +82,16 @@ export interface PasswordPolicy {
 }
 
 export interface PasswordPolicyOptions {
-  /** Shortest accepted password, in code points after NFC; at least 8. @default 12 */
+  /** Shortest accepted password, in code points after NFC; at least 8. @default 15 */
   readonly minLength?: number;
   /** Longest accepted password, in code points after NFC; at most 1024. @default 1024 */
   readonly maxLength?: number;
+  /**
+   * Words specific to the service (its name, brands); a password containing one is refused
+   * (`contains_context`), in any case and with or without separators. Words shorter than 3
+   * code points are ignored. @default []
+   */
+  readonly contextWords?: readonly string[];
 }
 
 /**
@@ -81,7 +105,7 @@ export interface PasswordPolicyOptions {
  *   below 8, `maxLength` is above 1024, or `minLength` exceeds `maxLength`.
  * @example
  * const policy = createPasswordPolicy();
- * policy.check('password1234', { email: 'alice@example.com' }); // ['common']
+ * policy.check('password1234', { email: 'alice@example.com' }); // ['too_short', 'common']
  * policy.check('correct horse battery staple', { email: 'alice@example.com' }); // []
  */
 export function createPasswordPolicy(options: PasswordPolicyOptions = {}): PasswordPolicy {
@@ -94,6 +118,7 @@ export function createPasswordPolicy(options: PasswordPolicyOptions = {}): Passw
     throw invalidOption(`maxLength must be an integer of at most ${PASSWORD_MAX_LENGTH_LIMIT}`);
   }
   if (minLength > maxLength) throw invalidOption('minLength must not exceed maxLength');
+  const contextForms = contextWordForms(options.contextWords ?? []);
 
   return Object.freeze({
     minLength,
@@ -109,6 +134,7 @@ export function createPasswordPolicy(options: PasswordPolicyOptions = {}): Passw
       if (context.email !== undefined && containsEmailLocalPart(folded, context.email)) {
         reasons.push('contains_email');
       }
+      if (containsAnyForm(folded, contextForms)) reasons.push('contains_context');
       return reasons;
     },
   });
@@ -328,6 +354,32 @@ function containsEmailLocalPart(folded: string, email: string): boolean {
     if (passwordForms.some((password) => password.includes(form))) return true;
   }
   return false;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Context words
+// ---------------------------------------------------------------------------------------------
+
+/** The comparison forms of the context words (as typed and without separators), computed once. */
+function contextWordForms(words: readonly string[]): readonly string[] {
+  if (!Array.isArray(words) || words.some((word) => typeof word !== 'string')) {
+    throw invalidOption('contextWords must be an array of strings');
+  }
+  const forms = new Set<string>();
+  for (const word of words) {
+    const folded = comparisonForm(word).trim();
+    for (const form of [folded, folded.replace(SEPARATORS, '')]) {
+      if (codePointLength(form) >= MIN_LOCAL_PART_LENGTH) forms.add(form);
+    }
+  }
+  return [...forms];
+}
+
+/** Whether `folded` (or `folded` without separators) contains one of `forms`. */
+function containsAnyForm(folded: string, forms: readonly string[]): boolean {
+  if (forms.length === 0) return false;
+  const passwordForms = [folded, folded.replace(SEPARATORS, '')];
+  return forms.some((form) => passwordForms.some((password) => password.includes(form)));
 }
 
 // ---------------------------------------------------------------------------------------------

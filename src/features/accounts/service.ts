@@ -16,12 +16,15 @@ import type { PasswordHasher } from '../../crypto/password.ts';
 import type { User, UserRepository } from '../../stores/repositories.ts';
 import { normalizeEmail } from './email.ts';
 import { accountsError } from './error-codes.ts';
+import type { BreachGate } from './breached-passwords.ts';
 import { type PasswordPolicy, passwordPolicyError } from './password-policy.ts';
 
 export interface AccountsServiceOptions {
   readonly users: UserRepository;
   readonly hasher: PasswordHasher;
   readonly policy: PasswordPolicy;
+  /** The breached-password check new passwords pass after the policy; off when absent. */
+  readonly breachGate?: BreachGate;
   readonly sessions: SessionIssuer;
   readonly verification: VerificationSender;
   readonly audit: AuditLog;
@@ -103,9 +106,11 @@ async function allowedByGate(
 export function createAccountsService(options: AccountsServiceOptions): AccountsService {
   const now = options.now ?? Date.now;
 
-  function checkPolicy(password: string, email: string): void {
+  async function checkPolicy(password: string, email: string): Promise<void> {
     const reasons = options.policy.check(password, { email });
     if (reasons.length > 0) throw passwordPolicyError(reasons);
+    // Only a password the local policy accepts costs a call to the range API.
+    await options.breachGate?.(password);
   }
 
   /**
@@ -117,7 +122,7 @@ export function createAccountsService(options: AccountsServiceOptions): Accounts
     password: string,
     extra: { name: string | null; roles?: readonly string[]; emailVerified?: boolean },
   ): Promise<User | null> {
-    checkPolicy(password, email);
+    await checkPolicy(password, email);
     const passwordHash = await options.hasher.hash(password);
     const at = now();
     return options.users.create({
@@ -272,7 +277,7 @@ export function createAccountsService(options: AccountsServiceOptions): Accounts
         await options.audit.record('password.change_failure', meta, { userId, sessionId });
         throw accountsError('LOGIN_BAD_CREDENTIALS');
       }
-      checkPolicy(input.newPassword, user.email);
+      await checkPolicy(input.newPassword, user.email);
       const passwordHash = await options.hasher.hash(input.newPassword);
       await options.users.update(userId, { passwordHash, securityStamp: newStamp() }, now());
       await options.sessions.revokeAllForUser(userId, {

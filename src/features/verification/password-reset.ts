@@ -18,8 +18,11 @@ export interface PasswordResetOptions {
   /** Keyed digest, for the password-hash fingerprint and for unknown addresses. */
   readonly digest: (value: string) => string;
   readonly hasher: PasswordHasher;
-  /** Checks a new password; throws the 422 `PASSWORD_POLICY` error. */
-  readonly checkPolicy: (password: string, email: string) => void;
+  /**
+   * Checks a new password; throws the 422 `PASSWORD_POLICY` error, or 503 when the
+   * breached-password check cannot answer and is set to refuse. Before the token is spent.
+   */
+  readonly checkPolicy: (password: string, email: string) => void | Promise<void>;
   readonly sessions: SessionIssuer;
   readonly loginGuard: LoginGuard | null;
   /** Renders and sends this feature's messages in the background. */
@@ -105,7 +108,7 @@ export function createPasswordReset(options: PasswordResetOptions): PasswordRese
       }
       if ((await options.keyValue.get(latestKey(user.id))) !== claims.jti) throw resetTokenInvalid();
       // The policy first: a weak password must not burn the token.
-      options.checkPolicy(password, user.email);
+      await options.checkPolicy(password, user.email);
       const passwordHash = await options.hasher.hash(password);
       if (!(await options.once.consumeOnce(`reset:${claims.jti}`, ttlMs + 60_000))) throw resetTokenInvalid();
       // Conditional on the hash the token was issued for: a concurrent change wins, this fails.
