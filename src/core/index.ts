@@ -4,6 +4,8 @@ export { parseOrigin } from './origin.ts';
 export type {
   AuditLog,
   CookieSessionStart,
+  GuardedAttempt,
+  GuardedSubject,
   LoginGuard,
   RequestMeta,
   SecondFactorGate,

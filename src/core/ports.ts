@@ -132,16 +132,34 @@ export interface AuditLog {
 }
 
 /**
- * Failed-login lockout; implemented by the lockout feature. Identifiers are normalised emails,
- * counted whether or not an account exists, so a lock says nothing about existence.
+ * What a guessing budget is kept for: a login identifier (the normalised email, counted
+ * whether or not an account has it, so a lock says nothing about existence), or a user's
+ * second factor (TOTP and recovery codes share it).
  */
 export interface LoginGuard {
-  /** Throws `RATE_LIMITED` (429, Retry-After) while the identifier or the address is locked. */
-  check(identifier: string, clientIp: string): Promise<void>;
-  /** Counts a failure; may lock the identifier (escalating) or the address. */
-  recordFailure(identifier: string, clientIp: string): Promise<void>;
-  /** Resets the identifier's failures and remembers this address as a known device. */
-  recordSuccess(identifier: string, clientIp: string): Promise<void>;
-  /** Lifts every lock on the identifier (e.g. after a password reset). */
+  /**
+   * Reserves one attempt for the subject from this address, atomically, before the secret is
+   * checked: under any concurrency and across workers, at most the configured number of checks
+   * per lock period. Throws `RATE_LIMITED` (429, Retry-After), reserving nothing, when the
+   * subject or the address has no attempt left.
+   */
+  reserve(subject: GuardedSubject, meta: RequestMeta): Promise<GuardedAttempt>;
+  /** Lifts every lock on a login identifier (e.g. after a password reset). */
   clear(identifier: string): Promise<void>;
 }
+export type GuardedSubject =
+  | { readonly kind: 'login'; readonly identifier: string }
+  | { readonly kind: 'second-factor'; readonly userId: string };
+
+/** One attempt at a secret, paid for before the secret is checked; report exactly one outcome. */
+export interface GuardedAttempt {
+  /** The secret was right: the attempt is given back, the failures reset, the address becomes a known device. */
+  succeeded(): Promise<void>;
+  /**
+   * The secret was wrong, or the check could not finish: the attempt stays spent. `locked` when
+   * this failure spent the subject's last attempt and locked it.
+   */
+  failed(): Promise<{ readonly locked: boolean }>;
+}
+
+/** Lockout against guessing passwords and second factors; implemented by the lockout feature. */

@@ -81,8 +81,23 @@ export interface UserRepository {
     id: string,
     expected: string | null,
     next: string | null,
-    options: { readonly securityStamp: string; readonly now: number },
+    options: {
+      readonly securityStamp: string;
+      readonly now: number;
+      /**
+       * The new seed's TOTP high-water mark (the step of the code that proved it); every change
+       * of the seed sets it, `null` when left out.
+       */
+      readonly lastTotpStep?: number | null;
+    },
   ): Promise<boolean>;
+  /**
+   * Records `step` as the user's last accepted TOTP step, only if the seed is still
+   * `seedEnvelope` and `step` is later than the recorded one (or none is): one conditional
+   * UPDATE, so for one step exactly one caller across every worker gets `true`, and a step at
+   * or before the mark always gets `false` (RFC 6238 section 5.2).
+   */
+  advanceTotpStep(id: string, seedEnvelope: string, step: number): Promise<boolean>;
   /** Deletes the user and (by cascade) their sessions; `true` when a row was deleted. */
   delete(id: string): Promise<boolean>;
   count(): Promise<number>;

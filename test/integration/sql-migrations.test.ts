@@ -27,6 +27,7 @@ const ALL_MIGRATIONS = [
   '0004_oauth_accounts',
   '0005_api_keys',
   '0006_revocation_rebuild',
+  '0007_totp_last_step',
 ];
 const GATEHOUSE_TABLES = [
   'api_keys',

@@ -310,6 +310,81 @@ forEachDialect((target) => {
     assert.equal((await repositories.users.findById(passwordless.id))?.passwordHash, null);
   });
 
+  /** The stored TOTP high-water mark, read straight from the row. */
+  async function totpLastStep(database: Database, userId: string): Promise<number | null> {
+    const row = await database.db
+      .selectFrom('users')
+      .select('totp_last_step')
+      .where('id', '=', userId)
+      .executeTakeFirstOrThrow();
+    return row.totp_last_step === null ? null : Number(row.totp_last_step);
+  }
+
+  it('users.advanceTotpStep - should accept only a step later than the mark, for the current seed', async () => {
+    const { database, repositories } = await fixture();
+    const input = newUser();
+    await repositories.users.create(input);
+    const stamp = { securityStamp: 's2', now: T0 + 1 };
+    // Enrollment: the confirming step starts the mark.
+    assert.equal(
+      await repositories.users.replaceTotpSecret(input.id, null, 'seed-a', { ...stamp, lastTotpStep: 100 }),
+      true,
+    );
+    assert.equal(await totpLastStep(database, input.id), 100);
+    assert.equal(
+      await repositories.users.advanceTotpStep(input.id, 'seed-a', 100),
+      false,
+      'the confirming step again',
+    );
+    assert.equal(await repositories.users.advanceTotpStep(input.id, 'seed-a', 99), false, 'an older step');
+    assert.equal(await repositories.users.advanceTotpStep(input.id, 'seed-a', 102), true);
+    assert.equal(
+      await repositories.users.advanceTotpStep(input.id, 'seed-a', 101),
+      false,
+      'unused, but older than a used one',
+    );
+    assert.equal(await repositories.users.advanceTotpStep(input.id, 'seed-a', 102), false, 'a replay');
+    assert.equal(
+      await repositories.users.advanceTotpStep(input.id, 'seed-other', 103),
+      false,
+      'another seed',
+    );
+    assert.equal(await repositories.users.advanceTotpStep('no-such-user', 'seed-a', 103), false);
+    assert.equal(await totpLastStep(database, input.id), 102);
+
+    // 2FA off (either way) forgets the mark with the seed; a new enrollment starts its own.
+    assert.equal(await repositories.users.replaceTotpSecret(input.id, 'seed-a', null, stamp), true);
+    assert.equal(await totpLastStep(database, input.id), null);
+    assert.equal(
+      await repositories.users.advanceTotpStep(input.id, 'seed-a', 103),
+      false,
+      'no seed, no code',
+    );
+    await repositories.users.replaceTotpSecret(input.id, null, 'seed-b', { ...stamp, lastTotpStep: 50 });
+    assert.equal(await repositories.users.advanceTotpStep(input.id, 'seed-b', 51), true);
+    await repositories.users.update(input.id, { totpSecret: null }, T0 + 2);
+    assert.equal(await totpLastStep(database, input.id), null);
+  });
+
+  it('users.advanceTotpStep - of 20 concurrent uses of one step exactly one should win; racing steps leave the latest', async () => {
+    const { database, repositories } = await fixture();
+    const input = newUser();
+    await repositories.users.create(input);
+    await repositories.users.replaceTotpSecret(input.id, null, 'seed', {
+      securityStamp: 's',
+      now: T0,
+      lastTotpStep: 10,
+    });
+    const same = await Promise.all(
+      Array.from({ length: 20 }, () => repositories.users.advanceTotpStep(input.id, 'seed', 11)),
+    );
+    assert.equal(same.filter(Boolean).length, 1);
+    const steps = Array.from({ length: 10 }, (_, i) => 20 + i);
+    await Promise.all(steps.map((step) => repositories.users.advanceTotpStep(input.id, 'seed', step)));
+    assert.equal(await totpLastStep(database, input.id), 29);
+    assert.equal(await repositories.users.advanceTotpStep(input.id, 'seed', 29), false);
+  });
+
   it('users.delete - should delete the user with their sessions and consumed digests', async () => {
     const { database, repositories } = await fixture();
     const doomed = newUser();

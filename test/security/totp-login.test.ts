@@ -10,7 +10,8 @@
  * pending token is its own token class, bound to the client's address and User-Agent, lives
  * 5 minutes (plus the configured clock leeway) and finishes one login, in the transport it
  * started in (a cookie finish only from an allowed origin); codes one step either side are
- * accepted, two refused, each step once per user; with lockout on, 5 wrong codes lock 2FA for
+ * accepted, two refused, each step once per user and never one at or before the last step
+ * used; with lockout on, 5 wrong codes lock 2FA for
  * the user whatever the pending token, until the back-off ends; with rate limits on, the
  * `totpVerify` slot allows 5 attempts per pending token per 5 minutes.
  */
@@ -173,10 +174,19 @@ for (const backend of backends())
       assert.deepEqual(statuses, [200, 400]);
       const loser = first.status === 200 ? second : first;
       assertProblem(loser, 400, 'PENDING_TOKEN_INVALID');
-      // The loser's code was not spent: it finishes a new login.
-      const loserCode = first.status === 200 ? codeAt(clock, user.seed, 1) : codeAt(clock, user.seed, 0);
-      const again = await verify(h, await pendingToken(h, user), loserCode);
-      assert.equal(again.status, 200, again.text);
+      // The loser's code was not spent: the high-water mark is the winner's step. So the later
+      // code still finishes a new login when the earlier one won; when the later one won, the
+      // earlier is refused (older than a used one) and the step after the winner's still works.
+      if (first.status === 200) {
+        const again = await verify(h, await pendingToken(h, user), codeAt(clock, user.seed, 1));
+        assert.equal(again.status, 200, again.text);
+      } else {
+        const older = await verify(h, await pendingToken(h, user), codeAt(clock, user.seed, 0));
+        assertProblem(older, 400, 'TWO_FACTOR_CODE_INVALID');
+        clock.advance(TOTP_STEP_MS);
+        const later = await verify(h, await pendingToken(h, user), codeAt(clock, user.seed, 1));
+        assert.equal(later.status, 200, later.text);
+      }
     });
 
     it('binding - a pending token should be refused from another User-Agent or address, and still finish from its own client', async () => {
@@ -245,7 +255,7 @@ for (const backend of backends())
       );
     });
 
-    it('window - codes one step either side should be accepted, two steps either side refused', async () => {
+    it('window - codes one step either side should be accepted (oldest first), two steps either side refused', async () => {
       const user = await twoFactorUser(h);
       // Move to a time where the five codes differ, so each assertion is about its own step.
       while (new Set([-2, -1, 0, 1, 2].map((steps) => codeAt(clock, user.seed, steps))).size < 5)
@@ -254,8 +264,9 @@ for (const backend of backends())
       assertProblem(await verify(h, first, codeAt(clock, user.seed, -2)), 400, 'TWO_FACTOR_CODE_INVALID');
       assertProblem(await verify(h, first, codeAt(clock, user.seed, 2)), 400, 'TWO_FACTOR_CODE_INVALID');
       assert.equal((await verify(h, first, codeAt(clock, user.seed, -1))).status, 200);
-      assert.equal((await verify(h, await pendingToken(h, user), codeAt(clock, user.seed, 1))).status, 200);
+      // In step order: a code older than one already used is refused (the high-water mark).
       assert.equal((await verify(h, await pendingToken(h, user), codeAt(clock, user.seed, 0))).status, 200);
+      assert.equal((await verify(h, await pendingToken(h, user), codeAt(clock, user.seed, 1))).status, 200);
     });
 
     it('replay - a code accepted once should be refused the second time, even with a new pending token', async () => {

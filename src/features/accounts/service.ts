@@ -15,8 +15,8 @@ import { newId } from '../../crypto/ids.ts';
 import type { PasswordHasher } from '../../crypto/password.ts';
 import type { User, UserRepository } from '../../stores/repositories.ts';
 import { normalizeEmail } from './email.ts';
-import { accountsError } from './error-codes.ts';
 import type { BreachGate } from './breached-passwords.ts';
+import { accountsError } from './error-codes.ts';
 import { type PasswordPolicy, passwordPolicyError } from './password-policy.ts';
 
 export interface AccountsServiceOptions {
@@ -141,60 +141,58 @@ export function createAccountsService(options: AccountsServiceOptions): Accounts
   async function checkCredentials(
     input: { email: string; password: string },
     meta: RequestMeta,
-  ): Promise<{ user: User; identifier: string }> {
+  ): Promise<{ user: User }> {
     const email = normalizeEmail(input.email);
     // Locks apply to what was typed, normalised, whether or not an account has it.
     const identifier = email ?? input.email.trim().toLowerCase();
-    // Before the password: while locked, even the right password is refused.
-    await options.loginGuard?.check(identifier, meta.clientIp);
-    const user = email ? await options.users.findByEmail(email) : null;
-    const fail = async (reason: string) => {
-      await options.loginGuard?.recordFailure(identifier, meta.clientIp);
-      await options.audit.record('login.failure', meta, {
-        userId: user?.id ?? null,
-        data: { reason, identifier: options.audit.identifierDigest(email ?? input.email) },
-      });
-      return accountsError('LOGIN_BAD_CREDENTIALS');
-    };
-    if (!user?.passwordHash) {
-      // Same argon2 work as a real check, so response time does not tell unknown emails apart.
-      await options.hasher.verifyDummy(input.password);
-      throw await fail(user ? 'no_password' : 'unknown_email');
+    // Paid for before the password is checked: while locked, or once every attempt of the
+    // period is taken (by parallel guesses too), even the right password is refused unchecked.
+    const attempt = await options.loginGuard?.reserve({ kind: 'login', identifier }, meta);
+    try {
+      const user = email ? await options.users.findByEmail(email) : null;
+      const fail = async (reason: string) => {
+        await attempt?.failed();
+        await options.audit.record('login.failure', meta, {
+          userId: user?.id ?? null,
+          data: { reason, identifier: options.audit.identifierDigest(email ?? input.email) },
+        });
+        return accountsError('LOGIN_BAD_CREDENTIALS');
+      };
+      if (!user?.passwordHash) {
+        // Same argon2 work as a real check, so response time does not tell unknown emails apart.
+        await options.hasher.verifyDummy(input.password);
+        throw await fail(user ? 'no_password' : 'unknown_email');
+      }
+      if (!(await options.hasher.verify(user.passwordHash, input.password)))
+        throw await fail('wrong_password');
+      // Checked after the password so every failure costs one verify.
+      if (!user.isActive) throw await fail('inactive');
+      if (options.requireVerifiedEmail && user.emailVerifiedAt === null) throw await fail('unverified');
+      // The password was right (with 2FA it only earns a challenge; that step has its own budget).
+      await attempt?.succeeded();
+      if (options.hasher.needsRehash(user.passwordHash)) {
+        const upgraded = await options.hasher.hash(input.password);
+        // Conditional: a password changed meanwhile is never overwritten by the old one.
+        await options.users.replacePasswordHash(user.id, user.passwordHash, upgraded, now());
+      }
+      return { user };
+    } catch (error) {
+      // A check that could not finish keeps its attempt spent (no-op once an outcome was reported).
+      await attempt?.failed();
+      throw error;
     }
-    if (!(await options.hasher.verify(user.passwordHash, input.password))) throw await fail('wrong_password');
-    // Checked after the password so every failure costs one verify.
-    if (!user.isActive) throw await fail('inactive');
-    if (options.requireVerifiedEmail && user.emailVerifiedAt === null) throw await fail('unverified');
-    if (options.hasher.needsRehash(user.passwordHash)) {
-      const upgraded = await options.hasher.hash(input.password);
-      // Conditional: a password changed meanwhile is never overwritten by the old one.
-      await options.users.replacePasswordHash(user.id, user.passwordHash, upgraded, now());
-    }
-    return { user, identifier };
   }
 
-  /**
-   * With a second factor the password only earns a challenge. It was right, so its failure
-   * count resets; the second step has its own budget.
-   */
+  /** With a second factor the password only earns a challenge. */
   async function secondFactor(
     user: User,
-    identifier: string,
     meta: RequestMeta,
     start: { transport: 'bearer' | 'cookie'; rememberMe: boolean },
   ): Promise<TwoFactorChallenge | null> {
-    const challenge = (await options.secondFactor?.challenge(user, meta, start)) ?? null;
-    if (challenge) await options.loginGuard?.recordSuccess(identifier, meta.clientIp);
-    return challenge;
+    return (await options.secondFactor?.challenge(user, meta, start)) ?? null;
   }
 
-  async function signedIn(
-    user: User,
-    identifier: string,
-    sessionId: string,
-    meta: RequestMeta,
-  ): Promise<void> {
-    await options.loginGuard?.recordSuccess(identifier, meta.clientIp);
+  async function signedIn(user: User, sessionId: string, meta: RequestMeta): Promise<void> {
     await options.verification.noticeSignIn(user, meta);
     await options.audit.record('login.success', meta, { userId: user.id, sessionId });
   }
@@ -230,27 +228,27 @@ export function createAccountsService(options: AccountsServiceOptions): Accounts
     },
 
     async login(input, meta) {
-      const { user, identifier } = await checkCredentials(input, meta);
-      const challenge = await secondFactor(user, identifier, meta, {
+      const { user } = await checkCredentials(input, meta);
+      const challenge = await secondFactor(user, meta, {
         transport: 'bearer',
         rememberMe: false,
       });
       if (challenge) return { user, challenge };
       const tokens = await options.sessions.issue(user, meta, { authMethods: ['pwd'] });
-      await signedIn(user, identifier, tokens.sessionId, meta);
+      await signedIn(user, tokens.sessionId, meta);
       return { user, tokens };
     },
 
     async loginWithCookie(input, meta) {
-      const { user, identifier } = await checkCredentials(input, meta);
+      const { user } = await checkCredentials(input, meta);
       const rememberMe = input.rememberMe === true;
-      const challenge = await secondFactor(user, identifier, meta, { transport: 'cookie', rememberMe });
+      const challenge = await secondFactor(user, meta, { transport: 'cookie', rememberMe });
       if (challenge) return { user, challenge };
       const session = await options.sessions.startCookieSession(user, meta, {
         authMethods: ['pwd'],
         rememberMe,
       });
-      await signedIn(user, identifier, session.sessionId, meta);
+      await signedIn(user, session.sessionId, meta);
       return { user, session };
     },
 

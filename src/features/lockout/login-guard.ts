@@ -1,6 +1,6 @@
-import type { LoginGuard } from '../../core/index.ts';
+import type { AuditLog, GuardedAttempt, GuardedSubject, LoginGuard, RequestMeta } from '../../core/index.ts';
 import { coreError } from '../../core/index.ts';
-import type { CounterStore, KeyValueStore } from '../../stores/contract.ts';
+import type { CounterReservation, CounterStore, KeyValueStore } from '../../stores/contract.ts';
 
 export interface LockoutPolicy {
   /** Failures per identifier within `windowSeconds` that lock it. @default 5 */
@@ -23,102 +23,141 @@ export interface LoginGuardOptions {
   readonly keyValue: KeyValueStore;
   /** Keyed digest of a subject: typed emails never reach the store as is. */
   readonly subjectDigest: (subject: string) => string;
-  readonly now?: () => number;
+  /** Records `lockout.identifier_locked` and `lockout.address_locked` (a 2FA lock is the 2FA feature's). */
+  readonly audit: AuditLog;
 }
 
 const DAY_MS = 24 * 3600 * 1000;
 
+/** Which budget an attempt was paid from. */
+type Reservation = { readonly budget: 'subject' | 'device'; readonly value: number };
+
 /**
- * Lockout against password guessing, counted in the shared stores so every worker agrees.
+ * Lockout against guessing, counted in the shared stores so every worker agrees.
  *
- * - Failures are counted per identifier (whether or not an account exists) and per address.
- * - `maxFailures` within the window lock the identifier for `baseLockSeconds`, doubling with
- *   each further lock within a day, capped at `maxLockSeconds`; while locked even the right
- *   password answers 429.
- * - The way out for the real user: an address that signed in successfully for this identifier
- *   before (a known device) keeps its own budget of `maxFailures` per window while the
- *   identifier is locked, and a password reset lifts the lock (`clear`).
+ * Every attempt is paid for before the secret is checked: one unit of the address's budget
+ * (`ipMaxFailures`) and one of the subject's (`maxFailures`), each taken by `reserve`, which
+ * checks and counts in one atomic step. So however many guesses arrive at once, on however
+ * many workers, at most the budget of them is ever checked; the rest answer 429 unchecked.
+ *
+ * - A success gives the units back (the subject's failures reset, as after any success); a
+ *   failure leaves them spent. The failure that spends the subject's last unit locks it: the
+ *   spent budget is held for `baseLockSeconds`, doubling with each further lock within a day,
+ *   capped at `maxLockSeconds`; then a fresh budget starts. While locked even the right
+ *   secret answers 429.
+ * - An address whose budget is spent is refused until its window ends.
+ * - The way out for the real user: an address that signed in successfully for this subject
+ *   before (a known device) keeps its own budget of `maxFailures` per window while the subject
+ *   is locked (its failures do not lengthen the lock), and a password reset lifts the lock
+ *   (`clear`).
+ * - A reservation whose attempt never reports (a crashed process) stays spent until its
+ *   window ends: fail closed.
+ *
+ * Subjects are login identifiers (typed emails, counted whether or not an account has them)
+ * and users' second factors, in separate key spaces: no typed identifier can name a user's
+ * 2FA budget.
  */
 export function createLoginGuard(options: LoginGuardOptions): LoginGuard {
-  const { policy, counters, keyValue } = options;
-  const now = options.now ?? Date.now;
+  const { policy, counters, keyValue, audit } = options;
   const windowMs = policy.windowSeconds * 1000;
+  const maxLockMs = policy.maxLockSeconds * 1000;
+  const digest = options.subjectDigest;
+  // Login keys keep the digests they always had, so known devices survive an upgrade.
+  const subjectText = (s: GuardedSubject) =>
+    s.kind === 'login' ? `id\u0000${s.identifier}` : `2fa\u0000${s.userId}`;
+  const deviceText = (s: GuardedSubject, ip: string) =>
+    s.kind === 'login' ? `dev\u0000${s.identifier}\u0000${ip}` : `2fa-dev\u0000${s.userId}\u0000${ip}`;
   const key = {
-    failures: (id: string) => `lo:f:${options.subjectDigest(`id\u0000${id}`)}`,
-    lock: (id: string) => `lo:l:${options.subjectDigest(`id\u0000${id}`)}`,
-    level: (id: string) => `lo:n:${options.subjectDigest(`id\u0000${id}`)}`,
-    ipFailures: (ip: string) => `lo:if:${options.subjectDigest(`ip\u0000${ip}`)}`,
-    ipLock: (ip: string) => `lo:il:${options.subjectDigest(`ip\u0000${ip}`)}`,
-    device: (id: string, ip: string) => `lo:d:${options.subjectDigest(`dev\u0000${id}\u0000${ip}`)}`,
-    deviceFailures: (id: string, ip: string) => `lo:df:${options.subjectDigest(`dev\u0000${id}\u0000${ip}`)}`,
-  };
-
-  const lockedFor = (until: string | null, at: number): number => {
-    const ms = until === null ? 0 : Number(until) - at;
-    return Number.isFinite(ms) && ms > 0 ? ms : 0;
+    budget: (s: GuardedSubject) => `lo:f:${digest(subjectText(s))}`,
+    level: (s: GuardedSubject) => `lo:n:${digest(subjectText(s))}`,
+    ipBudget: (ip: string) => `lo:if:${digest(`ip\u0000${ip}`)}`,
+    device: (s: GuardedSubject, ip: string) => `lo:d:${digest(deviceText(s, ip))}`,
+    deviceBudget: (s: GuardedSubject, ip: string) => `lo:df:${digest(deviceText(s, ip))}`,
   };
   const refuse = (ms: number) =>
     coreError('RATE_LIMITED', { retryAfterSeconds: Math.max(1, Math.ceil(ms / 1000)) });
 
-  async function lock(lockKey: string, ms: number, at: number): Promise<void> {
-    await keyValue.set(lockKey, String(at + ms), ms);
+  /** Takes the subject's unit, or while it is locked a known device's own; else the refusal. */
+  async function reserveSubject(
+    subject: GuardedSubject,
+    clientIp: string,
+  ): Promise<Reservation | CounterReservation> {
+    const own = await counters.reserve(key.budget(subject), policy.maxFailures, windowMs);
+    if (own.granted) return { budget: 'subject', value: own.value };
+    if ((await keyValue.get(key.device(subject, clientIp))) !== null) {
+      const device = await counters.reserve(
+        key.deviceBudget(subject, clientIp),
+        policy.maxFailures,
+        windowMs,
+      );
+      if (device.granted) return { budget: 'device', value: device.value };
+    }
+    return own;
+  }
+
+  /** The failure that spent the subject's last unit: hold the spent budget as an escalating lock. */
+  async function lock(subject: GuardedSubject, meta: RequestMeta): Promise<boolean> {
+    const level = await counters.increment(key.level(subject), DAY_MS);
+    const ms = Math.min(policy.baseLockSeconds * 1000 * 2 ** (level.value - 1), maxLockMs);
+    // False when a success reset the budget meanwhile: then there is nothing to hold.
+    if (!(await counters.expire(key.budget(subject), ms))) return false;
+    if (subject.kind === 'login') {
+      await audit.record('lockout.identifier_locked', meta, {
+        data: {
+          identifier: audit.identifierDigest(subject.identifier),
+          lockedForSeconds: Math.ceil(ms / 1000),
+          level: level.value,
+        },
+      });
+    }
+    return true;
   }
 
   return {
-    async check(identifier, clientIp) {
-      const at = now();
-      const [ipUntil, idUntil] = await Promise.all([
-        keyValue.get(key.ipLock(clientIp)),
-        keyValue.get(key.lock(identifier)),
-      ]);
-      const ipMs = lockedFor(ipUntil, at);
-      if (ipMs > 0) throw refuse(ipMs);
-      const idMs = lockedFor(idUntil, at);
-      if (idMs === 0) return;
-      // Locked: only a known device with budget left may still try.
-      const [known, deviceFailures] = await Promise.all([
-        keyValue.get(key.device(identifier, clientIp)),
-        counters.peek(key.deviceFailures(identifier, clientIp)),
-      ]);
-      if (known === null || deviceFailures >= policy.maxFailures) throw refuse(idMs);
-    },
-
-    async recordFailure(identifier, clientIp) {
-      const at = now();
-      const ipCount = await counters.increment(key.ipFailures(clientIp), windowMs);
-      if (ipCount.value === policy.ipMaxFailures) await lock(key.ipLock(clientIp), ipCount.ttlMs, at);
-      if (lockedFor(await keyValue.get(key.lock(identifier)), at) > 0) {
-        // A known device trying while the identifier is locked spends its own budget and
-        // does not make the lock longer for the real user.
-        await counters.increment(key.deviceFailures(identifier, clientIp), windowMs);
-        return;
+    async reserve(subject, meta) {
+      const ipKey = key.ipBudget(meta.clientIp);
+      const address = await counters.reserve(ipKey, policy.ipMaxFailures, windowMs);
+      if (!address.granted) throw refuse(address.ttlMs);
+      const reserved = await reserveSubject(subject, meta.clientIp);
+      if (!('budget' in reserved)) {
+        // Refused for the subject: the address's unit was not used.
+        await counters.release(ipKey);
+        // Held at the limit by a lock, or by attempts still being checked (then at most a lock).
+        throw refuse(Math.min(reserved.ttlMs, maxLockMs));
       }
-      const failures = await counters.increment(key.failures(identifier), windowMs);
-      if (failures.value < policy.maxFailures) return;
-      const level = await counters.increment(key.level(identifier), DAY_MS);
-      const ms = Math.min(
-        policy.baseLockSeconds * 1000 * 2 ** (level.value - 1),
-        policy.maxLockSeconds * 1000,
-      );
-      await lock(key.lock(identifier), ms, at);
-      await counters.reset(key.failures(identifier));
-    },
 
-    async recordSuccess(identifier, clientIp) {
-      await Promise.all([
-        counters.reset(key.failures(identifier)),
-        counters.reset(key.level(identifier)),
-        counters.reset(key.deviceFailures(identifier, clientIp)),
-        keyValue.set(key.device(identifier, clientIp), '1', policy.knownDeviceDays * DAY_MS),
-      ]);
+      let settled = false;
+      const attempt: GuardedAttempt = {
+        async succeeded() {
+          if (settled) return;
+          settled = true;
+          await Promise.all([
+            counters.release(ipKey),
+            // A known device's success leaves the lock others earned in place.
+            reserved.budget === 'subject' ? counters.reset(key.budget(subject)) : undefined,
+            counters.reset(key.level(subject)),
+            counters.reset(key.deviceBudget(subject, meta.clientIp)),
+            keyValue.set(key.device(subject, meta.clientIp), '1', policy.knownDeviceDays * DAY_MS),
+          ]);
+        },
+        async failed() {
+          if (settled) return { locked: false };
+          settled = true;
+          if (address.value >= policy.ipMaxFailures) {
+            await audit.record('lockout.address_locked', meta, {
+              data: { lockedForSeconds: Math.ceil(address.ttlMs / 1000) },
+            });
+          }
+          const spentLast = reserved.budget === 'subject' && reserved.value >= policy.maxFailures;
+          return { locked: spentLast ? await lock(subject, meta) : false };
+        },
+      };
+      return attempt;
     },
 
     async clear(identifier) {
-      await Promise.all([
-        keyValue.delete(key.lock(identifier)),
-        counters.reset(key.failures(identifier)),
-        counters.reset(key.level(identifier)),
-      ]);
+      const subject: GuardedSubject = { kind: 'login', identifier };
+      await Promise.all([counters.reset(key.budget(subject)), counters.reset(key.level(subject))]);
     },
   };
 }

@@ -126,12 +126,10 @@ export interface TwoFactor {
 
 const PENDING_METHODS = Object.freeze(['totp', 'recovery_code']);
 const enrollmentKey = (userId: string) => `2fa:enroll:${userId}`;
-const stepKey = (userId: string, step: number) => `2fa:step:${userId}:${step}`;
 const pendingKey = (jti: string) => `2fa:pending:${jti}`;
 const attemptKey = (jti: string) => `2fa:attempt:${jti}`;
 /** Long enough for one code check; a crashed attempt frees the pending login after it. */
 const ATTEMPT_LOCK_MS = 10_000;
-const guardKey = (userId: string) => `2fa:${userId}`;
 const bindingOf = (meta: RequestMeta) => `${meta.clientIp}\n${meta.userAgent ?? ''}`;
 
 /**
@@ -139,14 +137,13 @@ const bindingOf = (meta: RequestMeta) => `${meta.clientIp}\n${meta.userAgent ?? 
  *
  * Every code check goes through one function (`checkCode`): the per-user attempt budget
  * (lockout with back-off, shared by TOTP and recovery codes, not reset by restarting the
- * login), replay refusal (a TOTP time step is accepted once per user, across workers, through
- * the once store), and single use of recovery codes (one conditional UPDATE).
+ * login, each attempt reserved atomically before the code is compared), the TOTP high-water
+ * mark (a code is accepted only for a step later than the last one used: one conditional
+ * UPDATE, so across workers a step is used once and an older unused code never works
+ * afterwards), and single use of recovery codes (one conditional UPDATE).
  */
 export function createTwoFactor(options: TwoFactorOptions): TwoFactor {
   const now = options.now ?? Date.now;
-  const periodMs = options.totp.periodSeconds * 1000;
-  /** A used step must stay remembered as long as any window could accept its code again. */
-  const replayTtlMs = (2 * options.totp.window + 2) * periodMs;
 
   async function activeUser(userId: string): Promise<User> {
     const user = await options.users.findById(userId);
@@ -160,42 +157,67 @@ export function createTwoFactor(options: TwoFactorOptions): TwoFactor {
     return user as User & { totpSecret: string };
   }
 
+  /** Which kind of code matched and was used up, or `null`. */
+  async function useCode(
+    user: User & { totpSecret: string },
+    code: string,
+  ): Promise<'totp' | 'recovery_code' | null> {
+    const at = now();
+    const digits = code.replace(/\s/g, '');
+    if (/^\d+$/.test(digits)) {
+      const seed = options.seeds.open(user.id, user.totpSecret);
+      const step = verifyTotp(seed, digits, { timeMs: at, ...options.totp });
+      // Good only for a step after the last one used (here or on another worker): a replay,
+      // and an unused code older than one already used, are refused.
+      if (step !== null && (await options.users.advanceTotpStep(user.id, user.totpSecret, step)))
+        return 'totp';
+      }
+      const outcome = await attempt?.failed();
+      await options.audit.record('2fa.failure', meta, { userId: user.id });
+      if (outcome?.locked) await secondFactorLocked(user, meta);
+      throw totpError('TWO_FACTOR_CODE_INVALID');
+    } catch (error) {
+      // A check that could not finish keeps its attempt spent (no-op once an outcome was reported).
+      await attempt?.failed();
+      throw error;
+    }
+  }
+
+  async function issueRecoveryCodes(userId: string): Promise<string[]> {
+      return null;
+    }
+    const normalized = normalizeRecoveryCode(code);
+    if (normalized === null) return null;
+    const used = await options.recoveryCodes.consume(
+      user.id,
+      options.recoveryDigests.candidates(normalized),
+      at,
+    );
+    return used ? 'recovery_code' : null;
+  }
+
+  /** The user's 2FA budget is spent: the failure that spent it locked it. */
+  async function secondFactorLocked(user: User, meta: RequestMeta): Promise<void> {
+    await options.audit.record('2fa.locked', meta, { userId: user.id });
+  }
+
   /** One check for every code a user types: TOTP or recovery code. Throws when it fails. */
   async function checkCode(
     user: User & { totpSecret: string },
     code: string,
     meta: RequestMeta,
   ): Promise<'totp' | 'recovery_code'> {
-    await options.guard?.check(guardKey(user.id), meta.clientIp);
-    const at = now();
-    const digits = code.replace(/\s/g, '');
-    if (/^\d+$/.test(digits)) {
-      const seed = options.seeds.open(user.id, user.totpSecret);
-      const step = verifyTotp(seed, digits, { timeMs: at, ...options.totp });
-      // A code is good for one use: the same step presented again (here or on another worker)
-      // is a replay, even within its window.
-      if (step !== null && (await options.once.consumeOnce(stepKey(user.id, step), replayTtlMs))) {
-        await options.guard?.recordSuccess(guardKey(user.id), meta.clientIp);
-        return 'totp';
-      }
-    } else {
-      const normalized = normalizeRecoveryCode(code);
-      if (
-        normalized !== null &&
-        (await options.recoveryCodes.consume(user.id, options.recoveryDigests.candidates(normalized), at))
-      ) {
-        await options.guard?.recordSuccess(guardKey(user.id), meta.clientIp);
-        await options.audit.record('2fa.recovery_code_used', meta, { userId: user.id });
-        options.notifyRecoveryCodeUsed(user, meta);
-        return 'recovery_code';
-      }
-    }
-    await options.guard?.recordFailure(guardKey(user.id), meta.clientIp);
-    await options.audit.record('2fa.failure', meta, { userId: user.id });
-    throw totpError('TWO_FACTOR_CODE_INVALID');
-  }
-
-  async function issueRecoveryCodes(userId: string): Promise<string[]> {
+    // Paid for before the code is compared: parallel guesses cannot overrun the budget.
+    const attempt = await options.guard?.reserve({ kind: 'second-factor', userId: user.id }, meta);
+    try {
+      const used = await useCode(user, code);
+      if (used !== null) {
+        await attempt?.succeeded();
+        if (used === 'recovery_code') {
+          await options.audit.record('2fa.recovery_code_used', meta, { userId: user.id });
+          options.notifyRecoveryCodeUsed(user, meta);
+        }
+        return used;
     const codes = newRecoveryCodes();
     const digests = codes.map((code) =>
       options.recoveryDigests.digest(normalizeRecoveryCode(code) as string),
@@ -266,8 +288,8 @@ export function createTwoFactor(options: TwoFactorOptions): TwoFactor {
         await options.audit.record('2fa.enable_failure', meta, { userId: user.id });
         throw totpError('TWO_FACTOR_CODE_INVALID');
       }
-      // The confirming code counts as used: it cannot be replayed to sign in.
-      await options.once.consumeOnce(stepKey(user.id, step), replayTtlMs);
+      // The confirming code counts as used: its step starts the high-water mark, so neither it
+      // nor an earlier code can be replayed to sign in.
       const stored = await options.users.replaceTotpSecret(user.id, null, options.seeds.seal(user.id, seed), {
         securityStamp: randomBytes(16).toString('base64url'),
         now: now(),
@@ -290,6 +312,7 @@ export function createTwoFactor(options: TwoFactorOptions): TwoFactor {
           tr: transport,
           rm: rememberMe,
           ff: firstFactor,
+        lastTotpStep: step,
         },
         { now: now() },
       );

@@ -49,6 +49,8 @@ export interface UsersTable {
   roles: WithDefault<string>;
   /** Encrypted envelope of the TOTP seed (never the seed itself); `null` when 2FA is off. */
   totp_secret: string | null;
+  /** The last TOTP time step whose code was accepted (the high-water mark); `null` when none. */
+  totp_last_step: number | null;
   /** Random value replaced on every password, email or 2FA change; invalidates derived tokens. */
   security_stamp: string;
   created_at: EpochMs;

@@ -17,6 +17,7 @@ import { twoFactorMigration } from './0003_two_factor.ts';
 import { oauthAccountsMigration } from './0004_oauth_accounts.ts';
 import { apiKeysMigration } from './0005_api_keys.ts';
 import { revocationRebuildMigration } from './0006_revocation_rebuild.ts';
+import { totpLastStepMigration } from './0007_totp_last_step.ts';
 import type { MigrationContext } from './context.ts';
 
 export type { MigrationContext } from './context.ts';
@@ -30,5 +31,6 @@ export function gatehouseMigrations(context: MigrationContext): Record<string, M
     '0004_oauth_accounts': oauthAccountsMigration(),
     '0005_api_keys': apiKeysMigration(),
     '0006_revocation_rebuild': revocationRebuildMigration(),
+    '0007_totp_last_step': totpLastStepMigration(),
   };
 }

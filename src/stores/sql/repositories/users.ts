@@ -97,17 +97,36 @@ export function createUserRepository(db: Kysely<DatabaseSchema>): UserRepository
         return result.numUpdatedRows > 0n;
       }),
 
-    replaceTotpSecret: (id, expected, next, { securityStamp, now }) =>
+    replaceTotpSecret: (id, expected, next, { securityStamp, now, lastTotpStep = null }) =>
       guarded(async () => {
         // Compare-and-swap: a second enrollment confirmed meanwhile, or 2FA turned off in
-        // another tab, is never overwritten by a stale caller.
+        // another tab, is never overwritten by a stale caller. A new seed brings its own mark.
         const result = await db
           .updateTable('users')
-          .set({ totp_secret: next, security_stamp: securityStamp, updated_at: now })
+          .set({
+            totp_secret: next,
+            totp_last_step: lastTotpStep,
+            security_stamp: securityStamp,
+            updated_at: now,
+          })
           .where('id', '=', id)
           .where((eb) =>
             expected === null ? eb('totp_secret', 'is', null) : eb('totp_secret', '=', expected),
           )
+          .executeTakeFirst();
+        return result.numUpdatedRows > 0n;
+      }),
+
+    advanceTotpStep: (id: string, seedEnvelope: string, step: number) =>
+      guarded(async () => {
+        // Check and write in one statement: of concurrent uses of one step exactly one matches
+        // the condition, and the row lock makes the others re-read the advanced mark.
+        const result = await db
+          .updateTable('users')
+          .set({ totp_last_step: step })
+          .where('id', '=', id)
+          .where('totp_secret', '=', seedEnvelope)
+          .where((eb) => eb.or([eb('totp_last_step', 'is', null), eb('totp_last_step', '<', step)]))
           .executeTakeFirst();
         return result.numUpdatedRows > 0n;
       }),
@@ -160,6 +179,10 @@ function toRowUpdate(changes: UserChanges, now: number): UserRowUpdate {
   if (changes.isActive !== undefined) update.is_active = toSqlBoolean(changes.isActive);
   if (changes.roles !== undefined) update.roles = toJsonArray(changes.roles);
   if (changes.securityStamp !== undefined) update.security_stamp = changes.securityStamp;
-  if (changes.totpSecret !== undefined) update.totp_secret = changes.totpSecret;
+  if (changes.totpSecret !== undefined) {
+    update.totp_secret = changes.totpSecret;
+    // Only ever `null` (2FA off): the mark belongs to the seed and goes with it.
+    update.totp_last_step = null;
+  }
   return update;
 }
