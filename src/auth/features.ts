@@ -375,6 +375,7 @@ export function buildFeatures(input: FeatureInput): Features {
         counters: stores.counters,
         keyValue: stores.keyValue,
         subjectDigest: (subject) => rateLimitDigester.digest(subject),
+        audit,
       })
     : null;
 
@@ -384,7 +385,6 @@ export function buildFeatures(input: FeatureInput): Features {
     minLength: config.passwords.minLength,
     maxLength: config.passwords.maxLength,
     // The service's own names are context words (NIST SP 800-63B-4 §3.1.1.2), beside the configured ones.
-        audit,
     contextWords: [
       config.appName,
       ...(config.twoFactor.issuer ? [config.twoFactor.issuer] : []),

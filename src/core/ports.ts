@@ -136,17 +136,6 @@ export interface AuditLog {
  * whether or not an account has it, so a lock says nothing about existence), or a user's
  * second factor (TOTP and recovery codes share it).
  */
-export interface LoginGuard {
-  /**
-   * Reserves one attempt for the subject from this address, atomically, before the secret is
-   * checked: under any concurrency and across workers, at most the configured number of checks
-   * per lock period. Throws `RATE_LIMITED` (429, Retry-After), reserving nothing, when the
-   * subject or the address has no attempt left.
-   */
-  reserve(subject: GuardedSubject, meta: RequestMeta): Promise<GuardedAttempt>;
-  /** Lifts every lock on a login identifier (e.g. after a password reset). */
-  clear(identifier: string): Promise<void>;
-}
 export type GuardedSubject =
   | { readonly kind: 'login'; readonly identifier: string }
   | { readonly kind: 'second-factor'; readonly userId: string };
@@ -163,3 +152,14 @@ export interface GuardedAttempt {
 }
 
 /** Lockout against guessing passwords and second factors; implemented by the lockout feature. */
+export interface LoginGuard {
+  /**
+   * Reserves one attempt for the subject from this address, atomically, before the secret is
+   * checked: under any concurrency and across workers, at most the configured number of checks
+   * per lock period. Throws `RATE_LIMITED` (429, Retry-After), reserving nothing, when the
+   * subject or the address has no attempt left.
+   */
+  reserve(subject: GuardedSubject, meta: RequestMeta): Promise<GuardedAttempt>;
+  /** Lifts every lock on a login identifier (e.g. after a password reset). */
+  clear(identifier: string): Promise<void>;
+}

@@ -14,8 +14,8 @@ import { coreError } from '../../core/index.ts';
 import { newId } from '../../crypto/ids.ts';
 import type { PasswordHasher } from '../../crypto/password.ts';
 import type { User, UserRepository } from '../../stores/repositories.ts';
-import { normalizeEmail } from './email.ts';
 import type { BreachGate } from './breached-passwords.ts';
+import { normalizeEmail } from './email.ts';
 import { accountsError } from './error-codes.ts';
 import { type PasswordPolicy, passwordPolicyError } from './password-policy.ts';
 

@@ -171,19 +171,6 @@ export function createTwoFactor(options: TwoFactorOptions): TwoFactor {
       // and an unused code older than one already used, are refused.
       if (step !== null && (await options.users.advanceTotpStep(user.id, user.totpSecret, step)))
         return 'totp';
-      }
-      const outcome = await attempt?.failed();
-      await options.audit.record('2fa.failure', meta, { userId: user.id });
-      if (outcome?.locked) await secondFactorLocked(user, meta);
-      throw totpError('TWO_FACTOR_CODE_INVALID');
-    } catch (error) {
-      // A check that could not finish keeps its attempt spent (no-op once an outcome was reported).
-      await attempt?.failed();
-      throw error;
-    }
-  }
-
-  async function issueRecoveryCodes(userId: string): Promise<string[]> {
       return null;
     }
     const normalized = normalizeRecoveryCode(code);
@@ -218,6 +205,19 @@ export function createTwoFactor(options: TwoFactorOptions): TwoFactor {
           options.notifyRecoveryCodeUsed(user, meta);
         }
         return used;
+      }
+      const outcome = await attempt?.failed();
+      await options.audit.record('2fa.failure', meta, { userId: user.id });
+      if (outcome?.locked) await secondFactorLocked(user, meta);
+      throw totpError('TWO_FACTOR_CODE_INVALID');
+    } catch (error) {
+      // A check that could not finish keeps its attempt spent (no-op once an outcome was reported).
+      await attempt?.failed();
+      throw error;
+    }
+  }
+
+  async function issueRecoveryCodes(userId: string): Promise<string[]> {
     const codes = newRecoveryCodes();
     const digests = codes.map((code) =>
       options.recoveryDigests.digest(normalizeRecoveryCode(code) as string),
@@ -293,6 +293,7 @@ export function createTwoFactor(options: TwoFactorOptions): TwoFactor {
       const stored = await options.users.replaceTotpSecret(user.id, null, options.seeds.seal(user.id, seed), {
         securityStamp: randomBytes(16).toString('base64url'),
         now: now(),
+        lastTotpStep: step,
       });
       if (!stored) throw totpError('TWO_FACTOR_ALREADY_ENABLED');
       const recoveryCodes = await issueRecoveryCodes(user.id);
@@ -312,7 +313,6 @@ export function createTwoFactor(options: TwoFactorOptions): TwoFactor {
           tr: transport,
           rm: rememberMe,
           ff: firstFactor,
-        lastTotpStep: step,
         },
         { now: now() },
       );
