@@ -72,6 +72,7 @@ import {
   createEmailChange,
   createMailer,
   createPasswordReset,
+  createSecurityNotices,
   createVerificationService,
   type MailTemplate,
   verificationRoutes,
@@ -352,6 +353,14 @@ export function buildFeatures(input: FeatureInput): Features {
     templates: config.mail.templates as Partial<Record<string, MailTemplate>> | undefined,
     logger,
   });
+  // Security notices to the owner (2FA on/off, recovery codes, password, API keys, a 2FA lock).
+  const notices = createSecurityNotices({
+    users: repositories.users,
+    mailer,
+    audit,
+    appName: config.appName,
+    logger,
+  });
 
   const verification = createVerificationService({
     users: repositories.users,
@@ -418,6 +427,7 @@ export function buildFeatures(input: FeatureInput): Features {
     ...(beforeRegister ? { beforeRegister } : {}),
     registrationMode: config.registration.mode,
     secondFactor: twoFactor,
+    notices,
     now,
     requireVerifiedEmail: enumerationSafe || config.registration.requireVerifiedEmail === true,
   });
@@ -484,7 +494,14 @@ export function buildFeatures(input: FeatureInput): Features {
 
   const routes: RouteDefinition[] = [
     ...accountsRoutes({ accounts, tokenBody, tokenSchema: tokenResponseSchema, allowedOrigins }),
-    ...sessionsRoutes({ tokens, cookies, sessions: repositories.sessions, now }),
+    ...sessionsRoutes({
+      tokens,
+      cookies,
+      sessions: repositories.sessions,
+      requireRecentAuthentication: (principal, request, meta) =>
+        twoFactor.assertRecentAuthentication(principal, request, meta),
+      now,
+    }),
     ...verificationRoutes({ verification, passwordReset, emailChange, normalizeEmail, userSchema: userView }),
     ...totpRoutes({
       twoFactor,
@@ -571,6 +588,8 @@ export function buildFeatures(input: FeatureInput): Features {
       audit,
       notifyRecoveryCodeUsed: (user, meta) =>
         mailer.send('recoveryCodeUsed', user.email, { appName: config.appName }, meta),
+      notices,
+      onEnable: config.twoFactor.onEnable,
       badCredentials: () => accountsError('LOGIN_BAD_CREDENTIALS'),
       totp: config.twoFactor.totp,
       issuer: config.twoFactor.issuer ?? config.appName,
@@ -634,6 +653,7 @@ export function buildFeatures(input: FeatureInput): Features {
         },
       },
       audit,
+      notices,
       env: config.apiKeys.env,
       grantableScopes: config.apiKeys.scopes,
       maxActivePerUser: config.apiKeys.maxActivePerUser,

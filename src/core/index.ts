@@ -9,6 +9,8 @@ export type {
   LoginGuard,
   RequestMeta,
   SecondFactorGate,
+  SecurityNoticeKind,
+  SecurityNotices,
   SessionIssuer,
   TokenResponse,
   TwoFactorChallenge,

@@ -72,6 +72,16 @@ export interface SessionIssuer {
     userId: string,
     options: { readonly exceptSessionId?: string; readonly reason: string },
   ): Promise<void>;
+  /**
+   * Revokes the user's live sessions that never verified a second factor (except one, e.g.
+   * the caller's), on every worker; answers the ids revoked.
+   */
+  revokeSingleFactorSessions(
+    userId: string,
+    options: { readonly exceptSessionId?: string; readonly reason: string },
+  ): Promise<string[]>;
+  /** Whether the session is the user's and still live (not revoked, not expired). */
+  isSessionLive(userId: string, sessionId: string): Promise<boolean>;
 }
 
 /** What a login answers instead of a session when the user has a second factor. */
@@ -114,6 +124,30 @@ export interface VerificationSender {
    * account before (when the application turned the notice on).
    */
   noticeSignIn(user: { readonly id: string; readonly email: string }, meta: RequestMeta): Promise<void>;
+}
+
+/** The changes to an account's security its owner is told about by mail. */
+export type SecurityNoticeKind =
+  | 'twoFactorEnabled'
+  | 'twoFactorDisabled'
+  | 'recoveryCodesRegenerated'
+  | 'passwordChanged'
+  | 'apiKeyCreated'
+  | 'twoFactorLocked';
+
+/** Mails the owner about a security change; implemented by the verification feature. */
+export interface SecurityNotices {
+  /**
+   * Sends `kind` to the user's address in the background and audits it (`notice.mailed`):
+   * never throws and never delays the answer, so a mail failure cannot fail the change.
+   * `apiKeyName` names a new key (never the key itself).
+   */
+  notify(
+    user: { readonly id: string; readonly email?: string },
+    kind: SecurityNoticeKind,
+    meta: RequestMeta,
+    details?: { readonly apiKeyName?: string },
+  ): void;
 }
 
 /** Writes audit events; identifiers submitted by clients are stored as keyed digests only. */

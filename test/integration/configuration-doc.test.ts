@@ -121,6 +121,7 @@ const DEFAULT_LOCATIONS: Record<
   stepUpWindowSeconds: { option: 'twoFactor.stepUpWindowSeconds', shows: code },
   pendingLoginTtlSeconds: { option: 'twoFactor.pendingLoginTtlSeconds', shows: code },
   enrollmentTtlSeconds: { option: 'twoFactor.enrollmentTtlSeconds', shows: code },
+  twoFactorOnEnable: { option: 'twoFactor.onEnable', shows: code },
   oauthFetchTimeoutMs: { option: 'oauth.fetchTimeoutMs', shows: code },
   apiKeyEnv: { option: 'apiKeys.env', shows: code },
   apiKeyMaxActivePerUser: { option: 'apiKeys.maxActivePerUser', shows: code },

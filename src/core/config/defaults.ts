@@ -40,6 +40,8 @@ export const DEFAULTS = Object.freeze({
   pendingLoginTtlSeconds: 5 * 60,
   /** Time to confirm a TOTP enrollment with a first code. */
   enrollmentTtlSeconds: 10 * 60,
+  /** Turning 2FA on signs out the user's other sessions that never passed a second factor. */
+  twoFactorOnEnable: 'revoke-single-factor-sessions',
   /** Each request to an OAuth provider (discovery, token, user info) gives up after this. */
   oauthFetchTimeoutMs: 5000,
   apiKeyEnv: 'live',

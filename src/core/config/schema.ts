@@ -61,6 +61,7 @@ type MailTemplateFunction = (context: {
   readonly appName: string;
   readonly link?: string;
   readonly expiresIn?: string;
+  readonly apiKeyName?: string;
 }) => { readonly subject: string; readonly text: string; readonly html: string };
 
 const linkPath = z.string().regex(/^\/[A-Za-z0-9._~/-]{0,200}$/, 'must be a path like /verify-email');
@@ -83,8 +84,9 @@ const mailConfig = z.strictObject({
   from: z.string().min(3).max(320).default(DEFAULTS.mailFrom),
   /**
    * Replacements for built-in templates, by kind (`verification`, `existingAccount`,
-   * `passwordReset`, `passwordResetDone`, `emailChangeConfirmation`, `emailChangeNotice`):
-   * functions of `{ appName, link?, expiresIn? }` returning `{ subject, text, html }`.
+   * `passwordReset`, `passwordResetDone`, `emailChangeConfirmation`, `emailChangeNotice`, the
+   * security notices): functions of `{ appName, link?, expiresIn?, apiKeyName? }` returning
+   * `{ subject, text, html }`.
    */
   templates: z
     .partialRecord(
@@ -97,6 +99,12 @@ const mailConfig = z.strictObject({
         'emailChangeNotice',
         'newSignIn',
         'recoveryCodeUsed',
+        'twoFactorEnabled',
+        'twoFactorDisabled',
+        'recoveryCodesRegenerated',
+        'passwordChanged',
+        'apiKeyCreated',
+        'twoFactorLocked',
       ]),
       z.custom<MailTemplateFunction>((value) => typeof value === 'function', {
         message: 'must be a function',
@@ -441,6 +449,11 @@ export const configSchema = z.strictObject({
       stepUpWindowSeconds: z.int().min(30).max(3600).default(DEFAULTS.stepUpWindowSeconds),
       pendingLoginTtlSeconds: z.int().min(60).max(900).default(DEFAULTS.pendingLoginTtlSeconds),
       enrollmentTtlSeconds: z.int().min(60).max(3600).default(DEFAULTS.enrollmentTtlSeconds),
+      /**
+       * What turning 2FA on does to the user's other sessions: `revoke-single-factor-sessions`
+       * signs out those that never passed a second factor; `keep` leaves them.
+       */
+      onEnable: z.enum(['revoke-single-factor-sessions', 'keep']).default(DEFAULTS.twoFactorOnEnable),
     })
     .prefault({}),
   /**

@@ -43,6 +43,8 @@ export interface AccountsServiceOptions {
   /** The second step of a login, when 2FA is available. */
   readonly secondFactor?: SecondFactorGate;
   readonly now?: () => number;
+  /** Mails the owner after a change of password (in the background). */
+  readonly notices: SecurityNotices;
 }
 
 export type RegisterResult =
@@ -284,6 +286,7 @@ export function createAccountsService(options: AccountsServiceOptions): Accounts
       });
       await options.audit.record('password.changed', meta, { userId, sessionId });
     },
+      options.notices.notify(user, 'passwordChanged', meta);
 
     renewSession: (principal, meta) => options.sessions.renewCookieSession(principal, meta),
 

@@ -1,5 +1,11 @@
 import { timingSafeEqual } from 'node:crypto';
-import { type AuditLog, coreError, type Principal, type RequestMeta } from '../../core/index.ts';
+import {
+  type AuditLog,
+  coreError,
+  type Principal,
+  type RequestMeta,
+  type SecurityNotices,
+} from '../../core/index.ts';
 import type { KeyValueStore, OnceStore } from '../../stores/contract.ts';
 import type {
   ApiKey,
@@ -49,6 +55,8 @@ export interface ApiKeyServiceOptions {
   readonly openSigningSecret: (keyId: string, envelope: string) => Buffer;
   readonly signatures: RequestSignatures;
   readonly audit: AuditLog;
+  /** Mails the owner when a key is created for them (by them or by an admin), in the background. */
+  readonly notices: SecurityNotices;
   /** The `<env>` of new keys. */
   readonly env: string;
   /** Scopes any user may grant, besides their own roles. */
@@ -305,6 +313,8 @@ export function createApiKeyService(options: ApiKeyServiceOptions): ApiKeyServic
       if (!key) throw apiKeyError('API_KEY_LIMIT_REACHED');
       const [type, data] = keyEvent('created', actor, { keyId: key.id, signing });
       await options.audit.record(type, meta, { userId, data });
+      // The name, never the key: the mail tells the owner a key exists, not how to use it.
+      options.notices.notify({ id: userId }, 'apiKeyCreated', meta, { apiKeyName: key.name });
       return { apiKey: material.token, key };
     },
 

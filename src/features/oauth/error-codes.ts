@@ -29,6 +29,10 @@ export const OAUTH_ERROR_CODES = defineErrorCodes({
     status: 409,
     title: 'This provider account is linked to another user.',
   },
+  OAUTH_LINK_SESSION_ENDED: {
+    status: 400,
+    title: 'The session that started linking has ended: sign in again and start over.',
+  },
   OAUTH_EXCHANGE_CODE_INVALID: {
     status: 400,
     title: 'The exchange code is invalid, expired, used, or the verifier does not match.',

@@ -140,11 +140,16 @@ describe('createFlowCookies', () => {
     const { flows } = setup();
     const flowsToTry: OAuthFlow[] = [
       loginFlow(),
-      loginFlow({ mode: 'link', userId: '0190a1b2-0000-7000-8000-000000000001' }),
+      loginFlow({
+        mode: 'link',
+        userId: '0190a1b2-0000-7000-8000-000000000001',
+        sessionId: '0190a1b2-0000-7000-8000-000000000002',
+      }),
       loginFlow({ transport: 'exchange', clientCodeChallenge: randomBytes(32).toString('base64url') }),
       loginFlow({
         mode: 'link',
         userId: 'user-1',
+        sessionId: 'session-1',
         transport: 'exchange',
         clientCodeChallenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM',
       }),
@@ -298,6 +303,9 @@ describe('createFlowCookies', () => {
       JSON.stringify({ ...base, mode: 'admin' }),
       JSON.stringify({ ...base, transport: 'query' }),
       JSON.stringify({ ...base, mode: 'link' }),
+      JSON.stringify({ ...base, mode: 'link', userId: 'user-1' }),
+      JSON.stringify({ ...base, mode: 'link', sessionId: 'session-1' }),
+      JSON.stringify({ ...base, mode: 'link', userId: 'user-1', sessionId: '' }),
       JSON.stringify({ ...base, transport: 'exchange' }),
       JSON.stringify({ ...base, userId: '' }),
       JSON.stringify({ ...base, expiresAt: String(START + 60_000) }),
@@ -332,6 +340,8 @@ describe('createFlowCookies', () => {
       loginFlow({ codeVerifier: 'v'.repeat(513) }),
       loginFlow({ redirectTo: '' }),
       loginFlow({ mode: 'link' }),
+      // A link is bound to the session that started it: without one it is refused.
+      loginFlow({ mode: 'link', userId: 'user-1' }),
       loginFlow({ transport: 'exchange' }),
       loginFlow({ mode: 'admin' as OAuthFlow['mode'] }),
       loginFlow({ expiresAt: Number.NaN }),
@@ -359,6 +369,7 @@ describe('createFlowCookies', () => {
       redirectTo: `https://auth.example.com/${'a'.repeat(2000)}`,
       mode: 'link',
       userId: 'u'.repeat(512),
+      sessionId: 's'.repeat(512),
       transport: 'exchange',
       clientCodeChallenge: 'c'.repeat(512),
     });
@@ -366,6 +377,14 @@ describe('createFlowCookies', () => {
     // The largest redirect target with ordinary random values still fits.
     const ordinary = loginFlow({ redirectTo: `https://auth.example.com/${'a'.repeat(2048 - 25)}` });
     assert.ok(flows.read(browserRequest(flows.issue('google', ordinary, { ttlSeconds: 600 })), 'google'));
+    // So does a link flow (user and session ids are UUIDs) with the largest target.
+    const link = loginFlow({
+      redirectTo: `https://auth.example.com/${'a'.repeat(2048 - 25)}`,
+      mode: 'link',
+      userId: '0190a1b2-0000-7000-8000-000000000001',
+      sessionId: '0190a1b2-0000-7000-8000-000000000002',
+    });
+    assert.ok(flows.read(browserRequest(flows.issue('google', link, { ttlSeconds: 600 })), 'google'));
   });
 
   it('issue - should refuse a seal function whose output is not cookie-safe', () => {

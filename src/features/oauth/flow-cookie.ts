@@ -36,6 +36,12 @@ export interface OAuthFlow {
   /** The signed-in user who started a `link` flow (required for `link`). */
   readonly userId?: string;
   /**
+   * The session that started a `link` flow (required for `link`): the callback links only
+   * while that very session is still live, so ending it (logout, a password change) ends the
+   * flow too.
+   */
+  readonly sessionId?: string;
+  /**
    * The PKCE-style challenge an SPA or mobile client sent to `/authorize`, which its exchange
    * code will be bound to (required for the `exchange` transport).
    */
@@ -63,7 +69,8 @@ export interface FlowCookies {
   /**
    * A `Set-Cookie` value holding `flow` sealed for `provider`. The sealed expiry is the earlier
    * of `flow.expiresAt` and now + `ttlSeconds`. Throws a `TypeError` for a malformed flow
-   * (including `link` without `userId` and `exchange` without `clientCodeChallenge`) and a
+   * (including `link` without `userId` or `sessionId`, and `exchange` without
+   * `clientCodeChallenge`) and a
    * `RangeError` for a `ttlSeconds` outside 1–600, a flow already expired, or a cookie too
    * large for browsers to keep.
    */
@@ -91,6 +98,7 @@ const FLOW_KEYS: ReadonlySet<string> = new Set([
   'redirectTo',
   'mode',
   'userId',
+  'sessionId',
   'clientCodeChallenge',
   'transport',
   'expiresAt',
@@ -185,6 +193,7 @@ function copyFlow(flow: OAuthFlow): OAuthFlow {
     redirectTo: flow.redirectTo,
     mode: flow.mode,
     ...(flow.userId === undefined ? {} : { userId: flow.userId }),
+    ...(flow.sessionId === undefined ? {} : { sessionId: flow.sessionId }),
     ...(flow.clientCodeChallenge === undefined ? {} : { clientCodeChallenge: flow.clientCodeChallenge }),
     transport: flow.transport,
     expiresAt: flow.expiresAt,
@@ -208,8 +217,9 @@ function isOAuthFlow(value: unknown): value is OAuthFlow {
   if (flow.mode !== 'login' && flow.mode !== 'link') return false;
   if (flow.transport !== 'cookie' && flow.transport !== 'exchange') return false;
   if (flow.userId !== undefined && !isToken(flow.userId)) return false;
+  if (flow.sessionId !== undefined && !isToken(flow.sessionId)) return false;
   if (flow.clientCodeChallenge !== undefined && !isToken(flow.clientCodeChallenge)) return false;
-  if (flow.mode === 'link' && flow.userId === undefined) return false;
+  if (flow.mode === 'link' && (flow.userId === undefined || flow.sessionId === undefined)) return false;
   if (flow.transport === 'exchange' && flow.clientCodeChallenge === undefined) return false;
   return typeof flow.expiresAt === 'number' && Number.isSafeInteger(flow.expiresAt) && flow.expiresAt > 0;
 }

@@ -80,6 +80,7 @@ export function oauthRoutes(options: OAuthRoutesOptions): RouteDefinition[] {
         'OAUTH_EMAIL_NOT_VERIFIED',
         'OAUTH_EMAIL_IN_USE',
         'OAUTH_ACCOUNT_ALREADY_LINKED',
+        'OAUTH_LINK_SESSION_ENDED',
       ],
       async handler(ctx) {
         const provider = knownProvider(ctx.params.provider);
@@ -146,7 +147,7 @@ export function oauthRoutes(options: OAuthRoutesOptions): RouteDefinition[] {
           throw coreError('FORBIDDEN', { detail: 'Linking needs a browser session.' });
         const started = await oauth.start(knownProvider(ctx.params.provider), {
           redirectTo: ctx.body?.redirectTo,
-          linkUserId: principal.userId,
+          link: { userId: principal.userId, sessionId: principal.sessionId },
         });
         return {
           status: 200,

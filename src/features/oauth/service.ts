@@ -66,7 +66,12 @@ export interface OAuthService {
   knows(provider: string): boolean;
   start(
     provider: string,
-    input: { redirectTo?: string | undefined; codeChallenge?: string | undefined; linkUserId?: string },
+    input: {
+      redirectTo?: string | undefined;
+      codeChallenge?: string | undefined;
+      /** Starts a `link` flow for this signed-in user and session (bound to that session). */
+      link?: { readonly userId: string; readonly sessionId: string };
+    },
   ): Promise<{ location: string; setCookie: string }>;
   callback(provider: string, request: Request, meta: RequestMeta): Promise<CallbackOutcome>;
   exchange(
@@ -229,8 +234,8 @@ export function createOAuthService(options: OAuthServiceOptions): OAuthService {
         nonce: random(),
         codeVerifier,
         redirectTo,
-        mode: input.linkUserId ? 'link' : 'login',
-        ...(input.linkUserId ? { userId: input.linkUserId } : {}),
+        mode: input.link ? 'link' : 'login',
+        ...(input.link ? { userId: input.link.userId, sessionId: input.link.sessionId } : {}),
         ...(input.codeChallenge ? { clientCodeChallenge: input.codeChallenge } : {}),
         transport: input.codeChallenge ? 'exchange' : 'cookie',
         expiresAt: now() + options.flowTtlSeconds * 1000,
@@ -262,6 +267,19 @@ export function createOAuthService(options: OAuthServiceOptions): OAuthService {
       if (flow.mode === 'link') {
         const user = flow.userId ? await options.users.findById(flow.userId) : null;
         if (!user?.isActive) throw oauthError('OAUTH_STATE_INVALID');
+        // Bound to the session that started it, checked as late as possible: once that session
+        // is over (logout, a password change, revoked elsewhere) whoever finishes the round trip
+        // must not attach a sign-in method to the account.
+        const sessionLive =
+          flow.sessionId !== undefined && (await options.sessions.isSessionLive(user.id, flow.sessionId));
+        if (!sessionLive) {
+          await options.audit.record('oauth.link_refused', meta, {
+            userId: user.id,
+            sessionId: flow.sessionId ?? null,
+            data: { provider: providerName, reason: 'session_ended' },
+          });
+          throw oauthError('OAUTH_LINK_SESSION_ENDED');
+        }
         await link(providerName, user.id, identity);
         await options.audit.record('oauth.linked', meta, {
           userId: user.id,

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { Principal } from '../../core/index.ts';
+import type { Principal, RequestMeta } from '../../core/index.ts';
 import { defineRoute, type RouteDefinition, requestMeta } from '../../http/index.ts';
 import type { SessionRepository } from '../../stores/repositories.ts';
 import type { CookieSessions } from './cookie-sessions.ts';
@@ -40,8 +40,24 @@ export interface SessionsRoutesOptions {
   readonly tokens: TokenService;
   readonly cookies: CookieSessions;
   readonly sessions: SessionRepository;
+  /**
+   * Ending other sessions needs a recent sign-in or second factor (step-up), so a stolen, old
+   * session cannot sign its owner out everywhere else; throws `STEP_UP_REQUIRED`.
+   */
+  readonly requireRecentAuthentication: (
+    principal: Principal,
+    request: Request,
+    meta: RequestMeta,
+  ) => Promise<void>;
   readonly now?: () => number;
 }
+
+/**
+ * Cookie logout asks the browser to drop what the site stored (W3C Clear Site Data): cookies
+ * (ours and any the app set) and storage (localStorage, IndexedDB, service workers), so what a
+ * page kept for the signed-in user does not outlive the session on a shared computer.
+ */
+const CLEAR_SITE_DATA = '"cookies", "storage"';
 
 const principalOf = (principal: Principal | null): Principal => principal!;
 
@@ -85,10 +101,17 @@ export function sessionsRoutes(options: SessionsRoutesOptions): RouteDefinition[
       description: 'Cookie-authenticated, so it needs the `X-CSRF-Token` header and an allowed origin.',
       tags: ['sessions'],
       auth: 'required',
-      responses: { 204: { description: 'Signed out; the cookie is cleared' } },
+      responses: {
+        204: {
+          description: 'Signed out; the cookie is cleared and `Clear-Site-Data: "cookies", "storage"` sent',
+        },
+      },
       async handler(ctx) {
         await options.tokens.logout(principalOf(ctx.principal), requestMeta(ctx));
-        return { status: 204, headers: { 'Set-Cookie': options.cookies.clearCookie() } };
+        return {
+          status: 204,
+          headers: { 'Set-Cookie': options.cookies.clearCookie(), 'Clear-Site-Data': CLEAR_SITE_DATA },
+        };
       },
     }),
     defineRoute({
@@ -145,13 +168,21 @@ export function sessionsRoutes(options: SessionsRoutesOptions): RouteDefinition[
       operationId: 'revokeSession',
       sessionOnly: true,
       summary: 'Revoke one of my sessions; its tokens die at once',
+      description:
+        'Another session needs a recent sign-in or second factor (403 STEP_UP_REQUIRED otherwise: ' +
+        'step up, send a code in X-2FA-Code, or sign in again); ending the current one never does.',
       tags: ['sessions'],
       auth: 'required',
       responses: { 204: { description: 'Revoked' } },
-      errorCodes: ['SESSION_NOT_FOUND'],
+      errorCodes: ['SESSION_NOT_FOUND', 'STEP_UP_REQUIRED', 'TWO_FACTOR_CODE_INVALID'],
       async handler(ctx) {
         const principal = principalOf(ctx.principal);
-        const revoked = await options.tokens.revokeSession(principal.userId, ctx.params.id, requestMeta(ctx));
+        const meta = requestMeta(ctx);
+        // Ending one's own session is a logout, which nothing may refuse.
+        if (ctx.params.id !== principal.sessionId) {
+          await options.requireRecentAuthentication(principal, ctx.request, meta);
+        }
+        const revoked = await options.tokens.revokeSession(principal.userId, ctx.params.id, meta);
         // Unknown and someone else's look the same: ids of other users' sessions stay private.
         if (!revoked) throw sessionsError('SESSION_NOT_FOUND');
         return { status: 204 };
@@ -163,11 +194,18 @@ export function sessionsRoutes(options: SessionsRoutesOptions): RouteDefinition[
       operationId: 'revokeOtherSessions',
       sessionOnly: true,
       summary: 'Revoke every session of mine except this one',
+      description:
+        'Needs a recent sign-in or second factor (403 STEP_UP_REQUIRED otherwise: step up, send a ' +
+        'code in X-2FA-Code, or sign in again).',
       tags: ['sessions'],
       auth: 'required',
       responses: { 204: { description: 'Revoked' } },
+      errorCodes: ['STEP_UP_REQUIRED', 'TWO_FACTOR_CODE_INVALID'],
       async handler(ctx) {
-        await options.tokens.revokeOthers(principalOf(ctx.principal), requestMeta(ctx));
+        const principal = principalOf(ctx.principal);
+        const meta = requestMeta(ctx);
+        await options.requireRecentAuthentication(principal, ctx.request, meta);
+        await options.tokens.revokeOthers(principal, meta);
         return { status: 204 };
       },
     }),

@@ -431,6 +431,31 @@ export function createTokenService(options: TokenServiceOptions): TokenService {
       );
       await denySessions(ids);
     },
+
+    async revokeSingleFactorSessions(userId, { exceptSessionId, reason }) {
+      const at = now();
+      const singleFactor = (await options.sessions.listActive(userId, at)).filter(
+        (session) => session.id !== exceptSessionId && session.secondFactorAt === null,
+      );
+      const revoked: string[] = [];
+      for (const session of singleFactor) {
+        if (await options.sessions.revoke(userId, session.id, reason, at)) revoked.push(session.id);
+      }
+      await denySessions(revoked);
+      return revoked;
+    },
+
+    async isSessionLive(userId, sessionId) {
+      const session = await options.sessions.findById(sessionId);
+      const at = now();
+      return (
+        session !== null &&
+        session.userId === userId &&
+        session.revokedAt === null &&
+        at < session.idleExpiresAt &&
+        at < session.absoluteExpiresAt
+      );
+    },
   };
   return service;
 }

@@ -5,6 +5,7 @@ import type {
   LoginGuard,
   Principal,
   RequestMeta,
+  SecurityNotices,
   SessionIssuer,
 } from '../../core/index.ts';
 import { coreError } from '../../core/index.ts';
@@ -58,6 +59,16 @@ export interface TwoFactorOptions {
   readonly audit: AuditLog;
   /** Tells the owner a recovery code was used (in the background). */
   readonly notifyRecoveryCodeUsed: (user: User, meta: RequestMeta) => void;
+  /**
+   * Mails the owner when 2FA is turned on or off and when recovery codes are replaced (in the
+   * background); a 2FA lock (too many wrong codes) sends `twoFactorLocked` through it too.
+   */
+  readonly notices: SecurityNotices;
+  /**
+   * What turning 2FA on does to the user's other sessions: `revoke-single-factor-sessions`
+   * signs out every one that never passed a second factor; `keep` leaves them.
+   */
+  readonly onEnable: 'revoke-single-factor-sessions' | 'keep';
   /** The answer to a wrong password (the accounts feature's `LOGIN_BAD_CREDENTIALS`). */
   readonly badCredentials: () => Error;
   readonly totp: TotpParameters & { readonly window: number };
@@ -122,6 +133,14 @@ export interface TwoFactor {
    * within the window, or the request carries a valid code in {@link STEP_UP_CODE_HEADER}.
    */
   assertStepUp(principal: Principal, request: Request, meta: RequestMeta): Promise<void>;
+  /**
+   * Stricter than {@link TwoFactor.assertStepUp}, for ending sessions: passes when the session
+   * signed in within the step-up window (a fresh password, and the second factor when the user
+   * has one), or, for a user with 2FA, as step-up does (a factor verified within the window or
+   * a valid code in {@link STEP_UP_CODE_HEADER}). Otherwise `STEP_UP_REQUIRED`, for users
+   * without 2FA too: they sign in again.
+   */
+  assertRecentAuthentication(principal: Principal, request: Request, meta: RequestMeta): Promise<void>;
 }
 
 const PENDING_METHODS = Object.freeze(['totp', 'recovery_code']);
@@ -236,7 +255,7 @@ export function createTwoFactor(options: TwoFactorOptions): TwoFactor {
     return renewed;
   }
 
-  return {
+  const service: TwoFactor = {
     async enable(principal, currentPassword, meta) {
       const user = await activeUser(principal.userId);
       if (!user.passwordHash || !(await options.hasher.verify(user.passwordHash, currentPassword))) {
@@ -298,7 +317,21 @@ export function createTwoFactor(options: TwoFactorOptions): TwoFactor {
       if (!stored) throw totpError('TWO_FACTOR_ALREADY_ENABLED');
       const recoveryCodes = await issueRecoveryCodes(user.id);
       const renewed = await elevate(principal, meta);
-      await options.audit.record('2fa.enabled', meta, { userId: user.id, sessionId: principal.sessionId });
+      // A password-only session (a stolen cookie, a forgotten laptop) must not outlive the
+      // change for the rest of its life: it never passed the factor the account now requires.
+      const revoked =
+        options.onEnable === 'revoke-single-factor-sessions'
+          ? await options.sessionIssuer.revokeSingleFactorSessions(user.id, {
+              exceptSessionId: renewed?.sessionId ?? principal.sessionId,
+              reason: '2fa_enabled',
+            })
+          : [];
+      await options.audit.record('2fa.enabled', meta, {
+        userId: user.id,
+        sessionId: principal.sessionId,
+        data: { revokedSessions: revoked.length },
+      });
+      options.notices.notify(user, 'twoFactorEnabled', meta);
       return { recoveryCodes, renewed };
     },
 
@@ -378,14 +411,24 @@ export function createTwoFactor(options: TwoFactorOptions): TwoFactor {
       });
       if (!cleared) throw totpError('TWO_FACTOR_NOT_ENABLED');
       await options.recoveryCodes.deleteAll(user.id);
+      // Whoever else holds a session signed in under the old, stronger rule: end them all.
+      await options.sessionIssuer.revokeAllForUser(user.id, {
+        exceptSessionId: principal.sessionId,
+        reason: '2fa_disabled',
+      });
       await options.audit.record('2fa.disabled', meta, { userId: user.id, sessionId: principal.sessionId });
+      options.notices.notify(user, 'twoFactorDisabled', meta);
     },
 
     async regenerateRecoveryCodes(principal, code, meta) {
       const user = await enabledUser(principal.userId);
       await checkCode(user, code, meta);
       const codes = await issueRecoveryCodes(user.id);
-      await options.audit.record('2fa.recovery_codes_regenerated', meta, { userId: user.id });
+      await options.audit.record('2fa.recovery_codes_regenerated', meta, {
+        userId: user.id,
+        sessionId: principal.sessionId,
+      });
+      options.notices.notify(user, 'recoveryCodesRegenerated', meta);
       return codes;
     },
 
@@ -409,5 +452,19 @@ export function createTwoFactor(options: TwoFactorOptions): TwoFactor {
       await checkCode(user as User & { totpSecret: string }, code, meta);
       await options.sessions.markSecondFactor(principal.sessionId, now());
     },
+
+    async assertRecentAuthentication(principal, request, meta) {
+      const session = await options.sessions.findById(principal.sessionId);
+      // A renewed cookie session keeps its login time, so renewals never make a session fresh.
+      if (session !== null && now() - session.createdAt <= options.stepUpWindowMs) return;
+      const user = await activeUser(principal.userId);
+      if (user.totpSecret === null) {
+        throw totpError('STEP_UP_REQUIRED', {
+          detail: 'This session signed in too long ago for this action: sign in again.',
+        });
+      }
+      await service.assertStepUp(principal, request, meta);
+    },
   };
+  return service;
 }

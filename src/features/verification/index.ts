@@ -2,6 +2,7 @@ export { createEmailChange, type EmailChange, type EmailChangeOptions } from './
 export { VERIFICATION_ERROR_CODES } from './error-codes.ts';
 export { createPasswordReset, type PasswordReset, type PasswordResetOptions } from './password-reset.ts';
 export { type VerificationRoutesOptions, verificationRoutes } from './routes.ts';
+export { createSecurityNotices, type SecurityNoticesOptions } from './security-notices.ts';
 export {
   createVerificationService,
   type VerificationService,

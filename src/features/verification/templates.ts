@@ -11,7 +11,13 @@ export type MailKind =
   | 'emailChangeConfirmation'
   | 'emailChangeNotice'
   | 'newSignIn'
-  | 'recoveryCodeUsed';
+  | 'recoveryCodeUsed'
+  | 'twoFactorEnabled'
+  | 'twoFactorDisabled'
+  | 'recoveryCodesRegenerated'
+  | 'passwordChanged'
+  | 'apiKeyCreated'
+  | 'twoFactorLocked';
 
 export const MAIL_KINDS: readonly MailKind[] = Object.freeze([
   'verification',
@@ -22,6 +28,12 @@ export const MAIL_KINDS: readonly MailKind[] = Object.freeze([
   'emailChangeNotice',
   'newSignIn',
   'recoveryCodeUsed',
+  'twoFactorEnabled',
+  'twoFactorDisabled',
+  'recoveryCodesRegenerated',
+  'passwordChanged',
+  'apiKeyCreated',
+  'twoFactorLocked',
 ]);
 
 /** What a template may use. `link` is built from the configured base URL, never from a request. */
@@ -30,6 +42,8 @@ export interface MailContext {
   readonly link?: string;
   /** How long the link works, in words (e.g. `30 minutes`). */
   readonly expiresIn?: string;
+  /** `apiKeyCreated`: the name its owner gave the new key (never the key). */
+  readonly apiKeyName?: string;
 }
 
 export interface RenderedMail {
@@ -114,6 +128,36 @@ export const DEFAULT_MAIL_TEMPLATES: Readonly<Record<MailKind, MailTemplate>> = 
     message(`A recovery code was used on your ${appName} account`, [
       `One of your ${appName} recovery codes was just used to sign in or to confirm an action. Each code works once.`,
       'If it was not you, sign in, change your password and regenerate your recovery codes now.',
+    ]),
+  twoFactorEnabled: ({ appName }) =>
+    message(`Two-factor authentication is on for your ${appName} account`, [
+      `Two-factor authentication was just turned on for your ${appName} account. Signing in now takes a code from your authenticator app as well as the password.`,
+      'If it was not you, someone else holds your password and now your second factor: reset your password at once and contact support.',
+    ]),
+  twoFactorDisabled: ({ appName }) =>
+    message(`Two-factor authentication is off for your ${appName} account`, [
+      `Two-factor authentication was just turned off for your ${appName} account, and every other session was signed out. Signing in now takes only the password.`,
+      'If it was not you, reset your password now, turn two-factor authentication back on and contact support.',
+    ]),
+  recoveryCodesRegenerated: ({ appName }) =>
+    message(`New recovery codes for your ${appName} account`, [
+      `New recovery codes were just made for your ${appName} account; the previous ones no longer work.`,
+      'If it was not you, reset your password now and contact support.',
+    ]),
+  passwordChanged: ({ appName }) =>
+    message(`Your ${appName} password was changed`, [
+      `The password of your ${appName} account was just changed, and every other session was signed out.`,
+      'If it was not you, reset your password at once and contact support.',
+    ]),
+  apiKeyCreated: ({ appName, apiKeyName }) =>
+    message(`A new API key for your ${appName} account`, [
+      `An API key named "${apiKeyName ?? ''}" was just created for your ${appName} account. It can act as you within its scopes until it expires or is revoked.`,
+      'If it was not you, revoke the key in your account settings, change your password and contact support.',
+    ]),
+  twoFactorLocked: ({ appName }) =>
+    message(`Too many wrong codes on your ${appName} account`, [
+      `Too many wrong two-factor codes were entered for your ${appName} account, so code checks are paused for a while.`,
+      'If it was not you, someone knows your password: change it now.',
     ]),
   emailChangeNotice: ({ appName }) =>
     message(`Your ${appName} email is about to change`, [
