@@ -152,7 +152,12 @@ describe('OpenAPI document', () => {
   it('openapi - should list path and query parameters', async () => {
     const document = await fetchDocument();
     assert.deepEqual(operation(document, '/users/me/sessions/{id}', 'delete').parameters, [
-      { name: 'id', in: 'path', required: true, schema: { type: 'string', minLength: 1, not: { enum: ['.', '..'] } } },
+      {
+        name: 'id',
+        in: 'path',
+        required: true,
+        schema: { type: 'string', minLength: 1, not: { enum: ['.', '..'] } },
+      },
     ]);
     const parameters = operation(document, '/admin/users', 'get').parameters ?? [];
     assert.deepEqual(
