@@ -64,7 +64,10 @@ export interface RevocationListOptions {
   readonly onRebuilt?: (report: RebuildReport) => void;
   /** Longest a check waits for a rebuild before answering 503. @default 3000 */
   readonly waitMs?: number;
-  /** Lifetime of a rebuild's claim, and the longest one rebuild may take. @default 10000 */
+  /**
+   * Lifetime of a rebuild's claim (renewed before each batch it restores), and how long a
+   * rebuild waits for another process's claim. @default 10000
+   */
   readonly claimTtlMs?: number;
   /** Lifetime of the "complete" marker; when it ends, the next check rebuilds. @default 1 day */
   readonly markerTtlMs?: number;
@@ -103,11 +106,16 @@ export function createRevocationList(options: RevocationListOptions): Revocation
   const isComplete = (marker: string | null | undefined): boolean =>
     typeof marker === 'string' && marker.startsWith(COMPLETE);
 
-  /** Puts back a session revocation for every session SQL says was revoked within the window. */
-  async function restore(): Promise<number> {
+  /**
+   * Puts back a session revocation for every session SQL says was revoked within the window;
+   * `null` when the claim vanished meanwhile. The claim is renewed before each batch, so a long
+   * list keeps it alive, and a loss is noticed at the next batch instead of at the end.
+   */
+  async function restore(claim: string): Promise<number | null> {
     const at = options.now();
     const revoked = await options.sessions.listRevokedSince(at - windowMs);
     for (let i = 0; i < revoked.length; i += RESTORE_BATCH) {
+      if (!(await denylist.compareAndSet(COMPLETENESS_MARKER_KEY, claim, claim, claimTtlMs))) return null;
       await Promise.all(
         revoked
           .slice(i, i + RESTORE_BATCH)
@@ -135,7 +143,8 @@ export function createRevocationList(options: RevocationListOptions): Revocation
       }
       const claim = `${PENDING}${randomUUID()}`;
       if (!(await denylist.compareAndSet(COMPLETENESS_MARKER_KEY, null, claim, claimTtlMs))) continue;
-      const sessions = await restore();
+      const sessions = await restore(claim);
+      if (sessions === null) continue;
       const done = await denylist.compareAndSet(
         COMPLETENESS_MARKER_KEY,
         claim,
