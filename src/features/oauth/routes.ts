@@ -142,9 +142,8 @@ export function oauthRoutes(options: OAuthRoutesOptions): RouteDefinition[] {
         'TWO_FACTOR_CODE_INVALID',
       ],
       async handler(ctx) {
+        // A browser session only (`cookieOnly`): bearer callers got 403 before this runs.
         const principal = principalOf(ctx.principal);
-        if (principal.transport !== 'cookie')
-          throw coreError('FORBIDDEN', { detail: 'Linking needs a browser session.' });
         const started = await oauth.start(knownProvider(ctx.params.provider), {
           redirectTo: ctx.body?.redirectTo,
           link: { userId: principal.userId, sessionId: principal.sessionId },
