@@ -205,6 +205,8 @@ export function createTwoFactor(options: TwoFactorOptions): TwoFactor {
   /** The user's 2FA budget is spent: the failure that spent it locked it. */
   async function secondFactorLocked(user: User, meta: RequestMeta): Promise<void> {
     await options.audit.record('2fa.locked', meta, { userId: user.id });
+    // Wrong codes mean someone passed the password: the owner should know, and change it.
+    options.notices.notify(user, 'twoFactorLocked', meta);
   }
 
   /** One check for every code a user types: TOTP or recovery code. Throws when it fails. */
