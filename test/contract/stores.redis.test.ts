@@ -103,6 +103,24 @@ describe('redis stores', () => {
     assert.ok((await raw.pttl(`${prefix}ctr:legacy`)) > 0);
   });
 
+  test('reserve - should give a counter left without an expiry its TTL, granted or refused', async () => {
+    const prefix = uniquePrefix();
+    await raw.set(`${prefix}ctr:below`, '1');
+    await raw.set(`${prefix}ctr:spent`, '3');
+    const stores = createRedisStores({ client: raw, keyPrefix: prefix });
+    assert.deepEqual(await stores.counters.reserve('below', 3, 5_000), {
+      granted: true,
+      value: 2,
+      ttlMs: 5_000,
+    });
+    assert.deepEqual(await stores.counters.reserve('spent', 3, 5_000), {
+      granted: false,
+      value: 3,
+      ttlMs: 5_000,
+    });
+    for (const key of ['below', 'spent']) assert.ok((await raw.pttl(`${prefix}ctr:${key}`)) > 0, key);
+  });
+
   test('scripts - should load themselves again after the script cache is flushed', async () => {
     const stores = createRedisStores({ client: raw, keyPrefix: uniquePrefix() });
     assert.equal((await stores.counters.increment('c', 60_000)).value, 1);

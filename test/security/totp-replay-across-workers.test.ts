@@ -14,31 +14,22 @@ import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { base32Decode } from '../../src/crypto/base32.ts';
-import { totpCode } from '../../src/crypto/totp.ts';
 import { type PostgresServer, startPostgres } from '../fixtures/postgres-server.ts';
 import { type JsonReply, jsonCall, productionEnv } from '../fixtures/production-server.ts';
 import { type RedisServer, startRedis } from '../fixtures/redis-server.ts';
 import { type ServerProcess, spawnServer } from '../fixtures/spawn-server.ts';
-import { wrongCode } from '../fixtures/two-factor.ts';
-
-/** The server defaults (SHA1, 6 digits, 30 s steps, one step either side). */
-const PERIOD_MS = 30_000;
+import {
+  codeOfStep,
+  enrollOverHttp,
+  pendingLoginOverHttp,
+  type ServerTwoFactorUser,
+  wrongCode,
+} from '../fixtures/two-factor.ts';
 
 /** One account per case, so no case's attempt budget or used steps leak into another. */
 const REPLAY_USER = { email: 'replay-owner@example.com', password: 'willow-Compass-ember-64' };
 const RECOVERY_USER = { email: 'recovery-owner@example.com', password: 'harbor-Lantern-quartz-81' };
 const LOCK_USER = { email: 'lock-owner@example.com', password: 'meadow-Falcon-tundra-37' };
-
-/** A 2FA user as the test holds it: the seed from the enable answer and the last step used. */
-interface TwoFactorUser {
-  readonly email: string;
-  readonly password: string;
-  readonly seed: Buffer;
-  readonly recoveryCodes: readonly string[];
-  /** The step whose code confirmed the enrollment (the server counts it as used). */
-  readonly confirmedStep: number;
-}
 
 let postgres: PostgresServer;
 let redis: RedisServer;
@@ -47,9 +38,7 @@ let mailDir = '';
 let workerA: ServerProcess;
 let workerB: ServerProcess;
 
-const currentStep = (): number => Math.floor(Date.now() / PERIOD_MS);
-const codeAt = (user: TwoFactorUser, step: number): string =>
-  totpCode(user.seed, { timeMs: step * PERIOD_MS });
+const codeAt = (user: ServerTwoFactorUser, step: number): string => codeOfStep(user.seed, step);
 
 /** The servers run on real time, so wrong guesses are computed against it too. */
 const WALL_CLOCK = { now: () => Date.now() };
@@ -60,41 +49,12 @@ function expectProblem(reply: JsonReply, status: number, code: string, label: st
 }
 
 /** Signs in with the password only (before 2FA) and enrolls: enable, then confirm with a code. */
-async function enrollTwoFactor(
-  worker: ServerProcess,
-  account: { email: string; password: string },
-): Promise<TwoFactorUser> {
-  const login = await jsonCall(worker.url, 'POST', '/auth/login', { body: account });
-  assert.equal(login.status, 200, JSON.stringify(login.body));
-  const token = String(login.body?.accessToken);
-  const enabled = await jsonCall(worker.url, 'POST', '/auth/2fa/enable', {
-    token,
-    body: { currentPassword: account.password },
-  });
-  assert.equal(enabled.status, 200, JSON.stringify(enabled.body));
-  const seed = base32Decode(String(enabled.body?.secret));
-  const confirmedStep = currentStep();
-  const user: TwoFactorUser = { ...account, seed, recoveryCodes: [], confirmedStep };
-  const confirmed = await jsonCall(worker.url, 'POST', '/auth/2fa/enable/confirm', {
-    token,
-    body: { enrollmentToken: enabled.body?.enrollmentToken, code: codeAt(user, confirmedStep) },
-  });
-  assert.equal(confirmed.status, 200, JSON.stringify(confirmed.body));
-  const recoveryCodes = confirmed.body?.recoveryCodes as string[];
-  assert.equal(recoveryCodes.length, 10);
-  return { ...user, recoveryCodes };
-}
+const enrollTwoFactor = (worker: ServerProcess, account: { email: string; password: string }) =>
+  enrollOverHttp(worker.url, account);
 
 /** POST /auth/login for a 2FA user: the password earns a pending token and nothing else. */
-async function pendingLogin(worker: ServerProcess, user: TwoFactorUser): Promise<string> {
-  const reply = await jsonCall(worker.url, 'POST', '/auth/login', {
-    body: { email: user.email, password: user.password },
-  });
-  assert.equal(reply.status, 200, JSON.stringify(reply.body));
-  assert.equal(reply.body?.twoFactorRequired, true);
-  assert.equal(reply.body?.accessToken, undefined, 'no token before the second factor');
-  return String(reply.body?.pendingToken);
-}
+const pendingLogin = (worker: ServerProcess, user: ServerTwoFactorUser): Promise<string> =>
+  pendingLoginOverHttp(worker.url, user);
 
 function verify(worker: ServerProcess, pendingToken: string, code: string): Promise<JsonReply> {
   return jsonCall(worker.url, 'POST', '/auth/2fa/verify', { body: { pendingToken, code } });
