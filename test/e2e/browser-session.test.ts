@@ -614,9 +614,16 @@ describe('cookie sessions in a real browser - same-origin app, cross-origin atta
       assert.ok(copied, 'no session cookie before logout');
       const csrf = await fromApp('GET', '/auth/csrf');
       const token = (csrf.body as { csrfToken?: string } | null)?.csrfToken ?? csrfToken;
+      // What the page stored for the user must not outlive the session (Clear-Site-Data).
+      await appPage.evaluate(() => localStorage.setItem('draft', 'kept for the signed-in user'));
       const logout = await fromApp('DELETE', '/auth/session', { csrfToken: token });
       assert.equal(logout.status, 204, `DELETE /auth/session: ${describeReply(logout)}`);
       assert.equal(await sessionCookie(), undefined, 'the session cookie is still in the browser');
+      assert.equal(
+        await appPage.evaluate(() => localStorage.getItem('draft')),
+        null,
+        'Clear-Site-Data "storage" emptied localStorage',
+      );
 
       const me = await fromApp('GET', '/users/me');
       assert.equal(me.status, 401, `GET /users/me after logout: ${describeReply(me)}`);
