@@ -22,6 +22,7 @@ import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { base32Decode } from '../../src/crypto/base32.ts';
 import type { AuthConfigInput } from '../../src/index.ts';
+import type { MailMessage } from '../../src/mail/contract.ts';
 import {
   assertInvalidToken,
   assertProblem,
@@ -138,12 +139,15 @@ for (const backend of backends())
     let locking: Harness;
     /** A mail transport that always fails. */
     let failingMail: Harness;
+    /** The application's own `passwordChanged` template; its mail lands in `customMail`. */
+    let custom: Harness;
+    const customMail: MailMessage[] = [];
 
     before(async () => {
       const overrides = await backend.config();
       const make = (extra: AuthConfigInput) =>
         createHarness({ config: { ...overrides, clock: clock.config, ...extra } });
-      [h, keep, locking, failingMail] = await Promise.all([
+      [h, keep, locking, failingMail, custom] = await Promise.all([
         make({}),
         make({ twoFactor: { onEnable: 'keep' } }),
         make({
@@ -157,10 +161,24 @@ for (const backend of backends())
             },
           },
         }),
+        make({
+          mail: {
+            transport: async (message: MailMessage) => {
+              customMail.push(message);
+            },
+            templates: {
+              passwordChanged: ({ appName }) => ({
+                subject: `[${appName}] your password changed`,
+                text: 'Our own words.',
+                html: '<p>Our own words.</p>',
+              }),
+            },
+          },
+        }),
       ]);
     });
     after(async () => {
-      await Promise.all([h, keep, locking, failingMail].map((harness) => harness?.close()));
+      await Promise.all([h, keep, locking, failingMail, custom].map((harness) => harness?.close()));
       await backend.stop();
     });
 
@@ -229,6 +247,22 @@ for (const backend of backends())
       const mail = await h.mailTo(user.email, { subject: /password was changed/ });
       assert.match(mail.text, /just changed/);
       assert.ok((await noticeKinds(h, user.userId, 'passwordChanged')).includes('passwordChanged'));
+    });
+
+    it('override - an application template for a notice (passwordChanged) should be the one sent', async () => {
+      const user = await userWithSessions(custom);
+      const changed = await custom.post(
+        '/users/me/change-password',
+        { currentPassword: GOOD_PASSWORD, newPassword: NEW_PASSWORD },
+        { token: user.caller.accessToken },
+      );
+      assert.equal(changed.status, 204, changed.text);
+      const deadline = Date.now() + 2_000;
+      while (!customMail.some((m) => m.to === user.email) && Date.now() < deadline) await sleep(5);
+      const sent = customMail.filter((m) => m.to === user.email);
+      assert.equal(sent.length, 1, 'one notice');
+      assert.equal(sent[0]?.subject, '[Gatehouse] your password changed');
+      assert.equal(sent[0]?.text, 'Our own words.');
     });
 
     it('new API key - should mail the owner its name (escaped in HTML), never the key', async () => {
