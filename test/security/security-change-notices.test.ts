@@ -130,6 +130,18 @@ async function noticeKinds(h: Harness, userId: string, expected: string): Promis
   }
 }
 
+/** The data of the user's audit events of `type`, oldest first. */
+async function auditData(h: Harness, userId: string, type: string): Promise<Record<string, unknown>[]> {
+  const rows = await h.auth.database.db
+    .selectFrom('audit_events')
+    .select(['data', 'created_at'])
+    .where('user_id', '=', userId)
+    .where('type', '=', type)
+    .orderBy('created_at')
+    .execute();
+  return rows.map((row) => JSON.parse(String(row.data)) as Record<string, unknown>);
+}
+
 for (const backend of backends())
   describe(`security changes end sessions and tell the owner (${backend.name})`, () => {
     let h: Harness;
@@ -190,6 +202,7 @@ for (const backend of backends())
       assertInvalidToken(await h.get('/users/me', { headers: cookieHeaders(user.cookie) }));
       const mail = await h.mailTo(user.email, { subject: /Two-factor authentication is on/ });
       assert.match(mail.text, /turned on/);
+      assert.deepEqual(await auditData(h, user.userId, '2fa.enabled'), [{ revokedSessions: 2 }]);
       assert.ok((await noticeKinds(h, user.userId, 'twoFactorEnabled')).includes('twoFactorEnabled'));
     });
 
@@ -215,6 +228,7 @@ for (const backend of backends())
       await assertBearerAlive(h, caller);
       const mail = await h.mailTo(user.email, { subject: /Two-factor authentication is off/ });
       assert.match(mail.text, /every other session was signed out/);
+      assert.equal((await auditData(h, user.userId, '2fa.disabled')).length, 1, 'audited');
       assert.ok((await noticeKinds(h, user.userId, 'twoFactorDisabled')).includes('twoFactorDisabled'));
     });
 
@@ -228,6 +242,7 @@ for (const backend of backends())
       );
       assert.equal(replaced.status, 200, replaced.text);
       await h.mailTo(user.email, { subject: /New recovery codes/ });
+      assert.equal((await auditData(h, user.userId, '2fa.recovery_codes_regenerated')).length, 1, 'audited');
       assert.ok(
         (await noticeKinds(h, user.userId, 'recoveryCodesRegenerated')).includes('recoveryCodesRegenerated'),
       );
