@@ -5,6 +5,7 @@ import type {
   LoginGuard,
   RequestMeta,
   SecondFactorGate,
+  SecurityNotices,
   SessionIssuer,
   TokenResponse,
   TwoFactorChallenge,
@@ -42,9 +43,9 @@ export interface AccountsServiceOptions {
   readonly requireVerifiedEmail: boolean;
   /** The second step of a login, when 2FA is available. */
   readonly secondFactor?: SecondFactorGate;
-  readonly now?: () => number;
   /** Mails the owner after a change of password (in the background). */
   readonly notices: SecurityNotices;
+  readonly now?: () => number;
 }
 
 export type RegisterResult =
@@ -285,8 +286,8 @@ export function createAccountsService(options: AccountsServiceOptions): Accounts
         reason: 'password_changed',
       });
       await options.audit.record('password.changed', meta, { userId, sessionId });
-    },
       options.notices.notify(user, 'passwordChanged', meta);
+    },
 
     renewSession: (principal, meta) => options.sessions.renewCookieSession(principal, meta),
 
