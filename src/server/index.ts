@@ -10,4 +10,5 @@ export {
   startClusterWorker,
 } from './cluster.ts';
 export { type ListenOptions, SERVER_ENV, type ServerSettings, settingsFromEnv } from './env.ts';
+export { attributeToEnv } from './env-attribution.ts';
 export { type RunningServer, type StartOptions, startServer } from './start.ts';
