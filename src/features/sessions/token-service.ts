@@ -264,6 +264,12 @@ export function createTokenService(options: TokenServiceOptions): TokenService {
       const next = newOpaqueToken(parsed.id);
       const nextDigest = options.refreshDigests.digest(next.secret);
       const access = accessKind === 'opaque' ? newAccessToken(parsed.id, at) : null;
+      // Every read happens before the rotation commits: a database that fails after the commit
+      // would answer 503 for a rotation that took place, and the client's retry with the token
+      // it still holds would then count as reuse and end the session.
+      const owner = await options.sessions.findById(parsed.id);
+      if (owner === null) throw sessionsError('REFRESH_TOKEN_INVALID');
+      const roles = await options.rolesOf(owner.userId);
       // Try the digest under each key of the ring: a token issued before a secret rotation was
       // digested with the previous key.
       for (const presented of options.refreshDigests.candidates(parsed.secret)) {
@@ -284,8 +290,7 @@ export function createTokenService(options: TokenServiceOptions): TokenService {
           });
           throw sessionsError('REFRESH_TOKEN_INVALID');
         }
-        const roles = await options.rolesOf(result.session.userId);
-        if (roles === null) {
+        if (roles === null || result.session.userId !== owner.userId) {
           // The user was deleted or deactivated since the session started.
           await options.sessions.revoke(result.session.userId, result.session.id, 'user_inactive', at);
           throw sessionsError('REFRESH_TOKEN_INVALID');

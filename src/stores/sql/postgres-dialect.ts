@@ -2,9 +2,10 @@
  * Kysely on PostgreSQL through `pg`, a peer dependency loaded only when a PostgreSQL URL is
  * used (SQLite-only installs never need it).
  */
-import { type Dialect, PostgresDialect } from 'kysely';
+import { type Dialect, PostgresDialect, type PostgresPool, type PostgresPoolClient } from 'kysely';
 import type { Pool, PoolConfig } from 'pg';
 import { integerOption, invalidArgument } from './arguments.ts';
+import { isDatabaseUnreachable } from './errors.ts';
 
 /** PostgreSQL's type id for `int8` / `bigint`. */
 const INT8_OID = 20;
@@ -134,7 +135,36 @@ export async function createPostgresPool(url: string, options: PostgresPoolOptio
 
 /** Kysely's PostgreSQL dialect over a pool from {@link createPostgresPool}. */
 export function createPostgresDialect(pool: Pool): Dialect {
-  return new PostgresDialect({ pool });
+  return new PostgresDialect({ pool: droppingLostConnections(pool) });
+}
+
+/**
+ * Lends the pool's clients to Kysely, and gives back one whose connection was lost (the server
+ * terminated it, or its socket failed) with that error, so the pool drops it. Kysely releases
+ * a client without an error; `pg` keeps it when the end of the socket has not been seen yet,
+ * and the next request would then be handed a dead connection and answer 503 for nothing.
+ */
+function droppingLostConnections(pool: Pool): PostgresPool {
+  return {
+    async connect(): Promise<PostgresPoolClient> {
+      const client = await pool.connect();
+      let lost: Error | undefined;
+      const query = (text: unknown, parameters?: unknown) => {
+        const result = client.query(text as string, parameters as unknown[]) as unknown;
+        // A cursor (streaming) is not a promise: its own errors reach its reader.
+        if (!(result instanceof Promise)) return result;
+        return result.catch((error: unknown) => {
+          if (isDatabaseUnreachable(error)) lost = error as Error;
+          throw error;
+        });
+      };
+      return {
+        query: query as PostgresPoolClient['query'],
+        release: () => client.release(lost),
+      };
+    },
+    end: () => pool.end(),
+  };
 }
 
 /**
