@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import { z } from 'zod';
 import {
   type Authenticate,
+  ConfigError,
   coreError,
   isAuthError,
   type Keyring,
@@ -57,7 +58,7 @@ import {
   oauthRoutes,
   type ProviderConfig,
 } from '../features/oauth/index.ts';
-import { createRateLimitEnforcer } from '../features/ratelimit/index.ts';
+import { createRateLimitEnforcer, slotOverrideProblems } from '../features/ratelimit/index.ts';
 import {
   createCookieSessions,
   createCredentialCache,
@@ -525,6 +526,9 @@ export function buildFeatures(input: FeatureInput): Features {
     ...apiKeyRoutes({ apiKeys }),
   ];
 
+  // Checked even with limits off: turning them back on must not meet a typo then.
+  const slotProblems = slotOverrideProblems(config.rateLimits.slots, config.rateLimits.groups);
+  if (slotProblems.length > 0) throw new ConfigError(slotProblems);
   const enforcer = config.rateLimits.enabled
     ? createRateLimitEnforcer({
         limiter: stores.rateLimiter,

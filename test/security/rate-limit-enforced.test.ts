@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { Redis } from 'ioredis';
 import { createRateLimitEnforcer } from '../../src/features/ratelimit/index.ts';
-import { generateSecret } from '../../src/index.ts';
+import { type AuthConfigInput, generateSecret } from '../../src/index.ts';
 import { createMemoryStores } from '../../src/stores/memory/index.ts';
 import { createHarness, GOOD_PASSWORD, type Harness, uniqueEmail } from '../fixtures/auth-harness.ts';
 import { type RedisServer, startRedis } from '../fixtures/redis-server.ts';
@@ -120,6 +120,26 @@ describe('rate-limit enforcer', () => {
       assert.deepEqual(await hook('verify', subject), { headers: {}, retryAfterSeconds: null });
     await assert.rejects(hook('noSuchSlot', subject), TypeError);
     await stores.close();
+  });
+
+  // A typo in an override (`logn` for `login`) would leave the operator believing a limit is
+  // set while the real slot keeps its default: refused at start, naming the path.
+  it('misspelled slot or unknown group - should refuse to start instead of silently applying no limit', async () => {
+    const typos: NonNullable<AuthConfigInput['rateLimits']>[] = [
+      { enabled: true, slots: { logn: LOGIN_RULE } },
+      { enabled: false, slots: { logn: LOGIN_RULE } },
+      { enabled: true, slots: { forgotPassword: { group: 'mial' } }, groups: {} },
+    ];
+    for (const rateLimits of typos) {
+      await assert.rejects(
+        createHarness({ config: { rateLimits } }),
+        (error: Error & { code?: string; problems?: { path: string }[] }) => {
+          assert.equal(error.code, 'ERR_INVALID_CONFIG');
+          assert.match(error.problems?.[0]?.path ?? '', /^rateLimits\.slots\.(logn|forgotPassword\.group)$/);
+          return true;
+        },
+      );
+    }
   });
 });
 

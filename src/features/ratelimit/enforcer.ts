@@ -1,3 +1,4 @@
+import { ConfigError, type ConfigProblem } from '../../core/index.ts';
 import type { RateLimitHook } from '../../http/index.ts';
 import type { RateLimiter, RateLimitRule } from '../../stores/contract.ts';
 import { ipScope } from './ip-scope.ts';
@@ -38,6 +39,8 @@ export interface RateLimitEnforcer {
  * `RateLimit-Policy: <limit>;w=<window>` and `RateLimit: limit=…, remaining=…, reset=…`.
  */
 export function createRateLimitEnforcer(options: RateLimitEnforcerOptions): RateLimitEnforcer {
+  const problems = slotOverrideProblems(options.slots, options.groups);
+  if (problems.length > 0) throw new ConfigError(problems);
   const resolved = new Map<string, ResolvedSlot | null>();
   const names = new Set([...Object.keys(DEFAULT_RATE_LIMIT_SLOTS), ...Object.keys(options.slots ?? {})]);
   for (const name of names) {
@@ -45,8 +48,7 @@ export function createRateLimitEnforcer(options: RateLimitEnforcerOptions): Rate
     if (override === false) {
       resolved.set(name, null);
     } else if (override && 'group' in override) {
-      const rule = options.groups?.[override.group];
-      if (!rule) throw new TypeError(`rate-limit slot ${name} names an unknown group`);
+      const rule = options.groups?.[override.group] as RateLimitSlotRule;
       resolved.set(name, { bucket: `g.${override.group}`, rule });
     } else {
       const rule = override ?? DEFAULT_RATE_LIMIT_SLOTS[name];
@@ -79,4 +81,29 @@ export function createRateLimitEnforcer(options: RateLimitEnforcerOptions): Rate
     };
   };
   return { hook, slots: new Set(resolved.keys()) };
+}
+
+/**
+ * Overrides that name no slot of the table, or a group that is not declared. A misspelled slot
+ * (`logn`) would otherwise apply no limit at all, silently: the operator meant to set one.
+ */
+export function slotOverrideProblems(
+  slots: RateLimitEnforcerOptions['slots'],
+  groups: RateLimitEnforcerOptions['groups'],
+): ConfigProblem[] {
+  const problems: ConfigProblem[] = [];
+  for (const [name, override] of Object.entries(slots ?? {})) {
+    if (!Object.hasOwn(DEFAULT_RATE_LIMIT_SLOTS, name)) {
+      problems.push({
+        path: `rateLimits.slots.${name}`,
+        message: `no rate-limit slot has this name (known slots: ${Object.keys(DEFAULT_RATE_LIMIT_SLOTS).join(', ')})`,
+      });
+    } else if (override && 'group' in override && !Object.hasOwn(groups ?? {}, override.group)) {
+      problems.push({
+        path: `rateLimits.slots.${name}.group`,
+        message: 'names a group that rateLimits.groups does not declare',
+      });
+    }
+  }
+  return problems;
 }
