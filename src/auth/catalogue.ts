@@ -3,7 +3,7 @@ import { ACCOUNTS_ERROR_CODES } from '../features/accounts/index.ts';
 import { API_KEY_ERROR_CODES, API_KEY_INVALID_TOKEN_CODES } from '../features/apikeys/index.ts';
 import { OAUTH_ERROR_CODES } from '../features/oauth/index.ts';
 import { SESSIONS_ERROR_CODES } from '../features/sessions/index.ts';
-import { TOTP_ERROR_CODES } from '../features/totp/index.ts';
+import { TWO_FACTOR_ERROR_CODES } from '../features/two-factor/index.ts';
 import { VERIFICATION_ERROR_CODES } from '../features/verification/index.ts';
 
 /**
@@ -15,7 +15,7 @@ export const ERROR_CATALOGUE: ErrorCatalogue = mergeCatalogues(
   ACCOUNTS_ERROR_CODES,
   SESSIONS_ERROR_CODES,
   VERIFICATION_ERROR_CODES,
-  TOTP_ERROR_CODES,
+  TWO_FACTOR_ERROR_CODES,
   OAUTH_ERROR_CODES,
   API_KEY_ERROR_CODES,
 );

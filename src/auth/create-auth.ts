@@ -15,9 +15,9 @@ import {
 } from '../core/index.ts';
 import { createAead } from '../crypto/aead.ts';
 import { API_KEY_CREDENTIAL_SCHEMES } from '../features/apikeys/index.ts';
-import { createKeyService, type KeyService } from '../features/keys/index.ts';
+import { createKeyService, type KeyService } from '../features/key-rotation/index.ts';
 import { operationsRoutes } from '../features/operations/index.ts';
-import { STEP_UP_CODE_HEADER, STEP_UP_ERROR_CODES } from '../features/totp/index.ts';
+import { STEP_UP_CODE_HEADER, STEP_UP_ERROR_CODES } from '../features/two-factor/index.ts';
 import {
   createGuards,
   createHttpApp,
@@ -48,8 +48,8 @@ import {
   wrapDatabase,
 } from '../stores/sql/index.ts';
 import { createEncryptedColumnsRepository } from '../stores/sql/repositories/encrypted-columns.ts';
+import { type AuthApi, assembleFeatures } from './assemble.ts';
 import { ERROR_CATALOGUE, INVALID_TOKEN_CODES } from './catalogue.ts';
-import { type AuthApi, buildFeatures } from './features.ts';
 import { describePosture, type Posture } from './posture.ts';
 
 /** Purpose label of the keys that encrypt stored secrets (AES-256-GCM envelopes). */
@@ -237,7 +237,7 @@ export async function createAuth(input: AuthConfigInput = {}): Promise<Auth> {
   const errorCodes = ERROR_CATALOGUE;
 
   const repositories = createSqlRepositories(database);
-  const features = buildFeatures({ config, keyring, stores, repositories, mail, logger });
+  const features = assembleFeatures({ config, keyring, stores, repositories, mail, logger });
   const operations = operationsRoutes({
     checks: [
       { name: 'database', check: () => database.ping() },

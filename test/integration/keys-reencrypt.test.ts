@@ -19,7 +19,7 @@ import {
   isKeyRotationError,
   type KeyRotationError,
   type ReencryptProgress,
-} from '../../src/features/keys/index.ts';
+} from '../../src/features/key-rotation/index.ts';
 import { type Auth, type AuthConfigInput, createAuth, generateSecret } from '../../src/index.ts';
 import { settingsFromEnv } from '../../src/server/index.ts';
 import { aadFor, ENCRYPTED_COLUMNS } from '../../src/stores/sql/encrypted-columns.ts';

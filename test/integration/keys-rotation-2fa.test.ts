@@ -19,7 +19,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import pino from 'pino';
-import { isKeyRotationError, type KeyRotationError } from '../../src/features/keys/index.ts';
+import { isKeyRotationError, type KeyRotationError } from '../../src/features/key-rotation/index.ts';
 import { type AuthConfigInput, createAuth, generateSecret } from '../../src/index.ts';
 import type { MailMessage } from '../../src/mail/contract.ts';
 import { settingsFromEnv } from '../../src/server/index.ts';

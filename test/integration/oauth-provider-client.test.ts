@@ -21,8 +21,13 @@ import {
   newAuthorizationSecrets,
   type ProviderClient,
   type ProviderClientOptions,
-} from '../../src/features/oauth/provider-client.ts';
-import { github, google, microsoft, type OidcProviderConfig } from '../../src/features/oauth/providers.ts';
+} from '../../src/features/oauth/providers/client.ts';
+import {
+  github,
+  google,
+  microsoft,
+  type OidcProviderConfig,
+} from '../../src/features/oauth/providers/config.ts';
 import { findFreePort } from '../fixtures/free-port.ts';
 import {
   followAuthorization,

@@ -26,7 +26,7 @@ import { createInterface } from 'node:readline';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { sql } from 'kysely';
-import { KEY_PURPOSES } from '../../src/auth/features.ts';
+import { KEY_PURPOSES } from '../../src/auth/assemble.ts';
 import { createDigester } from '../../src/crypto/digest.ts';
 import { newOpaqueToken, parseOpaqueToken } from '../../src/crypto/opaque-token.ts';
 import { type Auth, type AuthConfigInput, createAuth, generateSecret } from '../../src/index.ts';

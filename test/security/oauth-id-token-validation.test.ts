@@ -15,8 +15,8 @@ import {
   newAuthorizationSecrets,
   type ProviderClient,
   ProviderError,
-} from '../../src/features/oauth/provider-client.ts';
-import type { OidcProviderConfig } from '../../src/features/oauth/providers.ts';
+} from '../../src/features/oauth/providers/client.ts';
+import type { OidcProviderConfig } from '../../src/features/oauth/providers/config.ts';
 import {
   decodeJwt,
   followAuthorization,

@@ -10,16 +10,10 @@ import {
   secretWeakness,
 } from '../secrets/index.ts';
 import { DEFAULTS } from './defaults.ts';
+import type { Mode } from './mode.ts';
 import { type AuthConfigInput, configSchema, type ParsedConfig } from './schema.ts';
 import { signingKeyProblems } from './signing-keys.ts';
-
-export type Mode = 'development' | 'production';
-
-/** A weakened setting that is allowed but logged on every start and shown by `doctor`. */
-export interface ConfigWarning {
-  readonly code: string;
-  readonly message: string;
-}
+import type { ConfigWarning } from './warning.ts';
 
 export type ResolvedDatabase =
   | { readonly kind: 'url'; readonly url: string; readonly poolSize: number }

@@ -1,4 +1,4 @@
-import type { ConfigWarning } from '../config/index.ts';
+import type { ConfigWarning } from '../config/warning.ts';
 
 /** What the shared stores said about their own durability (structurally `StorePersistence`). */
 export interface PersistenceFacts {

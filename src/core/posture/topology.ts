@@ -1,4 +1,5 @@
-import type { ConfigWarning, Mode } from '../config/index.ts';
+import type { Mode } from '../config/mode.ts';
+import type { ConfigWarning } from '../config/warning.ts';
 import type { ConfigProblem } from '../errors/index.ts';
 
 /** What posture checks need to know of a store (structurally the store contract's flags). */

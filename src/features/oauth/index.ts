@@ -5,8 +5,8 @@ export {
   isProviderError,
   type ProviderClient,
   ProviderError,
-} from './provider-client.ts';
-export { github, google, microsoft, type ProviderConfig } from './providers.ts';
+} from './providers/client.ts';
+export { github, google, microsoft, type ProviderConfig } from './providers/config.ts';
 export { checkRedirectTarget } from './redirect-target.ts';
 export { type OAuthRoutesOptions, oauthRoutes } from './routes.ts';
 export {

@@ -17,7 +17,7 @@ import type {
 } from '../../stores/repositories.ts';
 import { oauthError } from './error-codes.ts';
 import type { FlowCookies, OAuthFlow } from './flow-cookie.ts';
-import { isProviderError, type ProviderIdentity } from './provider-client.ts';
+import { isProviderError, type ProviderIdentity } from './providers/client.ts';
 import { checkRedirectTarget } from './redirect-target.ts';
 
 /** What the service needs of a provider: the two halves of the authorization code flow. */

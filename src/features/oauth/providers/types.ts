@@ -1,12 +1,12 @@
 /**
  * The shapes shared by the provider client and its per-kind implementations: the public
  * contract (`ProviderClient`, the identity it returns, the values a flow passes in), re-exported
- * by `provider-client.ts`, and the internal {@link ClientContext}. Types only, in a file of
+ * by `client.ts`, and the internal {@link ClientContext}. Types only, in a file of
  * their own so the OIDC and GitHub modules need not import the factory that imports them.
  */
 
-import type { Transport } from './provider-transport.ts';
-import type { ProviderConfig } from './providers.ts';
+import type { ProviderConfig } from './config.ts';
+import type { Transport } from './transport.ts';
 
 export interface ProviderClientOptions {
   /** Our callback URL, registered with the provider. `https:`, or `http:` on a loopback host. */

@@ -17,9 +17,9 @@ import {
   requestMeta,
 } from '../../http/index.ts';
 import type { User } from '../../stores/repositories.ts';
-import type { TwoFactor } from './two-factor.ts';
+import type { TwoFactor } from './service.ts';
 
-export interface TotpRoutesOptions {
+export interface TwoFactorRoutesOptions {
   readonly twoFactor: TwoFactor;
   readonly sessions: SessionIssuer;
   /** Turns a token pair into the login body (the sessions feature's wire form). */
@@ -49,7 +49,7 @@ function renewedHeaders(renewed: CookieSessionStart | null): Record<string, stri
 }
 
 /** The Two-factor rows of API.md: enrollment, the login step, recovery codes, step-up. */
-export function totpRoutes(options: TotpRoutesOptions): RouteDefinition[] {
+export function twoFactorRoutes(options: TwoFactorRoutesOptions): RouteDefinition[] {
   const { twoFactor } = options;
   const now = options.now ?? Date.now;
   const perUser = ({ principal }: { principal: Principal | null }) => principal?.userId ?? null;

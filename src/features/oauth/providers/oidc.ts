@@ -12,18 +12,18 @@ import {
   checkAuthorizationRequest,
   checkCallback,
 } from './authorization-parameters.ts';
-import { checkNonEmpty, checkProviderUrl, scopeString } from './provider-config-checks.ts';
-import { ProviderError } from './provider-error.ts';
-import { withProviderErrors } from './provider-error-translation.ts';
-import { checkSubject, emailOf, nameOf, tokensOf } from './provider-responses.ts';
+import { DEFAULT_OIDC_SCOPES, type OidcProviderConfig } from './config.ts';
+import { checkNonEmpty, checkProviderUrl, scopeString } from './config-checks.ts';
+import { withProviderErrors } from './error-translation.ts';
+import { ProviderError } from './errors.ts';
+import { checkSubject, emailOf, nameOf, tokensOf } from './responses.ts';
 import type {
   AuthorizationCallback,
   AuthorizationRequest,
   ClientContext,
   ProviderClient,
   ProviderIdentity,
-} from './provider-types.ts';
-import { DEFAULT_OIDC_SCOPES, type OidcProviderConfig } from './providers.ts';
+} from './types.ts';
 
 /**
  * oauth4webapi 3.x exports these two symbols at runtime without declaring them (they exist for

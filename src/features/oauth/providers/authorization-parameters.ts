@@ -3,9 +3,9 @@
  * `state`, `nonce` and PKCE values callers pass in (a `TypeError` on misuse: they are ours, not
  * the provider's), the authorization URL built from them, and the callback's `state` check.
  */
-import { constantTimeEqual } from '../../crypto/index.ts';
-import { ProviderError } from './provider-error.ts';
-import type { AuthorizationCallback, AuthorizationRequest } from './provider-types.ts';
+import { constantTimeEqual } from '../../../crypto/index.ts';
+import { ProviderError } from './errors.ts';
+import type { AuthorizationCallback, AuthorizationRequest } from './types.ts';
 
 /** 128 bits or more of base64url: what `newAuthorizationSecrets` makes, with room for callers' own. */
 const RANDOM_VALUE = /^[A-Za-z0-9_-]{22,512}$/;

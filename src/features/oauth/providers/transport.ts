@@ -5,7 +5,7 @@
  * the GitHub API calls go through it too, so no provider request can bypass these limits.
  */
 import * as oauth from 'oauth4webapi';
-import { isProviderError, ProviderError } from './provider-error.ts';
+import { isProviderError, ProviderError } from './errors.ts';
 
 /** Largest provider response read (discovery documents and JWKS are a few KiB). */
 const MAX_RESPONSE_BYTES = 1024 * 1024;

@@ -10,23 +10,23 @@ import {
   checkAuthorizationRequest,
   checkCallback,
 } from './authorization-parameters.ts';
-import { checkNonEmpty, checkProviderUrl, scopeString } from './provider-config-checks.ts';
-import { ProviderError } from './provider-error.ts';
-import { withProviderErrors } from './provider-error-translation.ts';
-import { emailOf, isRecord, nameOf, tokensOf } from './provider-responses.ts';
+import {
+  DEFAULT_GITHUB_SCOPES,
+  GITHUB_ENDPOINTS,
+  type GitHubEndpoints,
+  type GitHubProviderConfig,
+} from './config.ts';
+import { checkNonEmpty, checkProviderUrl, scopeString } from './config-checks.ts';
+import { withProviderErrors } from './error-translation.ts';
+import { ProviderError } from './errors.ts';
+import { emailOf, isRecord, nameOf, tokensOf } from './responses.ts';
 import type {
   AuthorizationCallback,
   AuthorizationRequest,
   ClientContext,
   ProviderClient,
   ProviderIdentity,
-} from './provider-types.ts';
-import {
-  DEFAULT_GITHUB_SCOPES,
-  GITHUB_ENDPOINTS,
-  type GitHubEndpoints,
-  type GitHubProviderConfig,
-} from './providers.ts';
+} from './types.ts';
 
 const GITHUB_API_HEADERS = Object.freeze({
   accept: 'application/vnd.github+json',

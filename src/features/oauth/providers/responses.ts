@@ -4,8 +4,8 @@
  * Values come from the network, so each reader checks the type and bounds before keeping one.
  */
 import type * as oauth from 'oauth4webapi';
-import { ProviderError } from './provider-error.ts';
-import type { ProviderTokens } from './provider-types.ts';
+import { ProviderError } from './errors.ts';
+import type { ProviderTokens } from './types.ts';
 
 const MAX_SUBJECT_LENGTH = 255;
 

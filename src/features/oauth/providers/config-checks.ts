@@ -3,7 +3,7 @@
  * is a deployment mistake, so it throws a `TypeError` when the client is created rather than
  * failing the first sign-in.
  */
-import { isAllowedProviderUrl, isLoopbackHost } from './provider-transport.ts';
+import { isAllowedProviderUrl, isLoopbackHost } from './transport.ts';
 
 /** Our callback URL: `https:`, or `http:` on a loopback host; no fragment or userinfo. */
 export function checkRedirectUri(value: string): string {

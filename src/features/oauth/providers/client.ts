@@ -6,30 +6,25 @@
  * discovery document: the caller keeps `state`, `nonce` and the verifier (in the flow cookie).
  *
  * This file is the entry point: the factory that picks the implementation for a provider kind
- * (`oidc-provider.ts`, `github-provider.ts`), the per-flow secrets, and the re-exported public
+ * (`oidc.ts`, `github.ts`), the per-flow secrets, and the re-exported public
  * shapes and error. Every failure the provider or the network can cause is a
- * {@link ProviderError} with a stable `reason` (see `provider-error.ts`).
+ * {@link ProviderError} with a stable `reason` (see `errors.ts`).
  */
 import { createHash } from 'node:crypto';
-import { randomBase64Url } from '../../crypto/index.ts';
-import { createGitHubClient } from './github-provider.ts';
-import { createOidcClient } from './oidc-provider.ts';
-import { checkRedirectUri } from './provider-config-checks.ts';
-import { createTransport } from './provider-transport.ts';
-import type {
-  AuthorizationSecrets,
-  ClientContext,
-  ProviderClient,
-  ProviderClientOptions,
-} from './provider-types.ts';
-import type { ProviderConfig } from './providers.ts';
+import { randomBase64Url } from '../../../crypto/index.ts';
+import type { ProviderConfig } from './config.ts';
+import { checkRedirectUri } from './config-checks.ts';
+import { createGitHubClient } from './github.ts';
+import { createOidcClient } from './oidc.ts';
+import { createTransport } from './transport.ts';
+import type { AuthorizationSecrets, ClientContext, ProviderClient, ProviderClientOptions } from './types.ts';
 
 export {
   isProviderError,
   ProviderError,
   type ProviderErrorDetails,
   type ProviderErrorReason,
-} from './provider-error.ts';
+} from './errors.ts';
 export type {
   AuthorizationCallback,
   AuthorizationRequest,
@@ -38,7 +33,7 @@ export type {
   ProviderClientOptions,
   ProviderIdentity,
   ProviderTokens,
-} from './provider-types.ts';
+} from './types.ts';
 
 /** Generates the `state`, `nonce` and PKCE pair of one authorization request. */
 export function newAuthorizationSecrets(): AuthorizationSecrets {

@@ -68,7 +68,7 @@ import {
   tokenBody,
   tokenResponseSchema,
 } from '../features/sessions/index.ts';
-import { createTwoFactor, type TwoFactor, totpRoutes } from '../features/totp/index.ts';
+import { createTwoFactor, type TwoFactor, twoFactorRoutes } from '../features/two-factor/index.ts';
 import {
   createEmailChange,
   createMailer,
@@ -219,7 +219,7 @@ const SYSTEM_META: RequestMeta = Object.freeze({
 });
 
 /** Builds the account, session and verification features and their routes from the config. */
-export function buildFeatures(input: FeatureInput): Features {
+export function assembleFeatures(input: FeatureInput): Features {
   const { config, keyring, stores, repositories, logger } = input;
   const issuer = config.tokens.issuer ?? config.baseUrl;
   const leewayMs = config.tokens.leewaySeconds * 1000;
@@ -504,7 +504,7 @@ export function buildFeatures(input: FeatureInput): Features {
       now,
     }),
     ...verificationRoutes({ verification, passwordReset, emailChange, normalizeEmail, userSchema: userView }),
-    ...totpRoutes({
+    ...twoFactorRoutes({
       twoFactor,
       sessions: tokens,
       tokenBody,

@@ -1,6 +1,6 @@
 import { AuthError, type AuthErrorOptions, defineErrorCodes } from '../../core/index.ts';
 
-export const TOTP_ERROR_CODES = defineErrorCodes({
+export const TWO_FACTOR_ERROR_CODES = defineErrorCodes({
   TWO_FACTOR_ALREADY_ENABLED: { status: 409, title: 'Two-factor authentication is already on.' },
   TWO_FACTOR_NOT_ENABLED: { status: 409, title: 'Two-factor authentication is not on.' },
   ENROLLMENT_TOKEN_INVALID: {
@@ -15,10 +15,10 @@ export const TOTP_ERROR_CODES = defineErrorCodes({
   },
 });
 
-export type TotpErrorCode = keyof typeof TOTP_ERROR_CODES;
+export type TwoFactorErrorCode = keyof typeof TWO_FACTOR_ERROR_CODES;
 
-export function totpError(code: TotpErrorCode, options?: AuthErrorOptions): AuthError {
-  return new AuthError(code, TOTP_ERROR_CODES[code], options);
+export function twoFactorError(code: TwoFactorErrorCode, options?: AuthErrorOptions): AuthError {
+  return new AuthError(code, TWO_FACTOR_ERROR_CODES[code], options);
 }
 
 /**

@@ -20,7 +20,7 @@ import type {
   User,
   UserRepository,
 } from '../../stores/repositories.ts';
-import { totpError } from './error-codes.ts';
+import { twoFactorError } from './error-codes.ts';
 import { newRecoveryCodes, normalizeRecoveryCode } from './recovery-codes.ts';
 
 /** Keyed digests with the active key, checked under the key they name. */
@@ -172,7 +172,7 @@ export function createTwoFactor(options: TwoFactorOptions): TwoFactor {
 
   async function enabledUser(userId: string): Promise<User & { totpSecret: string }> {
     const user = await activeUser(userId);
-    if (user.totpSecret === null) throw totpError('TWO_FACTOR_NOT_ENABLED');
+    if (user.totpSecret === null) throw twoFactorError('TWO_FACTOR_NOT_ENABLED');
     return user as User & { totpSecret: string };
   }
 
@@ -230,7 +230,7 @@ export function createTwoFactor(options: TwoFactorOptions): TwoFactor {
       const outcome = await attempt?.failed();
       await options.audit.record('2fa.failure', meta, { userId: user.id });
       if (outcome?.locked) await secondFactorLocked(user, meta);
-      throw totpError('TWO_FACTOR_CODE_INVALID');
+      throw twoFactorError('TWO_FACTOR_CODE_INVALID');
     } catch (error) {
       // A check that could not finish keeps its attempt spent (no-op once an outcome was reported).
       await attempt?.failed();
@@ -264,7 +264,7 @@ export function createTwoFactor(options: TwoFactorOptions): TwoFactor {
         await options.audit.record('2fa.enable_failure', meta, { userId: user.id });
         throw options.badCredentials();
       }
-      if (user.totpSecret !== null) throw totpError('TWO_FACTOR_ALREADY_ENABLED');
+      if (user.totpSecret !== null) throw twoFactorError('TWO_FACTOR_ALREADY_ENABLED');
       const seed = newTotpSecret();
       const enrollmentToken = randomBytes(32).toString('base64url');
       // Server-side: the seed is never taken back from the client. A newer enable replaces
@@ -299,15 +299,16 @@ export function createTwoFactor(options: TwoFactorOptions): TwoFactor {
         return options.enrollmentDigests.matches(input.enrollmentToken, entry.token) ? entry : null;
       };
       // Checked before taking: a superseded token must not burn the newer enrollment.
-      if (presented(await options.keyValue.get(key)) === null) throw totpError('ENROLLMENT_TOKEN_INVALID');
+      if (presented(await options.keyValue.get(key)) === null)
+        throw twoFactorError('ENROLLMENT_TOKEN_INVALID');
       // Taken (burnt) whatever the code: a wrong code ends this enrollment.
       const entry = presented(await options.keyValue.getAndDelete(key));
-      if (entry === null) throw totpError('ENROLLMENT_TOKEN_INVALID');
+      if (entry === null) throw twoFactorError('ENROLLMENT_TOKEN_INVALID');
       const seed = options.seeds.openPending(user.id, entry.seed);
       const step = verifyTotp(seed, input.code.replace(/\s/g, ''), { timeMs: now(), ...options.totp });
       if (step === null) {
         await options.audit.record('2fa.enable_failure', meta, { userId: user.id });
-        throw totpError('TWO_FACTOR_CODE_INVALID');
+        throw twoFactorError('TWO_FACTOR_CODE_INVALID');
       }
       // The confirming code counts as used: its step starts the high-water mark, so neither it
       // nor an earlier code can be replayed to sign in.
@@ -316,7 +317,7 @@ export function createTwoFactor(options: TwoFactorOptions): TwoFactor {
         now: now(),
         lastTotpStep: step,
       });
-      if (!stored) throw totpError('TWO_FACTOR_ALREADY_ENABLED');
+      if (!stored) throw twoFactorError('TWO_FACTOR_ALREADY_ENABLED');
       const recoveryCodes = await issueRecoveryCodes(user.id);
       const renewed = await elevate(principal, meta);
       // A password-only session (a stolen cookie, a forgotten laptop) must not outlive the
@@ -366,32 +367,34 @@ export function createTwoFactor(options: TwoFactorOptions): TwoFactor {
           },
         );
       } catch {
-        throw totpError('PENDING_TOKEN_INVALID');
+        throw twoFactorError('PENDING_TOKEN_INVALID');
       }
       const extra = claims as unknown as Record<string, unknown>;
       // Bound to the client that passed the password: a stolen pending token is useless elsewhere.
       if (typeof extra.bnd !== 'string' || !options.binding.matches(bindingOf(meta), extra.bnd)) {
-        throw totpError('PENDING_TOKEN_INVALID');
+        throw twoFactorError('PENDING_TOKEN_INVALID');
       }
       const transport = extra.tr === 'cookie' ? 'cookie' : 'bearer';
       // Checks of the transport (login CSRF for cookies) come before anything is spent.
       checks.beforeCode?.(transport);
-      if (await options.once.isConsumed(pendingKey(claims.jti))) throw totpError('PENDING_TOKEN_INVALID');
+      if (await options.once.isConsumed(pendingKey(claims.jti)))
+        throw twoFactorError('PENDING_TOKEN_INVALID');
       const user = await options.users.findById(claims.sub);
-      if (!user?.isActive || user.totpSecret === null) throw totpError('PENDING_TOKEN_INVALID');
+      if (!user?.isActive || user.totpSecret === null) throw twoFactorError('PENDING_TOKEN_INVALID');
       // One attempt at a time per pending login: a concurrent loser must not spend a code (a
       // TOTP step, or a recovery code and its notice mail) on a login that another request wins.
       const lifetimeMs = options.pendingTokens.tokenClass.lifetimeSeconds * 1000 + 60_000;
       const attempt = attemptKey(claims.jti);
       if (!(await options.keyValue.setIfAbsent(attempt, '1', ATTEMPT_LOCK_MS))) {
-        throw totpError('PENDING_TOKEN_INVALID');
+        throw twoFactorError('PENDING_TOKEN_INVALID');
       }
       try {
         // Inside the lock: an attempt that finished while this one waited has used the login.
-        if (await options.once.isConsumed(pendingKey(claims.jti))) throw totpError('PENDING_TOKEN_INVALID');
+        if (await options.once.isConsumed(pendingKey(claims.jti)))
+          throw twoFactorError('PENDING_TOKEN_INVALID');
         await checkCode(user as User & { totpSecret: string }, input.code, meta);
         if (!(await options.once.consumeOnce(pendingKey(claims.jti), lifetimeMs))) {
-          throw totpError('PENDING_TOKEN_INVALID');
+          throw twoFactorError('PENDING_TOKEN_INVALID');
         }
       } finally {
         await options.keyValue.delete(attempt);
@@ -411,7 +414,7 @@ export function createTwoFactor(options: TwoFactorOptions): TwoFactor {
         securityStamp: randomBytes(16).toString('base64url'),
         now: now(),
       });
-      if (!cleared) throw totpError('TWO_FACTOR_NOT_ENABLED');
+      if (!cleared) throw twoFactorError('TWO_FACTOR_NOT_ENABLED');
       await options.recoveryCodes.deleteAll(user.id);
       // Whoever else holds a session signed in under the old, stronger rule: end them all.
       await options.sessionIssuer.revokeAllForUser(user.id, {
@@ -450,7 +453,7 @@ export function createTwoFactor(options: TwoFactorOptions): TwoFactor {
       const verifiedAt = session?.secondFactorAt ?? null;
       if (verifiedAt !== null && now() - verifiedAt <= options.stepUpWindowMs) return;
       const code = request.headers.get(STEP_UP_CODE_HEADER);
-      if (code === null) throw totpError('STEP_UP_REQUIRED');
+      if (code === null) throw twoFactorError('STEP_UP_REQUIRED');
       await checkCode(user as User & { totpSecret: string }, code, meta);
       await options.sessions.markSecondFactor(principal.sessionId, now());
     },
@@ -461,7 +464,7 @@ export function createTwoFactor(options: TwoFactorOptions): TwoFactor {
       if (session !== null && now() - session.createdAt <= options.stepUpWindowMs) return;
       const user = await activeUser(principal.userId);
       if (user.totpSecret === null) {
-        throw totpError('STEP_UP_REQUIRED', {
+        throw twoFactorError('STEP_UP_REQUIRED', {
           detail: 'This session signed in too long ago for this action: sign in again.',
         });
       }

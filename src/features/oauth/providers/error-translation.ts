@@ -5,8 +5,8 @@
  * bug of ours and is rethrown untouched.
  */
 import * as oauth from 'oauth4webapi';
-import { isProviderError, ProviderError } from './provider-error.ts';
-import { isRecord } from './provider-responses.ts';
+import { isProviderError, ProviderError } from './errors.ts';
+import { isRecord } from './responses.ts';
 
 /** Runs `action`, turning every oauth4webapi failure into a {@link ProviderError}. */
 export async function withProviderErrors<T>(name: string, action: () => Promise<T>): Promise<T> {
