@@ -14,7 +14,8 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
-import { createHarness, type Harness } from '../fixtures/auth-harness.ts';
+import type { Harness } from '../fixtures/auth-harness.ts';
+import { createEveryFeatureHarness } from '../fixtures/openapi-document.ts';
 
 const REPO = resolve(import.meta.dirname, '../..');
 const REDOCLY = join(REPO, 'node_modules', '@redocly', 'cli', 'bin', 'cli.js');
@@ -59,22 +60,8 @@ describe('OpenAPI document lint', () => {
 
   before(async () => {
     dir = await mkdtemp(join(tmpdir(), 'gatehouse-openapi-lint-'));
-    h = await createHarness({
-      config: {
-        // Never contacted: the document is built from the configuration alone.
-        oauth: {
-          providers: {
-            mock: {
-              kind: 'oidc',
-              issuer: 'http://127.0.0.1:9',
-              clientId: 'lint',
-              clientSecret: 'lint-secret',
-            },
-          },
-          allowInsecureLoopback: true,
-        },
-      },
-    });
+    // The instance the snapshot test pins too (its OAuth provider is never contacted).
+    h = await createEveryFeatureHarness();
   });
 
   after(async () => {
