@@ -9,8 +9,10 @@
  */
 export { type Auth, createAuth, ERROR_CATALOGUE, type Posture } from './auth/index.ts';
 export {
+  type AnyAuthError,
   type AuthConfigInput,
   AuthError,
+  type AuthErrorOf,
   type AuthErrorOptions,
   CORE_ERROR_CODES,
   ConfigError,
@@ -20,7 +22,10 @@ export {
   DEFAULTS,
   defineErrorCodes,
   type ErrorCatalogue,
+  type ErrorCodeRegistry,
   type ErrorCodeSpec,
+  type GatehouseErrorCode,
+  type GatehouseErrorStatus,
   isAuthError,
   type Keyring,
   type Mode,

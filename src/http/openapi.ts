@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { CORE_ERROR_CODES, type ErrorCatalogue } from '../core/errors/index.ts';
+import { CORE_ERROR_CODES, type ErrorCatalogue, type GatehouseErrorCode } from '../core/errors/index.ts';
 import { isUnsafeMethod } from './csrf.ts';
 import { PROBLEM_CONTENT_TYPE, problemSchema } from './problem.ts';
 import { parseRoutePath, type RouteDefinition, toOpenApiPath } from './route.ts';
@@ -41,7 +41,7 @@ export interface CredentialScheme {
    * Codes a request presenting this credential may get while it is checked: the 401s of a bad
    * one, and any other (a signed request's body is read, so 400 and 413 too).
    */
-  readonly errorCodes: readonly string[];
+  readonly errorCodes: readonly GatehouseErrorCode[];
 }
 
 /**

@@ -67,7 +67,10 @@ export interface ProblemResponseOptions {
 }
 
 /** Builds the problem body of an `AuthError`. Extensions never override the standard members. */
-export function problemFromAuthError(error: AuthError, options: ProblemResponseOptions = {}): ProblemDetails {
+export function problemFromAuthError(
+  error: AuthError<string>,
+  options: ProblemResponseOptions = {},
+): ProblemDetails {
   const problem: Record<string, unknown> = {
     type: problemTypeFor(error.code),
     title: options.catalogue?.[error.code]?.title ?? error.message,
@@ -88,7 +91,7 @@ export function problemFromAuthError(error: AuthError, options: ProblemResponseO
  * Turns an `AuthError` into its response: problem+json body, plus `Retry-After` on 429/503 (and
  * on other 5xx that carry one, e.g. 502 from an OAuth provider) and `WWW-Authenticate` on 401.
  */
-export function authErrorResponse(error: AuthError, options: ProblemResponseOptions = {}): Response {
+export function authErrorResponse(error: AuthError<string>, options: ProblemResponseOptions = {}): Response {
   const headers = new Headers({ 'Content-Type': PROBLEM_CONTENT_TYPE });
   if (RETRY_STATUSES.has(error.status)) {
     headers.set('Retry-After', String(retryAfterSeconds(error.retryAfterSeconds)));

@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { z } from 'zod';
+import type { GatehouseErrorCode } from '../core/errors/index.ts';
 import type { Principal } from '../core/principal.ts';
 
 /** Methods a Gatehouse route can answer. `HEAD` is served by every `GET` route. */
@@ -154,8 +155,11 @@ export interface RouteDefinition<
   readonly storeFree?: true;
   /** Roles the principal must all hold (403 `INSUFFICIENT_ROLES`); implies `auth: 'required'`. */
   readonly roles?: readonly string[];
-  /** Catalogue codes this route may answer beyond the ones every route may return. */
-  readonly errorCodes?: readonly string[];
+  /**
+   * Catalogue codes this route may answer beyond the ones every route may return; typed against
+   * the catalogue, so a misspelt code fails to compile.
+   */
+  readonly errorCodes?: readonly GatehouseErrorCode[];
   handler(
     ctx: RouteContext<SchemaOutput<B>, SchemaOutput<Q>, PathParams<P>>,
   ): Promise<Response | RouteResult>;

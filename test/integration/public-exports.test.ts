@@ -127,6 +127,56 @@ describe('public exports', () => {
     assert.match(api, /Promise<UserView>/);
   });
 
+  it('types - should give a consumer every code as a type: switch (error.code) narrows, a typo fails to compile', () => {
+    // The feature codes reach the type through declaration merging in the built .d.ts files;
+    // this compiles a consumer against the package to prove the merge survives the build.
+    writeFileSync(
+      join(dir, 'consumer.ts'),
+      [
+        "import { type GatehouseErrorCode, type GatehouseErrorStatus, isAuthError } from 'gatehouse';",
+        'export function messageFor(error: unknown): string {',
+        "  if (!isAuthError(error)) return 'unexpected';",
+        '  switch (error.code) {',
+        "    case 'RATE_LIMITED': {",
+        '      const status: 429 = error.status;',
+        '      return String(error.retryAfterSeconds ?? status);',
+        '    }',
+        "    case 'API_KEY_INVALID':",
+        "      return 'bad key';",
+        '    // @ts-expect-error not a code',
+        "    case 'API_KEY_INVALD':",
+        "      return 'never';",
+        '    default:',
+        '      return error.code;',
+        '  }',
+        '}',
+        "export const codes: GatehouseErrorCode[] = ['LOGIN_BAD_CREDENTIALS', 'OAUTH_STATE_INVALID', 'TWO_FACTOR_CODE_INVALID'];",
+        "export const status: GatehouseErrorStatus['OAUTH_PROVIDER_UNAVAILABLE'] = 502;",
+        '',
+      ].join('\n'),
+    );
+    writeFileSync(
+      join(dir, 'tsconfig.json'),
+      JSON.stringify({
+        compilerOptions: {
+          module: 'nodenext',
+          target: 'es2023',
+          strict: true,
+          noEmit: true,
+          types: ['node'],
+        },
+        files: ['consumer.ts'],
+      }),
+    );
+    try {
+      execFileSync(join(ROOT, 'node_modules/.bin/tsc'), ['-p', join(dir, 'tsconfig.json')], {
+        stdio: 'pipe',
+      });
+    } catch (error) {
+      assert.fail(`the consumer does not compile:\n${String((error as { stdout?: Buffer }).stdout)}`);
+    }
+  });
+
   it('bin - should point at a file that exists', () => {
     const bin = (
       JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { bin: Record<string, string> }

@@ -14,12 +14,17 @@ export interface ErrorCodeSpec {
 
 type UpperSnake<S extends string> = S extends Uppercase<S> ? S : never;
 
+/** A code map whose keys are all UPPER_SNAKE: any other key's spec becomes `never`. */
+export type UpperSnakeCodes<T> = {
+  [K in keyof T]: K extends string ? (K extends UpperSnake<K> ? T[K] : never) : never;
+};
+
 /**
  * Declares a family of error codes. The type only accepts UPPER_SNAKE keys, so a typo in a
  * feature's code map fails to compile instead of shipping a new public code.
  */
 export function defineErrorCodes<const T extends Record<string, ErrorCodeSpec>>(
-  codes: { [K in keyof T]: K extends string ? (K extends UpperSnake<K> ? T[K] : never) : never },
+  codes: UpperSnakeCodes<T>,
 ): T {
   return Object.freeze(codes) as T;
 }
@@ -56,11 +61,18 @@ export const RETIRED_CODES: readonly string[] = Object.freeze([]);
 
 export type ErrorCatalogue = Readonly<Record<string, ErrorCodeSpec>>;
 
+type Intersection<U> = (U extends unknown ? (part: U) => void : never) extends (part: infer I) => void
+  ? I
+  : never;
+
+/** The type of merged code maps: every part's codes, each with its literal status and title. */
+export type MergedCatalogue<P extends readonly ErrorCatalogue[]> = Readonly<Intersection<P[number]>>;
+
 /**
  * Merges feature code maps into one catalogue. A code declared twice with different specs is a
  * programming error caught at startup, not a silent override.
  */
-export function mergeCatalogues(...parts: ErrorCatalogue[]): ErrorCatalogue {
+export function mergeCatalogues<const P extends readonly ErrorCatalogue[]>(...parts: P): MergedCatalogue<P> {
   const merged: Record<string, ErrorCodeSpec> = {};
   for (const part of parts) {
     for (const [code, spec] of Object.entries(part)) {
@@ -72,5 +84,5 @@ export function mergeCatalogues(...parts: ErrorCatalogue[]): ErrorCatalogue {
       merged[code] = spec;
     }
   }
-  return Object.freeze(merged);
+  return Object.freeze(merged) as MergedCatalogue<P>;
 }

@@ -1,6 +1,6 @@
-import { AuthError, type AuthErrorOptions, defineErrorCodes } from '../../core/index.ts';
+import { defineErrors } from '../../core/index.ts';
 
-export const API_KEY_ERROR_CODES = defineErrorCodes({
+export const API_KEY_ERRORS = defineErrors({
   API_KEY_INVALID: { status: 401, title: 'The API key is invalid.' },
   API_KEY_REVOKED: { status: 401, title: 'The API key was revoked.' },
   API_KEY_EXPIRED: { status: 401, title: 'The API key has expired.' },
@@ -12,6 +12,8 @@ export const API_KEY_ERROR_CODES = defineErrorCodes({
   SIGNATURE_EXPIRED: { status: 401, title: 'The request signature is too old or from the future.' },
   NONCE_REPLAYED: { status: 401, title: 'The request nonce was already used.' },
 });
+
+export const API_KEY_ERROR_CODES = API_KEY_ERRORS.codes;
 
 export type ApiKeyErrorCode = keyof typeof API_KEY_ERROR_CODES;
 
@@ -25,6 +27,4 @@ export const API_KEY_INVALID_TOKEN_CODES: readonly ApiKeyErrorCode[] = Object.fr
   'NONCE_REPLAYED',
 ]);
 
-export function apiKeyError(code: ApiKeyErrorCode, options?: AuthErrorOptions): AuthError {
-  return new AuthError(code, API_KEY_ERROR_CODES[code], options);
-}
+export const apiKeyError = API_KEY_ERRORS.error;

@@ -1,6 +1,6 @@
-import { AuthError, type AuthErrorOptions, defineErrorCodes } from '../../core/index.ts';
+import { defineErrors } from '../../core/index.ts';
 
-export const OAUTH_ERROR_CODES = defineErrorCodes({
+export const OAUTH_ERRORS = defineErrors({
   REDIRECT_NOT_ALLOWED: {
     status: 400,
     title: 'redirectTo must be a relative path or an allowed origin.',
@@ -44,8 +44,8 @@ export const OAUTH_ERROR_CODES = defineErrorCodes({
   OAUTH_ACCOUNT_NOT_FOUND: { status: 404, title: 'No such linked account.' },
 });
 
+export const OAUTH_ERROR_CODES = OAUTH_ERRORS.codes;
+
 export type OAuthErrorCode = keyof typeof OAUTH_ERROR_CODES;
 
-export function oauthError(code: OAuthErrorCode, options?: AuthErrorOptions): AuthError {
-  return new AuthError(code, OAUTH_ERROR_CODES[code], options);
-}
+export const oauthError = OAUTH_ERRORS.error;

@@ -1,6 +1,6 @@
-import { AuthError, type AuthErrorOptions, defineErrorCodes } from '../../core/index.ts';
+import { type CoreErrorCode, defineErrors } from '../../core/index.ts';
 
-export const TWO_FACTOR_ERROR_CODES = defineErrorCodes({
+export const TWO_FACTOR_ERRORS = defineErrors({
   TWO_FACTOR_ALREADY_ENABLED: { status: 409, title: 'Two-factor authentication is already on.' },
   TWO_FACTOR_NOT_ENABLED: { status: 409, title: 'Two-factor authentication is not on.' },
   ENROLLMENT_TOKEN_INVALID: {
@@ -15,18 +15,18 @@ export const TWO_FACTOR_ERROR_CODES = defineErrorCodes({
   },
 });
 
+export const TWO_FACTOR_ERROR_CODES = TWO_FACTOR_ERRORS.codes;
+
 export type TwoFactorErrorCode = keyof typeof TWO_FACTOR_ERROR_CODES;
 
-export function twoFactorError(code: TwoFactorErrorCode, options?: AuthErrorOptions): AuthError {
-  return new AuthError(code, TWO_FACTOR_ERROR_CODES[code], options);
-}
+export const twoFactorError = TWO_FACTOR_ERRORS.error;
 
 /**
  * What the step-up check of a sensitive route may answer: no recent second factor, a wrong
  * code in the step-up header, too many wrong codes (the 2FA lockout), or an account that was
  * deactivated meanwhile.
  */
-export const STEP_UP_ERROR_CODES: readonly string[] = Object.freeze([
+export const STEP_UP_ERROR_CODES: readonly (TwoFactorErrorCode | CoreErrorCode)[] = Object.freeze([
   'STEP_UP_REQUIRED',
   'TWO_FACTOR_CODE_INVALID',
   'RATE_LIMITED',

@@ -1,12 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import type { AuditLog, RequestMeta } from '../../core/index.ts';
-import { AuthError } from '../../core/index.ts';
 import { newId } from '../../crypto/ids.ts';
 import type { JwtCodec, TokenClass } from '../../crypto/jwt/index.ts';
 import type { PasswordHasher } from '../../crypto/password.ts';
 import type { OnceStore } from '../../stores/contract.ts';
 import { EmailTakenError, type User, type UserRepository } from '../../stores/repositories.ts';
-import { VERIFICATION_ERROR_CODES } from './error-codes.ts';
+import { verificationError } from './error-codes.ts';
 import { durationInWords, type Mailer } from './templates.ts';
 
 export interface EmailChangeOptions {
@@ -43,8 +42,7 @@ export interface EmailChange {
   confirm(token: string, meta: RequestMeta): Promise<User>;
 }
 
-const invalid = () =>
-  new AuthError('EMAIL_CHANGE_TOKEN_INVALID', VERIFICATION_ERROR_CODES.EMAIL_CHANGE_TOKEN_INVALID);
+const invalid = () => verificationError('EMAIL_CHANGE_TOKEN_INVALID');
 
 export function createEmailChange(options: EmailChangeOptions): EmailChange {
   const now = options.now ?? Date.now;
@@ -107,7 +105,7 @@ export function createEmailChange(options: EmailChangeOptions): EmailChange {
         );
       } catch (error) {
         if (error instanceof EmailTakenError) {
-          throw new AuthError('EMAIL_TAKEN', VERIFICATION_ERROR_CODES.EMAIL_TAKEN);
+          throw verificationError('EMAIL_TAKEN');
         }
         throw error;
       }
