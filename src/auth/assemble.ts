@@ -1,7 +1,6 @@
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import {
-  type Authenticate,
   ConfigError,
   coreError,
   isAuthError,
@@ -43,11 +42,11 @@ import {
 } from '../features/accounts/index.ts';
 import type { AccountsService } from '../features/accounts/service.ts';
 import {
-  API_KEY_INVALID_TOKEN_CODES,
   type ApiKeyService,
+  apiKeyAuthenticator,
   apiKeyRoutes,
+  checkApiKeyScopes,
   createApiKeyService,
-  isApiKeyAuthorization,
 } from '../features/apikeys/index.ts';
 import { createAuditLog, type EventHooks, withEventHooks } from '../features/audit/index.ts';
 import { createLoginGuard } from '../features/lockout/index.ts';
@@ -60,8 +59,11 @@ import {
 } from '../features/oauth/index.ts';
 import { createRateLimitEnforcer, slotOverrideProblems } from '../features/ratelimit/index.ts';
 import {
+  bearerAuthenticator,
+  cookieAuthenticator,
   createCookieSessions,
   createCredentialCache,
+  createSessionRevocation,
   createTokenService,
   sessionsRoutes,
   type TokenService,
@@ -80,9 +82,11 @@ import {
 } from '../features/verification/index.ts';
 import {
   type AccessDeniedHook,
+  type Authenticator,
   defineRoute,
   type RateLimitHook,
   type RouteDefinition,
+  type ScopeCheck,
   type StepUpHook,
   sessionCookieName,
 } from '../http/index.ts';
@@ -169,11 +173,15 @@ export interface AuthApi {
 
 export interface Features {
   readonly routes: readonly RouteDefinition[];
-  readonly authenticate: Authenticate;
+  /**
+   * The credentials requests may present, in the order they are tried: API keys, bearer access
+   * tokens (every other `Authorization` header), the session cookie (only without a header).
+   */
+  readonly authenticators: readonly Authenticator[];
   /** Checks sensitive routes (step-up). */
   readonly stepUp: StepUpHook;
-  /** Counts refused API keys per address; a number turns the 401 into a 429. */
-  readonly onAuthFailure: (error: unknown, clientIp: string) => Promise<number | null>;
+  /** Checks the scopes `requireScopes` names against an API key's. */
+  readonly checkScopes: ScopeCheck;
   /** Records every 403 of a route or guard as an `access.denied` audit event. */
   readonly onAccessDenied: AccessDeniedHook;
   /** Counts requests of routes that declare a slot; `undefined` when limits are off. */
@@ -266,17 +274,20 @@ export function assembleFeatures(input: FeatureInput): Features {
   const ipDigester = digesterFor(keyring, KEY_PURPOSES.ipDigest);
   const emailDigester = digesterFor(keyring, KEY_PURPOSES.emailBinding);
 
+  // Every feature reads the time from the configured clock (tests move it forward).
+  const clock = config.clock;
+  const now = clock ? () => clock.now() : Date.now;
+
   const { beforeRegister, ...eventHooks } = config.hooks;
   const recorder = createAuditLog({
     repository: repositories.audit,
     identifierDigest: (value) => identifierDigester.digest(value),
     ipDigest: (ip) => ipDigester.digest(ip),
     logger,
+    now,
   });
   const audit = withEventHooks(recorder, eventHooks as EventHooks, logger);
 
-  const clock = config.clock;
-  const now = clock ? () => clock.now() : Date.now;
   const rolesOf = async (userId: string): Promise<readonly string[] | null> => {
     const user = await repositories.users.findById(userId);
     return user?.isActive ? user.roles : null;
@@ -284,14 +295,31 @@ export function assembleFeatures(input: FeatureInput): Features {
   const cache = createCredentialCache({
     store: stores.keyValue,
     ttlMs: config.cookies.cacheTtlSeconds * 1000,
+    now,
+  });
+  // Ending sessions on every worker, for every transport: built before the cookie sessions and
+  // the token service, which both revoke through it (so neither needs the other for that).
+  const revocation = createSessionRevocation({
+    denylist: stores.denylist,
+    cache,
+    sessions: repositories.sessions,
+    accessTtlMs: accessTokenClass.lifetimeSeconds * 1000,
+    leewayMs,
+    now,
+    // A first start of memory stores rebuilds too; a list seen complete before was lost.
+    onRebuilt: ({ sessions, durationMs, lost }) =>
+      logger[lost ? 'warn' : 'info'](
+        { revokedSessions: sessions, durationMs: Math.round(durationMs) },
+        lost
+          ? 'the denylist lost its data (store restarted or flushed); rebuilt it from the database'
+          : 'the denylist had no completeness marker (first start, or the store lost its data); rebuilt it from the database',
+      ),
   });
   const allowedOrigins = new Set([
     new URL(config.baseUrl).origin,
     ...config.cors.origins,
     ...config.csrf.trustedOrigins,
   ]);
-  // Set once the token service exists: revoking a renewed cookie session goes through it.
-  let forgetSessions: (ids: readonly string[]) => Promise<void> = async () => {};
   const cookies = createCookieSessions({
     sessions: repositories.sessions,
     cache,
@@ -300,7 +328,7 @@ export function assembleFeatures(input: FeatureInput): Features {
     allowedOrigins,
     ipDigest: (ip) => ipDigester.digest(ip),
     rolesOf,
-    forget: (ids) => forgetSessions(ids),
+    revocation,
     now,
     cookie: {
       name: sessionCookieName(config.cookies.name, { secure: config.cookies.secure }),
@@ -320,7 +348,7 @@ export function assembleFeatures(input: FeatureInput): Features {
     cache,
     cookies,
     ...(config.sessions.maxPerUser === undefined ? {} : { maxSessionsPerUser: config.sessions.maxPerUser }),
-    denylist: stores.denylist,
+    revocation,
     audit,
     jwt: accessTokens,
     accessTokenClass,
@@ -336,18 +364,8 @@ export function assembleFeatures(input: FeatureInput): Features {
     rolesOf,
     refreshAbsoluteTtlMs: config.tokens.refreshAbsoluteTtlSeconds * 1000,
     refreshIdleTtlMs: config.tokens.refreshIdleTtlSeconds * 1000,
-    leewayMs,
     now,
-    // A first start of memory stores rebuilds too; a list seen complete before was lost.
-    onRevocationsRebuilt: ({ sessions, durationMs, lost }) =>
-      logger[lost ? 'warn' : 'info'](
-        { revokedSessions: sessions, durationMs: Math.round(durationMs) },
-        lost
-          ? 'the denylist lost its data (store restarted or flushed); rebuilt it from the database'
-          : 'the denylist had no completeness marker (first start, or the store lost its data); rebuilt it from the database',
-      ),
   });
-  forgetSessions = (ids) => tokens.forgetSessions(ids);
 
   const mailer = createMailer({
     transport: input.mail,
@@ -742,14 +760,14 @@ export function assembleFeatures(input: FeatureInput): Features {
       },
       async update(id, changes) {
         const { emailVerified, ...rest } = changes;
-        const now = Date.now();
+        const at = now();
         const user = await repositories.users.update(
           id,
           {
             ...rest,
-            ...(emailVerified === undefined ? {} : { emailVerifiedAt: emailVerified ? now : null }),
+            ...(emailVerified === undefined ? {} : { emailVerifiedAt: emailVerified ? at : null }),
           },
-          now,
+          at,
         );
         // Roles travel inside access tokens: end the sessions so no token keeps old roles.
         if (user && (changes.roles !== undefined || changes.isActive !== undefined)) {
@@ -778,24 +796,19 @@ export function assembleFeatures(input: FeatureInput): Features {
 
   return {
     routes,
-    // The Authorization header decides the transport by shape: API keys (`Bearer gh_…` or
-    // a GH1-HMAC-SHA256 signature), else access tokens; without it, the cookie.
-    authenticate: (request) => {
-      const header = request.headers.get('authorization');
-      if (header !== null && isApiKeyAuthorization(header)) return apiKeys.authenticate(request, header);
-      return tokens.authenticate(request);
-    },
-    async onAuthFailure(error, clientIp) {
-      if (
-        !enforcer ||
-        !isAuthError(error) ||
-        !(API_KEY_INVALID_TOKEN_CODES as readonly string[]).includes(error.code)
-      ) {
-        return null;
-      }
-      const outcome = await enforcer.hook('apiKeyAuthFailure', { clientIp, identifier: null });
-      return outcome.retryAfterSeconds;
-    },
+    // The Authorization header decides the transport by shape: API keys (`Bearer gh_…` or a
+    // GH1-HMAC-SHA256 signature), else access tokens; only without it, the cookie.
+    authenticators: [
+      apiKeyAuthenticator(apiKeys, {
+        countRefusal: enforcer
+          ? async (clientIp) =>
+              (await enforcer.hook('apiKeyAuthFailure', { clientIp, identifier: null })).retryAfterSeconds
+          : null,
+      }),
+      bearerAuthenticator(tokens),
+      cookieAuthenticator(cookies),
+    ],
+    checkScopes: checkApiKeyScopes,
     async onAccessDenied(denial) {
       const { principal } = denial;
       await audit.record(

@@ -19,6 +19,7 @@ import { createKeyService, type KeyService } from '../features/key-rotation/inde
 import { operationsRoutes } from '../features/operations/index.ts';
 import { STEP_UP_CODE_HEADER, STEP_UP_ERROR_CODES } from '../features/two-factor/index.ts';
 import {
+  createAccessPipeline,
   createGuards,
   createHttpApp,
   defaultCredentialSchemes,
@@ -252,6 +253,13 @@ export async function createAuth(input: AuthConfigInput = {}): Promise<Auth> {
   });
   const routes = [...operations, ...features.routes];
 
+  // One access pipeline, built once: Gatehouse's routes and the application's guards run it.
+  const access = createAccessPipeline({
+    authenticators: features.authenticators,
+    stepUp: features.stepUp,
+    checkScopes: features.checkScopes,
+    onAccessDenied: features.onAccessDenied,
+  });
   const app = createHttpApp({
     routes,
     catalogue: errorCodes,
@@ -260,10 +268,7 @@ export async function createAuth(input: AuthConfigInput = {}): Promise<Auth> {
     trustedProxyHops: config.http.trustedProxyHops,
     basePath: config.http.basePath,
     openapi: { title: `${config.appName} API`, version: '0.1.0' },
-    authenticate: features.authenticate,
-    stepUp: features.stepUp,
-    onAuthFailure: features.onAuthFailure,
-    onAccessDenied: features.onAccessDenied,
+    access,
     invalidTokenCodes: INVALID_TOKEN_CODES,
     cors: config.cors,
     sessionCookieName: sessionCookieName(config.cookies.name, { secure: config.cookies.secure }),
@@ -277,10 +282,7 @@ export async function createAuth(input: AuthConfigInput = {}): Promise<Auth> {
     ...(features.rateLimit ? { rateLimit: features.rateLimit } : {}),
   });
   const guards = createGuards({
-    authenticate: features.authenticate,
-    stepUp: features.stepUp,
-    onAuthFailure: features.onAuthFailure,
-    onAccessDenied: features.onAccessDenied,
+    access,
     trustedProxyHops: config.http.trustedProxyHops,
     catalogue: errorCodes,
     invalidTokenCodes: INVALID_TOKEN_CODES,

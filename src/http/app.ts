@@ -2,8 +2,7 @@ import { type Context, Hono } from 'hono';
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import { CORE_ERROR_CODES, coreError, type ErrorCatalogue } from '../core/errors/index.ts';
-import type { Authenticate, Principal } from '../core/principal.ts';
-import { type AccessDeniedHook, reportIfDenied } from './access-denial.ts';
+import type { Principal } from '../core/principal.ts';
 import {
   DEFAULT_BODY_LIMIT_BYTES,
   declaredLengthExceeds,
@@ -24,11 +23,11 @@ import {
   type CredentialScheme,
   defaultCredentialSchemes,
   type JsonObject,
-  needsPrincipal,
   type OpenApiInfo,
   toJsonSchema,
 } from './openapi.ts';
 import { PathMethods } from './path-methods.ts';
+import { type AccessPipeline, type AccessRule, accessRuleOf, createAccessPipeline } from './pipeline.ts';
 import {
   authErrorResponse,
   coreProblemResponse,
@@ -47,7 +46,6 @@ import {
   type RouteDefinition,
   type RouteResult,
   routeShape,
-  type StepUpHook,
 } from './route.ts';
 import { fieldProblemsFromIssues } from './validation.ts';
 
@@ -75,19 +73,11 @@ export interface CreateHttpAppOptions {
    */
   readonly getSocketAddress?: (env: unknown, request: Request) => string | undefined;
   /**
-   * Checks the credential of requests to routes with `auth: 'required'` (or `roles`). Without
-   * it, such routes answer 401 to everyone: failing closed beats serving them unauthenticated.
+   * The access checks (authenticators, step-up, scopes, 403 reporting), shared with the guards.
+   * Without it, routes that need a principal answer 401 to everyone and `stepUp` routes 403:
+   * failing closed beats serving them unauthenticated.
    */
-  readonly authenticate?: Authenticate;
-  /**
-   * Called when authenticating a request failed: answers `retryAfterSeconds` to turn the 401
-   * into a 429 (too many failed credentials from this address), or `null`.
-   */
-  readonly onAuthFailure?: (error: unknown, clientIp: string) => Promise<number | null>;
-  /** Checks routes marked `stepUp`; without it they answer 403 `STEP_UP_REQUIRED` (fail closed). */
-  readonly stepUp?: StepUpHook;
-  /** Told of every 403 a route answers, whatever refused it (the audit's `access.denied`). */
-  readonly onAccessDenied?: AccessDeniedHook;
+  readonly access?: AccessPipeline;
   /** Counts requests of routes that declare a `rateLimit` slot; without it they are not limited. */
   readonly rateLimit?: RateLimitHook;
   /** Name of the session cookie, documented as a second security scheme of authenticated routes. */
@@ -98,7 +88,7 @@ export interface CreateHttpAppOptions {
    * session cookie when `sessionCookieName` is set
    */
   readonly credentials?: readonly CredentialScheme[];
-  /** Codes the `stepUp` hook may answer (documented on every `stepUp` route). @default ['STEP_UP_REQUIRED'] when the catalogue has it */
+  /** Codes the step-up check may answer (documented on every `stepUp` route). @default ['STEP_UP_REQUIRED'] when the catalogue has it */
   readonly stepUpErrorCodes?: readonly string[];
   /** Header a `stepUp` route reads a fresh second-factor code from, documented as a parameter. */
   readonly stepUpCodeHeader?: string;
@@ -111,6 +101,8 @@ export interface CreateHttpAppOptions {
 /** A route with what assembly worked out once, so requests do not redo it. */
 interface CompiledRoute {
   readonly definition: RouteDefinition;
+  /** What the caller must be and hold, checked by the access pipeline. */
+  readonly access: AccessRule;
   /** The body schema accepts `undefined`, so an empty body is allowed. */
   readonly bodyOptional: boolean;
 }
@@ -161,6 +153,7 @@ export function createHttpApp(options: CreateHttpAppOptions): Hono<HttpAppEnv> {
   }
   checkCatalogue(options.catalogue);
   const getSocketAddress = options.getSocketAddress ?? nodeSocketAddress;
+  const access = options.access ?? createAccessPipeline();
   const problemOptions: ProblemResponseOptions = {
     catalogue: options.catalogue,
     invalidTokenCodes: options.invalidTokenCodes ?? DEFAULT_INVALID_TOKEN_CODES,
@@ -193,12 +186,12 @@ export function createHttpApp(options: CreateHttpAppOptions): Hono<HttpAppEnv> {
     basePath,
     pipeline: {
       credentials: options.credentials ?? defaultCredentialSchemes(options.sessionCookieName),
-      // Without a step-up hook, stepUp routes fail closed with FORBIDDEN (see the handler below).
-      stepUpErrorCodes: options.stepUp
+      // Without a step-up check, stepUp routes fail closed with FORBIDDEN (see pipeline.ts).
+      stepUpErrorCodes: access.checksStepUp
         ? (options.stepUpErrorCodes ??
           (options.catalogue.STEP_UP_REQUIRED === undefined ? [] : ['STEP_UP_REQUIRED']))
         : ['FORBIDDEN'],
-      authFailuresLimited: options.onAuthFailure !== undefined,
+      authFailuresLimited: access.countsRefusedCredentials,
       ...(options.stepUpCodeHeader === undefined ? {} : { stepUpCodeHeader: options.stepUpCodeHeader }),
     },
   });
@@ -250,26 +243,10 @@ export function createHttpApp(options: CreateHttpAppOptions): Hono<HttpAppEnv> {
           forwardedFor: c.req.header('X-Forwarded-For') ?? null,
           trustedProxyHops,
         });
-        try {
-          principal = await authenticateFor(route.definition, request, options.authenticate);
-        } catch (error) {
-          const retryAfterSeconds = options.onAuthFailure
-            ? await options.onAuthFailure(error, clientIp)
-            : null;
-          if (retryAfterSeconds !== null) throw coreError('RATE_LIMITED', { retryAfterSeconds });
-          throw error;
-        }
-        // Outside authentication, so the refusal is reported with who was refused.
-        if (principal && !(route.definition.roles ?? []).every((role) => principal?.roles.includes(role))) {
-          throw coreError('INSUFFICIENT_ROLES');
-        }
-        // Before anything is counted: a key refused here must not spend its owner's budgets.
-        if (route.definition.sessionOnly && principal?.apiKey) throw coreError('PASSWORD_SESSION_REQUIRED');
-        if (route.definition.cookieOnly && principal?.transport !== 'cookie') {
-          throw coreError('FORBIDDEN', {
-            detail: 'Only a browser session (the session cookie) can do this.',
-          });
-        }
+        principal = await access.authenticate(request, route.access, clientIp);
+        // After `principal` is set, so a refusal is reported with who was refused; before
+        // anything is counted, so a key refused here does not spend its owner's budgets.
+        access.authorize(principal, route.access);
         const body = await readRouteBody(request, route, bodyLimitBytes);
         const query = await readRouteQuery(request, route.definition.query);
         const context: RouteContext = {
@@ -296,10 +273,7 @@ export function createHttpApp(options: CreateHttpAppOptions): Hono<HttpAppEnv> {
             throw coreError('RATE_LIMITED', { retryAfterSeconds: outcome.retryAfterSeconds });
           }
         }
-        if (route.definition.stepUp && principal) {
-          if (!options.stepUp) throw coreError('FORBIDDEN');
-          await options.stepUp(principal, request, { requestId, clientIp: context.clientIp });
-        }
+        await access.stepUp(principal, route.access, request, { requestId, clientIp: context.clientIp });
         const result = await route.definition.handler(context);
         const response = withHeaders(isRouteResult(result) ? jsonResponse(result) : result, limitHeaders);
         return appendHeaders(response, responseHeaders);
@@ -308,8 +282,7 @@ export function createHttpApp(options: CreateHttpAppOptions): Hono<HttpAppEnv> {
           errorResponse(error, { ...problemOptions, logger: requestLogger() }),
           limitHeaders,
         );
-        await reportIfDenied(
-          options.onAccessDenied,
+        await access.reportDenial(
           error,
           response,
           {
@@ -378,6 +351,7 @@ function compileRoutes(routes: readonly RouteDefinition[], catalogue: ErrorCatal
     }
     return {
       definition,
+      access: accessRuleOf(definition),
       bodyOptional: definition.body?.safeParse(undefined).success === true,
     };
   });
@@ -485,21 +459,6 @@ function appendHeaders(response: Response, headers: Headers): Response {
 function withHeaders(response: Response, headers: Readonly<Record<string, string>> | undefined): Response {
   if (headers) for (const [name, value] of Object.entries(headers)) response.headers.set(name, value);
   return response;
-}
-
-/**
- * Runs the authenticator for routes that need a principal. Routes that do not need one never
- * look at credentials, so a public route cannot be broken by a stale token.
- */
-async function authenticateFor(
-  route: RouteDefinition,
-  request: Request,
-  authenticate: Authenticate | undefined,
-): Promise<Principal | null> {
-  if (!needsPrincipal(route)) return null;
-  const principal = authenticate ? await authenticate(request) : null;
-  if (!principal) throw coreError('UNAUTHENTICATED');
-  return principal;
 }
 
 /**

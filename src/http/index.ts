@@ -8,6 +8,7 @@
 export type { Authenticate, Principal } from '../core/principal.ts';
 export type { AccessDenial, AccessDeniedHook } from './access-denial.ts';
 export { type CreateHttpAppOptions, createHttpApp, type HttpAppEnv, OPENAPI_PATH } from './app.ts';
+export { type Authenticator, type AuthenticatorChain, createAuthenticatorChain } from './authenticator.ts';
 export {
   DEFAULT_BODY_LIMIT_BYTES,
   isJsonContentType,
@@ -39,6 +40,14 @@ export {
   type OpenApiInfo,
   type PipelineFacts,
 } from './openapi.ts';
+export {
+  type AccessPipeline,
+  type AccessPipelineOptions,
+  type AccessRule,
+  accessRuleOf,
+  createAccessPipeline,
+  type ScopeCheck,
+} from './pipeline.ts';
 export {
   authErrorResponse,
   coreProblemResponse,

@@ -1,3 +1,4 @@
+export { apiKeyAuthenticator, checkApiKeyScopes } from './authenticator.ts';
 export { API_KEY_CREDENTIAL_SCHEMES } from './credential-schemes.ts';
 export { API_KEY_ERROR_CODES, API_KEY_INVALID_TOKEN_CODES, apiKeyError } from './error-codes.ts';
 export { looksLikeApiKey, newApiKeyMaterial, parseApiKey } from './key-format.ts';

@@ -11,6 +11,7 @@ import {
 } from '../../http/index.ts';
 import type { Session, SessionRepository } from '../../stores/repositories.ts';
 import type { CachedCredential, CredentialCache } from './credential-cache.ts';
+import type { SessionRevocation } from './revocation.ts';
 
 /** Makes keyed digests with the active key and checks them under the key they name. */
 export interface KeyedDigests {
@@ -45,8 +46,8 @@ export interface CookieSessionsOptions {
   readonly ipDigest: (ip: string) => string;
   /** Current roles of an active user, or `null` when the user is gone or deactivated. */
   readonly rolesOf: (userId: string) => Promise<readonly string[] | null>;
-  /** Revokes sessions on every worker (denylist and cache) after the database said so. */
-  readonly forget: (sessionIds: readonly string[]) => Promise<void>;
+  /** Ends a renewed session's old id on every worker once the database revoked it. */
+  readonly revocation: Pick<SessionRevocation, 'forgetSessions'>;
   readonly cookie: CookieSettings;
   readonly now?: () => number;
 }
@@ -67,6 +68,8 @@ export interface CookieSessions {
     meta: RequestMeta,
     options?: { readonly addAuthMethods?: readonly string[] },
   ): Promise<CookieSessionStart | null>;
+  /** Whether the request carries a cookie of our name (once, or a planted second copy). */
+  presents(request: Request): boolean;
   /**
    * Reads the session cookie: `null` without one; throws `INVALID_TOKEN` for a bad, expired,
    * revoked or duplicated cookie, and `CSRF_FAILED` for an unsafe request without the
@@ -186,9 +189,11 @@ export function createCookieSessions(options: CookieSessionsOptions): CookieSess
         at,
       });
       await options.sessions.revoke(session.userId, session.id, 'renewed', at);
-      await options.forget([session.id]);
+      await options.revocation.forgetSessions([session.id]);
       return next;
     },
+
+    presents: (request) => readCookie(request.headers.get('cookie'), cookie.name).status !== 'absent',
 
     async authenticate(request) {
       const lookup = readCookie(request.headers.get('cookie'), cookie.name);

@@ -4,12 +4,12 @@ import { coreError } from '../../core/index.ts';
 import { newId } from '../../crypto/ids.ts';
 import type { JwtCodec, TokenClass } from '../../crypto/jwt/index.ts';
 import { newOpaqueToken, parseOpaqueToken } from '../../crypto/opaque-token.ts';
-import { type Denylist, isStoreError } from '../../stores/contract.ts';
+import { isStoreError } from '../../stores/contract.ts';
 import type { Session, SessionRepository } from '../../stores/repositories.ts';
 import type { CookieSessions, KeyedDigests } from './cookie-sessions.ts';
 import type { CachedCredential, CredentialCache } from './credential-cache.ts';
 import { sessionsError } from './error-codes.ts';
-import { createRevocationList, REVOCATION_KEY, type RebuildReport } from './revocation-list.ts';
+import type { SessionRevocation } from './revocation.ts';
 
 /** Keyed digests under every key of the ring: `digest` makes one, `candidates` one per key. */
 export interface Digests {
@@ -19,7 +19,8 @@ export interface Digests {
 
 export interface TokenServiceOptions {
   readonly sessions: SessionRepository;
-  readonly denylist: Denylist;
+  /** Ends sessions and access tokens on every worker, and checks access tokens against that. */
+  readonly revocation: SessionRevocation;
   readonly audit: AuditLog;
   readonly jwt: JwtCodec;
   readonly accessTokenClass: TokenClass;
@@ -36,7 +37,7 @@ export interface TokenServiceOptions {
    */
   readonly accessKind?: 'jwt' | 'opaque';
   readonly accessDigests: KeyedDigests;
-  /** Checked credentials (opaque access tokens, cookie sessions), dropped on revocation. */
+  /** Checked opaque access tokens (beside cookie sessions), marked by revocation. */
   readonly cache: CredentialCache;
   readonly cookies: CookieSessions;
   /** Most live sessions per user; older ones are revoked when a login goes past it. */
@@ -46,10 +47,7 @@ export interface TokenServiceOptions {
   readonly rolesOf: (userId: string) => Promise<readonly string[] | null>;
   readonly refreshAbsoluteTtlMs: number;
   readonly refreshIdleTtlMs: number;
-  readonly leewayMs: number;
   readonly now?: () => number;
-  /** Told when this process rebuilt the denylist from SQL (it was empty: lost, or a first start). */
-  readonly onRevocationsRebuilt?: (report: RebuildReport) => void;
 }
 
 export interface TokenService extends SessionIssuer {
@@ -60,55 +58,29 @@ export interface TokenService extends SessionIssuer {
    * access tokens are opaque, an opaque token (one cache lookup), told apart by shape.
    */
   verifyAccessToken(token: string): Promise<Principal>;
-  /**
-   * The transports, in this fixed order: the `Authorization: Bearer` header, then the session
-   * cookie. `null` when the request carries neither; a credential that is presented and
-   * invalid throws (`INVALID_TOKEN`), never falling through to the next transport.
-   */
-  authenticate(request: Request): Promise<Principal | null>;
   /** Revokes the caller's access token and session on every worker. */
   logout(principal: Principal, meta: RequestMeta): Promise<void>;
   /** Revokes one of the user's sessions; `false` when it is unknown or someone else's. */
   revokeSession(userId: string, sessionId: string, meta: RequestMeta): Promise<boolean>;
   /** Revokes every session of the caller except the current one. */
   revokeOthers(principal: Principal, meta: RequestMeta): Promise<void>;
-  /**
-   * Makes sessions the database already revoked fail on every worker at once: their JWTs
-   * through the denylist, their cached cookies and opaque tokens through the cache.
-   */
-  forgetSessions(sessionIds: readonly string[]): Promise<void>;
 }
-
-/** Revocation entries live as long as any access token they could still stop. */
-const KEY = REVOCATION_KEY;
 
 /** RFC 6749 section 3.3 scope-token: roles with spaces, quotes or backslashes stay out of `scope`. */
 const SCOPE_TOKEN = /^[\x21\x23-\x5B\x5D-\x7E]+$/;
-
-/** RFC 7235: the scheme name is case-insensitive; the token is RFC 6750's b64token. */
-const BEARER = /^Bearer +([A-Za-z0-9._~+/-]+=*)$/i;
 
 /**
  * Bearer sessions: a short-lived JWT access token plus an opaque refresh token
  * (`<sessionId>.<secret>`, stored only as a keyed digest) rotated on every use.
  *
- * Revocation is recorded in the shared denylist, so it takes effect on every worker at once;
- * each authenticated request makes exactly one denylist lookup covering the token id, the
- * session id and the user's not-before time.
+ * Revocation goes through `revocation.ts`, so it takes effect on every worker at once; each
+ * authenticated request makes exactly one denylist lookup covering the token id, the session
+ * id and the user's not-before time.
  */
 export function createTokenService(options: TokenServiceOptions): TokenService {
   const now = options.now ?? Date.now;
   const accessTtlMs = options.accessTokenClass.lifetimeSeconds * 1000;
-  /** Long enough to outlive every access token issued before the revocation. */
-  const revocationTtlMs = accessTtlMs + options.leewayMs + 1000;
-  /** The denylist, checked only once it is known to hold every revocation SQL knows of. */
-  const revocations = createRevocationList({
-    denylist: options.denylist,
-    sessions: options.sessions,
-    sessionTtlMs: revocationTtlMs,
-    now,
-    ...(options.onRevocationsRebuilt ? { onRebuilt: options.onRevocationsRebuilt } : {}),
-  });
+  const { revocation } = options;
 
   const rfc9068 = options.resourceServerClaims;
 
@@ -142,15 +114,6 @@ export function createTokenService(options: TokenServiceOptions): TokenService {
 
   const accessKind = options.accessKind ?? 'jwt';
 
-  /** Ends sessions on every worker: the denylist stops their JWTs, the cache their other credentials. */
-  async function denySessions(sessionIds: readonly string[]): Promise<void> {
-    if (sessionIds.length === 0) return;
-    await Promise.all([
-      ...sessionIds.map((sid) => options.denylist.add(KEY.session(sid), revocationTtlMs)),
-      options.cache.revoke(sessionIds),
-    ]);
-  }
-
   /** Revokes the user's oldest live sessions beyond the cap (after a new one was created). */
   async function enforceCap(userId: string): Promise<void> {
     const cap = options.maxSessionsPerUser;
@@ -162,7 +125,7 @@ export function createTokenService(options: TokenServiceOptions): TokenService {
     for (const session of excess) {
       if (await options.sessions.revoke(userId, session.id, 'session_limit', at)) revoked.push(session.id);
     }
-    await denySessions(revoked);
+    await revocation.forgetSessions(revoked);
   }
 
   /** A new opaque access token for the session: the client's token and what the row keeps. */
@@ -283,7 +246,7 @@ export function createTokenService(options: TokenServiceOptions): TokenService {
           // A rotated token came back: either the client or a thief holds a copy. Kill the
           // session (and its live access token) so neither can go on.
           await options.sessions.revoke(result.session.userId, result.session.id, 'refresh_token_reuse', at);
-          await denySessions([result.session.id]);
+          await revocation.forgetSessions([result.session.id]);
           await options.audit.record('session.refresh_reuse', meta, {
             userId: result.session.userId,
             sessionId: result.session.id,
@@ -319,15 +282,14 @@ export function createTokenService(options: TokenServiceOptions): TokenService {
       }
       const sid = typeof claims.sid === 'string' ? claims.sid : null;
       if (!sid) throw coreError('INVALID_TOKEN');
-      // One round trip: the token, its session and the user's not-before time together, with
-      // the marker that says the list is complete (rebuilt from SQL first when it is not).
-      const [tokenRevoked, sessionRevoked, notBefore] = await revocations.lookup([
-        KEY.token(claims.jti),
-        KEY.session(sid),
-        KEY.userNotBefore(claims.sub),
-      ]);
-      if (tokenRevoked !== null || sessionRevoked !== null) throw coreError('INVALID_TOKEN');
-      if (notBefore !== null && claims.iat * 1000 < Number(notBefore)) throw coreError('INVALID_TOKEN');
+      // One round trip: the token, its session and the user's not-before time together.
+      const revoked = await revocation.isAccessTokenRevoked({
+        tokenId: claims.jti,
+        sessionId: sid,
+        userId: claims.sub,
+        issuedAtMs: claims.iat * 1000,
+      });
+      if (revoked) throw coreError('INVALID_TOKEN');
       return {
         userId: claims.sub,
         sessionId: sid,
@@ -343,14 +305,6 @@ export function createTokenService(options: TokenServiceOptions): TokenService {
       };
     },
 
-    async authenticate(request) {
-      const header = request.headers.get('authorization');
-      if (header === null) return options.cookies.authenticate(request);
-      const match = BEARER.exec(header);
-      if (!match?.[1]) throw coreError('INVALID_TOKEN');
-      return service.verifyAccessToken(match[1]);
-    },
-
     async logout(principal, meta) {
       const at = now();
       // A JWT has its own id; cookies and opaque tokens are the session itself.
@@ -364,11 +318,8 @@ export function createTokenService(options: TokenServiceOptions): TokenService {
           // The denylist first: if it cannot record the revocation, the session is left alone
           // and the client is told it is still valid. A write that timed out may still land when
           // a stalled store resumes, so the access token is only said to be possibly valid.
-          await options.denylist.add(
-            KEY.token(principal.tokenId),
-            Math.max(principal.expiresAt - at, 0) + options.leewayMs + 1000,
-          );
-          await denySessions([principal.sessionId]);
+          await revocation.forgetAccessToken(principal.tokenId, principal.expiresAt);
+          await revocation.forgetSessions([principal.sessionId]);
         } catch (error) {
           throw unavailable(
             error,
@@ -381,7 +332,7 @@ export function createTokenService(options: TokenServiceOptions): TokenService {
         // Once more after the row: had the store lost its data after the first write, a rebuild
         // that read SQL before the row was written would have missed this revocation.
         try {
-          await options.denylist.add(KEY.session(principal.sessionId), revocationTtlMs);
+          await revocation.denylistSession(principal.sessionId);
         } catch (error) {
           throw unavailable(
             error,
@@ -392,7 +343,7 @@ export function createTokenService(options: TokenServiceOptions): TokenService {
       if (!selfContained) {
         // The row first, the cache marker second: the row is what outlives the marker.
         try {
-          await denySessions([principal.sessionId]);
+          await revocation.forgetSessions([principal.sessionId]);
         } catch (error) {
           throw unavailable(
             error,
@@ -409,12 +360,10 @@ export function createTokenService(options: TokenServiceOptions): TokenService {
     async revokeSession(userId, sessionId, meta) {
       const revoked = await options.sessions.revoke(userId, sessionId, 'revoked_by_user', now());
       if (!revoked) return false;
-      await denySessions([sessionId]);
+      await revocation.forgetSessions([sessionId]);
       await options.audit.record('session.revoked', meta, { userId, sessionId });
       return true;
     },
-
-    forgetSessions: (sessionIds) => denySessions(sessionIds),
 
     async revokeOthers(principal, meta) {
       await service.revokeAllForUser(principal.userId, {
@@ -434,7 +383,7 @@ export function createTokenService(options: TokenServiceOptions): TokenService {
         now(),
         exceptSessionId ? { exceptId: exceptSessionId } : {},
       );
-      await denySessions(ids);
+      await revocation.forgetSessions(ids);
     },
 
     async revokeSingleFactorSessions(userId, { exceptSessionId, reason }) {
@@ -446,7 +395,7 @@ export function createTokenService(options: TokenServiceOptions): TokenService {
       for (const session of singleFactor) {
         if (await options.sessions.revoke(userId, session.id, reason, at)) revoked.push(session.id);
       }
-      await denySessions(revoked);
+      await revocation.forgetSessions(revoked);
       return revoked;
     },
 

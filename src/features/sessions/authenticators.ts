@@ -1,0 +1,44 @@
+import { coreError } from '../../core/index.ts';
+import type { Authenticator } from '../../http/index.ts';
+import type { CookieSessions } from './cookie-sessions.ts';
+import type { TokenService } from './token-service.ts';
+
+/** RFC 7235: the scheme name is case-insensitive; the token is RFC 6750's b64token. */
+const BEARER = /^Bearer +([A-Za-z0-9._~+/-]+=*)$/i;
+
+/**
+ * Access tokens in `Authorization: Bearer` (a JWT, or an opaque token when so configured). It
+ * claims every `Authorization` header the authenticators before it left: a header it cannot
+ * read is a 401 `INVALID_TOKEN`, never a fall-through to the session cookie. So it follows the
+ * authenticators of more specific headers (API keys) and comes before the cookie.
+ */
+export function bearerAuthenticator(tokens: Pick<TokenService, 'verifyAccessToken'>): Authenticator {
+  return {
+    id: 'bearer',
+    matches: (request) => request.headers.has('authorization'),
+    async authenticate(request) {
+      const match = BEARER.exec(request.headers.get('authorization') ?? '');
+      if (!match?.[1]) throw coreError('INVALID_TOKEN');
+      return tokens.verifyAccessToken(match[1]);
+    },
+  };
+}
+
+/**
+ * The session cookie of a browser sign-in, with its CSRF checks on unsafe methods. It matches
+ * whenever a cookie of our name is present (twice is a planted copy: 401).
+ */
+export function cookieAuthenticator(
+  cookies: Pick<CookieSessions, 'presents' | 'authenticate'>,
+): Authenticator {
+  return {
+    id: 'cookie',
+    matches: (request) => cookies.presents(request),
+    async authenticate(request) {
+      const principal = await cookies.authenticate(request);
+      // Only a request without our cookie answers null, and `matches` saw one.
+      if (!principal) throw coreError('INVALID_TOKEN');
+      return principal;
+    },
+  };
+}
