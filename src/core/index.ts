@@ -17,6 +17,6 @@ export type {
   VerificationSender,
 } from './ports.ts';
 export * from './posture/index.ts';
-export type { Authenticate, Principal } from './principal.ts';
+export type { Principal } from './principal.ts';
 export * from './secrets/index.ts';
 export { toUserView, type UserView } from './user-view.ts';

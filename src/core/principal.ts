@@ -1,6 +1,6 @@
 /**
- * Who is making a request, once a credential has been checked. Built by the authenticator of
- * the transport that carried the credential; read by guards and route handlers.
+ * Who is making a request, once a credential has been checked. Built by the authenticator that
+ * recognised the credential (see `http/authenticator.ts`); read by guards and route handlers.
  */
 export interface Principal {
   readonly userId: string;
@@ -27,10 +27,3 @@ export interface Principal {
    */
   readonly apiKey?: { readonly id: string; readonly scopes: readonly string[] };
 }
-
-/**
- * Checks the credential a request carries. Answers `null` when the request carries none, and
- * throws an `AuthError` (`INVALID_TOKEN`) when it carries one that is not valid: a presented but
- * invalid credential is never treated as no credential.
- */
-export type Authenticate = (request: Request) => Promise<Principal | null>;

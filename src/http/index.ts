@@ -5,7 +5,7 @@
  * @module
  */
 
-export type { Authenticate, Principal } from '../core/principal.ts';
+export type { Principal } from '../core/principal.ts';
 export type { AccessDenial, AccessDeniedHook } from './access-denial.ts';
 export { type CreateHttpAppOptions, createHttpApp, type HttpAppEnv, OPENAPI_PATH } from './app.ts';
 export { type Authenticator, type AuthenticatorChain, createAuthenticatorChain } from './authenticator.ts';
