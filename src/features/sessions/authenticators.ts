@@ -26,14 +26,16 @@ export function bearerAuthenticator(tokens: Pick<TokenService, 'verifyAccessToke
 
 /**
  * The session cookie of a browser sign-in, with its CSRF checks on unsafe methods. It matches
- * whenever a cookie of our name is present (twice is a planted copy: 401).
+ * when a cookie of our name is present (twice is a planted copy: 401) and no `Authorization`
+ * header is: a presented header decides, wherever this authenticator sits in the chain, so a
+ * broken token is never rescued by an ambient cookie.
  */
 export function cookieAuthenticator(
   cookies: Pick<CookieSessions, 'presents' | 'authenticate'>,
 ): Authenticator {
   return {
     id: 'cookie',
-    matches: (request) => cookies.presents(request),
+    matches: (request) => !request.headers.has('authorization') && cookies.presents(request),
     async authenticate(request) {
       const principal = await cookies.authenticate(request);
       // Only a request without our cookie answers null, and `matches` saw one.
