@@ -4,22 +4,25 @@ import type { Principal } from '../core/principal.ts';
 /**
  * One kind of credential a request may present (an API key, a bearer access token, the session
  * cookie, …), contributed by the feature that issues it. The pipeline asks the authenticators
- * in order whether they recognise the request's credential; the first that does decides.
+ * in order whether the request presents their kind of credential; the first that does decides.
+ *
+ * `Credential` is what `read` found (a header value, a parsed cookie), handed to `authenticate`
+ * so the request is read once.
  */
-export interface Authenticator {
+export interface Authenticator<Credential = unknown> {
   /** Names the credential kind; unique in a chain. */
   readonly id: string;
   /**
-   * Whether the request presents a credential of this kind. Cheap (headers only) and never
-   * throws: it says whose credential this is, not whether it is valid.
+   * The credential of this kind the request presents, or `null` when it presents none. Cheap
+   * (headers only) and never throws: it says whose credential this is, not whether it is valid.
    */
-  matches(request: Request): boolean;
+  read(request: Request): Credential | null;
   /**
-   * Checks the credential `matches` recognised: the principal, or a thrown `AuthError` (a 401
-   * code, a `StoreError` when the check could not be made). Never `null`: a credential that was
+   * Checks the credential `read` found: the principal, or a thrown `AuthError` (a 401 code; a
+   * `StoreError` when the check could not be made). Never `null`: a credential that was
    * presented is never taken for no credential (a `null` is refused as `INVALID_TOKEN`).
    */
-  authenticate(request: Request): Promise<Principal>;
+  authenticate(credential: Credential, request: Request): Promise<Principal>;
   /**
    * Told when this authenticator refused a credential from `clientIp`: a number of seconds
    * turns the 401 into a 429 (too many refused credentials from that address), `null` keeps it.
@@ -40,9 +43,9 @@ export interface AuthenticatorChain {
 }
 
 /**
- * Chains `authenticators` in the order given: the first whose `matches` recognises the request
- * decides, and a presented but invalid credential is a 401 (or a 429), never a fall-through to
- * the next authenticator or to anonymous.
+ * Chains `authenticators` in the order given: the first that reads a credential of its kind in
+ * the request decides, and a presented but invalid credential is a 401 (or a 429), never a
+ * fall-through to the next authenticator or to anonymous.
  *
  * @throws {TypeError} when two authenticators share an id.
  */
@@ -59,15 +62,17 @@ export function createAuthenticatorChain(authenticators: readonly Authenticator[
     countsRefusals: chain.some((authenticator) => authenticator.onRefused !== undefined),
     async authenticate(request, clientIp) {
       let authenticator: Authenticator | undefined;
+      let credential: unknown = null;
       for (const candidate of chain) {
-        if (candidate.matches(request)) {
+        credential = candidate.read(request);
+        if (credential !== null && credential !== undefined) {
           authenticator = candidate;
           break;
         }
       }
       if (authenticator === undefined) return null;
       try {
-        const principal = await authenticator.authenticate(request);
+        const principal = await authenticator.authenticate(credential, request);
         if (!principal) throw coreError('INVALID_TOKEN');
         return principal;
       } catch (error) {

@@ -36,23 +36,26 @@ function principalOf(userId: string, extra: Partial<Principal> = {}): Principal 
 function recording(
   id: string,
   log: string[],
-  behaviour: { matches: (request: Request) => boolean; answer: () => Promise<Principal> },
-): Authenticator {
+  behaviour: { read: (request: Request) => string | null; answer: () => Promise<Principal> },
+): Authenticator<string> {
   return {
     id,
-    matches(request) {
-      log.push(`${id}.matches`);
-      return behaviour.matches(request);
+    read(request) {
+      log.push(`${id}.read`);
+      return behaviour.read(request);
     },
-    authenticate() {
-      log.push(`${id}.authenticate`);
+    authenticate(credential) {
+      log.push(`${id}.authenticate(${credential})`);
       return behaviour.answer();
     },
   };
 }
 
-const headerIs = (name: string, prefix: string) => (request: Request) =>
-  request.headers.get(name)?.startsWith(prefix) === true;
+/** Reads the value of header `name` when it starts with `prefix`. */
+const headerIs = (name: string, prefix: string) => (request: Request) => {
+  const value = request.headers.get(name);
+  return value?.startsWith(prefix) ? value : null;
+};
 
 const REQUIRED: AccessRule = { authentication: 'required' };
 
@@ -72,15 +75,15 @@ describe('access pipeline - authenticator chain', () => {
     const access = createAccessPipeline({
       authenticators: [
         recording('key', log, {
-          matches: headerIs('authorization', 'Key '),
+          read: headerIs('authorization', 'Key '),
           answer: async () => principalOf('k'),
         }),
         recording('bearer', log, {
-          matches: headerIs('authorization', ''),
+          read: headerIs('authorization', ''),
           answer: async () => principalOf('b'),
         }),
         recording('cookie', log, {
-          matches: headerIs('cookie', 'sid='),
+          read: headerIs('cookie', 'sid='),
           answer: async () => principalOf('c'),
         }),
       ],
@@ -89,19 +92,19 @@ describe('access pipeline - authenticator chain', () => {
     assert.equal((await access.authenticate(both, REQUIRED))?.userId, 'b');
     assert.deepEqual(
       log,
-      ['key.matches', 'bearer.matches', 'bearer.authenticate'],
+      ['key.read', 'bearer.read', 'bearer.authenticate(Bearer t)'],
       'the cookie is never asked',
     );
 
     log.length = 0;
     const key = new Request('http://x/', { headers: { authorization: 'Key k' } });
     assert.equal((await access.authenticate(key, REQUIRED))?.userId, 'k');
-    assert.deepEqual(log, ['key.matches', 'key.authenticate']);
+    assert.deepEqual(log, ['key.read', 'key.authenticate(Key k)'], 'the credential read is the one checked');
 
     log.length = 0;
     const cookie = new Request('http://x/', { headers: { cookie: 'sid=1' } });
     assert.equal((await access.authenticate(cookie, REQUIRED))?.userId, 'c');
-    assert.deepEqual(log, ['key.matches', 'bearer.matches', 'cookie.matches', 'cookie.authenticate']);
+    assert.deepEqual(log, ['key.read', 'bearer.read', 'cookie.read', 'cookie.authenticate(sid=1)']);
   });
 
   it('authenticate - should refuse a presented but invalid credential instead of trying the next authenticator', async () => {
@@ -109,11 +112,11 @@ describe('access pipeline - authenticator chain', () => {
     const access = createAccessPipeline({
       authenticators: [
         recording('bearer', log, {
-          matches: headerIs('authorization', 'Bearer '),
+          read: headerIs('authorization', 'Bearer '),
           answer: () => Promise.reject(coreError('INVALID_TOKEN')),
         }),
         recording('cookie', log, {
-          matches: headerIs('cookie', 'sid='),
+          read: headerIs('cookie', 'sid='),
           answer: async () => principalOf('c'),
         }),
       ],
@@ -127,10 +130,10 @@ describe('access pipeline - authenticator chain', () => {
     );
   });
 
-  it('authenticate - should take a matching authenticator that answers no principal for an invalid credential', async () => {
+  it('authenticate - should refuse a credential whose authenticator answers no principal', async () => {
     const sloppy: Authenticator = {
       id: 'sloppy',
-      matches: () => true,
+      read: () => 'anything',
       authenticate: async () => null as unknown as Principal,
     };
     const access = createAccessPipeline({ authenticators: [sloppy] });
@@ -140,12 +143,10 @@ describe('access pipeline - authenticator chain', () => {
   it('authenticate - should answer null when no authenticator recognises the request, and never look on public rules', async () => {
     const log: string[] = [];
     const access = createAccessPipeline({
-      authenticators: [
-        recording('bearer', log, { matches: () => false, answer: async () => principalOf('b') }),
-      ],
+      authenticators: [recording('bearer', log, { read: () => null, answer: async () => principalOf('b') })],
     });
     assert.equal(await access.authenticate(new Request('http://x/'), REQUIRED), null);
-    assert.deepEqual(log, ['bearer.matches']);
+    assert.deepEqual(log, ['bearer.read']);
     log.length = 0;
     const withToken = new Request('http://x/', { headers: { authorization: 'Bearer t' } });
     assert.equal(await access.authenticate(withToken, { authentication: 'none' }), null);
@@ -156,7 +157,7 @@ describe('access pipeline - authenticator chain', () => {
     const counted: string[] = [];
     const guessing: Authenticator = {
       id: 'key',
-      matches: () => true,
+      read: () => 'gh_guess',
       authenticate: () => Promise.reject(coreError('INVALID_TOKEN')),
       async onRefused(error, clientIp) {
         counted.push(`${isAuthError(error) ? error.code : 'other'}@${clientIp}`);
@@ -183,7 +184,7 @@ describe('access pipeline - authenticator chain', () => {
   it('createAccessPipeline - should refuse two authenticators with one id', () => {
     const one: Authenticator = {
       id: 'bearer',
-      matches: () => false,
+      read: () => null,
       authenticate: async () => principalOf('x'),
     };
     assert.throws(() => createAccessPipeline({ authenticators: [one, { ...one }] }), TypeError);
@@ -301,20 +302,19 @@ describe('access pipeline - authorization steps', () => {
 
 describe('access pipeline - one pipeline for routes and guards', () => {
   /** A credential kind a later feature could contribute (say, an admin acting as a user). */
-  const impersonation: Authenticator = {
+  const impersonation: Authenticator<string> = {
     id: 'impersonation',
-    matches: (request) => request.headers.has('x-act-as'),
-    async authenticate(request) {
-      const userId = request.headers.get('x-act-as');
+    read: (request) => request.headers.get('x-act-as'),
+    async authenticate(userId) {
       if (userId !== 'alice') throw coreError('INVALID_TOKEN');
       return principalOf(userId, { roles: ['support'] });
     },
   };
-  const bearer: Authenticator = {
+  const bearer: Authenticator<string> = {
     id: 'bearer',
-    matches: (request) => request.headers.has('authorization'),
-    async authenticate(request) {
-      if (request.headers.get('authorization') !== 'Bearer good') throw coreError('INVALID_TOKEN');
+    read: (request) => request.headers.get('authorization'),
+    async authenticate(header) {
+      if (header !== 'Bearer good') throw coreError('INVALID_TOKEN');
       return principalOf('bob');
     },
   };

@@ -19,15 +19,15 @@ export interface ApiKeyAuthenticatorOptions {
 export function apiKeyAuthenticator(
   apiKeys: Pick<ApiKeyService, 'authenticate'>,
   options: ApiKeyAuthenticatorOptions,
-): Authenticator {
+): Authenticator<string> {
   const refused = API_KEY_INVALID_TOKEN_CODES as readonly string[];
   return {
     id: 'apiKey',
-    matches(request) {
+    read(request) {
       const header = request.headers.get('authorization');
-      return header !== null && isApiKeyAuthorization(header);
+      return header !== null && isApiKeyAuthorization(header) ? header : null;
     },
-    authenticate: (request) => apiKeys.authenticate(request, request.headers.get('authorization') ?? ''),
+    authenticate: (header, request) => apiKeys.authenticate(request, header),
     async onRefused(error, clientIp) {
       // A store failure or an unreadable body is no refused key.
       if (!options.countRefusal || !isAuthError(error) || !refused.includes(error.code)) return null;

@@ -28,9 +28,14 @@ const bearer = bearerAuthenticator({
   },
 });
 const cookie = cookieAuthenticator({
-  presents: (request) => request.headers.get('cookie')?.includes('sid=') === true,
-  authenticate: async (request) =>
-    request.headers.get('cookie') === 'sid=ok' ? principal('cookie-user', 'cookie') : null,
+  presented(request) {
+    const value = request.headers.get('cookie')?.match(/^sid=(.*)$/)?.[1];
+    return value === undefined ? null : { status: 'present', value };
+  },
+  async authenticate(_request, presented) {
+    if (presented.status !== 'present' || presented.value !== 'ok') throw coreError('INVALID_TOKEN');
+    return principal('cookie-user', 'cookie');
+  },
 });
 
 async function outcome(promise: Promise<Principal | null>): Promise<string> {
@@ -45,12 +50,16 @@ describe('sessions authenticators', () => {
   it('bearer - should claim any Authorization header and refuse one it cannot read without verifying it', async () => {
     verified.length = 0;
     const request = (authorization: string) => new Request('http://x/', { headers: { authorization } });
-    assert.equal(bearer.matches(request('Basic dXNlcjpwYXNz')), true);
-    assert.equal(bearer.matches(new Request('http://x/')), false);
-    assert.equal(await outcome(bearer.authenticate(request('Basic dXNlcjpwYXNz'))), 'INVALID_TOKEN');
-    assert.equal(await outcome(bearer.authenticate(request('Bearer a b'))), 'INVALID_TOKEN');
+    const check = (authorization: string) => {
+      const header = bearer.read(request(authorization));
+      assert.equal(header, authorization, "every Authorization header is the bearer authenticator's");
+      return outcome(bearer.authenticate(header as string, request(authorization)));
+    };
+    assert.equal(bearer.read(new Request('http://x/')), null);
+    assert.equal(await check('Basic dXNlcjpwYXNz'), 'INVALID_TOKEN');
+    assert.equal(await check('Bearer a b'), 'INVALID_TOKEN');
     assert.deepEqual(verified, [], 'nothing unreadable reaches the token check');
-    assert.equal(await outcome(bearer.authenticate(request('bearer good'))), 'bearer-user');
+    assert.equal(await check('bearer good'), 'bearer-user');
   });
 
   it('cookie - should not match beside an Authorization header, so order cannot rescue a bad token', async () => {
@@ -71,9 +80,15 @@ describe('sessions authenticators', () => {
     }
   });
 
-  it('cookie - should refuse a session the cookie sessions answer no principal for', async () => {
+  it('cookie - should hand the cookie it read to the cookie sessions, and read none beside a header', async () => {
     const request = new Request('http://x/', { headers: { cookie: 'sid=unknown' } });
-    assert.equal(cookie.matches(request), true);
-    assert.equal(await outcome(cookie.authenticate(request)), 'INVALID_TOKEN');
+    const presented = cookie.read(request);
+    assert.deepEqual(presented, { status: 'present', value: 'unknown' });
+    assert.equal(
+      await outcome(cookie.authenticate(presented as NonNullable<typeof presented>, request)),
+      'INVALID_TOKEN',
+    );
+    const withHeader = new Request('http://x/', { headers: { cookie: 'sid=ok', authorization: 'Basic x' } });
+    assert.equal(cookie.read(withHeader), null);
   });
 });

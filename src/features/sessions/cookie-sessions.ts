@@ -3,6 +3,7 @@ import { coreError } from '../../core/index.ts';
 import { newId } from '../../crypto/ids.ts';
 import { newOpaqueToken, parseOpaqueToken } from '../../crypto/opaque-token.ts';
 import {
+  type CookieLookup,
   CSRF_HEADER,
   isAllowedOrigin,
   isUnsafeMethod,
@@ -30,6 +31,9 @@ export interface CookieSettings {
   readonly rememberMeTimeoutMs: number;
   readonly touchIntervalMs: number;
 }
+
+/** A session cookie the request presents: once with its value, or twice (a planted copy). */
+export type PresentedCookie = Exclude<CookieLookup, { readonly status: 'absent' }>;
 
 export interface CookieSessionsOptions {
   readonly sessions: SessionRepository;
@@ -68,14 +72,14 @@ export interface CookieSessions {
     meta: RequestMeta,
     options?: { readonly addAuthMethods?: readonly string[] },
   ): Promise<CookieSessionStart | null>;
-  /** Whether the request carries a cookie of our name (once, or a planted second copy). */
-  presents(request: Request): boolean;
+  /** The cookie of our name the request carries (once, or a planted second copy), or `null`. */
+  presented(request: Request): PresentedCookie | null;
   /**
-   * Reads the session cookie: `null` without one; throws `INVALID_TOKEN` for a bad, expired,
+   * Checks the session cookie `presented` found; throws `INVALID_TOKEN` for a bad, expired,
    * revoked or duplicated cookie, and `CSRF_FAILED` for an unsafe request without the
    * session's CSRF token or from an origin not allowed.
    */
-  authenticate(request: Request): Promise<Principal | null>;
+  authenticate(request: Request, presented: PresentedCookie): Promise<Principal>;
   csrfTokenFor(sessionId: string): string;
   /** A `Set-Cookie` value that deletes the session cookie. */
   clearCookie(): string;
@@ -193,11 +197,12 @@ export function createCookieSessions(options: CookieSessionsOptions): CookieSess
       return next;
     },
 
-    presents: (request) => readCookie(request.headers.get('cookie'), cookie.name).status !== 'absent',
-
-    async authenticate(request) {
+    presented(request) {
       const lookup = readCookie(request.headers.get('cookie'), cookie.name);
-      if (lookup.status === 'absent') return null;
+      return lookup.status === 'absent' ? null : lookup;
+    },
+
+    async authenticate(request, lookup) {
       // Two cookies of our name: one was planted (e.g. by a sibling subdomain); trust neither.
       if (lookup.status === 'duplicate') throw coreError('INVALID_TOKEN');
       const parsed = parseOpaqueToken(lookup.value);
