@@ -393,6 +393,7 @@ export function assembleFeatures(input: FeatureInput): Features {
     audit,
     appName: config.appName,
     verifyUrl: `${config.baseUrl}${config.mail.links.verifyEmail}`,
+    now,
   });
 
   const rateLimitDigester = digesterFor(keyring, KEY_PURPOSES.rateLimitKey);
@@ -475,6 +476,7 @@ export function assembleFeatures(input: FeatureInput): Features {
     audit,
     appName: config.appName,
     resetUrl: `${config.baseUrl}${config.mail.links.resetPassword}`,
+    now,
   });
 
   const emailChangeDigester = digesterFor(keyring, KEY_PURPOSES.emailChangeToken);
@@ -494,6 +496,7 @@ export function assembleFeatures(input: FeatureInput): Features {
     audit,
     appName: config.appName,
     confirmUrl: `${config.baseUrl}${config.mail.links.confirmEmail}`,
+    now,
   });
 
   const jwksRoute = defineRoute({
