@@ -14,8 +14,9 @@ import { fileURLToPath } from 'node:url';
 
 // ---------------------------------------------------------------------------------------------
 // The rules. Paths are relative to the project root. A path ending in `/` covers a folder and
-// everything below it; any other path is one file. In `files`, `*` stands for one folder name,
-// and `{self}` in `mayImport` is the folder that `*` matched (one feature, one store backend).
+// everything below it; any other path is one file. `*` stands for one folder name (in `files`
+// and in `mayImport`), and `{self}` in `mayImport` is the folder that `*` of `files` matched
+// (one feature, one store backend).
 // The first row whose `files` covers a file decides for it, so specific rows come first.
 // ---------------------------------------------------------------------------------------------
 
@@ -95,10 +96,10 @@ export const RULES: readonly ImportRule[] = [
     why: 'http uses core, crypto and store contracts, never a concrete store or a feature',
   },
   {
-    id: 'features',
-    files: 'src/features/*/',
+    id: 'feature-kit',
+    files: 'src/feature/',
     mayImport: [
-      '{self}',
+      'src/feature/',
       'src/core/',
       'src/crypto/',
       'src/stores/contract.ts',
@@ -106,7 +107,22 @@ export const RULES: readonly ImportRule[] = [
       'src/mail/contract.ts',
       'src/http/',
     ],
-    why: 'features use core, crypto, http and contracts; never a concrete store or another feature',
+    why: 'what a feature is (defineFeature, its context) sits on the layers features may use, never on a feature',
+  },
+  {
+    id: 'features',
+    files: 'src/features/*/',
+    mayImport: [
+      '{self}',
+      'src/feature/index.ts',
+      'src/core/',
+      'src/crypto/',
+      'src/stores/contract.ts',
+      'src/stores/repositories.ts',
+      'src/mail/contract.ts',
+      'src/http/',
+    ],
+    why: 'a feature uses its own folder, the feature kit, core, crypto, http and contracts; never a concrete store or another feature',
   },
   {
     id: 'cli',
@@ -132,8 +148,17 @@ export const RULES: readonly ImportRule[] = [
   {
     id: 'composition',
     files: 'src/auth/',
-    mayImport: ['src/'],
-    why: 'createAuth assembles every layer, so it may import anything',
+    mayImport: [
+      'src/auth/',
+      'src/core/',
+      'src/crypto/',
+      'src/http/',
+      'src/stores/',
+      'src/mail/',
+      'src/feature/',
+      'src/features/*/index.ts',
+    ],
+    why: 'createAuth assembles every layer, and sees a feature only through its index.ts (its definition)',
   },
 ];
 
@@ -259,6 +284,13 @@ function matchArea(pattern: string, file: string): string | undefined {
 }
 
 function covers(pattern: string, path: string): boolean {
+  if (pattern.includes('*')) {
+    const [before, after] = pattern.split('*', 2) as [string, string];
+    if (!path.startsWith(before)) return false;
+    const slash = path.indexOf('/', before.length);
+    if (slash <= before.length) return false;
+    return covers(`${path.slice(0, slash)}${after}`, path);
+  }
   return pattern.endsWith('/') ? path.startsWith(pattern) : path === pattern;
 }
 

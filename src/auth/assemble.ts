@@ -1,34 +1,19 @@
-import type { Logger } from 'pino';
 import { z } from 'zod';
 import {
-  ConfigError,
-  coreError,
-  isAuthError,
-  type Keyring,
+  type AuditLog,
+  mergeCatalogues,
   type Principal,
   type RequestMeta,
-  type ResolvedConfig,
+  type SecurityNotices,
   toUserView,
   type UserView,
 } from '../core/index.ts';
-import { createAead } from '../crypto/aead.ts';
-import { createDigester, type DigestKey } from '../crypto/digest.ts';
-import {
-  createJwtCodec,
-  deriveJwtKey,
-  importJwtKeyRing,
-  type JwtAlgorithm,
-  type JwtCodec,
-  type TokenClass,
-} from '../crypto/jwt/index.ts';
+import { createJwtCodec, importJwtKeyRing, type TokenClass } from '../crypto/jwt/index.ts';
 import { createPasswordHasher } from '../crypto/password.ts';
+import { defineFeature, type FeatureContext, type FeatureParts } from '../feature/index.ts';
 import {
-  createBodyHasher,
-  isRequestBodyError,
-  parseSignatureHeader,
-  verifySignature,
-} from '../crypto/request-signing.ts';
-import {
+  ACCOUNTS_ERROR_CODES,
+  ACCOUNTS_RATE_LIMITS,
   accountsError,
   accountsRoutes,
   createAccountsService,
@@ -40,24 +25,17 @@ import {
   twoFactorChallenge,
   userView,
 } from '../features/accounts/index.ts';
-import type { AccountsService } from '../features/accounts/service.ts';
-import {
-  type ApiKeyService,
-  apiKeyAuthenticator,
-  apiKeyRoutes,
-  checkApiKeyScopes,
-  createApiKeyService,
-} from '../features/apikeys/index.ts';
 import { createAuditLog, type EventHooks, withEventHooks } from '../features/audit/index.ts';
 import { createLoginGuard } from '../features/lockout/index.ts';
 import {
   createFlowCookies,
   createOAuthService,
   createProviderClient,
+  OAUTH_ERROR_CODES,
+  OAUTH_RATE_LIMITS,
   oauthRoutes,
   type ProviderConfig,
 } from '../features/oauth/index.ts';
-import { createRateLimitEnforcer, slotOverrideProblems } from '../features/ratelimit/index.ts';
 import {
   bearerAuthenticator,
   cookieAuthenticator,
@@ -65,12 +43,21 @@ import {
   createCredentialCache,
   createSessionRevocation,
   createTokenService,
+  SESSIONS_ERROR_CODES,
+  SESSIONS_RATE_LIMITS,
   sessionsRoutes,
-  type TokenService,
   tokenBody,
   tokenResponseSchema,
 } from '../features/sessions/index.ts';
-import { createTwoFactor, type TwoFactor, twoFactorRoutes } from '../features/two-factor/index.ts';
+import {
+  createTwoFactor,
+  STEP_UP_CODE_HEADER,
+  STEP_UP_ERROR_CODES,
+  TWO_FACTOR_ERROR_CODES,
+  TWO_FACTOR_RATE_LIMITS,
+  type TwoFactor,
+  twoFactorRoutes,
+} from '../features/two-factor/index.ts';
 import {
   createEmailChange,
   createMailer,
@@ -78,28 +65,17 @@ import {
   createSecurityNotices,
   createVerificationService,
   type MailTemplate,
+  VERIFICATION_ERROR_CODES,
+  VERIFICATION_RATE_LIMITS,
   verificationRoutes,
 } from '../features/verification/index.ts';
-import {
-  type AccessDeniedHook,
-  type Authenticator,
-  defineRoute,
-  type RateLimitHook,
-  type RouteDefinition,
-  type ScopeCheck,
-  type StepUpHook,
-  sessionCookieName,
-} from '../http/index.ts';
-import type { MailTransport } from '../mail/index.ts';
-import type { Stores } from '../stores/contract.ts';
-import {
-  encryptedColumnAad,
-  type Repositories,
-  type User,
-  type UserChanges,
-} from '../stores/repositories.ts';
+import { defineRoute, type RouteDefinition, sessionCookieName } from '../http/index.ts';
+import { encryptedColumnAad, type User, type UserChanges } from '../stores/repositories.ts';
 
-/** Purpose labels of every key derived from the master secrets (one per use). */
+/**
+ * Purpose labels of the keys the identity features derive from the master secrets (one per
+ * use). The rate-limit, API-key and stored-secret purposes are declared by their features.
+ */
 export const KEY_PURPOSES = {
   accessToken: 'access-token',
   verifyToken: 'verify-token',
@@ -107,18 +83,15 @@ export const KEY_PURPOSES = {
   identifierDigest: 'identifier-digest',
   ipDigest: 'ip-hash',
   emailBinding: 'email-binding',
-  rateLimitKey: 'ratelimit-key',
   resetToken: 'reset-token',
   emailChangeToken: 'email-change-token',
   sessionDigest: 'session-digest',
   accessDigest: 'access-digest',
   csrfToken: 'csrf-token',
-  secretEncryption: 'secret-encryption',
   twoFactorPending: 'two-factor-pending',
   twoFactorBinding: 'two-factor-binding',
   twoFactorEnrollment: 'two-factor-enrollment',
   recoveryCode: 'recovery-code',
-  apiKeyDigest: 'api-key-digest',
 } as const;
 
 /** The access-token class: RFC 9068 `typ`, so no other token class can pass for it. */
@@ -131,15 +104,6 @@ const TWO_FACTOR_PENDING_TYP = 'gh-2fa-pending+jwt';
 const OAUTH_FLOW_TTL_SECONDS = 600;
 /** A one-time exchange code (SPA and mobile sign-in) lives this long. */
 const OAUTH_EXCHANGE_TTL_MS = 60_000;
-
-export interface FeatureInput {
-  readonly config: ResolvedConfig;
-  readonly keyring: Keyring;
-  readonly stores: Stores;
-  readonly repositories: Repositories;
-  readonly mail: MailTransport;
-  readonly logger: Logger;
-}
 
 /**
  * Server-side API for application code (no HTTP involved). Users come back in their public
@@ -171,53 +135,6 @@ export interface AuthApi {
   unlockLogin(email: string): Promise<void>;
 }
 
-export interface Features {
-  readonly routes: readonly RouteDefinition[];
-  /**
-   * The credentials requests may present, in the order they are tried: API keys, bearer access
-   * tokens (every other `Authorization` header), the session cookie (only without a header).
-   */
-  readonly authenticators: readonly Authenticator[];
-  /** Checks sensitive routes (step-up). */
-  readonly stepUp: StepUpHook;
-  /** Checks the scopes `requireScopes` names against an API key's. */
-  readonly checkScopes: ScopeCheck;
-  /** Records every 403 of a route or guard as an `access.denied` audit event. */
-  readonly onAccessDenied: AccessDeniedHook;
-  /** Counts requests of routes that declare a slot; `undefined` when limits are off. */
-  readonly rateLimit: RateLimitHook | undefined;
-  readonly api: AuthApi;
-  readonly tokens: TokenService;
-  readonly accounts: AccountsService;
-  /** Public keys for /.well-known/jwks.json (empty with HS256). */
-  readonly accessTokens: JwtCodec;
-}
-
-function digesterFor(keyring: Keyring, purpose: string) {
-  const keys = {
-    active: (): DigestKey => keyring.active(purpose),
-    byId: (id: string): DigestKey | null => keyring.byId(purpose, id),
-  };
-  return createDigester(keys);
-}
-
-function jwtCodecFor(
-  keyring: Keyring,
-  purpose: string,
-  algorithm: JwtAlgorithm,
-  issuer: string,
-  leewaySeconds: number,
-): JwtCodec {
-  // The derived purpose key's 32 bytes seed the signing key, so every worker with the same
-  // secrets derives the same key pair, and rotation follows the secret ring.
-  const keys = keyring
-    .all(purpose)
-    .map((k) =>
-      deriveJwtKey(algorithm, new Uint8Array(k.key.export()), `${k.id}-${algorithm.toLowerCase()}`),
-    );
-  return createJwtCodec({ algorithm, keys, issuer, leewaySeconds });
-}
-
 const viewOf = (user: User | null): UserView | null => (user ? toUserView(user) : null);
 
 const SYSTEM_META: RequestMeta = Object.freeze({
@@ -226,9 +143,41 @@ const SYSTEM_META: RequestMeta = Object.freeze({
   userAgent: null,
 });
 
-/** Builds the account, session and verification features and their routes from the config. */
-export function assembleFeatures(input: FeatureInput): Features {
-  const { config, keyring, stores, repositories, logger } = input;
+/** What the API-key feature reads from the identity features. */
+interface RateLimitPorts {
+  readonly subjectDigest: (subject: string) => string;
+}
+
+/**
+ * Accounts, sessions and tokens, email verification and password reset, two-factor and OAuth,
+ * with the audit log and the lockout they share: built together from their folders' services
+ * until each becomes a definition of its own (their errors, slots and key purposes already
+ * come from their folders).
+ */
+export const identityFeature = defineFeature({
+  id: 'identity',
+  requires: ['ratelimit'],
+  errors: mergeCatalogues(
+    ACCOUNTS_ERROR_CODES,
+    SESSIONS_ERROR_CODES,
+    VERIFICATION_ERROR_CODES,
+    TWO_FACTOR_ERROR_CODES,
+    OAUTH_ERROR_CODES,
+  ),
+  rateLimits: {
+    ...ACCOUNTS_RATE_LIMITS,
+    ...SESSIONS_RATE_LIMITS,
+    ...VERIFICATION_RATE_LIMITS,
+    ...TWO_FACTOR_RATE_LIMITS,
+    ...OAUTH_RATE_LIMITS,
+  },
+  keyPurposes: KEY_PURPOSES,
+  stepUp: { errorCodes: STEP_UP_ERROR_CODES, codeHeader: STEP_UP_CODE_HEADER },
+  build: buildIdentity,
+});
+
+function buildIdentity(context: FeatureContext): FeatureParts {
+  const { config, keys, stores, repositories, logger, now } = context;
   const issuer = config.tokens.issuer ?? config.baseUrl;
   const leewayMs = config.tokens.leewaySeconds * 1000;
 
@@ -250,33 +199,15 @@ export function assembleFeatures(input: FeatureInput): Features {
         issuer,
         leewaySeconds: config.tokens.leewaySeconds,
       })
-    : jwtCodecFor(
-        keyring,
-        KEY_PURPOSES.accessToken,
-        config.tokens.algorithm,
-        issuer,
-        config.tokens.leewaySeconds,
-      );
+    : keys.jwt(KEY_PURPOSES.accessToken, config.tokens.algorithm, issuer, config.tokens.leewaySeconds);
   // Verification tokens are only ever checked by this app: HS256 with their own key.
-  const verifyTokens = jwtCodecFor(
-    keyring,
-    KEY_PURPOSES.verifyToken,
-    'HS256',
-    issuer,
-    config.tokens.leewaySeconds,
-  );
+  const verifyTokens = keys.jwt(KEY_PURPOSES.verifyToken, 'HS256', issuer, config.tokens.leewaySeconds);
 
-  const refreshDigester = digesterFor(keyring, KEY_PURPOSES.refreshDigest);
-  const refreshDigestsPerKey = keyring
-    .all(KEY_PURPOSES.refreshDigest)
-    .map((k) => createDigester({ active: () => k, byId: (id) => (id === k.id ? k : null) }));
-  const identifierDigester = digesterFor(keyring, KEY_PURPOSES.identifierDigest);
-  const ipDigester = digesterFor(keyring, KEY_PURPOSES.ipDigest);
-  const emailDigester = digesterFor(keyring, KEY_PURPOSES.emailBinding);
-
-  // Every feature reads the time from the configured clock (tests move it forward).
-  const clock = config.clock;
-  const now = clock ? () => clock.now() : Date.now;
+  const refreshDigester = keys.digester(KEY_PURPOSES.refreshDigest);
+  const refreshDigestsPerKey = keys.digestersPerKey(KEY_PURPOSES.refreshDigest);
+  const identifierDigester = keys.digester(KEY_PURPOSES.identifierDigest);
+  const ipDigester = keys.digester(KEY_PURPOSES.ipDigest);
+  const emailDigester = keys.digester(KEY_PURPOSES.emailBinding);
 
   const { beforeRegister, ...eventHooks } = config.hooks;
   const recorder = createAuditLog({
@@ -323,8 +254,8 @@ export function assembleFeatures(input: FeatureInput): Features {
   const cookies = createCookieSessions({
     sessions: repositories.sessions,
     cache,
-    digests: digesterFor(keyring, KEY_PURPOSES.sessionDigest),
-    csrfTokens: digesterFor(keyring, KEY_PURPOSES.csrfToken),
+    digests: keys.digester(KEY_PURPOSES.sessionDigest),
+    csrfTokens: keys.digester(KEY_PURPOSES.csrfToken),
     allowedOrigins,
     ipDigest: (ip) => ipDigester.digest(ip),
     rolesOf,
@@ -344,7 +275,7 @@ export function assembleFeatures(input: FeatureInput): Features {
   const tokens = createTokenService({
     sessions: repositories.sessions,
     accessKind: config.tokens.access,
-    accessDigests: digesterFor(keyring, KEY_PURPOSES.accessDigest),
+    accessDigests: keys.digester(KEY_PURPOSES.accessDigest),
     cache,
     cookies,
     ...(config.sessions.maxPerUser === undefined ? {} : { maxSessionsPerUser: config.sessions.maxPerUser }),
@@ -368,7 +299,7 @@ export function assembleFeatures(input: FeatureInput): Features {
   });
 
   const mailer = createMailer({
-    transport: input.mail,
+    transport: context.mail,
     templates: config.mail.templates as Partial<Record<string, MailTemplate>> | undefined,
     logger,
   });
@@ -396,14 +327,15 @@ export function assembleFeatures(input: FeatureInput): Features {
     now,
   });
 
-  const rateLimitDigester = digesterFor(keyring, KEY_PURPOSES.rateLimitKey);
+  // Lockout counters are keyed like rate-limit counters.
+  const { subjectDigest } = context.port<RateLimitPorts>('ratelimit');
   const { enabled: lockoutEnabled, ...lockoutPolicy } = config.lockout;
   const loginGuard = lockoutEnabled
     ? createLoginGuard({
         policy: lockoutPolicy,
         counters: stores.counters,
         keyValue: stores.keyValue,
-        subjectDigest: (subject) => rateLimitDigester.digest(subject),
+        subjectDigest,
         audit,
       })
     : null;
@@ -429,12 +361,8 @@ export function assembleFeatures(input: FeatureInput): Features {
           logger.warn({ err: error }, 'breached-password check unavailable; password accepted'),
       })
     : undefined;
-  const aead = createAead({
-    active: () => keyring.active(KEY_PURPOSES.secretEncryption),
-    byId: (id) => keyring.byId(KEY_PURPOSES.secretEncryption, id),
-  });
+  const aead = keys.storedSecrets;
   const twoFactor = buildTwoFactor();
-  const apiKeys = buildApiKeys();
   const accounts = createAccountsService({
     users: repositories.users,
     hasher,
@@ -452,12 +380,12 @@ export function assembleFeatures(input: FeatureInput): Features {
     requireVerifiedEmail: enumerationSafe || config.registration.requireVerifiedEmail === true,
   });
 
-  const resetDigester = digesterFor(keyring, KEY_PURPOSES.resetToken);
+  const resetDigester = keys.digester(KEY_PURPOSES.resetToken);
   const passwordReset = createPasswordReset({
     users: repositories.users,
     once: stores.once,
     keyValue: stores.keyValue,
-    jwt: jwtCodecFor(keyring, KEY_PURPOSES.resetToken, 'HS256', issuer, config.tokens.leewaySeconds),
+    jwt: keys.jwt(KEY_PURPOSES.resetToken, 'HS256', issuer, config.tokens.leewaySeconds),
     tokenClass: {
       typ: RESET_TYP,
       audience: `${issuer}#reset-password`,
@@ -479,11 +407,11 @@ export function assembleFeatures(input: FeatureInput): Features {
     now,
   });
 
-  const emailChangeDigester = digesterFor(keyring, KEY_PURPOSES.emailChangeToken);
+  const emailChangeDigester = keys.digester(KEY_PURPOSES.emailChangeToken);
   const emailChange = createEmailChange({
     users: repositories.users,
     once: stores.once,
-    jwt: jwtCodecFor(keyring, KEY_PURPOSES.emailChangeToken, 'HS256', issuer, config.tokens.leewaySeconds),
+    jwt: keys.jwt(KEY_PURPOSES.emailChangeToken, 'HS256', issuer, config.tokens.leewaySeconds),
     tokenClass: {
       typ: EMAIL_CHANGE_TYP,
       audience: `${issuer}#confirm-email`,
@@ -544,37 +472,15 @@ export function assembleFeatures(input: FeatureInput): Features {
     }),
     jwksRoute,
     ...buildOAuthRoutes(),
-    ...apiKeyRoutes({ apiKeys }),
   ];
-
-  // Checked even with limits off: turning them back on must not meet a typo then.
-  const slotProblems = slotOverrideProblems(config.rateLimits.slots, config.rateLimits.groups);
-  if (slotProblems.length > 0) throw new ConfigError(slotProblems);
-  const enforcer = config.rateLimits.enabled
-    ? createRateLimitEnforcer({
-        limiter: stores.rateLimiter,
-        slots: config.rateLimits.slots,
-        groups: config.rateLimits.groups,
-        subjectDigest: (subject) => rateLimitDigester.digest(subject),
-        ipv6PrefixLength: config.rateLimits.ipv6PrefixLength,
-      })
-    : null;
-  for (const route of routes) {
-    // A slot missing from the table would silently leave the route unlimited.
-    if (enforcer && route.rateLimit && !enforcer.slots.has(route.rateLimit.slot)) {
-      throw new TypeError(`route ${route.operationId} names an unknown rate-limit slot`);
-    }
-  }
 
   /** TOTP, recovery codes and step-up (the totp feature), over the stores built above. */
   function buildTwoFactor(): TwoFactor {
     const seedAad = (userId: string) => encryptedColumnAad('users', 'totp_secret', userId);
     // Pending enrollments live in the store, encrypted too and bound to their user.
     const pendingAad = (userId: string) => `gatehouse:2fa-enrollment:${userId}`;
-    const recoveryDigester = digesterFor(keyring, KEY_PURPOSES.recoveryCode);
-    const recoveryPerKey = keyring
-      .all(KEY_PURPOSES.recoveryCode)
-      .map((k) => createDigester({ active: () => k, byId: (id) => (id === k.id ? k : null) }));
+    const recoveryDigester = keys.digester(KEY_PURPOSES.recoveryCode);
+    const recoveryPerKey = keys.digestersPerKey(KEY_PURPOSES.recoveryCode);
     return createTwoFactor({
       users: repositories.users,
       sessions: repositories.sessions,
@@ -589,25 +495,19 @@ export function assembleFeatures(input: FeatureInput): Features {
       },
       hasher,
       pendingTokens: {
-        jwt: jwtCodecFor(
-          keyring,
-          KEY_PURPOSES.twoFactorPending,
-          'HS256',
-          issuer,
-          config.tokens.leewaySeconds,
-        ),
+        jwt: keys.jwt(KEY_PURPOSES.twoFactorPending, 'HS256', issuer, config.tokens.leewaySeconds),
         tokenClass: {
           typ: TWO_FACTOR_PENDING_TYP,
           audience: `${issuer}#2fa-pending`,
           lifetimeSeconds: config.twoFactor.pendingLoginTtlSeconds,
         },
       },
-      binding: digesterFor(keyring, KEY_PURPOSES.twoFactorBinding),
+      binding: keys.digester(KEY_PURPOSES.twoFactorBinding),
       recoveryDigests: {
         digest: (code) => recoveryDigester.digest(code),
         candidates: (code) => recoveryPerKey.map((d) => d.digest(code)),
       },
-      enrollmentDigests: digesterFor(keyring, KEY_PURPOSES.twoFactorEnrollment),
+      enrollmentDigests: keys.digester(KEY_PURPOSES.twoFactorEnrollment),
       guard: loginGuard,
       sessionIssuer: tokens,
       audit,
@@ -620,75 +520,6 @@ export function assembleFeatures(input: FeatureInput): Features {
       issuer: config.twoFactor.issuer ?? config.appName,
       stepUpWindowMs: config.twoFactor.stepUpWindowSeconds * 1000,
       enrollmentTtlMs: config.twoFactor.enrollmentTtlSeconds * 1000,
-      now,
-    });
-  }
-
-  /** API keys and signed requests (the apikeys feature). */
-  function buildApiKeys(): ApiKeyService {
-    const bodyHasher = createBodyHasher(config.http.bodyLimitBytes);
-    const secretAad = (keyId: string) => encryptedColumnAad('api_keys', 'signing_secret', keyId);
-    const day = 24 * 3600 * 1000;
-    return createApiKeyService({
-      keys: repositories.apiKeys,
-      users: repositories.users,
-      cache: stores.keyValue,
-      once: stores.once,
-      digests: digesterFor(keyring, KEY_PURPOSES.apiKeyDigest),
-      sealSigningSecret: (keyId, secret) => aead.encrypt(Buffer.from(secret, 'base64url'), secretAad(keyId)),
-      openSigningSecret: (keyId, envelope) => aead.decrypt(envelope, secretAad(keyId)),
-      signatures: {
-        parse: (header) => parseSignatureHeader(header),
-        async hashBody(request, limitBytes) {
-          try {
-            const hasher = limitBytes === bodyHasher.limitBytes ? bodyHasher : createBodyHasher(limitBytes);
-            // A declared length over the cap is refused before reading anything.
-            const declared = Number(request.headers.get('content-length') ?? Number.NaN);
-            if (declared > limitBytes) throw coreError('PAYLOAD_TOO_LARGE');
-            // The stream of a clone, not the clone: the Node adapter may replace the global
-            // Request, and a clone is then no instance of it. The route reads the original.
-            return (await hasher.hash(request.clone().body)).sha256Hex;
-          } catch (error) {
-            if (isAuthError(error)) throw error;
-            if (isRequestBodyError(error) && error.reason === 'too_large')
-              throw coreError('PAYLOAD_TOO_LARGE');
-            throw coreError('MALFORMED_BODY');
-          }
-        },
-        verify(secret, request, parameters, bodySha256Hex) {
-          try {
-            return verifySignature(
-              secret,
-              {
-                method: request.method,
-                url: new URL(request.url),
-                headers: request.headers,
-                signedHeaders: parameters.signedHeaders,
-                timestamp: parameters.timestamp,
-                nonce: parameters.nonce,
-                bodySha256Hex,
-              },
-              parameters.signature,
-            );
-          } catch {
-            // A request that cannot be put in canonical form (a dot segment, a signed header
-            // it does not carry) is not signed correctly.
-            return false;
-          }
-        },
-      },
-      audit,
-      notices,
-      env: config.apiKeys.env,
-      grantableScopes: config.apiKeys.scopes,
-      maxActivePerUser: config.apiKeys.maxActivePerUser,
-      defaultTtlMs: config.apiKeys.defaultTtlDays * day,
-      maxTtlMs: config.apiKeys.maxTtlDays * day,
-      cacheTtlMs: config.cookies.cacheTtlSeconds * 1000,
-      lastUsedIntervalMs: config.apiKeys.lastUsedIntervalSeconds * 1000,
-      signatureWindowMs: config.apiKeys.signatureWindowSeconds * 1000,
-      bodyLimitBytes: config.http.bodyLimitBytes,
-      onBackgroundError: (error) => logger.error({ err: error }, 'could not record API key use'),
       now,
     });
   }
@@ -772,20 +603,20 @@ export function assembleFeatures(input: FeatureInput): Features {
           },
           at,
         );
-        // Roles travel inside access tokens: end the sessions so no token keeps old roles.
+        // Roles travel inside access tokens: the sessions end (below, and every other feature
+        // that holds credentials of the user forgets them).
         if (user && (changes.roles !== undefined || changes.isActive !== undefined)) {
-          if (changes.roles !== undefined || changes.isActive === false) {
-            await tokens.revokeAllForUser(id, { reason: 'user_updated' });
-          }
-          // API keys outlive sessions: they re-read their owner (scopes narrow, or stop) at once.
-          await apiKeys.forgetUser(id);
+          await context.userChanged(id, {
+            kind: 'updated',
+            rolesChanged: changes.roles !== undefined,
+            isActive: changes.isActive,
+          });
         }
         return viewOf(user);
       },
       async delete(id) {
-        await tokens.revokeAllForUser(id, { reason: 'user_deleted' });
-        // Before the rows go: the cache must stop trusting the keys the delete will remove.
-        await apiKeys.forgetUser(id);
+        // Before the rows go: every feature ends or forgets what the user holds.
+        await context.userChanged(id, { kind: 'deleting' });
         const deleted = await repositories.users.delete(id);
         if (deleted) await audit.record('user.deleted', SYSTEM_META, { userId: id });
         return deleted;
@@ -797,21 +628,20 @@ export function assembleFeatures(input: FeatureInput): Features {
     },
   };
 
+  const ports: IdentityPorts = { audit, notices };
   return {
     routes,
-    // The Authorization header decides the transport by shape: API keys (`Bearer gh_…` or a
-    // GH1-HMAC-SHA256 signature), else access tokens; only without it, the cookie.
-    authenticators: [
-      apiKeyAuthenticator(apiKeys, {
-        countRefusal: enforcer
-          ? async (clientIp) =>
-              (await enforcer.hook('apiKeyAuthFailure', { clientIp, identifier: null })).retryAfterSeconds
-          : null,
-      }),
-      bearerAuthenticator(tokens),
-      cookieAuthenticator(cookies),
-    ],
-    checkScopes: checkApiKeyScopes,
+    ports,
+    // Access tokens claim every other `Authorization` header; only without one, the cookie.
+    authenticators: [bearerAuthenticator(tokens), cookieAuthenticator(cookies)],
+    // Roles travel inside access tokens: end the sessions so no token keeps old roles.
+    async onUserChange(userId, change) {
+      if (change.kind === 'deleting') {
+        await tokens.revokeAllForUser(userId, { reason: 'user_deleted' });
+      } else if (change.rolesChanged || change.isActive === false) {
+        await tokens.revokeAllForUser(userId, { reason: 'user_updated' });
+      }
+    },
     async onAccessDenied(denial) {
       const { principal } = denial;
       await audit.record(
@@ -835,10 +665,12 @@ export function assembleFeatures(input: FeatureInput): Features {
         clientIp: context.clientIp,
         userAgent: request.headers.get('user-agent'),
       }),
-    rateLimit: enforcer?.hook,
-    api,
-    tokens,
-    accounts,
-    accessTokens,
+    api: api as unknown as Readonly<Record<string, unknown>>,
   };
+}
+
+/** What the identity features offer the features that require them. */
+export interface IdentityPorts {
+  readonly audit: AuditLog;
+  readonly notices: SecurityNotices;
 }

@@ -2,6 +2,7 @@ import type { Hono } from 'hono';
 import pino, { type Logger } from 'pino';
 import {
   type AuthConfigInput,
+  CORE_ERROR_CODES,
   ConfigError,
   type ConfigWarning,
   checkTopology,
@@ -13,11 +14,8 @@ import {
   type ResolvedConfig,
   resolveConfig,
 } from '../core/index.ts';
-import { createAead } from '../crypto/aead.ts';
-import { API_KEY_CREDENTIAL_SCHEMES } from '../features/apikeys/index.ts';
+import { type AnyFeatureDefinition, featureKeys } from '../feature/index.ts';
 import { createKeyService, type KeyService } from '../features/key-rotation/index.ts';
-import { operationsRoutes } from '../features/operations/index.ts';
-import { STEP_UP_CODE_HEADER, STEP_UP_ERROR_CODES } from '../features/two-factor/index.ts';
 import {
   createAccessPipeline,
   createGuards,
@@ -49,12 +47,10 @@ import {
   wrapDatabase,
 } from '../stores/sql/index.ts';
 import { createEncryptedColumnsRepository } from '../stores/sql/repositories/encrypted-columns.ts';
-import { type AuthApi, assembleFeatures } from './assemble.ts';
-import { ERROR_CATALOGUE, INVALID_TOKEN_CODES } from './catalogue.ts';
+import type { AuthApi } from './assemble.ts';
+import { buildFeatures, checkRouteClashes, declareFeatures, splitFeatureConfig } from './feature-assembly.ts';
+import { BUILT_IN_FEATURES } from './feature-list.ts';
 import { describePosture, type Posture } from './posture.ts';
-
-/** Purpose label of the keys that encrypt stored secrets (AES-256-GCM envelopes). */
-const SECRET_ENCRYPTION_PURPOSE = 'secret-encryption';
 
 /** Credentials and secrets that must never reach a log line, wherever they appear. */
 const REDACT_PATHS = [
@@ -111,6 +107,38 @@ export interface Auth {
   migrationStatus(): Promise<readonly MigrationState[]>;
   /** Releases what Gatehouse opened (pools, clients, transports); app-owned objects stay open. */
   close(): Promise<void>;
+}
+
+/** Options of `createAuth` beyond the configuration. */
+export interface CreateAuthOptions {
+  /**
+   * The application's own features (see `defineFeature`), after Gatehouse's: their routes are
+   * served and documented after the built-in ones, their error codes, rate-limit slots and
+   * configuration options join the built-in ones, and a clash refuses to start.
+   */
+  readonly features?: readonly AnyFeatureDefinition[];
+}
+
+/**
+ * Validates the built-in options and every feature's own option together: one `ConfigError`
+ * lists every problem, and a key no feature claims is still refused as unknown.
+ */
+function resolveWithFeatureOptions(
+  declarations: ReturnType<typeof declareFeatures>,
+  input: AuthConfigInput,
+): { config: ResolvedConfig; featureOptions: ReadonlyMap<string, unknown> } {
+  const split = splitFeatureConfig(declarations, (input ?? {}) as Readonly<Record<string, unknown>>);
+  let config: ResolvedConfig;
+  try {
+    config = resolveConfig(split.rest);
+  } catch (error) {
+    if (error instanceof ConfigError && split.problems.length > 0) {
+      throw new ConfigError([...error.problems, ...split.problems]);
+    }
+    throw error;
+  }
+  if (split.problems.length > 0) throw new ConfigError(split.problems);
+  return { config, featureOptions: split.options };
 }
 
 function buildLogger(config: ResolvedConfig): Logger {
@@ -189,8 +217,16 @@ async function buildDatabase(config: ResolvedConfig, logger: Logger): Promise<Da
  * await auth.migrate();
  * serve({ fetch: auth.fetch, port: 3000 });
  */
-export async function createAuth(input: AuthConfigInput = {}): Promise<Auth> {
-  const config = resolveConfig(input);
+export async function createAuth(
+  input: AuthConfigInput = {},
+  options: CreateAuthOptions = {},
+): Promise<Auth> {
+  // What every feature declares, merged; a clash (a slot, code, purpose or option declared
+  // twice, a missing or cyclic requirement) refuses to start before anything is opened.
+  const declarations = declareFeatures([...BUILT_IN_FEATURES, ...(options.features ?? [])], {
+    errors: CORE_ERROR_CODES,
+  });
+  const { config, featureOptions } = resolveWithFeatureOptions(declarations, input);
   // Only what Gatehouse built is closed by it; a bundle or transport passed in is the app's.
   const ownsStores = config.stores.backend !== 'custom';
   const ownsMail = !config.mail.transport;
@@ -235,31 +271,60 @@ export async function createAuth(input: AuthConfigInput = {}): Promise<Auth> {
     await closeStores();
     throw error;
   }
-  const errorCodes = ERROR_CATALOGUE;
+  const errorCodes = declarations.errors;
+  const featureMigrations = declarations.migrations;
 
   const repositories = createSqlRepositories(database);
-  const features = assembleFeatures({ config, keyring, stores, repositories, mail, logger });
-  const operations = operationsRoutes({
-    checks: [
-      { name: 'database', check: () => database.ping() },
-      { name: 'stores', check: () => stores.ping() },
+  // Every feature reads the time from the configured clock (tests move it forward).
+  const clock = config.clock;
+  const now = clock ? () => clock.now() : Date.now;
+  let features: Awaited<ReturnType<typeof buildFeatures>>;
+  try {
+    features = await buildFeatures(
+      declarations,
       {
-        name: 'schema',
-        check: async () => {
-          if ((await pendingMigrations(database)).length > 0) throw new Error('migrations pending');
-        },
+        config,
+        keys: featureKeys(keyring),
+        stores,
+        repositories,
+        mail,
+        logger,
+        now,
+        readiness: [
+          { name: 'database', check: () => database.ping() },
+          { name: 'stores', check: () => stores.ping() },
+          {
+            name: 'schema',
+            check: async () => {
+              if ((await pendingMigrations(database, featureMigrations)).length > 0)
+                throw new Error('migrations pending');
+            },
+          },
+        ],
       },
-    ],
-  });
-  const routes = [...operations, ...features.routes];
+      featureOptions,
+    );
+  } catch (error) {
+    await Promise.allSettled([database.close(), closeStores()]);
+    throw error;
+  }
+  const routes = features.routes;
+  checkRouteClashes(routes);
+  for (const route of routes) {
+    // A slot missing from the table would silently leave the route unlimited.
+    if (route.rateLimit && !Object.hasOwn(declarations.rateLimitSlots, route.rateLimit.slot)) {
+      throw new TypeError(`route ${route.operationId} names an unknown rate-limit slot`);
+    }
+  }
 
   // One access pipeline, built once: Gatehouse's routes and the application's guards run it.
   const access = createAccessPipeline({
     authenticators: features.authenticators,
-    stepUp: features.stepUp,
-    checkScopes: features.checkScopes,
-    onAccessDenied: features.onAccessDenied,
+    ...(features.stepUp ? { stepUp: features.stepUp } : {}),
+    ...(features.checkScopes ? { checkScopes: features.checkScopes } : {}),
+    ...(features.onAccessDenied ? { onAccessDenied: features.onAccessDenied } : {}),
   });
+  const invalidTokenCodes = ['INVALID_TOKEN', ...declarations.invalidTokenCodes];
   const app = createHttpApp({
     routes,
     catalogue: errorCodes,
@@ -269,31 +334,29 @@ export async function createAuth(input: AuthConfigInput = {}): Promise<Auth> {
     basePath: config.http.basePath,
     openapi: { title: `${config.appName} API`, version: '0.1.0' },
     access,
-    invalidTokenCodes: INVALID_TOKEN_CODES,
+    invalidTokenCodes,
     cors: config.cors,
     sessionCookieName: sessionCookieName(config.cookies.name, { secure: config.cookies.secure }),
     // For the OpenAPI document: every credential the authenticator accepts, and what step-up answers.
     credentials: [
       ...defaultCredentialSchemes(sessionCookieName(config.cookies.name, { secure: config.cookies.secure })),
-      ...API_KEY_CREDENTIAL_SCHEMES,
+      ...declarations.credentialSchemes,
     ],
-    stepUpErrorCodes: STEP_UP_ERROR_CODES,
-    stepUpCodeHeader: STEP_UP_CODE_HEADER,
+    ...(declarations.stepUp
+      ? { stepUpErrorCodes: declarations.stepUp.errorCodes, stepUpCodeHeader: declarations.stepUp.codeHeader }
+      : {}),
     ...(features.rateLimit ? { rateLimit: features.rateLimit } : {}),
   });
   const guards = createGuards({
     access,
     trustedProxyHops: config.http.trustedProxyHops,
     catalogue: errorCodes,
-    invalidTokenCodes: INVALID_TOKEN_CODES,
+    invalidTokenCodes,
     logger,
   });
   // Stored secrets are encrypted with the `secret-encryption` purpose key of each master secret.
   const keys = createKeyService({
-    aead: createAead({
-      active: () => keyring.active(SECRET_ENCRYPTION_PURPOSE),
-      byId: (id) => keyring.byId(SECRET_ENCRYPTION_PURPOSE, id),
-    }),
+    aead: featureKeys(keyring).storedSecrets,
     columns: createEncryptedColumnsRepository(database.db),
     activeKeyId: keyring.activeId,
     ringKeyIds: keyring.ids,
@@ -315,7 +378,7 @@ export async function createAuth(input: AuthConfigInput = {}): Promise<Auth> {
     logger,
     errorCodes,
     repositories,
-    api: features.api,
+    api: features.api as unknown as AuthApi,
     guards,
     middleware: guards.middleware,
     requireAuth: guards.requireAuth,
@@ -324,8 +387,8 @@ export async function createAuth(input: AuthConfigInput = {}): Promise<Auth> {
     requireScopes: guards.requireScopes,
     posture,
     keys,
-    migrate: () => migrateUp(database),
-    migrationStatus: () => migrationStatus(database),
+    migrate: () => migrateUp(database, featureMigrations),
+    migrationStatus: () => migrationStatus(database, featureMigrations),
     close: () => {
       closing ??= Promise.allSettled([
         database.close(),

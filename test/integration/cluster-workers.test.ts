@@ -266,9 +266,13 @@ describe('gatehouse serve --workers - refused and single-process configurations'
         process.kill(pid, 'SIGKILL');
         await waitForLine(loop, (line) => line.msg === 'worker died' && line.workerPid === pid, 'death log');
       }
+      const backOff = (line: LogLine) => line.msg === 'replacing the worker after a back-off';
+      // The primary writes its log lines asynchronously: the last back-off line can follow the
+      // last death line by a moment.
+      await waitForLine(loop, () => loop.logs().filter(backOff).length >= DEATHS, 'a back-off line per death');
       const delays = loop
         .logs()
-        .filter((line) => line.msg === 'replacing the worker after a back-off')
+        .filter(backOff)
         .map((line) => line.delayMs as number);
       assert.equal(delays.length, DEATHS);
       assert.deepEqual(delays, [100, 200, 400, 800, 1_600, 3_200], 'each death in a row doubles the wait');

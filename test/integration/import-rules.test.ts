@@ -93,6 +93,26 @@ import { register } from './service.ts';
 `,
   'src/features/sessions/index.ts': `
 export { revoke } from './service.ts';
+export { sessionsFeature } from './feature.ts';
+`,
+  'src/features/sessions/feature.ts': `
+import { defineFeature } from '../../feature/index.ts';
+import { featureKeys } from '../../feature/keys.ts';
+import { revoke } from './service.ts';
+`,
+  'src/feature/define-feature.ts': `
+import type { Stores } from '../stores/contract.ts';
+import type { RouteDefinition } from '../http/route.ts';
+import { featureKeys } from './keys.ts';
+import { sessionsFeature } from '../features/sessions/index.ts';
+import { createMemoryStores } from '../stores/memory/index.ts';
+`,
+  'src/auth/feature-list.ts': `
+import { sessionsFeature } from '../features/sessions/index.ts';
+import { defineFeature } from '../feature/index.ts';
+import { createMemoryStores } from '../stores/memory/index.ts';
+import { revoke } from '../features/sessions/service.ts';
+import { serve } from '../cli/serve.ts';
 `,
   'src/cli/serve.ts': `
 import { startServer } from '../server/listen.ts';
@@ -137,6 +157,20 @@ const EXPECTED: Violation[] = [
     rule: 'core-drivers',
   },
   { file: 'src/core/config.ts', line: 7, from: 'src/core/', to: 'src/mail/contract.ts', rule: 'core' },
+  {
+    file: 'src/auth/feature-list.ts',
+    line: 5,
+    from: 'src/auth/',
+    to: 'src/features/sessions/service.ts',
+    rule: 'composition',
+  },
+  {
+    file: 'src/auth/feature-list.ts',
+    line: 6,
+    from: 'src/auth/',
+    to: 'src/cli/serve.ts',
+    rule: 'composition',
+  },
   { file: 'src/crypto/bad.ts', line: 2, from: 'src/crypto/', to: 'src/core/config.ts', rule: 'crypto' },
   { file: 'src/crypto/bad.ts', line: 3, from: 'src/crypto/', to: 'kysely', rule: 'crypto-packages' },
   { file: 'src/crypto/bad.ts', line: 4, from: 'src/crypto/', to: 'fs', rule: 'crypto-packages' },
@@ -173,6 +207,27 @@ const EXPECTED: Violation[] = [
     line: 11,
     from: 'src/features/accounts/',
     to: 'src/mail/index.ts',
+    rule: 'features',
+  },
+  {
+    file: 'src/feature/define-feature.ts',
+    line: 5,
+    from: 'src/feature/',
+    to: 'src/features/sessions/index.ts',
+    rule: 'feature-kit',
+  },
+  {
+    file: 'src/feature/define-feature.ts',
+    line: 6,
+    from: 'src/feature/',
+    to: 'src/stores/memory/index.ts',
+    rule: 'feature-kit',
+  },
+  {
+    file: 'src/features/sessions/feature.ts',
+    line: 3,
+    from: 'src/features/sessions/',
+    to: 'src/feature/keys.ts',
     rule: 'features',
   },
   {

@@ -79,6 +79,7 @@ describe('rate-limit enforcer', () => {
     const stores = createMemoryStores();
     const { hook } = createRateLimitEnforcer({
       limiter: stores.rateLimiter,
+      table: { register: { limit: 10, windowSeconds: 3600, scope: 'ip' } },
       slots: { register: { limit: 2, windowSeconds: 60, scope: 'ip' } },
       subjectDigest: digest,
       ipv6PrefixLength: 64,
@@ -107,6 +108,11 @@ describe('rate-limit enforcer', () => {
     const stores = createMemoryStores();
     const { hook } = createRateLimitEnforcer({
       limiter: stores.rateLimiter,
+      table: {
+        forgotPassword: { limit: 3, windowSeconds: 900, scope: 'identifier' },
+        requestVerify: { limit: 3, windowSeconds: 900, scope: 'identifier' },
+        verify: { limit: 20, windowSeconds: 900, scope: 'ip' },
+      },
       slots: { forgotPassword: { group: 'mail' }, requestVerify: { group: 'mail' }, verify: false },
       groups: { mail: { limit: 2, windowSeconds: 60, scope: 'identifier' } },
       subjectDigest: digest,

@@ -14,5 +14,6 @@ export {
   type PasswordPolicyReason,
   passwordPolicyError,
 } from './password-policy.ts';
+export { ACCOUNTS_RATE_LIMITS } from './rate-limits.ts';
 export { type AccountsRoutesOptions, accountsRoutes, twoFactorChallenge, userView } from './routes.ts';
 export { type AccountsService, type AccountsServiceOptions, createAccountsService } from './service.ts';

@@ -1,7 +1,9 @@
 export { apiKeyAuthenticator, checkApiKeyScopes } from './authenticator.ts';
 export { API_KEY_CREDENTIAL_SCHEMES } from './credential-schemes.ts';
 export { API_KEY_ERROR_CODES, API_KEY_INVALID_TOKEN_CODES, apiKeyError } from './error-codes.ts';
+export { apiKeysFeature } from './feature.ts';
 export { looksLikeApiKey, newApiKeyMaterial, parseApiKey } from './key-format.ts';
+export { API_KEY_RATE_LIMITS } from './rate-limits.ts';
 export { apiKeyRoutes } from './routes.ts';
 export {
   type ApiKeyService,

@@ -7,6 +7,7 @@ export {
   ProviderError,
 } from './providers/client.ts';
 export { github, google, microsoft, type ProviderConfig } from './providers/config.ts';
+export { OAUTH_RATE_LIMITS } from './rate-limits.ts';
 export { checkRedirectTarget } from './redirect-target.ts';
 export { type OAuthRoutesOptions, oauthRoutes } from './routes.ts';
 export {

@@ -2,13 +2,15 @@ import { ConfigError, type ConfigProblem } from '../../core/index.ts';
 import type { RateLimitHook } from '../../http/index.ts';
 import type { RateLimiter, RateLimitRule } from '../../stores/contract.ts';
 import { ipScope } from './ip-scope.ts';
-import { DEFAULT_RATE_LIMIT_SLOTS, type RateLimitSlotRule } from './slots.ts';
+import type { RateLimitSlotRule } from './slots.ts';
 
 export type SlotOverride = false | RateLimitSlotRule | { readonly group: string };
 
 export interface RateLimitEnforcerOptions {
   readonly limiter: RateLimiter;
-  /** Overrides of {@link DEFAULT_RATE_LIMIT_SLOTS} (config `rateLimits.slots`). */
+  /** Every slot with its default rule: the merge of the features' `rateLimits`. */
+  readonly table: Readonly<Record<string, RateLimitSlotRule>>;
+  /** Overrides of the table (config `rateLimits.slots`). */
   readonly slots?: Readonly<Record<string, SlotOverride>>;
   readonly groups?: Readonly<Record<string, RateLimitSlotRule>>;
   /**
@@ -39,10 +41,10 @@ export interface RateLimitEnforcer {
  * `RateLimit-Policy: <limit>;w=<window>` and `RateLimit: limit=…, remaining=…, reset=…`.
  */
 export function createRateLimitEnforcer(options: RateLimitEnforcerOptions): RateLimitEnforcer {
-  const problems = slotOverrideProblems(options.slots, options.groups);
+  const problems = slotOverrideProblems(options.table, options.slots, options.groups);
   if (problems.length > 0) throw new ConfigError(problems);
   const resolved = new Map<string, ResolvedSlot | null>();
-  const names = new Set([...Object.keys(DEFAULT_RATE_LIMIT_SLOTS), ...Object.keys(options.slots ?? {})]);
+  const names = new Set([...Object.keys(options.table), ...Object.keys(options.slots ?? {})]);
   for (const name of names) {
     const override = options.slots?.[name];
     if (override === false) {
@@ -51,7 +53,7 @@ export function createRateLimitEnforcer(options: RateLimitEnforcerOptions): Rate
       const rule = options.groups?.[override.group] as RateLimitSlotRule;
       resolved.set(name, { bucket: `g.${override.group}`, rule });
     } else {
-      const rule = override ?? DEFAULT_RATE_LIMIT_SLOTS[name];
+      const rule = override ?? options.table[name];
       if (rule) resolved.set(name, { bucket: `s.${name}`, rule });
     }
   }
@@ -88,15 +90,16 @@ export function createRateLimitEnforcer(options: RateLimitEnforcerOptions): Rate
  * (`logn`) would otherwise apply no limit at all, silently: the operator meant to set one.
  */
 export function slotOverrideProblems(
+  table: RateLimitEnforcerOptions['table'],
   slots: RateLimitEnforcerOptions['slots'],
   groups: RateLimitEnforcerOptions['groups'],
 ): ConfigProblem[] {
   const problems: ConfigProblem[] = [];
   for (const [name, override] of Object.entries(slots ?? {})) {
-    if (!Object.hasOwn(DEFAULT_RATE_LIMIT_SLOTS, name)) {
+    if (!Object.hasOwn(table, name)) {
       problems.push({
         path: `rateLimits.slots.${name}`,
-        message: `no rate-limit slot has this name (known slots: ${Object.keys(DEFAULT_RATE_LIMIT_SLOTS).join(', ')})`,
+        message: `no rate-limit slot has this name (known slots: ${Object.keys(table).join(', ')})`,
       });
     } else if (override && 'group' in override && !Object.hasOwn(groups ?? {}, override.group)) {
       problems.push({

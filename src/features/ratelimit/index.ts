@@ -5,5 +5,6 @@ export {
   type SlotOverride,
   slotOverrideProblems,
 } from './enforcer.ts';
+export { type RateLimitPorts, rateLimitFeature } from './feature.ts';
 export { ipScope } from './ip-scope.ts';
-export { DEFAULT_RATE_LIMIT_SLOTS, type RateLimitScope, type RateLimitSlotRule } from './slots.ts';
+export type { RateLimitScope, RateLimitSlotRule } from './slots.ts';

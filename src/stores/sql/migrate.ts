@@ -35,26 +35,45 @@ export interface MigrationState {
   readonly appliedAt: Date | null;
 }
 
+/** Migrations of the application's features, by name, built for the database's dialect. */
+export type ExtraMigrations = Readonly<
+  Record<string, (context: { readonly dialect: 'sqlite' | 'postgres' }) => Migration>
+>;
+
+/** Gatehouse's migrations followed by `extra` (features' own); a name used twice is refused. */
+function allMigrations(database: Database, extra: ExtraMigrations = {}): Record<string, Migration> {
+  const context = { dialect: database.dialect };
+  const migrations = gatehouseMigrations(context);
+  for (const [name, build] of Object.entries(extra)) {
+    if (Object.hasOwn(migrations, name)) throw new TypeError(`migration ${name} is declared twice`);
+    migrations[name] = build(context);
+  }
+  return migrations;
+}
+
 /**
- * Applies every pending migration, in name order.
+ * Applies every pending migration, in name order (with `extra`, the features' own migrations).
  *
  * @returns the names applied by this call (empty when the schema was already current).
  * @throws MigrationError naming the failing migration (the underlying error is its `cause`).
  * @example
  * const { applied } = await migrateUp(database);
  */
-export async function migrateUp(database: Database): Promise<{ applied: string[] }> {
-  return runMigrations(database, gatehouseMigrations({ dialect: database.dialect }));
+export async function migrateUp(database: Database, extra?: ExtraMigrations): Promise<{ applied: string[] }> {
+  return runMigrations(database, allMigrations(database, extra));
 }
 
 /** Every known migration, in order, with when it was applied. */
-export async function migrationStatus(database: Database): Promise<MigrationState[]> {
-  return statusOf(database, gatehouseMigrations({ dialect: database.dialect }));
+export async function migrationStatus(
+  database: Database,
+  extra?: ExtraMigrations,
+): Promise<MigrationState[]> {
+  return statusOf(database, allMigrations(database, extra));
 }
 
 /** Names of the migrations not applied yet, in the order `migrateUp` would apply them. */
-export async function pendingMigrations(database: Database): Promise<string[]> {
-  const states = await migrationStatus(database);
+export async function pendingMigrations(database: Database, extra?: ExtraMigrations): Promise<string[]> {
+  const states = await migrationStatus(database, extra);
   return states.filter((state) => state.appliedAt === null).map((state) => state.name);
 }
 

@@ -1,0 +1,14 @@
+export {
+  type AnyFeatureDefinition,
+  defineFeature,
+  type FeatureConfigSlice,
+  type FeatureContext,
+  type FeatureDefinition,
+  type FeatureMigrationContext,
+  type FeatureParts,
+  type RateLimitScope,
+  type RateLimitSlotRule,
+  type ReadinessProbe,
+  type UserChange,
+} from './define-feature.ts';
+export { type FeatureKeys, featureKeys, STORED_SECRETS_PURPOSE } from './keys.ts';

@@ -1,0 +1,143 @@
+import type { AuditLog, SecurityNotices } from '../../core/index.ts';
+import { coreError, isAuthError } from '../../core/index.ts';
+import {
+  createBodyHasher,
+  isRequestBodyError,
+  parseSignatureHeader,
+  verifySignature,
+} from '../../crypto/request-signing.ts';
+import { defineFeature } from '../../feature/index.ts';
+import { encryptedColumnAad } from '../../stores/repositories.ts';
+import { apiKeyAuthenticator, checkApiKeyScopes } from './authenticator.ts';
+import { API_KEY_CREDENTIAL_SCHEMES } from './credential-schemes.ts';
+import { API_KEY_ERROR_CODES, API_KEY_INVALID_TOKEN_CODES } from './error-codes.ts';
+import { API_KEY_RATE_LIMITS } from './rate-limits.ts';
+import { apiKeyRoutes } from './routes.ts';
+import { createApiKeyService, type RequestSignatures } from './service.ts';
+
+/** The ports this feature reads: the audit log and security notices, and the rate limiter. */
+interface AuditPorts {
+  readonly audit: AuditLog;
+  readonly notices: SecurityNotices;
+}
+interface RateLimitPorts {
+  readonly enforcer: {
+    readonly hook: (
+      slot: string,
+      subject: { clientIp: string; identifier: string | null },
+    ) => Promise<{ readonly retryAfterSeconds: number | null }>;
+  } | null;
+}
+
+const DAY_MS = 24 * 3600 * 1000;
+
+/** Checks `GH1-HMAC-SHA256` signatures: the body hash (bounded), then the canonical request. */
+function requestSignatures(bodyLimitBytes: number): RequestSignatures {
+  const bodyHasher = createBodyHasher(bodyLimitBytes);
+  return {
+    parse: (header) => parseSignatureHeader(header),
+    async hashBody(request, limitBytes) {
+      try {
+        const hasher = limitBytes === bodyHasher.limitBytes ? bodyHasher : createBodyHasher(limitBytes);
+        // A declared length over the cap is refused before reading anything.
+        const declared = Number(request.headers.get('content-length') ?? Number.NaN);
+        if (declared > limitBytes) throw coreError('PAYLOAD_TOO_LARGE');
+        // The stream of a clone, not the clone: the Node adapter may replace the global
+        // Request, and a clone is then no instance of it. The route reads the original.
+        return (await hasher.hash(request.clone().body)).sha256Hex;
+      } catch (error) {
+        if (isAuthError(error)) throw error;
+        if (isRequestBodyError(error) && error.reason === 'too_large') throw coreError('PAYLOAD_TOO_LARGE');
+        throw coreError('MALFORMED_BODY');
+      }
+    },
+    verify(secret, request, parameters, bodySha256Hex) {
+      try {
+        return verifySignature(
+          secret,
+          {
+            method: request.method,
+            url: new URL(request.url),
+            headers: request.headers,
+            signedHeaders: parameters.signedHeaders,
+            timestamp: parameters.timestamp,
+            nonce: parameters.nonce,
+            bodySha256Hex,
+          },
+          parameters.signature,
+        );
+      } catch {
+        // A request that cannot be put in canonical form (a dot segment, a signed header it
+        // does not carry) is not signed correctly.
+        return false;
+      }
+    },
+  };
+}
+
+/**
+ * API keys and signed requests: the key routes, the API-key authenticator (first in the chain,
+ * before bearer access tokens would claim the header), scope checks, and forgetting a user's
+ * cached keys when the user changes.
+ */
+export const apiKeysFeature = defineFeature({
+  id: 'apikeys',
+  requires: ['identity', 'ratelimit'],
+  errors: API_KEY_ERROR_CODES,
+  rateLimits: API_KEY_RATE_LIMITS,
+  keyPurposes: { apiKeyDigest: 'api-key-digest' },
+  credentialSchemes: API_KEY_CREDENTIAL_SCHEMES,
+  invalidTokenCodes: API_KEY_INVALID_TOKEN_CODES,
+  build({ config, keys, stores, repositories, logger, now, port }) {
+    const { audit, notices } = port<AuditPorts>('identity');
+    const { enforcer } = port<RateLimitPorts>('ratelimit');
+    const secrets = keys.storedSecrets;
+    const secretAad = (keyId: string) => encryptedColumnAad('api_keys', 'signing_secret', keyId);
+    const apiKeys = createApiKeyService({
+      keys: repositories.apiKeys,
+      users: repositories.users,
+      cache: stores.keyValue,
+      once: stores.once,
+      digests: keys.digester('api-key-digest'),
+      sealSigningSecret: (keyId, secret) =>
+        secrets.encrypt(Buffer.from(secret, 'base64url'), secretAad(keyId)),
+      openSigningSecret: (keyId, envelope) => secrets.decrypt(envelope, secretAad(keyId)),
+      signatures: requestSignatures(config.http.bodyLimitBytes),
+      audit,
+      notices,
+      env: config.apiKeys.env,
+      grantableScopes: config.apiKeys.scopes,
+      maxActivePerUser: config.apiKeys.maxActivePerUser,
+      defaultTtlMs: config.apiKeys.defaultTtlDays * DAY_MS,
+      maxTtlMs: config.apiKeys.maxTtlDays * DAY_MS,
+      cacheTtlMs: config.cookies.cacheTtlSeconds * 1000,
+      lastUsedIntervalMs: config.apiKeys.lastUsedIntervalSeconds * 1000,
+      signatureWindowMs: config.apiKeys.signatureWindowSeconds * 1000,
+      bodyLimitBytes: config.http.bodyLimitBytes,
+      onBackgroundError: (error) => logger.error({ err: error }, 'could not record API key use'),
+      now,
+    });
+    return {
+      routes: apiKeyRoutes({ apiKeys }),
+      // The Authorization header decides the transport by shape: API keys (`Bearer gh_…` or a
+      // GH1-HMAC-SHA256 signature) are recognised before bearer access tokens.
+      authenticators: [
+        apiKeyAuthenticator(apiKeys, {
+          countRefusal: enforcer
+            ? async (clientIp) =>
+                (await enforcer.hook('apiKeyAuthFailure', { clientIp, identifier: null })).retryAfterSeconds
+            : null,
+        }),
+      ],
+      authenticatorsBefore: 'bearer',
+      checkScopes: checkApiKeyScopes,
+      // API keys outlive sessions: they re-read their owner (scopes narrow, or stop) at once;
+      // before a delete, the cache must stop trusting the keys the delete will remove.
+      async onUserChange(userId, change) {
+        if (change.kind === 'deleting' || change.rolesChanged || change.isActive !== undefined) {
+          await apiKeys.forgetUser(userId);
+        }
+      },
+    };
+  },
+});

@@ -1,0 +1,39 @@
+import { ConfigError } from '../../core/index.ts';
+import { defineFeature } from '../../feature/index.ts';
+import { createRateLimitEnforcer, type RateLimitEnforcer, slotOverrideProblems } from './enforcer.ts';
+
+/** What other features use: the enforcer (`null` when limits are off) and the counter digest. */
+export interface RateLimitPorts {
+  readonly enforcer: RateLimitEnforcer | null;
+  /** Keyed digest of a counter's subject (the lockout counters use it too). */
+  readonly subjectDigest: (subject: string) => string;
+}
+
+/**
+ * Rate limits: enforces the slots every feature declares (merged by the assembler), with the
+ * overrides of `rateLimits.slots` and `rateLimits.groups`.
+ */
+export const rateLimitFeature = defineFeature({
+  id: 'ratelimit',
+  keyPurposes: { rateLimitKey: 'ratelimit-key' },
+  build({ config, keys, stores, rateLimitSlots }) {
+    const { rateLimits } = config;
+    // Checked even with limits off: turning them back on must not meet a typo then.
+    const problems = slotOverrideProblems(rateLimitSlots, rateLimits.slots, rateLimits.groups);
+    if (problems.length > 0) throw new ConfigError(problems);
+    const digester = keys.digester('ratelimit-key');
+    const subjectDigest = (subject: string): string => digester.digest(subject);
+    const enforcer = rateLimits.enabled
+      ? createRateLimitEnforcer({
+          limiter: stores.rateLimiter,
+          table: rateLimitSlots,
+          slots: rateLimits.slots,
+          groups: rateLimits.groups,
+          subjectDigest,
+          ipv6PrefixLength: rateLimits.ipv6PrefixLength,
+        })
+      : null;
+    const ports: RateLimitPorts = { enforcer, subjectDigest };
+    return { ports, ...(enforcer ? { rateLimit: enforcer.hook } : {}) };
+  },
+});
