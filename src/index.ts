@@ -7,7 +7,13 @@
  *
  * @module
  */
-export { type Auth, createAuth, ERROR_CATALOGUE, type Posture } from './auth/index.ts';
+export {
+  type Auth,
+  type CreateAuthOptions,
+  createAuth,
+  ERROR_CATALOGUE,
+  type Posture,
+} from './auth/index.ts';
 export {
   type AnyAuthError,
   type AuthConfigInput,
@@ -21,9 +27,11 @@ export {
   type CoreErrorCode,
   DEFAULTS,
   defineErrorCodes,
+  defineErrors,
   type ErrorCatalogue,
   type ErrorCodeRegistry,
   type ErrorCodeSpec,
+  type ErrorFamily,
   type GatehouseErrorCode,
   type GatehouseErrorStatus,
   isAuthError,
@@ -35,6 +43,19 @@ export {
   type UserView,
 } from './core/index.ts';
 export { generateSecret } from './crypto/random.ts';
+export {
+  type AnyFeatureDefinition,
+  defineFeature,
+  type FeatureConfigSlice,
+  type FeatureContext,
+  type FeatureDefinition,
+  type FeatureKeys,
+  type FeatureMigrationContext,
+  type FeatureParts,
+  type RateLimitScope,
+  type RateLimitSlotRule,
+  type UserChange,
+} from './feature/index.ts';
 export type { ProviderConfig as OAuthProviderConfig } from './features/oauth/index.ts';
 
 import { github, google, microsoft } from './features/oauth/index.ts';
@@ -49,4 +70,5 @@ export {
   type MailTemplate,
   type RenderedMail,
 } from './features/verification/index.ts';
+export { defineRoute, type RouteContext, type RouteDefinition, type RouteResult } from './http/index.ts';
 export { isStoreError, StoreError } from './stores/contract.ts';

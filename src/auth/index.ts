@@ -1,3 +1,3 @@
 export { ERROR_CATALOGUE } from './catalogue.ts';
-export { type Auth, createAuth } from './create-auth.ts';
+export { type Auth, type CreateAuthOptions, createAuth } from './create-auth.ts';
 export { describePosture, type Posture } from './posture.ts';
