@@ -47,7 +47,7 @@ import {
   wrapDatabase,
 } from '../stores/sql/index.ts';
 import { createEncryptedColumnsRepository } from '../stores/sql/repositories/encrypted-columns.ts';
-import type { AuthApi } from './assemble.ts';
+import type { AuthApi } from './auth-api.ts';
 import { buildFeatures, checkRouteClashes, declareFeatures, splitFeatureConfig } from './feature-assembly.ts';
 import { BUILT_IN_FEATURES } from './feature-list.ts';
 import { describePosture, type Posture } from './posture.ts';

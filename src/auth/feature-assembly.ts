@@ -139,6 +139,9 @@ function buildOrder(
     if (seen === 'visiting')
       throw new TypeError(`features require each other in a cycle: ${[...path, feature.id].join(' → ')}`);
     state.set(feature.id, 'visiting');
+    for (const used of feature.uses ?? []) {
+      if (!byId.has(used)) throw new TypeError(`feature "${feature.id}" uses "${used}", which is not listed`);
+    }
     for (const required of feature.requires ?? []) {
       const dependency = byId.get(required);
       if (!dependency)
@@ -198,7 +201,10 @@ export interface BuiltFeatures {
   readonly userChanged: (userId: string, change: UserChange) => Promise<void>;
 }
 
-type SharedContext = Omit<FeatureContext<unknown>, 'options' | 'port' | 'rateLimitSlots' | 'userChanged'>;
+type SharedContext = Omit<
+  FeatureContext<unknown>,
+  'options' | 'port' | 'later' | 'rateLimitSlots' | 'userChanged'
+>;
 
 /**
  * Builds every feature (requirements first) and merges their parts in list order. Refuses two
@@ -211,12 +217,14 @@ export async function buildFeatures(
   options: ReadonlyMap<string, unknown>,
 ): Promise<BuiltFeatures> {
   const parts = new Map<string, FeatureParts>();
+  let assembled = false;
   const listeners: NonNullable<FeatureParts['onUserChange']>[] = [];
   const userChanged = async (userId: string, change: UserChange): Promise<void> => {
     for (const listener of listeners) await listener(userId, change);
   };
   for (const feature of declarations.buildOrder) {
     const allowed = new Set(feature.requires ?? []);
+    const usable = new Set(feature.uses ?? []);
     const context: FeatureContext<unknown> = Object.freeze({
       ...shared,
       options: options.get(feature.id),
@@ -227,10 +235,22 @@ export async function buildFeatures(
           throw new TypeError(`feature "${feature.id}" uses "${featureId}" without requiring it`);
         return (parts.get(featureId)?.ports ?? {}) as T;
       },
+      later<T>(featureId: string): () => T {
+        if (!usable.has(featureId))
+          throw new TypeError(
+            `feature "${feature.id}" uses "${featureId}" later without declaring it in uses`,
+          );
+        return () => {
+          if (!assembled)
+            throw new TypeError(`feature "${feature.id}" read "${featureId}" before assembly ended`);
+          return (parts.get(featureId)?.ports ?? {}) as T;
+        };
+      },
     });
     parts.set(feature.id, await feature.build(context));
   }
 
+  assembled = true;
   const routes: RouteDefinition[] = [];
   const api: Record<string, unknown> = {};
   const authenticators: Authenticator[] = [];

@@ -71,6 +71,14 @@ export interface FeatureContext<Options = undefined> {
    * @throws {TypeError} for a feature not named in `requires`.
    */
   port<T>(featureId: string): T;
+  /**
+   * The ports of a feature this one `uses`, for request time only: the answer is a getter that
+   * works once every feature is built (calling it during `build` throws). For the few
+   * features that call each other back at request time (ending other sessions asks two-factor
+   * for a recent factor, two-factor issues sessions), where `requires` would be a cycle.
+   * @throws {TypeError} for a feature not named in `uses`.
+   */
+  later<T>(featureId: string): () => T;
   /** Tells every feature's `onUserChange` of a change to a user, in list order (call it at request time). */
   userChanged(userId: string, change: UserChange): Promise<void>;
 }
@@ -110,6 +118,8 @@ export interface FeatureDefinition<Options = undefined> {
   readonly id: string;
   /** Features whose ports `build` uses; built first. A missing or cyclic requirement refuses to start. */
   readonly requires?: readonly string[];
+  /** Features whose ports it reads at request time only (`context.later(id)`); cycles allowed. */
+  readonly uses?: readonly string[];
   /** Its own top-level configuration option (see {@link FeatureConfigSlice}). */
   readonly config?: FeatureConfigSlice;
   /** Its error codes (from `defineErrors(...).codes`), merged into the catalogue. */

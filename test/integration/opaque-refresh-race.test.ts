@@ -26,9 +26,9 @@ import { createInterface } from 'node:readline';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { sql } from 'kysely';
-import { KEY_PURPOSES } from '../../src/auth/assemble.ts';
 import { createDigester } from '../../src/crypto/digest.ts';
 import { newOpaqueToken, parseOpaqueToken } from '../../src/crypto/opaque-token.ts';
+import { SESSIONS_KEY_PURPOSES as KEY_PURPOSES } from '../../src/features/sessions/index.ts';
 import { type Auth, type AuthConfigInput, createAuth, generateSecret } from '../../src/index.ts';
 import type { MailMessage } from '../../src/mail/contract.ts';
 import {

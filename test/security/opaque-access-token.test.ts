@@ -15,7 +15,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { KEY_PURPOSES } from '../../src/auth/assemble.ts';
+import { SESSIONS_KEY_PURPOSES as KEY_PURPOSES } from '../../src/features/sessions/index.ts';
 import { type AuthConfigInput, createAuth, generateSecret } from '../../src/index.ts';
 import type { MailMessage } from '../../src/mail/contract.ts';
 import {

@@ -8,6 +8,7 @@ export {
 } from './breached-passwords.ts';
 export { emailSchema, normalizeEmail } from './email.ts';
 export { ACCOUNTS_ERROR_CODES, accountsError } from './error-codes.ts';
+export { type AccountsPorts, accountsFeature } from './feature.ts';
 export {
   createPasswordPolicy,
   type PasswordPolicy,

@@ -15,11 +15,7 @@ import { API_KEY_RATE_LIMITS } from './rate-limits.ts';
 import { apiKeyRoutes } from './routes.ts';
 import { createApiKeyService, type RequestSignatures } from './service.ts';
 
-/** The ports this feature reads: the audit log and security notices, and the rate limiter. */
-interface AuditPorts {
-  readonly audit: AuditLog;
-  readonly notices: SecurityNotices;
-}
+/** What this feature reads of the rate-limit feature. */
 interface RateLimitPorts {
   readonly enforcer: {
     readonly hook: (
@@ -82,14 +78,15 @@ function requestSignatures(bodyLimitBytes: number): RequestSignatures {
  */
 export const apiKeysFeature = defineFeature({
   id: 'apikeys',
-  requires: ['identity', 'ratelimit'],
+  requires: ['audit', 'verification', 'ratelimit'],
   errors: API_KEY_ERROR_CODES,
   rateLimits: API_KEY_RATE_LIMITS,
   keyPurposes: { apiKeyDigest: 'api-key-digest' },
   credentialSchemes: API_KEY_CREDENTIAL_SCHEMES,
   invalidTokenCodes: API_KEY_INVALID_TOKEN_CODES,
   build({ config, keys, stores, repositories, logger, now, port }) {
-    const { audit, notices } = port<AuditPorts>('identity');
+    const { audit } = port<{ audit: AuditLog }>('audit');
+    const { notices } = port<{ notices: SecurityNotices }>('verification');
     const { enforcer } = port<RateLimitPorts>('ratelimit');
     const secrets = keys.storedSecrets;
     const secretAad = (keyId: string) => encryptedColumnAad('api_keys', 'signing_secret', keyId);

@@ -1,2 +1,3 @@
 export { type AuditLogOptions, createAuditLog } from './audit-log.ts';
+export { type AuditPorts, auditFeature } from './feature.ts';
 export { type EventHooks, type HookEvent, type HookName, withEventHooks } from './hooks.ts';

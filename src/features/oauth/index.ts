@@ -1,4 +1,5 @@
 export { OAUTH_ERROR_CODES, oauthError } from './error-codes.ts';
+export { oauthFeature } from './feature.ts';
 export { createFlowCookies, type FlowCookies, type OAuthFlow } from './flow-cookie.ts';
 export {
   createProviderClient,

@@ -1,0 +1,56 @@
+import type { AuditLog } from '../../core/index.ts';
+import { defineFeature } from '../../feature/index.ts';
+import { createAuditLog } from './audit-log.ts';
+import { type EventHooks, withEventHooks } from './hooks.ts';
+
+/** What other features use: the audit log, and the keyed digest of client addresses. */
+export interface AuditPorts {
+  readonly audit: AuditLog;
+  /** Addresses are stored as keyed digests (sessions, audit events), never in clear. */
+  readonly ipDigest: (ip: string) => string;
+}
+
+/**
+ * The audit log (events with digested identifiers and addresses) and the application's event
+ * hooks; records every 403 of a route or guard as `access.denied`.
+ */
+export const auditFeature = defineFeature({
+  id: 'audit',
+  keyPurposes: { identifierDigest: 'identifier-digest', ipDigest: 'ip-hash' },
+  build({ config, keys, repositories, logger, now }) {
+    const identifierDigester = keys.digester('identifier-digest');
+    const ipDigester = keys.digester('ip-hash');
+    const ipDigest = (ip: string): string => ipDigester.digest(ip);
+    // `beforeRegister` is a gate (accounts and OAuth ask it), not an event hook.
+    const { beforeRegister: _gate, ...eventHooks } = config.hooks;
+    const recorder = createAuditLog({
+      repository: repositories.audit,
+      identifierDigest: (value) => identifierDigester.digest(value),
+      ipDigest,
+      logger,
+      now,
+    });
+    const audit = withEventHooks(recorder, eventHooks as EventHooks, logger);
+    const ports: AuditPorts = { audit, ipDigest };
+    return {
+      ports,
+      async onAccessDenied(denial) {
+        const { principal } = denial;
+        await audit.record(
+          'access.denied',
+          { requestId: denial.requestId, clientIp: denial.clientIp, userAgent: denial.userAgent },
+          {
+            userId: principal?.userId ?? null,
+            sessionId: principal?.apiKey ? null : (principal?.sessionId ?? null),
+            data: {
+              code: denial.code,
+              method: denial.method,
+              route: denial.route,
+              ...(principal?.apiKey ? { apiKeyId: principal.apiKey.id } : {}),
+            },
+          },
+        );
+      },
+    };
+  },
+});

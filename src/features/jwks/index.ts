@@ -1,0 +1,1 @@
+export { jwksFeature } from './feature.ts';
