@@ -2,16 +2,18 @@ import {
   CORE_ERROR_CODES,
   type ErrorCatalogue,
   type ErrorCodeRegistry,
-  type GatehouseErrorCode,
   mergeCatalogues,
 } from '../core/index.ts';
 import { ACCOUNTS_ERROR_CODES } from '../features/accounts/index.ts';
-import { API_KEY_ERROR_CODES, API_KEY_INVALID_TOKEN_CODES } from '../features/apikeys/index.ts';
+import { API_KEY_ERROR_CODES } from '../features/apikeys/index.ts';
 import { OAUTH_ERROR_CODES } from '../features/oauth/index.ts';
 import { SESSIONS_ERROR_CODES } from '../features/sessions/index.ts';
 import { TWO_FACTOR_ERROR_CODES } from '../features/two-factor/index.ts';
 import { VERIFICATION_ERROR_CODES } from '../features/verification/index.ts';
 
+// The code maps the definitions declare as `errors`, in feature-list order. Imported as
+// constants, not read from the definitions: routes type their codes against this catalogue,
+// so reading it back from the definitions would make the type refer to itself.
 const ASSEMBLED_CODES = mergeCatalogues(
   CORE_ERROR_CODES,
   ACCOUNTS_ERROR_CODES,
@@ -31,14 +33,10 @@ declare module '../core/errors/registry.ts' {
 }
 
 /**
- * Every error code a Gatehouse response can carry: the core codes plus each feature's. This is
- * the one catalogue; `docs/ERRORS.md` is checked against it by a test. Known codes keep their
+ * Every error code a Gatehouse response can carry: the core codes plus each built-in feature's,
+ * merged in feature-list order. The same merge as the definitions' `errors` (createAuth serves
+ * that one, with the application's features' codes added; a test checks both agree), kept here
+ * as a constant for its literal types. This is the one catalogue; `docs/ERRORS.md` is checked against it by a test. Known codes keep their
  * literal status and title (`ERROR_CATALOGUE.RATE_LIMITED.status` is `429`).
  */
 export const ERROR_CATALOGUE: ErrorCatalogue & Readonly<ErrorCodeRegistry> = ASSEMBLED_CODES;
-
-/** 401 codes that mean a presented credential was refused (`WWW-Authenticate: Bearer error="invalid_token"`). */
-export const INVALID_TOKEN_CODES: readonly GatehouseErrorCode[] = Object.freeze([
-  'INVALID_TOKEN',
-  ...API_KEY_INVALID_TOKEN_CODES,
-]);

@@ -14,12 +14,13 @@ import {
   type ResolvedConfig,
   resolveConfig,
 } from '../core/index.ts';
-import { type AnyFeatureDefinition, featureKeys } from '../feature/index.ts';
+import { type AnyFeatureDefinition, featureKeys, STORED_SECRETS_PURPOSE } from '../feature/index.ts';
 import { createKeyService, type KeyService } from '../features/key-rotation/index.ts';
 import {
   createAccessPipeline,
   createGuards,
   createHttpApp,
+  DEFAULT_INVALID_TOKEN_CODES,
   defaultCredentialSchemes,
   type Guards,
   type HttpAppEnv,
@@ -265,7 +266,10 @@ export async function createAuth(
   let keyring: Keyring;
   let database: Database;
   try {
-    keyring = createKeyring(config.secrets);
+    // Every purpose a feature declared is derived now, not on a first request.
+    keyring = createKeyring(config.secrets, {
+      eagerPurposes: [STORED_SECRETS_PURPOSE, ...declarations.keyPurposes],
+    });
     database = await buildDatabase(config, logger);
   } catch (error) {
     await closeStores();
@@ -324,7 +328,7 @@ export async function createAuth(
     ...(features.checkScopes ? { checkScopes: features.checkScopes } : {}),
     ...(features.onAccessDenied ? { onAccessDenied: features.onAccessDenied } : {}),
   });
-  const invalidTokenCodes = ['INVALID_TOKEN', ...declarations.invalidTokenCodes];
+  const invalidTokenCodes = [...DEFAULT_INVALID_TOKEN_CODES, ...declarations.invalidTokenCodes];
   const app = createHttpApp({
     routes,
     catalogue: errorCodes,

@@ -14,7 +14,7 @@ import { join, resolve } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { pathToFileURL } from 'node:url';
 import type { AnyFeatureDefinition, Auth, AuthConfigInput } from '../../src/index.ts';
-import { createAuth, generateSecret } from '../../src/index.ts';
+import { createAuth, ERROR_CATALOGUE, generateSecret } from '../../src/index.ts';
 import { harnessConfig } from '../fixtures/auth-harness.ts';
 
 const ROOT = resolve(import.meta.dirname, '../..');
@@ -137,6 +137,15 @@ after(async () => {
 });
 
 describe('a feature added through its definition alone', () => {
+  it('catalogue - should serve what the built-in definitions declare, which is ERROR_CATALOGUE', async () => {
+    const auth = await createAuth(config());
+    try {
+      assert.deepEqual(Object.entries(auth.errorCodes), Object.entries(ERROR_CATALOGUE));
+    } finally {
+      await auth.close();
+    }
+  });
+
   it('route - should be served, with its option reaching the handler', async () => {
     const auth = await started([await loadFeature('served')], { widget: { greeting: 'bonjour' } });
     try {
