@@ -308,18 +308,19 @@ export async function createAuth(
       },
       featureOptions,
     );
+    checkRouteClashes(features.routes);
+    for (const route of features.routes) {
+      // A slot missing from the table would silently leave the route unlimited.
+      if (route.rateLimit && !Object.hasOwn(declarations.rateLimitSlots, route.rateLimit.slot)) {
+        throw new TypeError(`route ${route.operationId} names an unknown rate-limit slot`);
+      }
+    }
   } catch (error) {
+    // Nothing opened may outlive a refused start (a pool or a Redis client keeps the process up).
     await Promise.allSettled([database.close(), closeStores()]);
     throw error;
   }
   const routes = features.routes;
-  checkRouteClashes(routes);
-  for (const route of routes) {
-    // A slot missing from the table would silently leave the route unlimited.
-    if (route.rateLimit && !Object.hasOwn(declarations.rateLimitSlots, route.rateLimit.slot)) {
-      throw new TypeError(`route ${route.operationId} names an unknown rate-limit slot`);
-    }
-  }
 
   // One access pipeline, built once: Gatehouse's routes and the application's guards run it.
   const access = createAccessPipeline({
