@@ -124,7 +124,7 @@ describe('public exports', () => {
     const entry = pkg.exports['.'] as { types: string };
     const declarations = readFileSync(join(dir, entry.types), 'utf8');
     assert.match(declarations, /\btype UserView\b/);
-    const api = readFileSync(join(dir, 'dist/auth/assemble.d.ts'), 'utf8');
+    const api = readFileSync(join(dir, 'dist/auth/auth-api.d.ts'), 'utf8');
     // Every api.users method answers the view, never the stored row (hash, stamp, seed).
     assert.doesNotMatch(api, /Promise<User(\s|\||>)/);
     assert.match(api, /Promise<UserView>/);
