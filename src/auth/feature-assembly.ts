@@ -1,10 +1,11 @@
-import type { Migration } from 'kysely';
 /**
  * The assembly loop: takes the feature list, merges what each definition declares (error codes,
  * rate-limit slots, key purposes, migrations, configuration slices), refuses a clash before
  * anything is built, then builds the features in dependency order and collects their parts in
  * list order (routes are served and documented in that order).
  */
+
+import type { Migration } from 'kysely';
 import {
   type AuthConfigInput,
   type ConfigProblem,
