@@ -269,7 +269,11 @@ describe('gatehouse serve --workers - refused and single-process configurations'
       const backOff = (line: LogLine) => line.msg === 'replacing the worker after a back-off';
       // The primary writes its log lines asynchronously: the last back-off line can follow the
       // last death line by a moment.
-      await waitForLine(loop, () => loop.logs().filter(backOff).length >= DEATHS, 'a back-off line per death');
+      await waitForLine(
+        loop,
+        () => loop.logs().filter(backOff).length >= DEATHS,
+        'a back-off line per death',
+      );
       const delays = loop
         .logs()
         .filter(backOff)
