@@ -54,6 +54,7 @@ export {
   type FeatureParts,
   type RateLimitScope,
   type RateLimitSlotRule,
+  type SqlDatabaseHandle,
   type UserChange,
 } from './feature/index.ts';
 export type { ProviderConfig as OAuthProviderConfig } from './features/oauth/index.ts';

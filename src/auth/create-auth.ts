@@ -47,6 +47,7 @@ import {
   pendingMigrations,
   wrapDatabase,
 } from '../stores/sql/index.ts';
+import { sqlDatabaseHandle } from '../stores/sql/kit.ts';
 import { createEncryptedColumnsRepository } from '../stores/sql/repositories/encrypted-columns.ts';
 import type { AuthApi } from './auth-api.ts';
 import { buildFeatures, checkRouteClashes, declareFeatures, splitFeatureConfig } from './feature-assembly.ts';
@@ -291,6 +292,7 @@ export async function createAuth(
         keys: featureKeys(keyring),
         stores,
         repositories,
+        database: sqlDatabaseHandle(database),
         mail,
         logger,
         now,

@@ -14,6 +14,7 @@ import type {
 import type { MailTransport } from '../mail/contract.ts';
 import type { Stores } from '../stores/contract.ts';
 import type { Repositories } from '../stores/repositories.ts';
+import type { SqlDatabaseHandle } from '../stores/sql/kit.ts';
 import type { FeatureKeys } from './keys.ts';
 
 /** What a rate-limit slot counts per: the client address, the account/email, or both together. */
@@ -57,6 +58,11 @@ export interface FeatureContext<Options = undefined> {
   readonly keys: FeatureKeys;
   readonly stores: Stores;
   readonly repositories: Repositories;
+  /**
+   * The open SQL database, for a feature that owns tables: it declares them in `migrations`
+   * and builds its repository on `database.kysely<ItsTables>()` (with the SQL kit's `guarded`).
+   */
+  readonly database: SqlDatabaseHandle;
   readonly mail: MailTransport;
   readonly logger: Logger;
   /** The configured clock (tests move it); every feature reads time from it. */

@@ -1,3 +1,4 @@
+export type { SqlDatabaseHandle } from '../stores/sql/kit.ts';
 export {
   type AnyFeatureDefinition,
   defineFeature,

@@ -3,7 +3,9 @@
  * the package's public entry (and zod), is added to createAuth through its definition alone —
  * one route, one error code, one rate-limit slot, one option, one migration — and is served,
  * documented in /openapi.json with its code, limited by its slot, configured through its
- * option (a bad value refuses to start, naming its path), and migrated. A definition that
+ * option (a bad value refuses to start, naming its path), and migrated; its repository, built
+ * on `context.database` over the table its migration creates, writes and reads a row from its
+ * route on SQLite and PostgreSQL. A definition that
  * clashes with a built-in (a route, a code with another meaning, a slot, an option) refuses to
  * start.
  */
@@ -13,9 +15,11 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { pathToFileURL } from 'node:url';
+import { sql } from 'kysely';
 import type { AnyFeatureDefinition, Auth, AuthConfigInput } from '../../src/index.ts';
 import { createAuth, ERROR_CATALOGUE, generateSecret } from '../../src/index.ts';
 import { harnessConfig } from '../fixtures/auth-harness.ts';
+import { type PostgresServer, startPostgres } from '../fixtures/postgres-server.ts';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const PUBLIC_ENTRY = pathToFileURL(join(ROOT, 'src/index.ts')).href;
@@ -33,6 +37,26 @@ function widgetSource(variant: {
 import { z } from 'zod';
 import { defineErrors, defineFeature, defineRoute } from ${JSON.stringify(PUBLIC_ENTRY)};
 import { sql } from 'kysely';
+
+const POKES = ${JSON.stringify(`${variant.id.replaceAll('-', '_')}_pokes`)};
+
+/** The widget's repository: its own table, on the database handle createAuth passes in. */
+function pokeRepository(database) {
+  const db = database.kysely();
+  return {
+    async record(id, greeting, at) {
+      await db.insertInto(POKES).values({ id, greeting, poked_at: at }).execute();
+    },
+    async read(id) {
+      const row = await db.selectFrom(POKES).selectAll().where('id', '=', id).executeTakeFirst();
+      return row ? { greeting: row.greeting, pokedAt: Number(row.poked_at) } : null;
+    },
+    async count() {
+      const row = await db.selectFrom(POKES).select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow();
+      return Number(row.n);
+    },
+  };
+}
 
 const WIDGET_ERRORS = defineErrors({
   ${variant.code}: { status: 409, title: ${JSON.stringify(variant.title)} },
@@ -54,12 +78,17 @@ export const feature = defineFeature({
   migrations: {
     ${JSON.stringify(`${variant.id}_0001_pokes`)}: () => ({
       async up(db) {
-        await db.schema.createTable(${JSON.stringify(`${variant.id.replaceAll('-', '_')}_pokes`)})
-          .addColumn('id', 'text', (c) => c.primaryKey()).execute();
+        await db.schema.createTable(POKES)
+          .addColumn('id', 'text', (c) => c.primaryKey())
+          .addColumn('greeting', 'text', (c) => c.notNull())
+          .addColumn('poked_at', 'bigint', (c) => c.notNull())
+          .execute();
       },
     }),
   },
-  build: ({ options }) => ({
+  build: ({ options, database, now }) => {
+    const pokes = pokeRepository(database);
+    return {
     routes: [
       defineRoute({
         method: 'GET',
@@ -69,14 +98,25 @@ export const feature = defineFeature({
         tags: ['widget'],
         rateLimit: { slot: ${JSON.stringify(variant.slot)} },
         errorCodes: [${JSON.stringify(variant.code)}],
-        responses: { 200: { description: 'Poked', schema: z.strictObject({ greeting: z.string() }) } },
+        responses: {
+          200: {
+            description: 'Poked',
+            schema: z.strictObject({ greeting: z.string(), pokes: z.int(), stored: z.boolean() }),
+          },
+        },
         async handler() {
           if (options.jammed) throw WIDGET_ERRORS.error(${JSON.stringify(variant.code)});
-          return { status: 200, body: { greeting: options.greeting } };
+          const id = crypto.randomUUID();
+          const at = now();
+          await pokes.record(id, options.greeting, at);
+          const row = await pokes.read(id);
+          const stored = row !== null && row.greeting === options.greeting && row.pokedAt === at;
+          return { status: 200, body: { greeting: options.greeting, pokes: await pokes.count(), stored } };
         },
       }),
     ],
-  }),
+    };
+  },
 });
 void sql;
 `;
@@ -92,6 +132,7 @@ const WIDGET = {
 };
 
 let folder: string;
+let postgres: PostgresServer | undefined;
 let dataDir: string;
 const secret = generateSecret();
 
@@ -132,6 +173,7 @@ before(async () => {
 });
 
 after(async () => {
+  await postgres?.stop();
   await rm(folder, { recursive: true, force: true });
   await rm(dataDir, { recursive: true, force: true });
 });
@@ -151,7 +193,7 @@ describe('a feature added through its definition alone', () => {
     try {
       const response = await poke(auth, '198.51.100.1');
       assert.equal(response.status, 200);
-      assert.deepEqual(await response.json(), { greeting: 'bonjour' });
+      assert.deepEqual(await response.json(), { greeting: 'bonjour', pokes: 1, stored: true });
       // Its error code is served as a problem body with the declared status and title.
       const jammed = await started([await loadFeature('jammed')], { widget: { jammed: true } });
       try {
@@ -248,6 +290,41 @@ describe('a feature added through its definition alone', () => {
       await auth.close();
     }
   });
+
+  for (const backend of [
+    { name: 'SQLite', database: async () => ({}) },
+    {
+      name: 'PostgreSQL',
+      database: async () => {
+        postgres ??= await startPostgres();
+        return { database: { url: await postgres.createDatabase() } };
+      },
+    },
+  ]) {
+    it(`repository on ${backend.name} - should write and read its own rows through context.database`, async () => {
+      const auth = await started([await loadFeature(`stored-${backend.name.toLowerCase()}`)], {
+        widget: { greeting: 'hej' },
+        ...(await backend.database()),
+      });
+      try {
+        assert.equal(auth.database.dialect, backend.name === 'SQLite' ? 'sqlite' : 'postgres');
+        const first = await poke(auth, '198.51.100.20');
+        assert.deepEqual(await first.json(), { greeting: 'hej', pokes: 1, stored: true });
+        const second = await poke(auth, '198.51.100.21');
+        assert.deepEqual(await second.json(), { greeting: 'hej', pokes: 2, stored: true });
+        // The rows are in the feature's own table, as its migration created it.
+        const rows = await sql<{ greeting: string }>`select greeting from widget_pokes`.execute(
+          auth.database.db,
+        );
+        assert.deepEqual(
+          rows.rows.map((row) => row.greeting),
+          ['hej', 'hej'],
+        );
+      } finally {
+        await auth.close();
+      }
+    });
+  }
 
   it('clash - should refuse to start on a route, code, slot or option a built-in feature already has', async () => {
     const clashes: [string, Partial<typeof WIDGET>, RegExp][] = [

@@ -100,6 +100,11 @@ import { defineFeature } from '../../feature/index.ts';
 import { featureKeys } from '../../feature/keys.ts';
 import { revoke } from './service.ts';
 `,
+  'src/features/sessions/repository.ts': `
+import { guarded, type SqlDatabaseHandle } from '../../stores/sql/kit.ts';
+import { createSqlRepositories } from '../../stores/sql/repositories/index.ts';
+import type { Database } from '../../stores/sql/database.ts';
+`,
   'src/feature/define-feature.ts': `
 import type { Stores } from '../stores/contract.ts';
 import type { RouteDefinition } from '../http/route.ts';
@@ -207,6 +212,20 @@ const EXPECTED: Violation[] = [
     line: 11,
     from: 'src/features/accounts/',
     to: 'src/mail/index.ts',
+    rule: 'features',
+  },
+  {
+    file: 'src/features/sessions/repository.ts',
+    line: 3,
+    from: 'src/features/sessions/',
+    to: 'src/stores/sql/repositories/index.ts',
+    rule: 'features',
+  },
+  {
+    file: 'src/features/sessions/repository.ts',
+    line: 4,
+    from: 'src/features/sessions/',
+    to: 'src/stores/sql/database.ts',
     rule: 'features',
   },
   {
