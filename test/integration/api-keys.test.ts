@@ -16,6 +16,7 @@ import { Hono } from 'hono';
 import type { GuardEnv } from '../../src/http/index.ts';
 import {
   type ApiKeyView,
+  apiKeyRepositoryOf,
   apiKeyRow,
   type CreatedApiKey,
   createApiKey,
@@ -267,7 +268,7 @@ for (const backend of backends())
 
       it('cap race at the store - concurrent inserts at cap−1 should have exactly one winner', async () => {
         // Straight at the repository, so the insertions meet inside the database.
-        const repository = h.auth.repositories.apiKeys;
+        const repository = apiKeyRepositoryOf(h);
         const insert = (userId: string) =>
           repository.create(
             {

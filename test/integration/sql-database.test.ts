@@ -12,7 +12,7 @@ import { migrateUp, pendingMigrations } from '../../src/stores/sql/migrate.ts';
 import { loadPg, parseInt8 } from '../../src/stores/sql/postgres-dialect.ts';
 import { createNodeSqliteDialect, openSqliteFile } from '../../src/stores/sql/sqlite-dialect.ts';
 import { forEachDialect } from '../fixtures/databases.ts';
-import { MIGRATION_NAMES } from '../fixtures/migrations.ts';
+import { FEATURE_MIGRATIONS, MIGRATION_NAMES } from '../fixtures/migrations.ts';
 
 describe('parseDatabaseUrl', () => {
   it('parseDatabaseUrl - should read SQLite paths in every accepted form', () => {
@@ -111,8 +111,8 @@ forEachDialect((target) => {
     const owner = await target.open();
     const wrapped = wrapDatabase(owner.db, target.dialect);
     assert.equal(wrapped.describe(), `${target.dialect} (application-provided Kysely instance)`);
-    assert.deepEqual((await migrateUp(wrapped)).applied, MIGRATION_NAMES);
-    assert.deepEqual(await pendingMigrations(owner), []);
+    assert.deepEqual((await migrateUp(wrapped, FEATURE_MIGRATIONS)).applied, MIGRATION_NAMES);
+    assert.deepEqual(await pendingMigrations(owner, FEATURE_MIGRATIONS), []);
     await wrapped.ping();
     await wrapped.close();
     // Still usable: the application owns it.

@@ -19,7 +19,13 @@ import {
 import { gatehouseMigrations } from '../../src/stores/sql/migrations/index.ts';
 import type { DatabaseSchema, NewSessionRow, NewUserRow } from '../../src/stores/sql/schema.ts';
 import { type DialectTarget, forEachDialect } from '../fixtures/databases.ts';
+import { FEATURE_MIGRATIONS } from '../fixtures/migrations.ts';
 
+/**
+ * The SQL store's migrations and the built-in features' (`0005_api_keys`, declared by the
+ * API-key feature), merged: Kysely applies them in name order whatever list they come from, so
+ * a fresh database applies them in the order it did when the store listed them all.
+ */
 const ALL_MIGRATIONS = [
   '0001_initial',
   '0002_access_tokens',
@@ -80,7 +86,7 @@ async function count(db: Kysely<DatabaseSchema>, table: keyof DatabaseSchema): P
 
 async function migrated(target: DialectTarget): Promise<Database> {
   const database = await target.open();
-  await migrateUp(database);
+  await migrateUp(database, FEATURE_MIGRATIONS);
   return database;
 }
 
@@ -129,22 +135,22 @@ async function migrateConcurrently(url: string, workers: number): Promise<string
 forEachDialect((target) => {
   it('migrationStatus - should list every migration as pending on a fresh database', async () => {
     const database = await target.open();
-    const status = await migrationStatus(database);
+    const status = await migrationStatus(database, FEATURE_MIGRATIONS);
     assert.deepEqual(
       status,
       ALL_MIGRATIONS.map((name) => ({ name, appliedAt: null })),
     );
-    assert.deepEqual(await pendingMigrations(database), ALL_MIGRATIONS);
+    assert.deepEqual(await pendingMigrations(database, FEATURE_MIGRATIONS), ALL_MIGRATIONS);
   });
 
   it('migrateUp - should apply every pending migration and record when', async () => {
     const database = await target.open();
     const before = Date.now();
-    const { applied } = await migrateUp(database);
+    const { applied } = await migrateUp(database, FEATURE_MIGRATIONS);
     const after = Date.now();
     assert.deepEqual(applied, ALL_MIGRATIONS);
 
-    const status = await migrationStatus(database);
+    const status = await migrationStatus(database, FEATURE_MIGRATIONS);
     assert.deepEqual(
       status.map((state) => state.name),
       ALL_MIGRATIONS,
@@ -153,14 +159,36 @@ forEachDialect((target) => {
       assert.ok(state.appliedAt instanceof Date, `${state.name} has an applied time`);
       assert.ok(state.appliedAt.getTime() >= before && state.appliedAt.getTime() <= after);
     }
-    assert.deepEqual(await pendingMigrations(database), []);
+    assert.deepEqual(await pendingMigrations(database, FEATURE_MIGRATIONS), []);
+  });
+
+  it('migrateUp - should see nothing pending on a database the store once migrated with 0005_api_keys in its own list', async () => {
+    // The list as it was before the API-key feature declared its migration: one list, 0001…0007.
+    const database = await target.open();
+    const { '0005_api_keys': apiKeys, ...rest } = FEATURE_MIGRATIONS;
+    assert.ok(apiKeys, 'the API-key feature declares 0005_api_keys');
+    assert.deepEqual(rest, {}, 'no other built-in feature declares a migration');
+    const before = { ...gatehouseMigrations({ dialect: target.dialect }), '0005_api_keys': apiKeys(target) };
+    assert.deepEqual((await runMigrations(database, before)).applied, ALL_MIGRATIONS);
+    // The store's list and the feature's, merged, are the same migrations: nothing to do.
+    assert.deepEqual(await pendingMigrations(database, FEATURE_MIGRATIONS), []);
+    assert.deepEqual(await migrateUp(database, FEATURE_MIGRATIONS), { applied: [] });
+    // Without the feature's migration, Kysely refuses a database that applied it.
+    await assert.rejects(migrateUp(database), (error: Error) => {
+      assert.ok(error instanceof MigrationError);
+      assert.match(
+        String((error.cause as Error).message),
+        /previously executed migration 0005_api_keys is missing/,
+      );
+      return true;
+    });
   });
 
   it('migrateUp - should apply nothing when the schema is current', async () => {
     const database = await migrated(target);
-    const firstStatus = await migrationStatus(database);
-    assert.deepEqual(await migrateUp(database), { applied: [] });
-    assert.deepEqual(await migrationStatus(database), firstStatus);
+    const firstStatus = await migrationStatus(database, FEATURE_MIGRATIONS);
+    assert.deepEqual(await migrateUp(database, FEATURE_MIGRATIONS), { applied: [] });
+    assert.deepEqual(await migrationStatus(database, FEATURE_MIGRATIONS), firstStatus);
   });
 
   it('migrateUp - should create the tables under gatehouse_ bookkeeping names', async () => {
@@ -182,7 +210,7 @@ forEachDialect((target) => {
 
     const database = await openDatabase({ url });
     try {
-      const status = await migrationStatus(database);
+      const status = await migrationStatus(database, FEATURE_MIGRATIONS);
       assert.ok(status.every((state) => state.appliedAt !== null));
       const rows = await sql<{ n: number }>`select count(*) as n from gatehouse_migration`.execute(
         database.db,
@@ -197,6 +225,9 @@ forEachDialect((target) => {
     const database = await target.open();
     const migrations = {
       ...gatehouseMigrations({ dialect: target.dialect }),
+      ...Object.fromEntries(
+        Object.entries(FEATURE_MIGRATIONS).map(([name, build]) => [name, build({ dialect: target.dialect })]),
+      ),
       '9999_broken': {
         async up(db: Kysely<unknown>) {
           await db.schema.createTable('half_done').addColumn('id', 'text').execute();
@@ -219,7 +250,7 @@ forEachDialect((target) => {
     const status = await statusOf(database, migrations);
     assert.ok(status.every((state) => state.appliedAt === null));
     // The real migrations still apply afterwards.
-    assert.deepEqual((await migrateUp(database)).applied, ALL_MIGRATIONS);
+    assert.deepEqual((await migrateUp(database, FEATURE_MIGRATIONS)).applied, ALL_MIGRATIONS);
   });
 
   it('users - should reject an email that differs only in case from a stored one', async () => {

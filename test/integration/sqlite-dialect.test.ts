@@ -13,7 +13,7 @@ import { type Generated, Kysely, sql } from 'kysely';
 import { type Database, openDatabase } from '../../src/stores/sql/database.ts';
 import { migrateUp } from '../../src/stores/sql/migrate.ts';
 import { createNodeSqliteDialect, openSqliteFile } from '../../src/stores/sql/sqlite-dialect.ts';
-import { MIGRATION_NAMES } from '../fixtures/migrations.ts';
+import { FEATURE_MIGRATIONS, MIGRATION_NAMES } from '../fixtures/migrations.ts';
 
 /** A table the tests create by hand (not part of Gatehouse's schema). */
 interface ScratchSchema {
@@ -276,7 +276,7 @@ describe('createNodeSqliteDialect', () => {
     const db = new Kysely<unknown>({ dialect: createNodeSqliteDialect(openSqliteFile(':memory:')) });
     try {
       const { wrapDatabase } = await import('../../src/stores/sql/database.ts');
-      const { applied } = await migrateUp(wrapDatabase(db, 'sqlite'));
+      const { applied } = await migrateUp(wrapDatabase(db, 'sqlite'), FEATURE_MIGRATIONS);
       assert.deepEqual(applied, MIGRATION_NAMES);
     } finally {
       await db.destroy();

@@ -28,7 +28,7 @@ import { type SignedFetchInit, signedFetchInit, signedRequest } from '../../src/
 import { createAead } from '../../src/crypto/aead.ts';
 import { generateNonce } from '../../src/crypto/request-signing.ts';
 import { encryptedColumnAad } from '../../src/stores/repositories.ts';
-import { createApiKey, type SigningKey, signingKeyOf } from '../fixtures/api-keys.ts';
+import { apiKeyRepositoryOf, createApiKey, type SigningKey, signingKeyOf } from '../fixtures/api-keys.ts';
 import {
   assertProblem,
   createHarness,
@@ -687,7 +687,7 @@ describe('worked examples of the vectors file - through the server verifier', ()
       active: () => h.auth.keyring.active('secret-encryption'),
       byId: (id) => h.auth.keyring.byId('secret-encryption', id),
     });
-    const created = await h.auth.repositories.apiKeys.create(
+    const created = await apiKeyRepositoryOf(h).create(
       {
         id: vectors.keyId,
         userId: owner.id,

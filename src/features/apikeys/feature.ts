@@ -11,9 +11,11 @@ import { encryptedColumnAad } from '../../stores/repositories.ts';
 import { apiKeyAuthenticator, checkApiKeyScopes } from './authenticator.ts';
 import { API_KEY_CREDENTIAL_SCHEMES } from './credential-schemes.ts';
 import { API_KEY_ERROR_CODES, API_KEY_INVALID_TOKEN_CODES } from './error-codes.ts';
+import { API_KEY_MIGRATIONS } from './migrations.ts';
 import { API_KEY_RATE_LIMITS } from './rate-limits.ts';
 import { apiKeyRoutes } from './routes.ts';
 import { createApiKeyService, type RequestSignatures } from './service.ts';
+import { createApiKeyRepository } from './sql-repository.ts';
 
 /** What this feature reads of the rate-limit feature. */
 interface RateLimitPorts {
@@ -82,16 +84,17 @@ export const apiKeysFeature = defineFeature({
   errors: API_KEY_ERROR_CODES,
   rateLimits: API_KEY_RATE_LIMITS,
   keyPurposes: { apiKeyDigest: 'api-key-digest' },
+  migrations: API_KEY_MIGRATIONS,
   credentialSchemes: API_KEY_CREDENTIAL_SCHEMES,
   invalidTokenCodes: API_KEY_INVALID_TOKEN_CODES,
-  build({ config, keys, stores, repositories, logger, now, port }) {
+  build({ config, keys, stores, repositories, database, logger, now, port }) {
     const { audit } = port<{ audit: AuditLog }>('audit');
     const { notices } = port<{ notices: SecurityNotices }>('verification');
     const { enforcer } = port<RateLimitPorts>('ratelimit');
     const secrets = keys.storedSecrets;
     const secretAad = (keyId: string) => encryptedColumnAad('api_keys', 'signing_secret', keyId);
     const apiKeys = createApiKeyService({
-      keys: repositories.apiKeys,
+      keys: createApiKeyRepository(database),
       users: repositories.users,
       cache: stores.keyValue,
       once: stores.once,

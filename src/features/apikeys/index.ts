@@ -3,7 +3,9 @@ export { API_KEY_CREDENTIAL_SCHEMES } from './credential-schemes.ts';
 export { API_KEY_ERROR_CODES, API_KEY_INVALID_TOKEN_CODES, apiKeyError } from './error-codes.ts';
 export { apiKeysFeature } from './feature.ts';
 export { looksLikeApiKey, newApiKeyMaterial, parseApiKey } from './key-format.ts';
+export { API_KEY_MIGRATIONS } from './migrations.ts';
 export { API_KEY_RATE_LIMITS } from './rate-limits.ts';
+export type { ApiKey, ApiKeyCredential, ApiKeyRepository, NewApiKey } from './repository.ts';
 export { apiKeyRoutes } from './routes.ts';
 export {
   type ApiKeyService,
@@ -13,3 +15,5 @@ export {
   type RequestSignatures,
   type SignatureParameters,
 } from './service.ts';
+export { createApiKeyRepository } from './sql-repository.ts';
+export type { ApiKeysTable, ApiKeyTables } from './tables.ts';

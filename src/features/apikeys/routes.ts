@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { Principal } from '../../core/index.ts';
 import { defineRoute, type RouteDefinition, requestMeta } from '../../http/index.ts';
-import type { ApiKey } from '../../stores/repositories.ts';
+import type { ApiKey } from './repository.ts';
 import type { ApiKeyActor, ApiKeyService } from './service.ts';
 
 const keyView = z.strictObject({

@@ -7,14 +7,10 @@ import {
   type SecurityNotices,
 } from '../../core/index.ts';
 import type { KeyValueStore, OnceStore } from '../../stores/contract.ts';
-import type {
-  ApiKey,
-  ApiKeyCredential,
-  ApiKeyRepository,
-  UserRepository,
-} from '../../stores/repositories.ts';
+import type { UserRepository } from '../../stores/repositories.ts';
 import { apiKeyError } from './error-codes.ts';
 import { newApiKeyMaterial, parseApiKey } from './key-format.ts';
+import type { ApiKey, ApiKeyCredential, ApiKeyRepository } from './repository.ts';
 
 /** Keyed digests with the active key, checked under the key they name. */
 interface KeyedDigests {

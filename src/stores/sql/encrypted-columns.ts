@@ -4,11 +4,15 @@
  * column (OAuth provider tokens, signing keys) must be added here in the same change.
  */
 import { encryptedColumnAad } from '../repositories.ts';
-import type { DatabaseSchema } from './schema.ts';
 
-/** One encrypted column: its table, its name, and the primary key rows are paged by. */
+/**
+ * One encrypted column: its table, its name, and the primary key rows are paged by. The table
+ * is named, not typed: a feature's own table (`api_keys`, created by the API-key feature's
+ * migration) is not in the store's schema type, and this list is the only source of the
+ * identifiers key rotation puts into SQL.
+ */
 export interface EncryptedColumn {
-  readonly table: keyof DatabaseSchema & string;
+  readonly table: string;
   readonly column: string;
   /** A unique, non-null text column; the row id the associated data names. */
   readonly idColumn: string;

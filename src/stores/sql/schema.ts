@@ -105,25 +105,6 @@ export interface OAuthAccountsTable {
   created_at: EpochMs;
 }
 
-/** API keys of users; the raw key is shown once and never stored. */
-export interface ApiKeysTable {
-  /** The key id of `gh_<env>_<keyId>.<secret>` (128 bits, base64url). */
-  id: string;
-  user_id: string;
-  name: string;
-  env: string;
-  /** JSON array of scopes. */
-  scopes: WithDefault<string>;
-  /** Keyed digest of the secret (plain keys). */
-  secret_digest: string | null;
-  /** AEAD envelope of the secret (signing keys: the verifier needs it). */
-  signing_secret: string | null;
-  created_at: EpochMs;
-  expires_at: EpochMs;
-  revoked_at: EpochMs | null;
-  last_used_at: EpochMs | null;
-}
-
 /** Recovery codes of users with 2FA: keyed digests only, each usable once. */
 export interface RecoveryCodesTable {
   /** `<keyId>.<mac>` of the code; the primary key, so a code is found by it. */
@@ -183,7 +164,6 @@ export interface DatabaseSchema {
   deleted_sessions: DeletedSessionsTable;
   recovery_codes: RecoveryCodesTable;
   oauth_accounts: OAuthAccountsTable;
-  api_keys: ApiKeysTable;
   audit_events: AuditEventsTable;
 }
 

@@ -1,5 +1,7 @@
 /**
- * Every migration, in order. A static list (not a folder scan) so it works the same from the
+ * The SQL store's own migrations, in order; features add theirs through their definitions'
+ * `migrations` (the API-key feature declares `0005_api_keys`), and createAuth runs the merged
+ * list, which Kysely applies in name order. A static list (not a folder scan) so it works the same from the
  * TypeScript sources and from the built package.
  *
  * Rules for new migrations:
@@ -15,7 +17,6 @@ import { initialMigration } from './0001_initial.ts';
 import { accessTokensMigration } from './0002_access_tokens.ts';
 import { twoFactorMigration } from './0003_two_factor.ts';
 import { oauthAccountsMigration } from './0004_oauth_accounts.ts';
-import { apiKeysMigration } from './0005_api_keys.ts';
 import { revocationRebuildMigration } from './0006_revocation_rebuild.ts';
 import { totpLastStepMigration } from './0007_totp_last_step.ts';
 import type { MigrationContext } from './context.ts';
@@ -29,7 +30,6 @@ export function gatehouseMigrations(context: MigrationContext): Record<string, M
     '0002_access_tokens': accessTokensMigration(),
     '0003_two_factor': twoFactorMigration(context),
     '0004_oauth_accounts': oauthAccountsMigration(),
-    '0005_api_keys': apiKeysMigration(),
     '0006_revocation_rebuild': revocationRebuildMigration(),
     '0007_totp_last_step': totpLastStepMigration(),
   };

@@ -5,7 +5,6 @@
 import type { Repositories } from '../../repositories.ts';
 import { invalidArgument } from '../arguments.ts';
 import type { Database } from '../database.ts';
-import { createApiKeyRepository } from './api-keys.ts';
 import { createAuditRepository } from './audit.ts';
 import { createOAuthAccountRepository } from './oauth-accounts.ts';
 import { createRecoveryCodeRepository } from './recovery-codes.ts';
@@ -38,7 +37,6 @@ export function createSqlRepositories(database: Database): Repositories {
     sessions: Object.freeze(createSessionRepository(database.db, database.dialect)),
     recoveryCodes: Object.freeze(createRecoveryCodeRepository(database.db)),
     oauthAccounts: Object.freeze(createOAuthAccountRepository(database.db, database.dialect)),
-    apiKeys: Object.freeze(createApiKeyRepository(database.db, database.dialect)),
     audit: Object.freeze(createAuditRepository(database.db)),
   });
 }

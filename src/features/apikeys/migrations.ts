@@ -1,10 +1,14 @@
 /**
  * API keys: `gh_<env>_<keyId>.<secret>`. A plain key keeps only a keyed digest of its secret; a
  * signing key keeps its secret encrypted (an HMAC verifier needs the secret itself).
+ *
+ * The name `0005_api_keys` is the one databases already recorded when this migration sat in
+ * the SQL store's list; the merged list is applied in name order, so it still runs between
+ * `0004_oauth_accounts` and `0006_revocation_rebuild`. Never rename or edit it.
  */
 import type { Kysely, Migration } from 'kysely';
 
-export function apiKeysMigration(): Migration {
+function apiKeysMigration(): Migration {
   return {
     async up(db: Kysely<unknown>): Promise<void> {
       await db.schema
@@ -31,3 +35,6 @@ export function apiKeysMigration(): Migration {
     },
   };
 }
+
+/** The feature's migrations by name (its definition's `migrations`). */
+export const API_KEY_MIGRATIONS = Object.freeze({ '0005_api_keys': () => apiKeysMigration() });

@@ -1,9 +1,14 @@
-import type { Kysely, Selectable } from 'kysely';
-import type { ApiKey, ApiKeyRepository } from '../../repositories.ts';
-import type { SqlDialectName } from '../database.ts';
-import type { ApiKeysTable, DatabaseSchema } from '../schema.ts';
-import { guarded } from './failures.ts';
-import { epoch, optionalEpoch, stringArray, toJsonArray } from './rows.ts';
+import type { Selectable } from 'kysely';
+import {
+  epoch,
+  guarded,
+  optionalEpoch,
+  type SqlDatabaseHandle,
+  stringArray,
+  toJsonArray,
+} from '../../stores/sql/kit.ts';
+import type { ApiKey, ApiKeyRepository } from './repository.ts';
+import type { ApiKeysTable, ApiKeyTables } from './tables.ts';
 
 function keyFromRow(row: Selectable<ApiKeysTable>): ApiKey {
   return {
@@ -25,10 +30,9 @@ function keyFromRow(row: Selectable<ApiKeysTable>): ApiKey {
  * first locks the user's row (PostgreSQL `FOR UPDATE`; SQLite runs writers one at a time), so
  * concurrent creations cannot pass the per-user cap together.
  */
-export function createApiKeyRepository(
-  db: Kysely<DatabaseSchema>,
-  dialect: SqlDialectName,
-): ApiKeyRepository {
+export function createApiKeyRepository(database: SqlDatabaseHandle): ApiKeyRepository {
+  const db = database.kysely<ApiKeyTables>();
+  const { dialect } = database;
   const owned = (userId: string, id: string) =>
     db.selectFrom('api_keys').selectAll().where('id', '=', id).where('user_id', '=', userId);
 
