@@ -51,6 +51,7 @@ export {
   type FeatureDefinition,
   type FeatureKeys,
   type FeatureMigrationContext,
+  type FeatureOptionsInput,
   type FeatureParts,
   type RateLimitScope,
   type RateLimitSlotRule,

@@ -14,7 +14,12 @@ import {
   type ResolvedConfig,
   resolveConfig,
 } from '../core/index.ts';
-import { type AnyFeatureDefinition, featureKeys, STORED_SECRETS_PURPOSE } from '../feature/index.ts';
+import {
+  type AnyFeatureDefinition,
+  type FeatureOptionsInput,
+  featureKeys,
+  STORED_SECRETS_PURPOSE,
+} from '../feature/index.ts';
 import { createKeyService, type KeyService } from '../features/key-rotation/index.ts';
 import {
   createAccessPipeline,
@@ -112,13 +117,15 @@ export interface Auth {
 }
 
 /** Options of `createAuth` beyond the configuration. */
-export interface CreateAuthOptions {
+export interface CreateAuthOptions<
+  F extends readonly AnyFeatureDefinition[] = readonly AnyFeatureDefinition[],
+> {
   /**
    * The application's own features (see `defineFeature`), after Gatehouse's: their routes are
    * served and documented after the built-in ones, their error codes, rate-limit slots and
    * configuration options join the built-in ones, and a clash refuses to start.
    */
-  readonly features?: readonly AnyFeatureDefinition[];
+  readonly features?: F;
 }
 
 /**
@@ -219,9 +226,9 @@ async function buildDatabase(config: ResolvedConfig, logger: Logger): Promise<Da
  * await auth.migrate();
  * serve({ fetch: auth.fetch, port: 3000 });
  */
-export async function createAuth(
-  input: AuthConfigInput = {},
-  options: CreateAuthOptions = {},
+export async function createAuth<const F extends readonly AnyFeatureDefinition[] = readonly []>(
+  input: AuthConfigInput & FeatureOptionsInput<F> = {} as AuthConfigInput & FeatureOptionsInput<F>,
+  options: CreateAuthOptions<F> = {},
 ): Promise<Auth> {
   // What every feature declares, merged; a clash (a slot, code, purpose or option declared
   // twice, a missing or cyclic requirement) refuses to start before anything is opened.

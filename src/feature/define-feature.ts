@@ -37,8 +37,8 @@ export interface FeatureMigrationContext {
  * by `schema` with the rest of the configuration (its problems join the same `ConfigError`,
  * under paths that start with `key`). The parsed value is `context.options`.
  */
-export interface FeatureConfigSlice<S extends z.ZodType = z.ZodType> {
-  readonly key: string;
+export interface FeatureConfigSlice<S extends z.ZodType = z.ZodType, K extends string = string> {
+  readonly key: K;
   readonly schema: S;
 }
 
@@ -156,13 +156,27 @@ export interface FeatureDefinition<Options = undefined> {
  *   build: (context) => ({ routes: [widgetRoute(context.options.size)] }),
  * });
  */
-export function defineFeature<S extends z.ZodType>(
-  definition: Omit<FeatureDefinition<z.output<S>>, 'config'> & { readonly config: FeatureConfigSlice<S> },
-): FeatureDefinition<z.output<S>>;
+export function defineFeature<S extends z.ZodType, const K extends string>(
+  definition: Omit<FeatureDefinition<z.output<S>>, 'config'> & { readonly config: FeatureConfigSlice<S, K> },
+): FeatureDefinition<z.output<S>> & { readonly config: FeatureConfigSlice<S, K> };
 export function defineFeature(definition: FeatureDefinition): FeatureDefinition;
 export function defineFeature(definition: FeatureDefinition<unknown>): FeatureDefinition<unknown> {
   return Object.freeze(definition);
 }
+
+type OptionOf<F> = F extends { readonly config: FeatureConfigSlice<infer S, infer K> }
+  ? { readonly [P in K]?: z.input<S> }
+  : Record<never, never>;
+type Intersection<U> = (U extends unknown ? (value: U) => void : never) extends (value: infer I) => void
+  ? I
+  : never;
+
+/**
+ * The configuration keys a list of features adds to `createAuth`'s input, each typed by the
+ * input of its feature's schema (`{ widget?: { greeting?: string } }`), so an application's
+ * option type-checks like a built-in one.
+ */
+export type FeatureOptionsInput<F extends readonly unknown[]> = Intersection<OptionOf<F[number]>>;
 
 /** A feature of any options, as lists hold them. */
 // biome-ignore lint/suspicious/noExplicitAny: a list holds features of different option types

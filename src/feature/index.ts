@@ -6,6 +6,7 @@ export {
   type FeatureContext,
   type FeatureDefinition,
   type FeatureMigrationContext,
+  type FeatureOptionsInput,
   type FeatureParts,
   type RateLimitScope,
   type RateLimitSlotRule,
