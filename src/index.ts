@@ -9,14 +9,16 @@
  */
 export {
   type Auth,
+  type AuthConfig as ResolvedConfig,
+  type AuthConfigInput,
   type CreateAuthOptions,
   createAuth,
+  DEFAULTS,
   ERROR_CATALOGUE,
   type Posture,
 } from './auth/index.ts';
 export {
   type AnyAuthError,
-  type AuthConfigInput,
   AuthError,
   type AuthErrorOf,
   type AuthErrorOptions,
@@ -25,7 +27,6 @@ export {
   type ConfigProblem,
   type ConfigWarning,
   type CoreErrorCode,
-  DEFAULTS,
   defineErrorCodes,
   defineErrors,
   type ErrorCatalogue,
@@ -38,7 +39,6 @@ export {
   type Keyring,
   type Mode,
   type PurposeKey,
-  type ResolvedConfig,
   type SecretEntry,
   type UserView,
 } from './core/index.ts';

@@ -1,7 +1,6 @@
 import type { Hono } from 'hono';
 import pino, { type Logger } from 'pino';
 import {
-  type AuthConfigInput,
   CORE_ERROR_CODES,
   ConfigError,
   type ConfigWarning,
@@ -55,6 +54,7 @@ import {
 import { sqlDatabaseHandle } from '../stores/sql/kit.ts';
 import { createEncryptedColumnsRepository } from '../stores/sql/repositories/encrypted-columns.ts';
 import type { AuthApi } from './auth-api.ts';
+import { type AuthConfig, type AuthConfigInput, joinBuiltInOptions } from './config.ts';
 import { buildFeatures, checkRouteClashes, declareFeatures, splitFeatureConfig } from './feature-assembly.ts';
 import { BUILT_IN_FEATURES } from './feature-list.ts';
 import { describePosture, type Posture } from './posture.ts';
@@ -74,8 +74,8 @@ const REDACT_PATHS = [
 ];
 
 export interface Auth {
-  /** The validated, frozen configuration. */
-  readonly config: ResolvedConfig;
+  /** The validated, frozen configuration: core's options and the built-in features'. */
+  readonly config: AuthConfig;
   /** Handles a Web `Request`; mount it anywhere that speaks fetch, or wrap it with `gatehouse/node`. */
   readonly fetch: (request: Request, env?: unknown) => Promise<Response>;
   /** The Hono app, for mounting into a Hono app with `app.route('/', auth.app)`. */
@@ -382,7 +382,7 @@ export async function createAuth<const F extends readonly AnyFeatureDefinition[]
 
   let closing: Promise<void> | undefined;
   const auth: Auth = Object.freeze({
-    config,
+    config: joinBuiltInOptions(config, featureOptions),
     fetch: async (request: Request, env?: unknown) => app.fetch(request, env),
     app,
     keyring,

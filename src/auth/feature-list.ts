@@ -16,7 +16,7 @@ import { verificationFeature } from '../features/verification/index.ts';
  * OpenAPI document depends on it), authenticators are tried in it and user changes are told
  * in it; features are built in dependency order whatever the list says.
  */
-export const BUILT_IN_FEATURES: readonly AnyFeatureDefinition[] = Object.freeze([
+export const BUILT_IN_FEATURES = Object.freeze([
   operationsFeature,
   accountsFeature,
   sessionsFeature,
@@ -28,4 +28,4 @@ export const BUILT_IN_FEATURES: readonly AnyFeatureDefinition[] = Object.freeze(
   auditFeature,
   lockoutFeature,
   rateLimitFeature,
-]);
+] as const) satisfies readonly AnyFeatureDefinition[];

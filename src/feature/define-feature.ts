@@ -50,7 +50,7 @@ export interface ReadinessProbe {
 
 /** What `build` receives: everything a feature needs, nothing it must import from another. */
 export interface FeatureContext<Options = undefined> {
-  /** The validated, frozen configuration of the built-in options. */
+  /** The validated, frozen configuration of core's options (a feature's own option is `options`). */
   readonly config: ResolvedConfig;
   /** This feature's own configuration slice, parsed (defaults applied); `undefined` without one. */
   readonly options: Options;

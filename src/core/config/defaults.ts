@@ -44,14 +44,6 @@ export const DEFAULTS = Object.freeze({
   twoFactorOnEnable: 'revoke-single-factor-sessions',
   /** Each request to an OAuth provider (discovery, token, user info) gives up after this. */
   oauthFetchTimeoutMs: 5000,
-  apiKeyEnv: 'live',
-  apiKeyMaxActivePerUser: 20,
-  apiKeyDefaultTtlDays: 365,
-  apiKeyMaxTtlDays: 365,
-  /** `lastUsedAt` of a key is written at most this often (per key, per process). */
-  apiKeyLastUsedIntervalSeconds: 60,
-  /** Signed requests: how far the timestamp may be from the server's clock, either way. */
-  signatureWindowSeconds: 300,
   workers: 1,
   mailFrom: 'Gatehouse <no-reply@localhost>',
   verifyEmailPath: '/verify-email',

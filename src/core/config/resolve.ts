@@ -143,9 +143,6 @@ export function resolveConfig(input: AuthConfigInput, options: ResolveOptions = 
   ) {
     warnings.push({ code: 'BASE_URL_NOT_HTTPS', message: 'baseUrl is plain http on a non-loopback host' });
   }
-  if (config.apiKeys.defaultTtlDays > config.apiKeys.maxTtlDays) {
-    problems.push({ path: 'apiKeys.defaultTtlDays', message: 'must not exceed apiKeys.maxTtlDays' });
-  }
   if (config.cookies.rememberMeTimeoutSeconds < config.cookies.absoluteTimeoutSeconds) {
     problems.push({
       path: 'cookies.rememberMeTimeoutSeconds',

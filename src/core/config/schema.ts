@@ -409,25 +409,6 @@ export const configSchema = z.strictObject({
       allowInsecureLoopback: z.boolean().default(false),
     })
     .prefault({}),
-  apiKeys: z
-    .strictObject({
-      /** The `<env>` of `gh_<env>_…` keys this deployment issues and accepts, e.g. `live` or `test`. */
-      env: z
-        .string()
-        .regex(/^[a-z0-9]{1,16}$/, 'must be 1-16 of a-z and 0-9')
-        .default(DEFAULTS.apiKeyEnv),
-      /** Scopes any user may put on a key, besides their own roles. */
-      scopes: z
-        .array(z.string().regex(/^[A-Za-z0-9:._-]{1,64}$/))
-        .max(100)
-        .default([]),
-      maxActivePerUser: z.int().min(1).max(1000).default(DEFAULTS.apiKeyMaxActivePerUser),
-      defaultTtlDays: z.int().min(1).max(3650).default(DEFAULTS.apiKeyDefaultTtlDays),
-      maxTtlDays: z.int().min(1).max(3650).default(DEFAULTS.apiKeyMaxTtlDays),
-      lastUsedIntervalSeconds: z.int().min(1).max(3600).default(DEFAULTS.apiKeyLastUsedIntervalSeconds),
-      signatureWindowSeconds: z.int().min(30).max(900).default(DEFAULTS.signatureWindowSeconds),
-    })
-    .prefault({}),
   twoFactor: z
     .strictObject({
       /** Shown by authenticator apps next to the account; defaults to `appName`. */

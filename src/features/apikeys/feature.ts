@@ -9,6 +9,7 @@ import {
 import { defineFeature } from '../../feature/index.ts';
 import { encryptedColumnAad } from '../../stores/repositories.ts';
 import { apiKeyAuthenticator, checkApiKeyScopes } from './authenticator.ts';
+import { API_KEY_CONFIG_KEY, apiKeyOptionsSchema } from './config.ts';
 import { API_KEY_CREDENTIAL_SCHEMES } from './credential-schemes.ts';
 import { API_KEY_ERROR_CODES, API_KEY_INVALID_TOKEN_CODES } from './error-codes.ts';
 import { API_KEY_MIGRATIONS } from './migrations.ts';
@@ -87,7 +88,8 @@ export const apiKeysFeature = defineFeature({
   migrations: API_KEY_MIGRATIONS,
   credentialSchemes: API_KEY_CREDENTIAL_SCHEMES,
   invalidTokenCodes: API_KEY_INVALID_TOKEN_CODES,
-  build({ config, keys, stores, repositories, database, logger, now, port }) {
+  config: { key: API_KEY_CONFIG_KEY, schema: apiKeyOptionsSchema },
+  build({ config, options, keys, stores, repositories, database, logger, now, port }) {
     const { audit } = port<{ audit: AuditLog }>('audit');
     const { notices } = port<{ notices: SecurityNotices }>('verification');
     const { enforcer } = port<RateLimitPorts>('ratelimit');
@@ -105,14 +107,14 @@ export const apiKeysFeature = defineFeature({
       signatures: requestSignatures(config.http.bodyLimitBytes),
       audit,
       notices,
-      env: config.apiKeys.env,
-      grantableScopes: config.apiKeys.scopes,
-      maxActivePerUser: config.apiKeys.maxActivePerUser,
-      defaultTtlMs: config.apiKeys.defaultTtlDays * DAY_MS,
-      maxTtlMs: config.apiKeys.maxTtlDays * DAY_MS,
+      env: options.env,
+      grantableScopes: options.scopes,
+      maxActivePerUser: options.maxActivePerUser,
+      defaultTtlMs: options.defaultTtlDays * DAY_MS,
+      maxTtlMs: options.maxTtlDays * DAY_MS,
       cacheTtlMs: config.cookies.cacheTtlSeconds * 1000,
-      lastUsedIntervalMs: config.apiKeys.lastUsedIntervalSeconds * 1000,
-      signatureWindowMs: config.apiKeys.signatureWindowSeconds * 1000,
+      lastUsedIntervalMs: options.lastUsedIntervalSeconds * 1000,
+      signatureWindowMs: options.signatureWindowSeconds * 1000,
       bodyLimitBytes: config.http.bodyLimitBytes,
       onBackgroundError: (error) => logger.error({ err: error }, 'could not record API key use'),
       now,

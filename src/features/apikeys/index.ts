@@ -1,4 +1,10 @@
 export { apiKeyAuthenticator, checkApiKeyScopes } from './authenticator.ts';
+export {
+  API_KEY_CONFIG_KEY,
+  API_KEY_DEFAULTS,
+  type ApiKeyOptions,
+  apiKeyOptionsSchema,
+} from './config.ts';
 export { API_KEY_CREDENTIAL_SCHEMES } from './credential-schemes.ts';
 export { API_KEY_ERROR_CODES, API_KEY_INVALID_TOKEN_CODES, apiKeyError } from './error-codes.ts';
 export { apiKeysFeature } from './feature.ts';
