@@ -9,15 +9,11 @@
  * @see issue #12
  */
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Redis } from 'ioredis';
-import { type PostgresServer, startPostgres } from '../fixtures/postgres-server.ts';
-import { jsonCall, productionEnv } from '../fixtures/production-server.ts';
-import { type RedisServer, startRedis } from '../fixtures/redis-server.ts';
-import { runGatehouse, type ServerProcess, spawnServer } from '../fixtures/spawn-server.ts';
+import { jsonCall, startTwoWorkers, type TwoWorkers } from '../fixtures/production-server.ts';
+import type { RedisServer } from '../fixtures/redis-server.ts';
+import { runGatehouse, type ServerProcess } from '../fixtures/spawn-server.ts';
 
 const USERS = [
   { email: 'leaving@example.com', password: 'amber-Lighthouse-quiet-58' },
@@ -26,30 +22,22 @@ const USERS = [
 /** Requests per process fired at once right after the flush. */
 const BURST = 10;
 
-let postgres: PostgresServer;
+let workers: TwoWorkers;
 let redis: RedisServer;
 let raw: Redis;
-let dataDir = '';
-let env: Record<string, string>;
+let env: Readonly<Record<string, string>>;
 let workerA: ServerProcess;
 let workerB: ServerProcess;
 
 before(async () => {
-  [postgres, redis] = await Promise.all([startPostgres(), startRedis()]);
+  workers = await startTwoWorkers({ users: USERS });
+  ({ workerA, workerB, env, redis } = workers);
   raw = new Redis(redis.url);
-  dataDir = await mkdtemp(join(tmpdir(), 'gatehouse-data-loss-'));
-  env = await productionEnv({ postgres, redis, dataDir, users: USERS, extra: { GATEHOUSE_WORKERS: '2' } });
-  [workerA, workerB] = await Promise.all([
-    spawnServer({ env, args: ['--workers', '1'] }),
-    spawnServer({ env, args: ['--workers', '1'] }),
-  ]);
 });
 
 after(async () => {
-  await Promise.all([workerA?.kill(), workerB?.kill()]);
   raw?.disconnect();
-  await Promise.all([postgres?.stop(), redis?.stop()]);
-  await rm(dataDir, { recursive: true, force: true });
+  await workers?.stop();
 });
 
 async function login(worker: ServerProcess, user: (typeof USERS)[number]): Promise<string> {

@@ -14,16 +14,11 @@
  * @see issue #12
  */
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { createHarness, type Harness, type JsonResponse } from '../fixtures/auth-harness.ts';
 import { backends } from '../fixtures/backends.ts';
-import { type PostgresServer, startPostgres } from '../fixtures/postgres-server.ts';
-import { jsonCall, productionEnv } from '../fixtures/production-server.ts';
-import { type RedisServer, startRedis } from '../fixtures/redis-server.ts';
-import { type ServerProcess, spawnServer } from '../fixtures/spawn-server.ts';
+import { jsonCall, startTwoWorkers, type TwoWorkers } from '../fixtures/production-server.ts';
+import type { ServerProcess } from '../fixtures/spawn-server.ts';
 import {
   challenge,
   codeAt,
@@ -162,32 +157,15 @@ for (const backend of backends())
 describe('parallel 2FA code guessing, two server processes sharing PostgreSQL and Redis', () => {
   const account = { email: 'parallel-2fa@example.com', password: 'tundra-Beacon-velvet-29' };
   const guesses = 20;
-  let postgres: PostgresServer;
-  let redis: RedisServer;
-  let dataDir = '';
+  let workers: TwoWorkers;
   let workerA: ServerProcess;
   let workerB: ServerProcess;
 
   before(async () => {
-    [postgres, redis] = await Promise.all([startPostgres(), startRedis()]);
-    dataDir = await mkdtemp(join(tmpdir(), 'gatehouse-parallel-2fa-'));
-    const env = await productionEnv({
-      postgres,
-      redis,
-      dataDir,
-      users: [account],
-      extra: { GATEHOUSE_WORKERS: '2', GATEHOUSE_TRUSTED_PROXY_HOPS: '1' },
-    });
-    [workerA, workerB] = await Promise.all([
-      spawnServer({ env, args: ['--workers', '1'] }),
-      spawnServer({ env, args: ['--workers', '1'] }),
-    ]);
+    workers = await startTwoWorkers({ users: [account], extra: { GATEHOUSE_TRUSTED_PROXY_HOPS: '1' } });
+    ({ workerA, workerB } = workers);
   });
-  after(async () => {
-    await Promise.all([workerA?.kill(), workerB?.kill()]);
-    await Promise.all([postgres?.stop(), redis?.stop()]);
-    await rm(dataDir, { recursive: true, force: true });
-  });
+  after(() => workers?.stop());
 
   it(`${guesses} wrong codes at once on pending logins split over A and B - should compare exactly maxFailures in total`, async () => {
     const user = await enrollOverHttp(workerA.url, account);

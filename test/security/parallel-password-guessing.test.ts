@@ -13,9 +13,6 @@
  * @see issue #12
  */
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import {
   createHarness,
@@ -25,10 +22,8 @@ import {
   uniqueEmail,
 } from '../fixtures/auth-harness.ts';
 import { backends } from '../fixtures/backends.ts';
-import { type PostgresServer, startPostgres } from '../fixtures/postgres-server.ts';
-import { type JsonReply, jsonCall, productionEnv } from '../fixtures/production-server.ts';
-import { type RedisServer, startRedis } from '../fixtures/redis-server.ts';
-import { type ServerProcess, spawnServer } from '../fixtures/spawn-server.ts';
+import { type JsonReply, jsonCall, startTwoWorkers, type TwoWorkers } from '../fixtures/production-server.ts';
+import type { ServerProcess } from '../fixtures/spawn-server.ts';
 
 const MAX_FAILURES = 5;
 const PARALLEL_GUESSES = 50;
@@ -135,32 +130,15 @@ for (const backend of backends())
 
 describe('parallel password guessing, two server processes sharing PostgreSQL and Redis', () => {
   const account = { email: 'parallel-guessing@example.com', password: 'quartz-Harbor-lantern-73' };
-  let postgres: PostgresServer;
-  let redis: RedisServer;
-  let dataDir = '';
+  let workers: TwoWorkers;
   let workerA: ServerProcess;
   let workerB: ServerProcess;
 
   before(async () => {
-    [postgres, redis] = await Promise.all([startPostgres(), startRedis()]);
-    dataDir = await mkdtemp(join(tmpdir(), 'gatehouse-parallel-guessing-'));
-    const env = await productionEnv({
-      postgres,
-      redis,
-      dataDir,
-      users: [account],
-      extra: { GATEHOUSE_WORKERS: '2', GATEHOUSE_TRUSTED_PROXY_HOPS: '1' },
-    });
-    [workerA, workerB] = await Promise.all([
-      spawnServer({ env, args: ['--workers', '1'] }),
-      spawnServer({ env, args: ['--workers', '1'] }),
-    ]);
+    workers = await startTwoWorkers({ users: [account], extra: { GATEHOUSE_TRUSTED_PROXY_HOPS: '1' } });
+    ({ workerA, workerB } = workers);
   });
-  after(async () => {
-    await Promise.all([workerA?.kill(), workerB?.kill()]);
-    await Promise.all([postgres?.stop(), redis?.stop()]);
-    await rm(dataDir, { recursive: true, force: true });
-  });
+  after(() => workers?.stop());
 
   it(`${PARALLEL_GUESSES} wrong passwords at once, split over A and B - should check exactly maxFailures in total`, async () => {
     assert.notEqual(workerA.child.pid, workerB.child.pid);

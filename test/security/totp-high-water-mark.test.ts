@@ -13,17 +13,12 @@
  * @see issue #12
  */
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { base32Decode } from '../../src/crypto/base32.ts';
 import { assertProblem, createHarness, GOOD_PASSWORD, type Harness } from '../fixtures/auth-harness.ts';
 import { backends } from '../fixtures/backends.ts';
-import { type PostgresServer, startPostgres } from '../fixtures/postgres-server.ts';
-import { type JsonReply, jsonCall, productionEnv } from '../fixtures/production-server.ts';
-import { type RedisServer, startRedis } from '../fixtures/redis-server.ts';
-import { type ServerProcess, spawnServer } from '../fixtures/spawn-server.ts';
+import { type JsonReply, jsonCall, startTwoWorkers, type TwoWorkers } from '../fixtures/production-server.ts';
+import type { ServerProcess } from '../fixtures/spawn-server.ts';
 import {
   awayFromStepEdge,
   codeAt,
@@ -138,32 +133,15 @@ for (const backend of backends())
 
 describe('TOTP high-water mark, two server processes sharing PostgreSQL and Redis', () => {
   const account = { email: 'high-water@example.com', password: 'cobalt-Meadow-signal-58' };
-  let postgres: PostgresServer;
-  let redis: RedisServer;
-  let dataDir = '';
+  let workers: TwoWorkers;
   let workerA: ServerProcess;
   let workerB: ServerProcess;
 
   before(async () => {
-    [postgres, redis] = await Promise.all([startPostgres(), startRedis()]);
-    dataDir = await mkdtemp(join(tmpdir(), 'gatehouse-high-water-'));
-    const env = await productionEnv({
-      postgres,
-      redis,
-      dataDir,
-      users: [account],
-      extra: { GATEHOUSE_WORKERS: '2' },
-    });
-    [workerA, workerB] = await Promise.all([
-      spawnServer({ env, args: ['--workers', '1'] }),
-      spawnServer({ env, args: ['--workers', '1'] }),
-    ]);
+    workers = await startTwoWorkers({ users: [account] });
+    ({ workerA, workerB } = workers);
   });
-  after(async () => {
-    await Promise.all([workerA?.kill(), workerB?.kill()]);
-    await Promise.all([postgres?.stop(), redis?.stop()]);
-    await rm(dataDir, { recursive: true, force: true });
-  });
+  after(() => workers?.stop());
 
   const verifyOn = (worker: ServerProcess, pendingToken: string, code: string): Promise<JsonReply> =>
     jsonCall(worker.url, 'POST', '/auth/2fa/verify', { body: { pendingToken, code } });
