@@ -39,6 +39,19 @@ export interface Guards {
     roles: readonly string[] | null,
     context?: { readonly clientIp?: string },
   ): Promise<GuardOutcome>;
+  /**
+   * The same check for any access rule (scopes, step-up), for adapters whose guards run outside
+   * Hono. `known`: the principal an earlier guard of the same request found (authenticates once).
+   */
+  checkRule(
+    request: Request,
+    rule: AccessRule,
+    context?: {
+      readonly clientIp?: string;
+      readonly known?: Principal | null;
+      readonly route?: string | null;
+    },
+  ): Promise<GuardOutcome>;
 }
 
 export type GuardOutcome =
@@ -137,6 +150,12 @@ export function createGuards(options: GuardOptions): Guards {
       check(request, roles === null ? ANONYMOUS_ALLOWED : { authentication: 'required', roles }, {
         ...(context?.clientIp === undefined ? {} : { clientIp: context.clientIp }),
         route: null,
+      }),
+    checkRule: (request, rule, context) =>
+      check(request, rule, {
+        ...(context?.clientIp === undefined ? {} : { clientIp: context.clientIp }),
+        ...(context?.known === undefined ? {} : { known: context.known }),
+        route: context?.route ?? null,
       }),
     requireScopes: (...scopes: string[]) => {
       if (scopes.length === 0 || scopes.some((s) => typeof s !== 'string' || s === '')) {

@@ -36,6 +36,15 @@ const EXPECTED: Record<string, readonly string[]> = {
     'oauthProviders',
   ],
   './node': ['toNodeGuard', 'toNodeHandler'],
+  './fastify': [
+    'default',
+    'gatehouse',
+    'optionalAuth',
+    'requireAuth',
+    'requireRoles',
+    'requireScopes',
+    'requireStepUp',
+  ],
   './client': [
     'EMPTY_BODY_SHA256_HEX',
     'SIGNING_SCHEME',
