@@ -8,6 +8,13 @@ import type { UserChanges } from '../stores/repositories.ts';
  * never leave the library, so application code cannot log, serialise or leak them.
  */
 export interface AuthApi {
+  /**
+   * The public view of the principal's user (what a guard put on the request), or `null` for an
+   * anonymous caller or a user who is gone or deactivated: handlers never query the database.
+   * @example
+   * app.get('/me', requireAuth(), async (req, res) => res.json(await auth.api.getUser(req.auth)));
+   */
+  getUser(principal: Pick<Principal, 'userId'> | null | undefined): Promise<UserView | null>;
   readonly users: {
     create(input: {
       email: string;

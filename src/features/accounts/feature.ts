@@ -131,6 +131,13 @@ export const accountsFeature = defineFeature({
         allowedOrigins: sessions.allowedOrigins,
       }),
       api: {
+        // The caller's own public view, for handlers behind a guard: no database query by hand.
+        // An inactive or deleted user is null, as their credential would be refused next time.
+        getUser: async (principal: { readonly userId: string } | null | undefined) => {
+          if (!principal) return null;
+          const user = await repositories.users.findById(principal.userId);
+          return user?.isActive ? toUserView(user) : null;
+        },
         users: {
           create: async (user: Parameters<typeof accounts.createUser>[0]) =>
             toUserView(await accounts.createUser(user)),
