@@ -28,6 +28,8 @@ import {
   defaultCredentialSchemes,
   type Guards,
   type HttpAppEnv,
+  joinPaths,
+  OPENAPI_PATH,
   sessionCookieName,
 } from '../http/index.ts';
 import {
@@ -80,6 +82,11 @@ export interface Auth {
   readonly fetch: (request: Request, env?: unknown) => Promise<Response>;
   /** The Hono app, for mounting into a Hono app with `app.route('/', auth.app)`. */
   readonly app: Hono<HttpAppEnv>;
+  /**
+   * Every route the app serves (method, and path with `http.basePath` and `:param`s), so
+   * framework adapters can tell Gatehouse's requests from the host application's.
+   */
+  readonly routes: readonly { readonly method: string; readonly path: string }[];
   readonly keyring: Keyring;
   readonly stores: Stores;
   readonly database: Database;
@@ -385,6 +392,11 @@ export async function createAuth<const F extends readonly AnyFeatureDefinition[]
     config: joinBuiltInOptions(config, featureOptions),
     fetch: async (request: Request, env?: unknown) => app.fetch(request, env),
     app,
+    routes: Object.freeze(
+      [...routes, { method: 'GET', path: OPENAPI_PATH }].map((route) =>
+        Object.freeze({ method: route.method, path: joinPaths(config.http.basePath, route.path) }),
+      ),
+    ),
     keyring,
     stores,
     database,

@@ -68,6 +68,7 @@ export {
   defineRoute,
   HTTP_METHODS,
   type HttpMethod,
+  joinPaths,
   type PathParams,
   type RateLimitHook,
   type RouteContext,

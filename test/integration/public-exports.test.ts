@@ -45,6 +45,7 @@ const EXPECTED: Record<string, readonly string[]> = {
     'requireScopes',
     'requireStepUp',
   ],
+  './express': ['expressGuards', 'gatehouse', 'keepRawBody'],
   './client': [
     'EMPTY_BODY_SHA256_HEX',
     'SIGNING_SCHEME',
