@@ -1,0 +1,30 @@
+/**
+ * Gatehouse in Hono. Run from the repository root: `node examples/hono/server.ts`.
+ * Embedded default: SQLite in $GATEHOUSE_DATA_DIR (./data), mail printed to the console
+ * unless $GATEHOUSE_MAIL_URL says otherwise; listens on $PORT (3000).
+ */
+import { serve } from '@hono/node-server';
+import { createAuth } from '../../src/index.ts';
+import { buildApp } from './app.ts';
+
+const mailUrl = process.env.GATEHOUSE_MAIL_URL;
+const auth = await createAuth({
+  dataDir: process.env.GATEHOUSE_DATA_DIR ?? './data',
+  http: { basePath: '/api' },
+  ...(mailUrl ? { mail: { url: mailUrl } } : {}),
+});
+await auth.migrate();
+
+const port = Number(process.env.PORT ?? 3000);
+const hostname = process.env.HOST ?? '127.0.0.1';
+const server = serve({ fetch: buildApp(auth).fetch, port, hostname }, () => {
+  console.log(`hono example listening on http://${hostname}:${port}`);
+});
+
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    server.close(() => {
+      void auth.close().then(() => process.exit(0));
+    });
+  });
+}
