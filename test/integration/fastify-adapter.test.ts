@@ -256,4 +256,29 @@ describe('gatehouse/fastify and the mount-path rule', () => {
       await rm(dir, { recursive: true, force: true });
     }
   });
+
+  it('leaves an instance the app owns open when closeOnShutdown is false', async () => {
+    const { default: Fastify } = await import('fastify');
+    const { createAuth } = await import('../../src/index.ts');
+    const { default: gatehouse } = await import('../../src/http/adapters/fastify/index.ts');
+    const dir = await mkdtemp(join(tmpdir(), 'gatehouse-fastify-owned-'));
+    const auth = await createAuth({ dataDir: dir, logLevel: 'silent' });
+    try {
+      await auth.migrate();
+      const app = Fastify();
+      await app.register(gatehouse, { auth, prefix: '/api', closeOnShutdown: false });
+      const health = await app.inject({ method: 'GET', url: '/api/health' });
+      assert.equal(health.statusCode, 200);
+      await app.close();
+      const user = await auth.api.users.create({
+        email: 'owned@example.com',
+        password: GOOD_PASSWORD,
+        emailVerified: true,
+      });
+      assert.equal(user.email, 'owned@example.com', 'the instance still works after app.close()');
+    } finally {
+      await auth.close();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
 });
