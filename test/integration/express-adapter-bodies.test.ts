@@ -98,3 +98,26 @@ describe('gatehouse/express route table', () => {
     }
   });
 });
+
+describe('gatehouse/express mount-path mismatch', () => {
+  it('a mount path differing from http.basePath - should answer 500 on every request under it and log the mismatch once', async () => {
+    const logged: string[] = [];
+    const mismatched = {
+      ...h.auth,
+      config: { ...h.auth.config, http: { ...h.auth.config.http, basePath: '/auth' } },
+      logger: { error: (_fields: object, message: string) => logged.push(message) },
+    };
+    const app = express();
+    app.use('/api', gatehouse(mismatched));
+    const base = await listen(withFallback(app));
+    for (const path of ['/api/auth/login', '/api/users/me', '/api/anything']) {
+      const response = await fetch(`${base}${path}`, { method: 'POST' });
+      assert.equal(response.status, 500, path);
+      assert.equal(((await response.json()) as { code?: string }).code, 'INTERNAL');
+    }
+    assert.equal(logged.length, 1, 'logged once, not per request');
+    assert.doesNotMatch(logged[0] ?? '', /\/api|\/auth\b/, 'the log names the mismatch, not the paths');
+    const outside = await fetch(`${base}/elsewhere`);
+    assert.equal(outside.status, 418, 'requests outside the mount are the application’s');
+  });
+});
