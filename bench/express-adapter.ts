@@ -16,16 +16,7 @@ import express from 'express';
 import { buildApp } from '../examples/express/app.ts';
 import { createBenchAuth, createBenchUser, loginBody } from './lib/gatehouse.ts';
 import { boundedRun } from './lib/lifecycle.ts';
-import {
-  assertNoFailures,
-  closedLoop,
-  formatRounds,
-  interleavedRounds,
-  type LoopResult,
-  machineLine,
-  numberArg,
-  since,
-} from './lib/measure.ts';
+import { type Contender, compareContenders, machineLine, numberArg, since } from './lib/measure.ts';
 
 const concurrency = numberArg('concurrency', 16);
 const durationMs = numberArg('duration', 1500);
@@ -84,33 +75,13 @@ try {
     await response.arrayBuffer();
     if (response.status !== 200) throw new Error(`${url}: ${response.status}`);
   };
-  const contenders: { name: string; call: () => Promise<void> }[] = [
+  const contenders: Contender[] = [
     { name: 'bare Express app', call: get(`${b.base}/bare`) },
     { name: 'bare route beside Gatehouse', call: get(`${a.base}/bare`) },
     { name: 'GET /api/me (requireAuth)', call: get(`${a.base}/api/me`) },
     { name: 'GET /api/users/me (adapter)', call: get(`${a.base}/api/users/me`) },
   ];
-  const loopOf = (call: () => Promise<void>, ms: number) => () =>
-    closedLoop(call, { concurrency, durationMs: ms });
-
-  console.log(
-    `express-adapter: ${machineLine()}, concurrency ${concurrency}, ` +
-      `${rounds} interleaved rounds of ${durationMs} ms, best round reported`,
-  );
-  for (const c of contenders) assertNoFailures(c.name, await loopOf(c.call, 500)());
-  const results = await interleavedRounds(
-    contenders.map((c) => ({ name: c.name, run: loopOf(c.call, durationMs) })),
-    rounds,
-  );
-  const rates = (name: string): number[] => {
-    const runs: LoopResult[] = results.get(name)!;
-    for (const r of runs) assertNoFailures(name, r);
-    return runs.map((r) => r.perSecond);
-  };
-  const best = (name: string): number => Math.max(...rates(name));
-  console.log('');
-  for (const c of contenders) console.log(`  ${c.name.padEnd(30)} ${formatRounds(rates(c.name))} req/s`);
-  console.log('');
+  const best = await compareContenders('express-adapter', contenders, { concurrency, durationMs, rounds });
   const ratio = (x: string, y: string) => (best(x) / best(y)).toFixed(3);
   console.log(
     `  /api/me ÷ bare route beside Gatehouse:  ${ratio('GET /api/me (requireAuth)', 'bare route beside Gatehouse')}`,

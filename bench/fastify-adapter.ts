@@ -13,16 +13,7 @@ import { join } from 'node:path';
 import { buildApp } from '../examples/fastify/app.ts';
 import { BASE_URL, createBenchAuth, createBenchUser, loginInProcess } from './lib/gatehouse.ts';
 import { boundedRun } from './lib/lifecycle.ts';
-import {
-  assertNoFailures,
-  closedLoop,
-  formatRounds,
-  interleavedRounds,
-  type LoopResult,
-  machineLine,
-  numberArg,
-  since,
-} from './lib/measure.ts';
+import { type Contender, compareContenders, machineLine, numberArg, since } from './lib/measure.ts';
 
 const concurrency = numberArg('concurrency', 16);
 const durationMs = numberArg('duration', 1500);
@@ -59,33 +50,13 @@ try {
     if (response.status !== 200) throw new Error(`direct: ${response.status}`);
     await response.arrayBuffer();
   };
-  const contenders: { name: string; call: () => Promise<void> }[] = [
+  const contenders: Contender[] = [
     { name: 'bare Fastify route', call: viaInject('/bare') },
     { name: 'GET /api/me (requireAuth)', call: viaInject('/api/me') },
     { name: 'GET /api/users/me (plugin)', call: viaInject('/api/users/me') },
     { name: 'GET /users/me (auth.fetch)', call: direct },
   ];
-  const loopOf = (call: () => Promise<void>, ms: number) => () =>
-    closedLoop(call, { concurrency, durationMs: ms });
-
-  console.log(
-    `fastify-adapter: ${machineLine()}, concurrency ${concurrency}, ` +
-      `${rounds} interleaved rounds of ${durationMs} ms, best round reported`,
-  );
-  for (const c of contenders) assertNoFailures(c.name, await loopOf(c.call, 500)());
-  const results = await interleavedRounds(
-    contenders.map((c) => ({ name: c.name, run: loopOf(c.call, durationMs) })),
-    rounds,
-  );
-  const rates = (name: string): number[] => {
-    const runs: LoopResult[] = results.get(name)!;
-    for (const r of runs) assertNoFailures(name, r);
-    return runs.map((r) => r.perSecond);
-  };
-  const best = (name: string): number => Math.max(...rates(name));
-  console.log('');
-  for (const c of contenders) console.log(`  ${c.name.padEnd(30)} ${formatRounds(rates(c.name))} req/s`);
-  console.log('');
+  const best = await compareContenders('fastify-adapter', contenders, { concurrency, durationMs, rounds });
   console.log(
     `  /api/me ÷ bare Fastify route:          ${(best('GET /api/me (requireAuth)') / best('bare Fastify route')).toFixed(3)}`,
   );

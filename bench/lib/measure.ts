@@ -202,3 +202,41 @@ export function machineLine(): string {
   const load = loadavg()[0] ?? 0;
   return `node ${process.version}, ${availableParallelism()} CPUs, load average ${load.toFixed(2)}`;
 }
+
+/** One thing to measure: a name and one request. */
+export interface Contender {
+  readonly name: string;
+  readonly call: () => Promise<void>;
+}
+
+/**
+ * Measures every contender side by side: a short warm-up that must not fail, then `rounds`
+ * interleaved rounds of closed loops, each contender's rates printed. Answers each one's best
+ * round, for ratios measured in the same run.
+ */
+export async function compareContenders(
+  label: string,
+  contenders: readonly Contender[],
+  options: { readonly concurrency: number; readonly durationMs: number; readonly rounds: number },
+): Promise<(name: string) => number> {
+  const loopOf = (call: () => Promise<void>, ms: number) => () =>
+    closedLoop(call, { concurrency: options.concurrency, durationMs: ms });
+  console.log(
+    `${label}: ${machineLine()}, concurrency ${options.concurrency}, ` +
+      `${options.rounds} interleaved rounds of ${options.durationMs} ms, best round reported`,
+  );
+  for (const c of contenders) assertNoFailures(c.name, await loopOf(c.call, 500)());
+  const results = await interleavedRounds(
+    contenders.map((c) => ({ name: c.name, run: loopOf(c.call, options.durationMs) })),
+    options.rounds,
+  );
+  const rates = (name: string): number[] => {
+    const runs: LoopResult[] = results.get(name) ?? [];
+    for (const r of runs) assertNoFailures(name, r);
+    return runs.map((r) => r.perSecond);
+  };
+  console.log('');
+  for (const c of contenders) console.log(`  ${c.name.padEnd(30)} ${formatRounds(rates(c.name))} req/s`);
+  console.log('');
+  return (name) => Math.max(...rates(name));
+}

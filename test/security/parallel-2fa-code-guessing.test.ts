@@ -17,6 +17,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { createHarness, type Harness, type JsonResponse } from '../fixtures/auth-harness.ts';
 import { backends } from '../fixtures/backends.ts';
+import { type GuessReply, guessAddress, tallyGuesses } from '../fixtures/guess-tally.ts';
 import { jsonCall, startTwoWorkers, type TwoWorkers } from '../fixtures/production-server.ts';
 import type { ServerProcess } from '../fixtures/spawn-server.ts';
 import {
@@ -36,24 +37,8 @@ import {
 const MAX_FAILURES = 5;
 const PARALLEL_GUESSES = 40;
 
-/** The address of guess `i`: one per pending login, all distinct. */
-const addressOf = (i: number) => `198.18.${Math.floor(i / 250)}.${(i % 250) + 1}`;
-
-/** How many guesses were compared (400) and refused unchecked (429). */
-function tally(replies: readonly { status: number; code: string | undefined; retryAfter: string | null }[]) {
-  const checked = replies.filter((r) => r.status === 400);
-  const refused = replies.filter((r) => r.status === 429);
-  for (const r of checked) assert.equal(r.code, 'TWO_FACTOR_CODE_INVALID');
-  for (const r of refused) {
-    assert.equal(r.code, 'RATE_LIMITED');
-    assert.ok(Number(r.retryAfter) >= 1, `Retry-After ${r.retryAfter}`);
-  }
-  return {
-    checked: checked.length,
-    refused: refused.length,
-    other: replies.length - checked.length - refused.length,
-  };
-}
+const tally = (replies: readonly GuessReply[]) =>
+  tallyGuesses(replies, { status: 400, code: 'TWO_FACTOR_CODE_INVALID' });
 
 const EXPECTED = (total: number) => ({ checked: MAX_FAILURES, refused: total - MAX_FAILURES, other: 0 });
 
@@ -101,13 +86,13 @@ for (const backend of backends())
       const user = await enableTwoFactor(h, clock, { emailLabel: 'parallel2fa' });
       const pendings: string[] = [];
       for (let i = 0; i < PARALLEL_GUESSES; i++) {
-        const headers = { 'X-Forwarded-For': addressOf(i) };
+        const headers = { 'X-Forwarded-For': guessAddress(i) };
         pendings.push((await challenge(h, user, { headers })).body.pendingToken);
       }
       const wrong = wrongCode(clock, user.seed);
       const replies = await Promise.all(
         pendings.map((pending, i) =>
-          verify(h, pending, wrong, { headers: { 'X-Forwarded-For': addressOf(i) } }),
+          verify(h, pending, wrong, { headers: { 'X-Forwarded-For': guessAddress(i) } }),
         ),
       );
       assert.deepEqual(tally(replies.map(asReply)), EXPECTED(PARALLEL_GUESSES));
@@ -172,14 +157,16 @@ describe('parallel 2FA code guessing, two server processes sharing PostgreSQL an
     const workerOf = (i: number) => (i % 2 === 0 ? workerA : workerB);
     const pendings: string[] = [];
     for (let i = 0; i < guesses; i++) {
-      pendings.push(await pendingLoginOverHttp(workerOf(i).url, user, { 'X-Forwarded-For': addressOf(i) }));
+      pendings.push(
+        await pendingLoginOverHttp(workerOf(i).url, user, { 'X-Forwarded-For': guessAddress(i) }),
+      );
     }
     const wrong = wrongCode({ now: () => Date.now() }, user.seed);
     const replies = await Promise.all(
       pendings.map((pendingToken, i) =>
         jsonCall(workerOf(i).url, 'POST', '/auth/2fa/verify', {
           body: { pendingToken, code: wrong },
-          headers: { 'X-Forwarded-For': addressOf(i) },
+          headers: { 'X-Forwarded-For': guessAddress(i) },
           timeoutMs: 30_000,
         }),
       ),

@@ -22,6 +22,7 @@ import {
   uniqueEmail,
 } from '../fixtures/auth-harness.ts';
 import { backends } from '../fixtures/backends.ts';
+import { type GuessReply, guessAddress, tallyGuesses } from '../fixtures/guess-tally.ts';
 import { type JsonReply, jsonCall, startTwoWorkers, type TwoWorkers } from '../fixtures/production-server.ts';
 import type { ServerProcess } from '../fixtures/spawn-server.ts';
 
@@ -29,24 +30,8 @@ const MAX_FAILURES = 5;
 const PARALLEL_GUESSES = 50;
 const WRONG = 'definitely not the password';
 
-/** The address of guess `i`: one per guess, all distinct (TEST-NET-3 and 198.18/15). */
-const addressOf = (i: number) => `198.18.${Math.floor(i / 250)}.${(i % 250) + 1}`;
-
-/** Statuses counted: how many guesses were checked (401) and refused unchecked (429). */
-function tally(replies: readonly { status: number; code: string | undefined; retryAfter: string | null }[]) {
-  const checked = replies.filter((r) => r.status === 401);
-  const refused = replies.filter((r) => r.status === 429);
-  for (const r of checked) assert.equal(r.code, 'LOGIN_BAD_CREDENTIALS');
-  for (const r of refused) {
-    assert.equal(r.code, 'RATE_LIMITED');
-    assert.ok(Number(r.retryAfter) >= 1, `Retry-After ${r.retryAfter}`);
-  }
-  return {
-    checked: checked.length,
-    refused: refused.length,
-    other: replies.length - checked.length - refused.length,
-  };
-}
+const tally = (replies: readonly GuessReply[]) =>
+  tallyGuesses(replies, { status: 401, code: 'LOGIN_BAD_CREDENTIALS' });
 
 const asReply = (r: JsonResponse) => ({
   status: r.status,
@@ -80,7 +65,7 @@ for (const backend of backends())
               h.post(
                 '/auth/login',
                 { email, password: WRONG },
-                { headers: { 'X-Forwarded-For': addressOf(i) } },
+                { headers: { 'X-Forwarded-For': guessAddress(i) } },
               ),
             ),
           )
@@ -146,7 +131,7 @@ describe('parallel password guessing, two server processes sharing PostgreSQL an
       Array.from({ length: PARALLEL_GUESSES }, (_, i) =>
         jsonCall((i % 2 === 0 ? workerA : workerB).url, 'POST', '/auth/login', {
           body: { email: account.email, password: WRONG },
-          headers: { 'X-Forwarded-For': addressOf(i) },
+          headers: { 'X-Forwarded-For': guessAddress(i) },
           timeoutMs: 30_000,
         }),
       ),
