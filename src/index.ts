@@ -15,6 +15,11 @@ export {
   createAuth,
   DEFAULTS,
   ERROR_CATALOGUE,
+  type LazyAuth,
+  LazyAuthClosedError,
+  type LazyAuthOptions,
+  type LazyAuthTarget,
+  lazyAuth,
   type Posture,
 } from './auth/index.ts';
 export {
