@@ -8,14 +8,16 @@ import { createAuth } from '../../src/index.ts';
 import { buildApp } from './app.ts';
 
 const mailUrl = process.env.GATEHOUSE_MAIL_URL;
+const port = Number(process.env.PORT ?? 3000);
 const auth = await createAuth({
   dataDir: process.env.GATEHOUSE_DATA_DIR ?? './data',
+  // The origin browsers see: cookie logins and cookie writes from any other origin are refused.
+  baseUrl: process.env.GATEHOUSE_BASE_URL ?? `http://localhost:${port}`,
   http: { basePath: '/api' },
   ...(mailUrl ? { mail: { url: mailUrl } } : {}),
 });
 await auth.migrate();
 
-const port = Number(process.env.PORT ?? 3000);
 const hostname = process.env.HOST ?? '127.0.0.1';
 const server = serve({ fetch: buildApp(auth).fetch, port, hostname }, () => {
   console.log(`hono example listening on http://${hostname}:${port}`);

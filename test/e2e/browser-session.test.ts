@@ -28,6 +28,7 @@ import { after, before, describe, it } from 'node:test';
 import { pathToFileURL } from 'node:url';
 import type { Page } from 'playwright-core';
 import { type LaunchedBrowser, launchBrowser, screenshotOnFailure } from '../fixtures/browser.ts';
+import { callFromPage, FETCH_PAGE, type PageCallOptions, type PageReply } from '../fixtures/fetch-page.ts';
 import { type SameOriginProxy, startSameOriginProxy } from '../fixtures/same-origin-proxy.ts';
 import { runGatehouse, type ServerProcess, spawnServer } from '../fixtures/spawn-server.ts';
 
@@ -40,18 +41,6 @@ const ATTACKER_NAME = 'Mallory';
 const ATTACKER_PASSWORD = 'mallory-Owns-this-account-41';
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
-/** A JSON call made by the legitimate page's script, as the page saw the answer. */
-interface PageReply {
-  readonly status: number;
-  readonly contentType: string | null;
-  readonly body: Record<string, unknown> | string | null;
-}
-
-interface PageCallOptions {
-  readonly body?: unknown;
-  readonly csrfToken?: string;
-}
-
 /** One forged request made by the attacker's script, as that script saw it. */
 interface AttackOutcome {
   readonly label: string;
@@ -63,7 +52,6 @@ interface AttackOutcome {
 
 /** The globals the two test pages define (the project's TypeScript has no DOM types). */
 interface PageGlobals {
-  gatehouse: { call(method: string, path: string, options: PageCallOptions): Promise<PageReply> };
   attackResults: Promise<AttackOutcome[]>;
   document: { cookie: string };
   navigator: { userAgent: string };
@@ -80,33 +68,6 @@ interface RawReply {
   readonly headers: Record<string, string | string[] | undefined>;
   readonly body: Record<string, unknown> | null;
 }
-
-/**
- * The legitimate app: a page whose script calls the API on its own origin and writes each
- * call's status (never a body: no tokens on screen) where a failure screenshot shows it.
- */
-const APP_PAGE = `<!doctype html>
-<html><head><meta charset="utf-8"><title>Gatehouse app</title></head>
-<body><h1>Gatehouse app</h1><pre id="log"></pre>
-<script>
-window.gatehouse = {
-  async call(method, path, options) {
-    const headers = {};
-    if (options.body !== undefined) headers['content-type'] = 'application/json';
-    if (options.csrfToken) headers['x-csrf-token'] = options.csrfToken;
-    const response = await fetch(path, {
-      method,
-      headers,
-      body: options.body === undefined ? undefined : JSON.stringify(options.body),
-    });
-    const text = await response.text();
-    let body = null;
-    try { body = text ? JSON.parse(text) : null; } catch { body = text; }
-    document.getElementById('log').textContent += method + ' ' + path + ' -> ' + response.status + '\\n';
-    return { status: response.status, contentType: response.headers.get('content-type'), body };
-  },
-};
-</script></body></html>`;
 
 function escapeHtml(text: string): string {
   return text
@@ -222,11 +183,7 @@ let csrfToken = '';
 
 /** A call from the legitimate page's script (same origin, cookie attached by the browser). */
 function fromApp(method: string, path: string, options: PageCallOptions = {}): Promise<PageReply> {
-  return appPage.evaluate(([m, p, o]) => (globalThis as unknown as PageGlobals).gatehouse.call(m, p, o), [
-    method,
-    path,
-    options,
-  ] as const);
+  return callFromPage(appPage, method, path, options);
 }
 
 /** A request from outside any browser, through the proxy, with exactly these headers. */
@@ -341,7 +298,7 @@ before(
     // Screenshots live apart from the data dir, so they can outlive the run when a case fails.
     shotsDir = await mkdtemp(join(tmpdir(), 'gatehouse-e2e-browser-shots-'));
     // The proxy first: its origin is the server's base URL.
-    proxy = await startSameOriginProxy({ page: APP_PAGE });
+    proxy = await startSameOriginProxy({ page: FETCH_PAGE });
     attacker = await startAttackerServer(() => attackerPages(proxy.origin));
     const env = {
       GATEHOUSE_MODE: 'development',
