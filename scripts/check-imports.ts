@@ -142,8 +142,14 @@ export const RULES: readonly ImportRule[] = [
     id: 'client',
     files: 'src/client/',
     // The request-signing scheme is shared with the server and imports nothing of ours, so a
-    // client bundle that takes it takes nothing else.
-    mayImport: ['src/client/', 'src/crypto/request-signing.ts', ...PUBLIC_ENTRIES],
+    // client bundle that takes it takes nothing else: the pure canonical form for the WebCrypto
+    // signer, the node:crypto half for the Node signer (gatehouse/client/node) only.
+    mayImport: [
+      'src/client/',
+      'src/crypto/canonical-request.ts',
+      'src/crypto/request-signing.ts',
+      ...PUBLIC_ENTRIES,
+    ],
     why: 'public entry points, and the request-signing scheme it shares with the server',
   },
   { id: 'root', files: 'src/index.ts', mayImport: ['src/'], why: 'the public entry may import anything' },

@@ -4,12 +4,18 @@
  *
  * @module
  */
+// The request signer on WebCrypto (browser-safe); the synchronous Node signer is gatehouse/client/node.
 export {
   canonicalRequest,
   EMPTY_BODY_SHA256_HEX,
   generateNonce,
   SIGNING_SCHEME,
+  type SignedFetchInit,
+  type SignedFetchInitOptions,
+  type SignedRequestOptions,
+  type SigningInput,
   sha256Hex,
+  signedFetchInit,
+  signedRequest,
   signRequest,
-} from '../crypto/request-signing.ts';
-export { signedFetchInit, signedRequest } from './sign-request.ts';
+} from './signing/index.ts';

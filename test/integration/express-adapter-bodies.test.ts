@@ -12,7 +12,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import express from 'express';
-import { signedFetchInit } from '../../src/client/index.ts';
+import { signedFetchInit } from '../../src/client/signing/node.ts';
 import { gatehouse, keepRawBody } from '../../src/http/adapters/express/index.ts';
 import { createApiKey, createKeyOwner, type SigningKey, signingKeyOf } from '../fixtures/api-keys.ts';
 import { createHarness, type Harness } from '../fixtures/auth-harness.ts';

@@ -17,7 +17,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { signedFetchInit } from '../../src/client/index.ts';
+import { signedFetchInit } from '../../src/client/signing/node.ts';
 import { parseApiKey, signingKeyOf } from '../fixtures/api-keys.ts';
 import { GOOD_PASSWORD } from '../fixtures/auth-harness.ts';
 import { findFreePort } from '../fixtures/free-port.ts';

@@ -24,7 +24,7 @@
 import assert from 'node:assert/strict';
 import { request as httpRequest } from 'node:http';
 import { after, before, describe, it } from 'node:test';
-import { signedFetchInit } from '../../src/client/sign-request.ts';
+import { signedFetchInit } from '../../src/client/signing/node.ts';
 import { DEFAULTS } from '../../src/core/config/defaults.ts';
 import {
   createApiKeyOn,

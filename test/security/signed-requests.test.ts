@@ -24,7 +24,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { after, before, describe, it } from 'node:test';
-import { type SignedFetchInit, signedFetchInit, signedRequest } from '../../src/client/sign-request.ts';
+import { type SignedFetchInit, signedFetchInit, signedRequest } from '../../src/client/signing/node.ts';
 import { createAead } from '../../src/crypto/aead.ts';
 import { generateNonce } from '../../src/crypto/request-signing.ts';
 import { encryptedColumnAad } from '../../src/stores/repositories.ts';

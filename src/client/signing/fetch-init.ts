@@ -1,22 +1,12 @@
-import {
-  EMPTY_BODY_SHA256_HEX,
-  formatSignatureHeader,
-  generateNonce,
-  sha256Hex,
-  signRequest,
-} from '../crypto/request-signing.ts';
+import { formatSignatureHeader, type SigningInput } from '../../crypto/canonical-request.ts';
 
 /**
- * Reference client for `GH1-HMAC-SHA256` signed requests: builds the `fetch` arguments for an
- * API key created with `signing: true`. It signs `host`, `content-type` (when there is one) and
- * any extra header names asked for, over a fresh timestamp and a 128-bit random nonce.
- *
- * @example
- * const init = signedFetchInit({ keyId, secret, method: 'POST', url, body: JSON.stringify(order) });
- * const response = await fetch(url, init);
+ * What signing a `fetch` call takes and gives, shared by the WebCrypto signer (index.ts) and the
+ * synchronous Node one (node.ts): both prepare the request here, hash and MAC it with their own
+ * primitives, and finish it here, so the two cannot disagree on what is signed.
  */
 
-/** Options of {@link signedFetchInit}. */
+/** Options of `signedFetchInit`. */
 export interface SignedFetchInitOptions {
   /** The key id (the part of the API key between `gh_<env>_` and the dot). */
   readonly keyId: string;
@@ -48,7 +38,7 @@ export interface SignedFetchInitOptions {
   readonly signedHeaders?: readonly string[];
 }
 
-/** What {@link signedFetchInit} returns: pass it to `fetch(url, init)` as it is. */
+/** What `signedFetchInit` returns: pass it to `fetch(url, init)` as it is. */
 export interface SignedFetchInit {
   /** Upper-cased, as signed. */
   readonly method: string;
@@ -60,32 +50,31 @@ export interface SignedFetchInit {
   readonly body: string | Uint8Array | undefined;
 }
 
-/** Options of {@link signedRequest}: those of {@link signedFetchInit} that the request does not carry. */
+/** Options of `signedRequest`: those of `signedFetchInit` that the request does not carry. */
 export type SignedRequestOptions = Pick<
   SignedFetchInitOptions,
   'keyId' | 'secret' | 'now' | 'nonce' | 'signedHeaders'
 >;
 
+/** A request ready to be hashed and signed: everything of the signing input but the body hash. */
+export interface PreparedFetch {
+  readonly keyId: string;
+  readonly input: Omit<SigningInput, 'bodySha256Hex'>;
+  readonly body: string | Uint8Array | undefined;
+}
+
 const DEFAULT_CONTENT_TYPE = 'application/json';
 
 /**
- * Signs one request and returns the `fetch` init that carries it: method, headers with the
- * `Authorization: GH1-HMAC-SHA256 …` header, and the body unchanged.
+ * Checks the options and works out what is signed: the upper-cased method, the headers with
+ * `Host` (and `Content-Type` with a body), the signed header names, the timestamp and the nonce
+ * (`drawNonce()` unless one is given).
  *
- * @throws {TypeError} for a body with GET or HEAD, a caller `Authorization` header, a caller
- *   `Host` header that differs from the URL's, an extra signed header that is absent, or any
- *   input the signer refuses (short secret, bad key id or nonce, dot segments in the path).
- * @example
- * const init = signedFetchInit({
- *   keyId: 'AbCdEfGhIjKlMnOpQrStUv',
- *   secret,
- *   method: 'GET',
- *   url: 'https://api.example.com/v1/orders?status=open',
- * });
- * await fetch('https://api.example.com/v1/orders?status=open', init);
+ * @throws {TypeError} for a body with GET or HEAD, a body that is neither a string nor bytes, a
+ *   caller `Authorization` header, or a caller `Host` header that differs from the URL's.
  */
-export function signedFetchInit(options: SignedFetchInitOptions): SignedFetchInit {
-  const { keyId, secret, method, body } = options;
+export function prepareSignedFetch(options: SignedFetchInitOptions, drawNonce: () => string): PreparedFetch {
+  const { keyId, method, body } = options;
   const url = new URL(options.url);
   const upperMethod = typeof method === 'string' ? method.toUpperCase() : method;
   const hasBody = body !== undefined;
@@ -110,36 +99,24 @@ export function signedFetchInit(options: SignedFetchInitOptions): SignedFetchIni
   }
 
   const timestamp = Math.floor((options.now ?? Date.now()) / 1000);
-  const nonce = options.nonce ?? generateNonce();
-  const signature = signRequest(secret, {
-    method: upperMethod,
-    url,
-    headers,
-    signedHeaders,
-    timestamp,
-    nonce,
-    bodySha256Hex: hasBody ? sha256Hex(body) : EMPTY_BODY_SHA256_HEX,
-  });
-  headers.set('authorization', formatSignatureHeader({ keyId, timestamp, nonce, signedHeaders, signature }));
-  return { method: upperMethod, headers, body };
+  const nonce = options.nonce ?? drawNonce();
+  return { keyId, input: { method: upperMethod, url, headers, signedHeaders, timestamp, nonce }, body };
 }
 
 /**
- * Signs a `Request`: reads its body (so it can be hashed) and returns a new `Request` with the
- * same URL, options and body, plus the signature headers {@link signedFetchInit} adds. The
- * original request's body is consumed.
+ * The `fetch` init for a prepared request and its signature: the `Authorization` header added.
  *
- * @throws {TypeError} as {@link signedFetchInit} does, or when the body was already used.
+ * @throws {TypeError} for a key id, nonce or signature the server could never parse.
  */
-export async function signedRequest(request: Request, options: SignedRequestOptions): Promise<Request> {
+export function finishSignedFetch(prepared: PreparedFetch, signature: string): SignedFetchInit {
+  const { keyId, input, body } = prepared;
+  const { headers, timestamp, nonce, signedHeaders, method } = input;
+  headers.set('authorization', formatSignatureHeader({ keyId, timestamp, nonce, signedHeaders, signature }));
+  return { method, headers, body };
+}
+
+/** The body of a `Request`, read so it can be hashed (`undefined` when it has none). */
+export async function readRequestBody(request: Request): Promise<Uint8Array | undefined> {
   if (request.bodyUsed) throw new TypeError('the request body was already read');
-  const body = request.body === null ? undefined : new Uint8Array(await request.arrayBuffer());
-  const init = signedFetchInit({
-    ...options,
-    method: request.method,
-    url: request.url,
-    headers: request.headers,
-    body,
-  });
-  return new Request(request, init);
+  return request.body === null ? undefined : new Uint8Array(await request.arrayBuffer());
 }

@@ -4,8 +4,8 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Readable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
-import { createBodyHasher, parseSignatureHeader, verifySignature } from '../crypto/request-signing.ts';
-import { signedFetchInit, signedRequest } from './sign-request.ts';
+import { createBodyHasher, parseSignatureHeader, verifySignature } from '../../crypto/request-signing.ts';
+import { signedFetchInit, signedRequest } from './node.ts';
 
 interface SigningVectors {
   keyId: string;
@@ -26,7 +26,7 @@ interface SigningVectors {
 }
 
 const vectors = JSON.parse(
-  readFileSync(new URL('../../test/vectors/request-signing.json', import.meta.url), 'utf8'),
+  readFileSync(new URL('../../../test/vectors/request-signing.json', import.meta.url), 'utf8'),
 ) as SigningVectors;
 
 const KEY_ID = 'RDjavJFreECZMoKwG6Zu4Q';
