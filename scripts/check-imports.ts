@@ -127,6 +127,12 @@ export const RULES: readonly ImportRule[] = [
     why: 'a feature uses its own folder, the feature kit, core, crypto, http, contracts and the SQL kit (its own tables); never a concrete store or another feature',
   },
   {
+    id: 'pages',
+    files: 'src/pages/',
+    mayImport: ['src/pages/', 'src/core/', 'src/crypto/', 'src/http/'],
+    why: 'the hosted pages call the JSON API in-process; they never import a feature or a store',
+  },
+  {
     id: 'cli',
     files: 'src/cli/',
     mayImport: ['src/cli/', 'src/server/', ...PUBLIC_ENTRIES],
@@ -165,6 +171,7 @@ export const RULES: readonly ImportRule[] = [
       'src/mail/',
       'src/feature/',
       'src/features/*/index.ts',
+      'src/pages/index.ts',
     ],
     why: 'createAuth assembles every layer, and sees a feature only through its index.ts (its definition)',
   },

@@ -39,6 +39,7 @@ import {
   type MailMessage,
   type MailTransport,
 } from '../mail/index.ts';
+import { createPages, type Pages } from '../pages/index.ts';
 import type { Stores } from '../stores/contract.ts';
 import { createMemoryStores } from '../stores/memory/index.ts';
 import { createRedisStores, type RedisClientLike } from '../stores/redis/index.ts';
@@ -87,6 +88,11 @@ export interface Auth {
    * framework adapters can tell Gatehouse's requests from the host application's.
    */
   readonly routes: readonly { readonly method: string; readonly path: string }[];
+  /**
+   * The hosted pages (sign-in, sign-up, the mail-link pages, the account page…), served by
+   * `fetch` when `ui.enabled`; otherwise mount `auth.pages.fetch` (or some of its paths) yourself.
+   */
+  readonly pages: Pages;
   readonly keyring: Keyring;
   readonly stores: Stores;
   readonly database: Database;
@@ -283,7 +289,7 @@ export async function createAuth<const F extends readonly AnyFeatureDefinition[]
   try {
     // Every purpose a feature declared is derived now, not on a first request.
     keyring = createKeyring(config.secrets, {
-      eagerPurposes: [STORED_SECRETS_PURPOSE, ...declarations.keyPurposes],
+      eagerPurposes: [STORED_SECRETS_PURPOSE, PAGES_FORM_PURPOSE, ...declarations.keyPurposes],
     });
     database = await buildDatabase(config, logger);
   } catch (error) {
@@ -387,11 +393,27 @@ export async function createAuth<const F extends readonly AnyFeatureDefinition[]
   // Secure by default, loud when weakened: every weakened setting is logged on every start.
   for (const warning of warnings) logger.warn({ code: warning.code }, warning.message);
 
+  // The pages call the JSON app in-process: every rule of the API applies to them as is.
+  const pages = createPages({
+    config,
+    api: async (request, env) => app.fetch(request, env),
+    formDigests: featureKeys(keyring).digester(PAGES_FORM_PURPOSE),
+    logger,
+  });
+  const fetch = config.ui.enabled
+    ? pagesBeside(
+        app,
+        pages,
+        routes.map((route) => joinPaths(config.http.basePath, route.path)),
+      )
+    : async (request: Request, env?: unknown) => app.fetch(request, env);
+
   let closing: Promise<void> | undefined;
   const auth: Auth = Object.freeze({
     config: joinBuiltInOptions(config, featureOptions),
-    fetch: async (request: Request, env?: unknown) => app.fetch(request, env),
+    fetch,
     app,
+    pages,
     routes: Object.freeze(
       [...routes, { method: 'GET', path: OPENAPI_PATH }].map((route) =>
         Object.freeze({ method: route.method, path: joinPaths(config.http.basePath, route.path) }),
@@ -425,4 +447,26 @@ export async function createAuth<const F extends readonly AnyFeatureDefinition[]
     },
   });
   return auth;
+}
+
+/** Key purpose of the hosted pages' form tokens (their own key, like every other use). */
+const PAGES_FORM_PURPOSE = 'pages-form-csrf';
+
+/**
+ * One fetch handler for the JSON API and the pages: a page path goes to the pages, anything
+ * else to the API. A page path that is also an API route refuses to start.
+ */
+function pagesBeside(
+  app: Hono<HttpAppEnv>,
+  pages: Pages,
+  apiPaths: readonly string[],
+): (request: Request, env?: unknown) => Promise<Response> {
+  const clash = apiPaths.find((path) => pages.handles(path));
+  if (clash !== undefined) throw new TypeError(`ui.basePath puts a page on the API route ${clash}`);
+  return async (request, env) => {
+    const start = request.url.indexOf('/', request.url.indexOf('//') + 2);
+    const end = request.url.search(/[?#]/);
+    const pathname = start === -1 ? '/' : request.url.slice(start, end === -1 ? undefined : end);
+    return pages.handles(pathname) ? pages.fetch(request, env) : app.fetch(request, env);
+  };
 }

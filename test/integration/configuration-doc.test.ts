@@ -149,6 +149,8 @@ const DEFAULT_LOCATIONS: Record<
   verifyEmailPath: { option: 'mail.links.verifyEmail', shows: code },
   resetPasswordPath: { option: 'mail.links.resetPassword', shows: code },
   confirmEmailPath: { option: 'mail.links.confirmEmail', shows: code },
+  uiEnabled: { option: 'ui.enabled', shows: code },
+  uiBasePath: { option: 'ui.basePath', shows: code },
   logLevel: { option: 'logLevel', shows: code },
   runMigrationsOnStartInDevelopment: {
     option: 'migrations.runOnStart',

@@ -16,7 +16,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { checkRedirectTarget, type RedirectPolicy } from '../../src/features/oauth/redirect-target.ts';
+import { checkRedirectTarget, type RedirectPolicy } from '../../src/core/redirect-target.ts';
 
 const BASE = 'https://auth.example.com';
 const POLICY: RedirectPolicy = {

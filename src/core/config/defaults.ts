@@ -49,6 +49,9 @@ export const DEFAULTS = Object.freeze({
   verifyEmailPath: '/verify-email',
   resetPasswordPath: '/reset-password',
   confirmEmailPath: '/confirm-email',
+  /** The hosted pages: off in the library (mount `auth.pages` or enable), on in the standalone server. */
+  uiEnabled: false,
+  uiBasePath: '/',
   logLevel: 'info',
   /** NIST SP 800-63B-4: 15 when the password is the only factor (8 is allowed with MFA). */
   passwordMinLength: 15,

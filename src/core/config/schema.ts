@@ -113,6 +113,14 @@ const mailConfig = z.strictObject({
     .optional(),
   /** Mail the owner when the account signs in from an address not seen for it before. */
   notifyNewSignIn: z.boolean().default(false),
+  /**
+   * Where mail links point (the origin, and optionally a path prefix, of the pages that open
+   * them); defaults to `baseUrl`. Set it when the pages live on another origin.
+   */
+  linkBase: z
+    .url({ protocol: /^https?$/ })
+    .max(500)
+    .optional(),
   /** Paths under `baseUrl` that links in mail point to; the pages there post the token back. */
   links: z
     .strictObject({
@@ -238,6 +246,40 @@ export const configSchema = z.strictObject({
        * requests (and cookie logins) are accepted, e.g. `https://app.example.com`.
        */
       trustedOrigins: z.array(z.string().max(200)).max(100).default([]),
+    })
+    .prefault({}),
+  ui: z
+    .strictObject({
+      /** Serve the hosted pages from `auth.fetch` (the standalone server turns it on). */
+      enabled: z.boolean().default(DEFAULTS.uiEnabled),
+      /** Where the pages live, e.g. `/` or `/ui` (no trailing slash except `/` itself). */
+      basePath: z
+        .string()
+        .regex(/^\/$|^(\/[A-Za-z0-9._~-]+)+$/, 'must be / or like /ui (no trailing slash)')
+        .default(DEFAULTS.uiBasePath),
+      /** The name the pages show; defaults to `appName`. */
+      appName: z.string().min(1).max(100).optional(),
+      /** An https (or same-origin path) image shown above each page's heading. */
+      logoUrl: z
+        .string()
+        .max(500)
+        .regex(/^(https:\/\/|\/(?!\/))[\x21-\x7e]*$/, 'must be an https URL or a path like /logo.svg')
+        .optional(),
+      /** Brand colours (CSS hex), light and dark variants of the accent. */
+      colors: z
+        .strictObject({
+          accent: z
+            .string()
+            .regex(/^#[0-9a-fA-F]{6}$/, 'must be a colour like #1f6feb')
+            .optional(),
+          accentDark: z
+            .string()
+            .regex(/^#[0-9a-fA-F]{6}$/, 'must be a colour like #58a6ff')
+            .optional(),
+        })
+        .prefault({}),
+      /** Shown on error pages as whom to write to. */
+      supportEmail: z.string().min(3).max(320).optional(),
     })
     .prefault({}),
   cors: z

@@ -18,8 +18,9 @@
  * @see https://www.rfc-editor.org/rfc/rfc9700#section-4.7 (CSRF protection with state / PKCE)
  * @see https://www.rfc-editor.org/rfc/rfc6265#section-4.1.1 (cookie syntax)
  */
+
+import { MAX_REDIRECT_TARGET_LENGTH } from '../../core/redirect-target.ts';
 import { readCookie, serializeCookie } from '../../http/index.ts';
-import { MAX_REDIRECT_TARGET_LENGTH } from './redirect-target.ts';
 
 /** One authorization request in flight. */
 export interface OAuthFlow {

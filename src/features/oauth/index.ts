@@ -1,3 +1,4 @@
+export { checkRedirectTarget } from '../../core/redirect-target.ts';
 export { OAUTH_ERROR_CODES, oauthError } from './error-codes.ts';
 export { oauthFeature } from './feature.ts';
 export { createFlowCookies, type FlowCookies, type OAuthFlow } from './flow-cookie.ts';
@@ -9,7 +10,6 @@ export {
 } from './providers/client.ts';
 export { github, google, microsoft, type ProviderConfig } from './providers/config.ts';
 export { OAUTH_RATE_LIMITS } from './rate-limits.ts';
-export { checkRedirectTarget } from './redirect-target.ts';
 export { type OAuthRoutesOptions, oauthRoutes } from './routes.ts';
 export {
   type CallbackOutcome,

@@ -7,6 +7,7 @@ import type {
   TokenResponse,
   TwoFactorChallenge,
 } from '../../core/index.ts';
+import { checkRedirectTarget } from '../../core/redirect-target.ts';
 import { newId } from '../../crypto/ids.ts';
 import type { KeyValueStore, OnceStore } from '../../stores/contract.ts';
 import type {
@@ -18,7 +19,6 @@ import type {
 import { oauthError } from './error-codes.ts';
 import type { FlowCookies, OAuthFlow } from './flow-cookie.ts';
 import { isProviderError, type ProviderIdentity } from './providers/client.ts';
-import { checkRedirectTarget } from './redirect-target.ts';
 
 /** What the service needs of a provider: the two halves of the authorization code flow. */
 export interface ProviderFlow {

@@ -55,6 +55,8 @@ export const verificationFeature = defineFeature({
     const { loginGuard } = port<{ loginGuard: LoginGuard | null }>('lockout');
     const accounts = port<AccountsPorts>('accounts');
     const issuer = config.tokens.issuer ?? config.baseUrl;
+    // Mail links open the pages, which may live on another origin than this server.
+    const linkBase = (config.mail.linkBase ?? config.baseUrl).replace(/\/+$/, '');
     const leeway = config.tokens.leewaySeconds;
     // Verification tokens are only ever checked by this app: HS256 with their own key.
     const jwtFor = (purpose: string) => keys.jwt(purpose, 'HS256', issuer, leeway);
@@ -88,7 +90,7 @@ export const verificationFeature = defineFeature({
       mailer,
       audit,
       appName: config.appName,
-      verifyUrl: `${config.baseUrl}${config.mail.links.verifyEmail}`,
+      verifyUrl: `${linkBase}${config.mail.links.verifyEmail}`,
       now,
     });
     const resetDigester = keys.digester(VERIFICATION_KEY_PURPOSES.resetToken);
@@ -110,7 +112,7 @@ export const verificationFeature = defineFeature({
       mailer,
       audit,
       appName: config.appName,
-      resetUrl: `${config.baseUrl}${config.mail.links.resetPassword}`,
+      resetUrl: `${linkBase}${config.mail.links.resetPassword}`,
       now,
     });
     const emailChangeDigester = keys.digester(VERIFICATION_KEY_PURPOSES.emailChangeToken);
@@ -129,7 +131,7 @@ export const verificationFeature = defineFeature({
       mailer,
       audit,
       appName: config.appName,
-      confirmUrl: `${config.baseUrl}${config.mail.links.confirmEmail}`,
+      confirmUrl: `${linkBase}${config.mail.links.confirmEmail}`,
       now,
     });
     const ports: VerificationPorts = { mailer, notices, verification };
