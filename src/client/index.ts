@@ -4,6 +4,37 @@
  *
  * @module
  */
+// The typed client (docs/CLIENT.md): one method per route, the session store, its storages.
+export {
+  type AuthClient,
+  type AuthClientOptions,
+  type CallInit,
+  createAuthClient,
+  type OAuthClient,
+  type OAuthCompleteResult,
+  type OperationData,
+  type OperationErrorCode,
+  type OperationMethod,
+  type OperationResult,
+  type RequestInit,
+  type RouteMethods,
+  type StepUpRequest,
+} from './auth-client.ts';
+export type { OperationId, Operations } from './generated/routes.ts';
+export {
+  type AlwaysPossibleCode,
+  type ApiResult,
+  type ClientError,
+  type ClientErrorCode,
+  type Problem,
+  retryAfterSeconds,
+} from './result.ts';
+export type {
+  SessionState,
+  SessionStore,
+  SessionUser,
+  SignedOutReason,
+} from './session-store.ts';
 // The request signer on WebCrypto (browser-safe); the synchronous Node signer is gatehouse/client/node.
 export {
   canonicalRequest,
@@ -19,3 +50,10 @@ export {
   signedRequest,
   signRequest,
 } from './signing/index.ts';
+export {
+  type ClientStorage,
+  localStorageAdapter,
+  memoryStorage,
+  type WebStorageLike,
+  webStorage,
+} from './storage.ts';
