@@ -18,6 +18,7 @@ import {
   UNKNOWN_CLIENT_IP,
 } from './client-ip.ts';
 import { type CorsOptions, corsMiddleware } from './cors.ts';
+import { routingPath } from './mount-env.ts';
 import {
   buildOpenApiDocument,
   type CredentialScheme,
@@ -208,7 +209,11 @@ export function createHttpApp(options: CreateHttpAppOptions): Hono<HttpAppEnv> {
     return response;
   };
 
-  const app = new Hono<HttpAppEnv>();
+  // Routed on the path below a framework's mount path when an adapter names one (mount-env.ts);
+  // the request itself keeps the URL the client sent, which is what signatures cover.
+  const app = new Hono<HttpAppEnv>({
+    getPath: (request, options) => routingPath(request, options?.env, basePath),
+  });
 
   app.use('*', async (c, next) => {
     const requestId = requestIdFrom(c.req.header(REQUEST_ID_HEADER));

@@ -19,6 +19,7 @@ import { fileURLToPath } from 'node:url';
 import { signedFetchInit } from '../../src/client/signing/node.ts';
 import { parseApiKey, signingKeyOf } from '../fixtures/api-keys.ts';
 import { GOOD_PASSWORD } from '../fixtures/auth-harness.ts';
+import { FORGED_MOUNT_HEADERS, memberSigningKey, signedCall } from '../fixtures/signed-through-mount.ts';
 
 const FIXTURE = fileURLToPath(new URL('../fixtures/express-app.ts', import.meta.url));
 const NODE_ARGS = ['--disable-warning=ExperimentalWarning'];
@@ -230,6 +231,44 @@ describe('gatehouse/express in real Express 5 processes', () => {
     assert.equal(me.status, 200);
     const admin = await fetch(`${app.url}/api/admin`, { headers: { authorization: `Bearer ${token}` } });
     assert.equal(admin.status, 403);
+  });
+
+  it('an empty http.basePath: a request signed over /api/users/me?… verifies (Gatehouse checks the URL the client sent)', async () => {
+    const app = apps.relative!;
+    const key = await memberSigningKey(app.url);
+    const read = await signedCall(app.url, key, { method: 'GET', signedPath: '/api/users/me?b=2&a=1' });
+    assert.equal(read.status, 200, read.code);
+    const body = JSON.stringify({ name: 'Signed Under A Prefix' });
+    const renamed = await signedCall(app.url, key, { method: 'PATCH', signedPath: '/api/users/me', body });
+    assert.deepEqual(renamed, { status: 200, code: undefined, name: 'Signed Under A Prefix' });
+  });
+
+  it('an empty http.basePath: a signature over the path without the mount, or another path, is refused whatever headers claim', async () => {
+    const app = apps.relative!;
+    const key = await memberSigningKey(app.url);
+    const cases = [
+      { method: 'GET', signedPath: '/users/me', sentPath: '/api/users/me' },
+      {
+        method: 'GET',
+        signedPath: '/users/me',
+        sentPath: '/api/users/me',
+        extraHeaders: FORGED_MOUNT_HEADERS,
+      },
+      // A captured signature for one route replayed on another, with headers naming the signed URL.
+      {
+        method: 'GET',
+        signedPath: '/api/users/me',
+        sentPath: '/api/users/me/sessions',
+        extraHeaders: FORGED_MOUNT_HEADERS,
+      },
+    ];
+    for (const call of cases) {
+      assert.deepEqual(await signedCall(app.url, key, call), {
+        status: 401,
+        code: 'SIGNATURE_INVALID',
+        name: undefined,
+      });
+    }
   });
 
   it('http.basePath differing from the mount path - should answer 500 problem+json naming the mismatch, not the paths', async () => {

@@ -21,6 +21,7 @@ import { signedFetchInit } from '../../src/client/signing/node.ts';
 import { parseApiKey, signingKeyOf } from '../fixtures/api-keys.ts';
 import { GOOD_PASSWORD } from '../fixtures/auth-harness.ts';
 import { findFreePort } from '../fixtures/free-port.ts';
+import { FORGED_MOUNT_HEADERS, memberSigningKey, signedCall } from '../fixtures/signed-through-mount.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const FIXTURE = fileURLToPath(new URL('../fixtures/fastify-app.ts', import.meta.url));
@@ -229,6 +230,68 @@ describe('examples/fastify/server.ts, started as its README says', () => {
       example.kill('SIGTERM');
       await once(example, 'exit');
       await rm(exampleDir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('gatehouse/fastify with the prefix given to the plugin alone (http.basePath empty)', () => {
+  let relativeDir = '';
+  let relative: ChildProcess;
+  let relativeBase = '';
+
+  before(async () => {
+    relativeDir = await mkdtemp(join(tmpdir(), 'gatehouse-fastify-relative-'));
+    relative = spawn(process.execPath, [...NODE_ARGS, FIXTURE], {
+      env: { ...process.env, GATEHOUSE_DATA_DIR: relativeDir, BASE_PATH: '' },
+      stdio: ['pipe', 'pipe', 'inherit'],
+    });
+    relativeBase = (await jsonLines(relative)()).url as string;
+  });
+
+  after(async () => {
+    if (relative.exitCode === null && relative.signalCode === null) {
+      relative.kill('SIGKILL');
+      await once(relative, 'exit');
+    }
+    await rm(relativeDir, { recursive: true, force: true });
+  });
+
+  it('a request signed over /api/users/me?… verifies (Gatehouse checks the URL the client sent)', async () => {
+    const key = await memberSigningKey(relativeBase);
+    const read = await signedCall(relativeBase, key, { method: 'GET', signedPath: '/api/users/me?b=2&a=1' });
+    assert.equal(read.status, 200, read.code);
+    const body = '{ "name" :  "Signed Under A Fastify Prefix" }';
+    const renamed = await signedCall(relativeBase, key, {
+      method: 'PATCH',
+      signedPath: '/api/users/me',
+      body,
+    });
+    assert.deepEqual(renamed, { status: 200, code: undefined, name: 'Signed Under A Fastify Prefix' });
+  });
+
+  it('a signature over the path without the prefix, or another path, is refused whatever headers claim', async () => {
+    const key = await memberSigningKey(relativeBase);
+    const cases = [
+      { method: 'GET', signedPath: '/users/me', sentPath: '/api/users/me' },
+      {
+        method: 'GET',
+        signedPath: '/users/me',
+        sentPath: '/api/users/me',
+        extraHeaders: FORGED_MOUNT_HEADERS,
+      },
+      {
+        method: 'GET',
+        signedPath: '/api/users/me',
+        sentPath: '/api/users/me/sessions',
+        extraHeaders: FORGED_MOUNT_HEADERS,
+      },
+    ];
+    for (const call of cases) {
+      assert.deepEqual(await signedCall(relativeBase, key, call), {
+        status: 401,
+        code: 'SIGNATURE_INVALID',
+        name: undefined,
+      });
     }
   });
 });

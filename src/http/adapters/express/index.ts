@@ -18,6 +18,7 @@ import { getRequestListener } from '@hono/node-server';
 import { resolveClientIp } from '../../client-ip.ts';
 import type { GuardOutcome } from '../../guards.ts';
 import type { Principal } from '../../index.ts';
+import { withMountPath } from '../../mount-env.ts';
 import { PathMethods } from '../../path-methods.ts';
 import type { AccessRule } from '../../pipeline.ts';
 import { PROBLEM_CONTENT_TYPE, problemTypeFor } from '../../problem.ts';
@@ -121,10 +122,16 @@ export function gatehouse(auth: ExpressAuthTarget, options: ExpressAdapterOption
   }
   const basePath = auth.config.http.basePath;
   const corsEnabled = auth.config.cors.origins.length > 0;
-  const listener = getRequestListener((request, env) => auth.fetch(request, env), {
-    overrideGlobalObjects: false,
-    ...(options.hostname === undefined ? {} : { hostname: options.hostname }),
-  });
+  // The prefix Express matched for each request handed over (see mount-env.ts); the listener
+  // calls back synchronously, before the request could be reused.
+  const mountPaths = new WeakMap<object, string>();
+  const listener = getRequestListener(
+    (request, env) => auth.fetch(request, withMountPath(env, mountPaths.get(env.incoming) ?? '')),
+    {
+      overrideGlobalObjects: false,
+      ...(options.hostname === undefined ? {} : { hostname: options.hostname }),
+    },
+  );
   let mismatchLogged = false;
 
   const middleware: ExpressMiddleware = (req, res, next) => {
@@ -151,9 +158,13 @@ export function gatehouse(auth: ExpressAuthTarget, options: ExpressAdapterOption
       return;
     }
     supplyConsumedBody(req);
+    // Gatehouse gets the URL below any outer rewrite but with the mount path kept — what the
+    // client sent, so a signature over it verifies — and routes on the path below the mount.
     // The listener reads `req.url` synchronously; the host app keeps seeing its own value.
+    const mountPath = req.baseUrl ?? '';
+    mountPaths.set(req, mountPath);
     const hostUrl = req.url;
-    req.url = `${routed.path}${search}`;
+    req.url = `${mountPath}${pathname}${search}`;
     try {
       listener(req, res).catch((error: unknown) => {
         if (!res.headersSent) next(error);

@@ -15,8 +15,9 @@ import fastifyPlugin from 'fastify-plugin';
 import { nodeSocketAddress, resolveClientIp } from '../../client-ip.ts';
 import type { Guards } from '../../guards.ts';
 import type { Principal } from '../../index.ts';
+import { withMountPath } from '../../mount-env.ts';
 import type { AccessRule } from '../../pipeline.ts';
-import { mountPathConflicts, routedPath } from '../mount-path.ts';
+import { mountPathConflicts } from '../mount-path.ts';
 
 /** What the plugin needs of the instance `createAuth` returns. */
 export interface FastifyAuthTarget {
@@ -58,16 +59,12 @@ declare module 'fastify' {
 
 const NO_BODY_METHODS = new Set(['GET', 'HEAD']);
 
-/** The request Gatehouse sees: the path the mount-path rule gives, every header, the raw body stream. */
-function toWebRequest(request: FastifyRequest, prefix: string, basePath: string): Request {
-  const rawUrl = request.raw.url ?? '/';
-  const queryAt = rawUrl.indexOf('?');
-  const pathname = queryAt === -1 ? rawUrl : rawUrl.slice(0, queryAt);
-  const search = queryAt === -1 ? '' : rawUrl.slice(queryAt);
-  const relative = prefix !== '' && pathname.startsWith(prefix) ? pathname.slice(prefix.length) : pathname;
-  // The conflict was refused at registration, so the rule always answers a path here.
-  const routed = routedPath({ mountPath: prefix, basePath, path: relative });
-  const path = routed.ok ? routed.path : relative;
+/**
+ * The request Gatehouse sees: the URL the client sent (prefix included, which is what a
+ * signature covers; Gatehouse routes below the prefix, told it through `env`), every header,
+ * the raw body stream.
+ */
+function toWebRequest(request: FastifyRequest): Request {
   const method = request.method;
   const init: RequestInit & { duplex?: 'half' } = { method, headers: toHeaders(request) };
   if (!NO_BODY_METHODS.has(method)) {
@@ -76,7 +73,7 @@ function toWebRequest(request: FastifyRequest, prefix: string, basePath: string)
     init.body = Readable.toWeb(request.raw) as ReadableStream<Uint8Array>;
     init.duplex = 'half';
   }
-  return new Request(`http://${request.headers.host ?? 'localhost'}${path}${search}`, init);
+  return new Request(`http://${request.headers.host ?? 'localhost'}${request.raw.url ?? '/'}`, init);
 }
 
 /** Sends a Web `Response` through Fastify's reply (every `Set-Cookie` kept apart). */
@@ -101,10 +98,9 @@ async function gatehouseRoutes(
   instance.removeAllContentTypeParsers();
   instance.addContentTypeParser('*', (_request, _payload, done) => done(null, undefined));
   instance.all('/*', async (request, reply) => {
-    const response = await auth.fetch(toWebRequest(request, prefix, auth.config.http.basePath), {
-      incoming: request.raw,
-      outgoing: reply.raw,
-    });
+    // The conflict of prefix and base path was refused at registration (mount-path.ts).
+    const env = withMountPath({ incoming: request.raw, outgoing: reply.raw }, prefix);
+    const response = await auth.fetch(toWebRequest(request), env);
     return sendResponse(reply, response);
   });
 }
