@@ -5,6 +5,7 @@ import {
   mergeCatalogues,
 } from '../core/index.ts';
 import { ACCOUNTS_ERROR_CODES } from '../features/accounts/index.ts';
+import { ADMIN_ERROR_CODES } from '../features/admin/index.ts';
 import { API_KEY_ERROR_CODES } from '../features/apikeys/index.ts';
 import { OAUTH_ERROR_CODES } from '../features/oauth/index.ts';
 import { SESSIONS_ERROR_CODES } from '../features/sessions/index.ts';
@@ -22,6 +23,7 @@ const ASSEMBLED_CODES = mergeCatalogues(
   TWO_FACTOR_ERROR_CODES,
   OAUTH_ERROR_CODES,
   API_KEY_ERROR_CODES,
+  ADMIN_ERROR_CODES,
 );
 
 type AssembledCodes = typeof ASSEMBLED_CODES;

@@ -11,7 +11,9 @@ import {
   type ResolvedConfig as CoreResolvedConfig,
 } from '../core/index.ts';
 import type { FeatureConfigSlice, FeatureOptionsInput } from '../feature/index.ts';
+import { ACCOUNTS_DEFAULTS } from '../features/accounts/index.ts';
 import { API_KEY_DEFAULTS } from '../features/apikeys/index.ts';
+import { AUDIT_DEFAULTS } from '../features/audit/index.ts';
 import { BUILT_IN_FEATURES } from './feature-list.ts';
 
 type BuiltInFeature = (typeof BUILT_IN_FEATURES)[number];
@@ -30,7 +32,12 @@ type Intersection<U> = (U extends unknown ? (value: U) => void : never) extends 
 export type AuthConfig = CoreResolvedConfig & Intersection<ResolvedOptionOf<BuiltInFeature>>;
 
 /** Every default Gatehouse applies, core's and the built-in features'. */
-export const DEFAULTS = Object.freeze({ ...CORE_DEFAULTS, ...API_KEY_DEFAULTS });
+export const DEFAULTS = Object.freeze({
+  ...CORE_DEFAULTS,
+  ...API_KEY_DEFAULTS,
+  ...ACCOUNTS_DEFAULTS,
+  ...AUDIT_DEFAULTS,
+});
 
 /** Freezes what an option holds (lists), as core freezes its resolved configuration. */
 function deepFreeze<T>(value: T): T {

@@ -1,5 +1,6 @@
 import type { AnyFeatureDefinition } from '../feature/index.ts';
 import { accountsFeature } from '../features/accounts/index.ts';
+import { adminFeature } from '../features/admin/index.ts';
 import { apiKeysFeature } from '../features/apikeys/index.ts';
 import { auditFeature } from '../features/audit/index.ts';
 import { jwksFeature } from '../features/jwks/index.ts';
@@ -25,6 +26,7 @@ export const BUILT_IN_FEATURES = Object.freeze([
   jwksFeature,
   oauthFeature,
   apiKeysFeature,
+  adminFeature,
   auditFeature,
   lockoutFeature,
   rateLimitFeature,

@@ -196,4 +196,6 @@ export interface LoginGuard {
   reserve(subject: GuardedSubject, meta: RequestMeta): Promise<GuardedAttempt>;
   /** Lifts every lock on a login identifier (e.g. after a password reset). */
   clear(identifier: string): Promise<void>;
+  /** Whether the identifier has no login attempt left now (locked, for an admin's view). */
+  isLocked(identifier: string): Promise<boolean>;
 }

@@ -10,6 +10,7 @@
 import { z } from 'zod';
 import { coreError, defineErrors } from '../../src/core/errors/index.ts';
 import { type AccountsErrorCode, accountsError } from '../../src/features/accounts/error-codes.ts';
+import type { AdminErrorCode } from '../../src/features/admin/error-codes.ts';
 import type { ApiKeyErrorCode } from '../../src/features/apikeys/error-codes.ts';
 import { OAUTH_ERRORS, type OAuthErrorCode } from '../../src/features/oauth/error-codes.ts';
 import type { SessionsErrorCode } from '../../src/features/sessions/error-codes.ts';
@@ -41,6 +42,7 @@ assertType<
     | TwoFactorErrorCode
     | OAuthErrorCode
     | ApiKeyErrorCode
+    | AdminErrorCode
   >
 >();
 export const known: readonly GatehouseErrorCode[] = [

@@ -13,6 +13,7 @@ import { createPasswordHasher, type PasswordHasher } from '../../crypto/password
 import { defineFeature } from '../../feature/index.ts';
 import type { User } from '../../stores/repositories.ts';
 import { createBreachedPasswordCheck, createBreachGate } from './breached-passwords.ts';
+import { ACCOUNTS_CONFIG_KEY, type AccountsOptions, accountsOptionsSchema } from './config.ts';
 import { normalizeEmail } from './email.ts';
 import { ACCOUNTS_ERROR_CODES, accountsError } from './error-codes.ts';
 import { createPasswordPolicy, passwordPolicyError } from './password-policy.ts';
@@ -30,6 +31,10 @@ export interface AccountsPorts {
   readonly normalizeEmail: typeof normalizeEmail;
   readonly userView: typeof userView;
   readonly twoFactorChallenge: typeof twoFactorChallenge;
+  /** `USER_ALREADY_EXISTS`, for an account created other than by registration (admins). */
+  readonly userExists: () => Error;
+  /** How an account is deleted (`accounts.deletion`). */
+  readonly deletion: AccountsOptions['deletion'];
 }
 
 interface SessionsPorts {
@@ -60,7 +65,8 @@ export const accountsFeature = defineFeature({
   uses: ['verification', 'two-factor'],
   errors: ACCOUNTS_ERROR_CODES,
   rateLimits: ACCOUNTS_RATE_LIMITS,
-  build({ config, repositories, logger, now, port, later, userChanged }) {
+  config: { key: ACCOUNTS_CONFIG_KEY, schema: accountsOptionsSchema },
+  build({ config, options, repositories, logger, now, port, later, userChanged }) {
     const { audit } = port<{ audit: AuditLog }>('audit');
     const sessions = port<SessionsPorts>('sessions');
     const { loginGuard } = port<{ loginGuard: LoginGuard | null }>('lockout');
@@ -121,6 +127,8 @@ export const accountsFeature = defineFeature({
       normalizeEmail,
       userView,
       twoFactorChallenge,
+      userExists: () => accountsError('USER_ALREADY_EXISTS'),
+      deletion: options.deletion,
     };
     return {
       ports,

@@ -6,6 +6,12 @@ export {
   createBreachedPasswordCheck,
   createBreachGate,
 } from './breached-passwords.ts';
+export {
+  ACCOUNTS_CONFIG_KEY,
+  ACCOUNTS_DEFAULTS,
+  type AccountsOptions,
+  accountsOptionsSchema,
+} from './config.ts';
 export { emailSchema, normalizeEmail } from './email.ts';
 export { ACCOUNTS_ERROR_CODES, accountsError } from './error-codes.ts';
 export { type AccountsPorts, accountsFeature } from './feature.ts';

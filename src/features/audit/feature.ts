@@ -1,6 +1,7 @@
 import type { AuditLog } from '../../core/index.ts';
 import { defineFeature } from '../../feature/index.ts';
 import { createAuditLog } from './audit-log.ts';
+import { AUDIT_CONFIG_KEY, auditOptionsSchema } from './config.ts';
 import { type EventHooks, withEventHooks } from './hooks.ts';
 
 /** What other features use: the audit log, and the keyed digest of client addresses. */
@@ -17,6 +18,8 @@ export interface AuditPorts {
 export const auditFeature = defineFeature({
   id: 'audit',
   keyPurposes: { identifierDigest: 'identifier-digest', ipDigest: 'ip-hash' },
+  // `audit.retentionDays`: how long events are kept (read by the pruner).
+  config: { key: AUDIT_CONFIG_KEY, schema: auditOptionsSchema },
   build({ config, keys, repositories, logger, now }) {
     const identifierDigester = keys.digester('identifier-digest');
     const ipDigester = keys.digester('ip-hash');

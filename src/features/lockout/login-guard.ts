@@ -155,6 +155,11 @@ export function createLoginGuard(options: LoginGuardOptions): LoginGuard {
       return attempt;
     },
 
+    async isLocked(identifier) {
+      const subject: GuardedSubject = { kind: 'login', identifier };
+      return (await counters.peek(key.budget(subject))) >= policy.maxFailures;
+    },
+
     async clear(identifier) {
       const subject: GuardedSubject = { kind: 'login', identifier };
       await Promise.all([counters.reset(key.budget(subject)), counters.reset(key.level(subject))]);

@@ -4,7 +4,7 @@ import type { PasswordHasher } from '../../crypto/password.ts';
 import { defineFeature } from '../../feature/index.ts';
 import { createEmailChange } from './email-change.ts';
 import { VERIFICATION_ERROR_CODES } from './error-codes.ts';
-import { createPasswordReset } from './password-reset.ts';
+import { createPasswordReset, type PasswordReset } from './password-reset.ts';
 import { VERIFICATION_RATE_LIMITS } from './rate-limits.ts';
 import { verificationRoutes } from './routes.ts';
 import { createSecurityNotices } from './security-notices.ts';
@@ -29,6 +29,8 @@ export interface VerificationPorts {
   readonly mailer: Mailer;
   readonly notices: SecurityNotices;
   readonly verification: VerificationService;
+  /** The reset link, also an account's first set-password link when an admin created it. */
+  readonly passwordReset: PasswordReset;
 }
 
 interface AccountsPorts {
@@ -134,7 +136,7 @@ export const verificationFeature = defineFeature({
       confirmUrl: `${linkBase}${config.mail.links.confirmEmail}`,
       now,
     });
-    const ports: VerificationPorts = { mailer, notices, verification };
+    const ports: VerificationPorts = { mailer, notices, verification, passwordReset };
     return {
       ports,
       routes: verificationRoutes({

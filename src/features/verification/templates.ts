@@ -17,7 +17,9 @@ export type MailKind =
   | 'recoveryCodesRegenerated'
   | 'passwordChanged'
   | 'apiKeyCreated'
-  | 'twoFactorLocked';
+  | 'twoFactorLocked'
+  | 'accountDeleted'
+  | 'twoFactorReset';
 
 export const MAIL_KINDS: readonly MailKind[] = Object.freeze([
   'verification',
@@ -34,6 +36,8 @@ export const MAIL_KINDS: readonly MailKind[] = Object.freeze([
   'passwordChanged',
   'apiKeyCreated',
   'twoFactorLocked',
+  'accountDeleted',
+  'twoFactorReset',
 ]);
 
 /** What a template may use. `link` is built from the configured base URL, never from a request. */
@@ -158,6 +162,16 @@ export const DEFAULT_MAIL_TEMPLATES: Readonly<Record<MailKind, MailTemplate>> = 
     message(`Too many wrong codes on your ${appName} account`, [
       `Too many wrong two-factor codes were entered for your ${appName} account, so code checks are paused for a while.`,
       'If it was not you, someone knows your password: change it now.',
+    ]),
+  accountDeleted: ({ appName }) =>
+    message(`Your ${appName} account was deleted`, [
+      `Your ${appName} account was just deleted, and every session and API key of it was stopped.`,
+      'If it was not you, contact support at once.',
+    ]),
+  twoFactorReset: ({ appName }) =>
+    message(`Two-factor authentication was reset on your ${appName} account`, [
+      `An administrator turned off two-factor authentication on your ${appName} account and signed out every session.`,
+      'Turn it back on after you sign in. If you did not ask for this, contact support.',
     ]),
   emailChangeNotice: ({ appName }) =>
     message(`Your ${appName} email is about to change`, [
