@@ -2,6 +2,7 @@ import { type AuthConfigInput, ConfigError, type ConfigProblem } from '../index.
 import { oauthProvidersFromEnv } from './oauth-env.ts';
 import { rateLimitsFromEnv } from './rate-limits-env.ts';
 import { signingKeysFromEnv } from './signing-keys-env.ts';
+import { uiFromEnv } from './ui-env.ts';
 
 /** Where the standalone server listens. */
 export interface ListenOptions {
@@ -32,6 +33,14 @@ export const SERVER_ENV = Object.freeze({
   GATEHOUSE_MAIL_URL:
     '`console`, `file:///absolute/dir` (one .eml per message), `smtp://host:port` or `smtps://host:port`',
   GATEHOUSE_MAIL_FROM: 'sender of every mail, e.g. `Example <no-reply@example.com>`',
+  GATEHOUSE_UI: '`false` turns the hosted pages (sign-in, sign-up, mail links, account) off (default true)',
+  GATEHOUSE_APP_NAME: 'the name the pages, mail and authenticator apps show (default Gatehouse)',
+  GATEHOUSE_PUBLIC_URL:
+    'public URL of the pages when not GATEHOUSE_BASE_URL: mail links point there and its origin may post forms',
+  GATEHOUSE_MAIL_LINK_BASE:
+    'where links in mail point (default GATEHOUSE_PUBLIC_URL, else GATEHOUSE_BASE_URL)',
+  GATEHOUSE_MAIL_LINKS:
+    'JSON of the mail-link paths, e.g. `{"verifyEmail":"/verify-email","resetPassword":"/reset-password","confirmEmail":"/confirm-email"}`',
   GATEHOUSE_CORS_ORIGINS:
     'comma-separated origins allowed to call with credentials from a browser (CORS; also trusted for CSRF)',
   GATEHOUSE_ACCESS_TOKENS: '`jwt` (default) or `opaque` (stored as keyed digests, revocable at once)',
@@ -142,6 +151,11 @@ export function settingsFromEnv(env: Env = process.env): ServerSettings {
       ...(env.GATEHOUSE_MAIL_FROM ? { from: env.GATEHOUSE_MAIL_FROM } : {}),
     };
   }
+  const ui = uiFromEnv(env, problems);
+  if (ui.ui) config.ui = ui.ui;
+  if (ui.appName) config.appName = ui.appName;
+  if (ui.mail) config.mail = { ...(config.mail as object), ...ui.mail };
+  if (ui.trustedOrigin) config.csrf = { trustedOrigins: [ui.trustedOrigin] };
   if (env.GATEHOUSE_LOG_LEVEL) config.logLevel = env.GATEHOUSE_LOG_LEVEL;
   if (env.GATEHOUSE_CORS_ORIGINS) {
     // Each entry is validated by the config (exact origins, no wildcards).

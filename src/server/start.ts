@@ -10,6 +10,7 @@ import {
   startupUnavailableResponse,
 } from './database-startup.ts';
 import type { ServerSettings } from './env.ts';
+import { withPagesByDefault } from './ui-env.ts';
 
 export interface RunningServer {
   readonly auth: Auth;
@@ -46,7 +47,7 @@ export async function startServer(
   settings: ServerSettings,
   options: StartOptions = {},
 ): Promise<RunningServer> {
-  const auth = await createAuth(settings.config);
+  const auth = await createAuth(withPagesByDefault(settings.config));
   const { logger } = auth;
   const step: DatabaseStartStep =
     options.migrate || auth.config.migrations.runOnStart
