@@ -1,0 +1,4 @@
+/** Open to anyone. */
+export function GET(): Response {
+  return Response.json({ ok: true });
+}
