@@ -178,23 +178,23 @@ describe('gatehouse/next nextAuth', () => {
     const session = await signInWithCookie(h, 'next-route@example.com');
     const { authorize } = withHeaders({});
     const anonymous = await authorize({ request: new Request(`${HARNESS_BASE_URL}/api/me`) });
-    assert.equal(anonymous.ok, false);
-    if (!anonymous.ok) {
-      assert.equal(anonymous.response.status, 401);
-      assert.equal(anonymous.response.headers.get('content-type'), 'application/problem+json');
-    }
+    assert.ok(anonymous instanceof Response);
+    assert.equal(anonymous.status, 401);
+    assert.equal(anonymous.headers.get('content-type'), 'application/problem+json');
     const notAdmin = await authorize({
       roles: ['admin'],
       request: new Request(`${HARNESS_BASE_URL}/api/admin`, { headers: cookieHeaders(session) }),
     });
-    assert.equal(notAdmin.ok ? 200 : notAdmin.response.status, 403);
+    assert.ok(notAdmin instanceof Response);
+    assert.equal(notAdmin.status, 403);
     const write = (headers: Record<string, string>) =>
       authorize({ request: new Request(`${HARNESS_BASE_URL}/api/me`, { method: 'POST', headers }) });
     const noToken = await write(cookieHeaders(session, { origin: OWN_ORIGIN }));
-    assert.equal(noToken.ok, false);
-    if (!noToken.ok) assert.equal(((await noToken.response.json()) as { code: string }).code, 'CSRF_FAILED');
+    assert.ok(noToken instanceof Response);
+    assert.equal(((await noToken.json()) as { code: string }).code, 'CSRF_FAILED');
     const withToken = await write(cookieHeaders(session, { origin: OWN_ORIGIN, csrf: true }));
-    assert.equal(withToken.ok && withToken.principal.userId, session.userId);
+    assert.ok(!(withToken instanceof Response));
+    assert.equal(withToken.userId, session.userId);
   });
 
   it('requireAuth: the principal, otherwise(refusal), or a thrown NextAuthError with status and code', async () => {

@@ -48,6 +48,7 @@ const EXPECTED: Record<string, readonly string[]> = {
     'requireStepUp',
   ],
   './express': ['expressGuards', 'gatehouse', 'keepRawBody'],
+  './next': ['NextAuthError', 'nextAuth', 'signInRedirect', 'toNextHandlers'],
   './client': [
     'EMPTY_BODY_SHA256_HEX',
     'SIGNING_SCHEME',

@@ -24,7 +24,6 @@ export {
 export { type SignInRedirectOptions, signInRedirect } from './proxy.ts';
 export {
   type AccessOptions,
-  type AuthorizeResult,
   type HeadersSource,
   type NextAuth,
   NextAuthError,

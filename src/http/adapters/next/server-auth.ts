@@ -46,7 +46,8 @@ export class NextAuthError extends Error {
   }
 }
 
-export type AuthorizeResult =
+/** Internal outcome of one check. */
+type CheckResult =
   | { readonly ok: true; readonly principal: Principal }
   | { readonly ok: false; readonly response: Response };
 
@@ -64,8 +65,11 @@ export interface NextAuth {
    * lacks what `options` asks. Throws `NextAuthError` only when Gatehouse cannot answer (5xx, 429).
    */
   getAuth(options?: AccessOptions): Promise<Principal | null>;
-  /** For Route Handlers: the caller, or the 401/403 problem+json response to return as it is. */
-  authorize(options?: AccessOptions): Promise<AuthorizeResult>;
+  /**
+   * For Route Handlers: the caller, or the 401/403 problem+json `Response` to return as it is
+   * (`if (caller instanceof Response) return caller;` narrows with or without `strict`).
+   */
+  authorize(options?: AccessOptions): Promise<Principal | Response>;
   /** The caller, or `otherwise(refusal)` / a thrown `NextAuthError`. */
   requireAuth(options?: RequireAuthOptions): Promise<Principal>;
 }
@@ -109,7 +113,7 @@ export function nextAuth(source: NextAuthSource, options: NextAuthOptions): Next
     throw new TypeError("gatehouse/next: nextAuth needs { headers } from 'next/headers'");
   }
 
-  async function check(rule: AccessRule, request: Request | undefined): Promise<AuthorizeResult> {
+  async function check(rule: AccessRule, request: Request | undefined): Promise<CheckResult> {
     const checked = request ?? (await pageRequest());
     const started = await instanceOf(source);
     if ('response' in started) return { ok: false, response: started.response };
@@ -147,7 +151,10 @@ export function nextAuth(source: NextAuthSource, options: NextAuthOptions): Next
       if (isRefusal(result.response.status)) return null;
       throw new NextAuthError(result.response, await codeOf(result.response));
     },
-    authorize: (access = {}) => check(ruleOf(access, 'required'), access.request),
+    async authorize(access = {}) {
+      const result = await check(ruleOf(access, 'required'), access.request);
+      return result.ok ? result.principal : result.response;
+    },
     async requireAuth(access = {}) {
       const result = await check(ruleOf(access, 'required'), access.request);
       if (result.ok) return result.principal;
