@@ -4,9 +4,7 @@ import type { MessageKey } from './en.ts';
 export const DE: Readonly<Record<MessageKey, string>> = {
   'lang.name': 'Deutsch',
   'lang.label': 'Sprache',
-  'page.titleSuffix': '{appName}',
   'form.errorSummary': 'Es gibt ein Problem',
-  'form.required': 'Pflichtfeld',
   'field.email': 'E-Mail-Adresse',
   'field.password': 'Passwort',
   'field.newPassword': 'Neues Passwort',

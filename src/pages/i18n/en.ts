@@ -6,9 +6,7 @@
 export const EN = {
   'lang.name': 'English',
   'lang.label': 'Language',
-  'page.titleSuffix': '{appName}',
   'form.errorSummary': 'There is a problem',
-  'form.required': 'required',
   'field.email': 'Email address',
   'field.password': 'Password',
   'field.newPassword': 'New password',
