@@ -71,6 +71,10 @@ export interface AdminRepository {
   updateUser(id: string, changes: AdminChanges, now: number): Promise<GuardedOutcome>;
   /** Deactivates and records the deletion, unless the user is the last active admin. */
   softDelete(id: string, deletion: AccountDeletion): Promise<GuardedOutcome>;
-  /** Erases every row of the user in every table, unless the user is the last active admin. */
-  hardDelete(id: string): Promise<GuardedOutcome>;
+  /**
+   * Erases every row of the user in every table (their revoked sessions leave tombstones: ids
+   * and times only). Call it after {@link softDelete}, which judged the last-admin rule, and
+   * after the sessions were revoked; `false` when the user was already gone.
+   */
+  erase(id: string): Promise<boolean>;
 }

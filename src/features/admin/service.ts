@@ -199,21 +199,23 @@ export function createAdminService(options: AdminServiceOptions) {
     requestedBy: 'self' | 'admin',
   ): Promise<Extract<GuardedOutcome, { outcome: 'done' }>> {
     const at = now();
+    // Deactivated first, in the locked transaction that judges the last-admin rule: a refusal
+    // leaves every credential working, and a hard delete that fails later is a soft one.
     const result = settled(
-      hard
-        ? await repository.hardDelete(user.id)
-        : await repository.softDelete(user.id, {
-            deletedAt: at,
-            purgeAfter: at + options.deletion.graceDays * DAY_MS,
-            requestedBy,
-          }),
+      await repository.softDelete(user.id, {
+        deletedAt: at,
+        purgeAfter: at + (hard ? 0 : options.deletion.graceDays * DAY_MS),
+        requestedBy,
+      }),
     );
-    // After the rows: a concurrent refusal (LAST_ADMIN) must leave every credential working.
+    // Every feature ends or forgets what the user holds (sessions revoked on every worker,
+    // API-key caches dropped, pending links forgotten) while the rows still say which.
     await options.userChanged(
       user.id,
       hard ? { kind: 'deleting' } : { kind: 'updated', rolesChanged: false, isActive: false },
     );
     if (hard) {
+      await repository.erase(user.id);
       await options.lock.clear(user.email);
     }
     return result;

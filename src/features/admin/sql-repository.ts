@@ -301,15 +301,12 @@ export function createAdminRepository(database: SqlDatabaseHandle): AdminReposit
         }),
       ),
 
-    hardDelete: (id) =>
+    erase: (id) =>
       guarded(() =>
-        db.transaction().execute(async (trx): Promise<GuardedOutcome> => {
-          await lockAdmins(trx);
-          const before = await findUser(trx, id);
-          if (before === null) return { outcome: 'not_found' };
-          if (await wouldLeaveNoAdmin(trx, before)) return { outcome: 'last_admin' };
-          await eraseRows(trx, id);
-          return { outcome: 'done', before, after: null };
+        db.transaction().execute(async (trx) => {
+          const found = (await findUser(trx, id)) !== null;
+          if (found) await eraseRows(trx, id);
+          return found;
         }),
       ),
   };

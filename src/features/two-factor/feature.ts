@@ -110,6 +110,10 @@ export const twoFactorFeature = defineFeature({
     const ports: TwoFactorPorts = { twoFactor };
     return {
       ports,
+      // A deleted account's pending enrollment (its seed, encrypted) leaves the store too.
+      async onUserChange(userId, change) {
+        if (change.kind === 'deleting') await twoFactor.forgetUser(userId);
+      },
       routes: twoFactorRoutes({
         twoFactor,
         sessions: sessions.tokens,

@@ -141,6 +141,8 @@ export interface TwoFactor {
    * without 2FA too: they sign in again.
    */
   assertRecentAuthentication(principal: Principal, request: Request, meta: RequestMeta): Promise<void>;
+  /** Forgets a pending enrollment of the user (a deleted account leaves no store entry). */
+  forgetUser(userId: string): Promise<void>;
 }
 
 const PENDING_METHODS = Object.freeze(['totp', 'recovery_code']);
@@ -435,6 +437,10 @@ export function createTwoFactor(options: TwoFactorOptions): TwoFactor {
       });
       options.notices.notify(user, 'recoveryCodesRegenerated', meta);
       return codes;
+    },
+
+    async forgetUser(userId) {
+      await options.keyValue.delete(enrollmentKey(userId));
     },
 
     async stepUp(principal, code, meta) {

@@ -139,6 +139,10 @@ export const verificationFeature = defineFeature({
     const ports: VerificationPorts = { mailer, notices, verification, passwordReset };
     return {
       ports,
+      // A deleted account's pending reset link dies with it, and its marker leaves the store.
+      async onUserChange(userId, change) {
+        if (change.kind === 'deleting') await passwordReset.forgetUser(userId);
+      },
       routes: verificationRoutes({
         verification,
         passwordReset,

@@ -39,6 +39,8 @@ export interface PasswordReset {
   requestReset(email: string, meta: RequestMeta): Promise<void>;
   /** Sets the new password, revokes every session; throws `RESET_TOKEN_INVALID` or `PASSWORD_POLICY`. */
   reset(token: string, password: string, meta: RequestMeta): Promise<void>;
+  /** Forgets the user's newest-link marker (a deleted account leaves no store entry). */
+  forgetUser(userId: string): Promise<void>;
 }
 
 /**
@@ -56,6 +58,10 @@ export function createPasswordReset(options: PasswordResetOptions): PasswordRese
   const ttlMs = options.tokenClass.lifetimeSeconds * 1000;
 
   return {
+    async forgetUser(userId) {
+      await options.keyValue.delete(latestKey(userId));
+    },
+
     async requestReset(email, meta) {
       const user = await options.users.findByEmail(email);
       const active = user?.isActive ? user : null;
