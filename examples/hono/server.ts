@@ -14,6 +14,8 @@ const auth = await createAuth({
   // The origin browsers see: cookie logins and cookie writes from any other origin are refused.
   baseUrl: process.env.GATEHOUSE_BASE_URL ?? `http://localhost:${port}`,
   http: { basePath: '/api' },
+  // Pages on other origins (comma-separated) that may call the API from a browser, with cookies.
+  cors: { origins: (process.env.GATEHOUSE_CORS_ORIGINS ?? '').split(',').filter(Boolean) },
   ...(mailUrl ? { mail: { url: mailUrl } } : {}),
 });
 await auth.migrate();

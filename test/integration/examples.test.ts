@@ -1,7 +1,7 @@
 /**
- * The Hono, Express and Fastify examples, started as their READMEs say (`node examples/<name>/server.ts`
- * from the repository root) on a free port with a throwaway data folder and mail written to
- * .eml files: GET /public answers anyone, GET /api/me is 401 anonymous and 200 for a user who
+ * The Hono, Express and Fastify examples and the SPA example (the Hono app plus its page), started
+ * as their READMEs say (`node examples/<name>/server.ts` from the repository root) on a free port
+ * with a throwaway data folder and mail written to .eml files: GET /public answers anyone, GET /api/me is 401 anonymous and 200 for a user who
  * registered and verified through Gatehouse's routes under /api, and GET /api/admin is 403 for
  * that plain user.
  */
@@ -31,7 +31,7 @@ async function verifiedUser(base: string, mailDir: string, email: string): Promi
   return String(body.accessToken);
 }
 
-for (const name of ['hono', 'express', 'fastify']) {
+for (const name of ['hono', 'express', 'fastify', 'spa']) {
   describe(`examples/${name}`, () => {
     it('/public, /api/me (401 anonymous, 200 signed in) and /api/admin (403 for a plain user)', async () => {
       const example = await startExample(name);
