@@ -82,7 +82,7 @@ export type OperationMethod<K extends OperationId> = (
 export type RouteMethods = { readonly [K in OperationId]: OperationMethod<K> };
 
 /** Options of the untyped escape hatch `client.request`. */
-export interface RequestInit extends CallInit {
+export interface RawRequestInit extends CallInit {
   /** Sent as JSON. */
   readonly body?: unknown;
   readonly query?: Readonly<Record<string, string>>;
@@ -122,7 +122,7 @@ export type AuthClient = RouteTree<RouteMethods> & {
   /** Signs out on the transport's route (DELETE /auth/session or POST /auth/logout); local state is cleared even if the server is unreachable. */
   signOut(init?: CallInit): Promise<OperationResult<'deleteSession'> | OperationResult<'logout'>>;
   /** Any route, typed loosely: for an application's own features, which the generated table does not know. */
-  request<T = unknown>(method: string, path: string, init?: RequestInit): Promise<ApiResult<T, string>>;
+  request<T = unknown>(method: string, path: string, init?: RawRequestInit): Promise<ApiResult<T, string>>;
 };
 
 const TOKENS_KEY = 'gatehouse.tokens';
@@ -495,7 +495,7 @@ export function createAuthClient(options: AuthClientOptions): AuthClient {
       if (store.get().status !== 'signed-out') await signedOut('signed-out');
       return result;
     },
-    request(method: string, path: string, init: RequestInit = {}) {
+    request(method: string, path: string, init: RawRequestInit = {}) {
       const upper = method.toUpperCase();
       return send({
         id: 'request',

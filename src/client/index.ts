@@ -16,7 +16,7 @@ export {
   type OperationErrorCode,
   type OperationMethod,
   type OperationResult,
-  type RequestInit,
+  type RawRequestInit,
   type RouteMethods,
   type StepUpRequest,
 } from './auth-client.ts';
