@@ -7,6 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { signedFetchInit } from '../../src/client/signing/index.ts';
 import {
   NextAuthError,
   nextAuth,
@@ -14,6 +15,7 @@ import {
   toNextHandlers,
 } from '../../src/http/adapters/next/index.ts';
 import { createAuth, lazyAuth } from '../../src/index.ts';
+import { createApiKey, createKeyOwner, signingKeyOf } from '../fixtures/api-keys.ts';
 import { createHarness, GOOD_PASSWORD, HARNESS_BASE_URL, type Harness } from '../fixtures/auth-harness.ts';
 import { cookieHeaders, OWN_ORIGIN, signInWithCookie } from '../fixtures/cookie-session.ts';
 
@@ -77,6 +79,28 @@ describe('gatehouse/next route handlers', () => {
       assert.equal(doubled.status, 404);
     });
   }
+
+  it('a signed request under the folder verifies with http.basePath empty (Gatehouse checks the URL the client sent)', async () => {
+    const owner = await createKeyOwner(plain);
+    const key = signingKeyOf(
+      await createApiKey(plain, owner.token, { name: 'next signing key', signing: true }),
+    );
+    const { GET } = toNextHandlers(plain.auth);
+    const signedOver = async (signedPath: string) => {
+      const init = await signedFetchInit({
+        keyId: key.keyId,
+        secret: key.secret,
+        method: 'GET',
+        url: `${HARNESS_BASE_URL}${signedPath}`,
+      });
+      return GET(new Request(`${HARNESS_BASE_URL}/api/users/me`, init), catchAll(['users', 'me']));
+    };
+    const honest = await signedOver('/api/users/me');
+    assert.equal(honest.status, 200, await honest.clone().text());
+    assert.equal(((await honest.json()) as { user: { id: string } }).user.id, owner.userId);
+    const prefixLess = await signedOver('/users/me');
+    assert.equal(prefixLess.status, 401, 'a signature over another path than the one sent is refused');
+  });
 
   it('reads the mount from the catch-all under a deeper folder, or takes it as an option', async () => {
     const { GET } = toNextHandlers(plain.auth);

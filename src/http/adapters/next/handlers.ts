@@ -1,10 +1,12 @@
 /**
  * Route handlers for `app/api/[...gatehouse]/route.ts`: every method hands the request to
- * Gatehouse with the path the shared mount-path rule gives. The mount path is the route file's
- * folder, read from the request: its path minus the catch-all segments Next matched.
+ * Gatehouse as the client sent it (the URL a signature covers), naming the mount path in the
+ * fetch env (see mount-env.ts); the shared mount-path rule applies. The mount path is the route
+ * file's folder, read from the request: its path minus the catch-all segments Next matched.
  */
+import { withMountPath } from '../../mount-env.ts';
 import { PROBLEM_CONTENT_TYPE, problemTypeFor } from '../../problem.ts';
-import { routedPath } from '../mount-path.ts';
+import { mountPathConflicts } from '../mount-path.ts';
 import { instanceOf, type NextAuthSource } from './source.ts';
 
 /** The second argument Next passes a route handler (`params` is a promise since Next 15). */
@@ -35,7 +37,6 @@ export interface NextHandlersOptions {
 
 const MOUNT_MISMATCH_DETAIL =
   'Gatehouse is mounted under a path that differs from its http.basePath: mount it at http.basePath, or leave http.basePath empty.';
-const NO_BODY_METHODS = new Set(['GET', 'HEAD']);
 
 /** The folder of the catch-all route: the request path without the segments the catch-all matched. */
 async function mountPathOf(pathname: string, context: NextRouteContext | undefined): Promise<string> {
@@ -63,7 +64,7 @@ function mountMismatch(): Response {
 
 /**
  * `export const { GET, POST, PUT, PATCH, DELETE, HEAD, OPTIONS } = toNextHandlers(auth)` in
- * `app/api/[...gatehouse]/route.ts`: `/api/auth/login` reaches Gatehouse as `/auth/login`, or as
+ * `app/api/[...gatehouse]/route.ts`: `/api/auth/login` is routed as `/auth/login` (its URL kept), or as
  * `/api/auth/login` when `http.basePath` is `'/api'` (the prefix is applied once; a different
  * `http.basePath` answers 500 problem+json, logged once).
  */
@@ -73,29 +74,18 @@ export function toNextHandlers(source: NextAuthSource, options: NextHandlersOpti
     const started = await instanceOf(source);
     if ('response' in started) return started.response;
     const { instance } = started;
-    const url = new URL(request.url);
-    const mountPath = options.mountPath ?? (await mountPathOf(url.pathname, context));
-    const mount = mountPath.replace(/\/+$/, '');
-    const relative = url.pathname.startsWith(mount) ? url.pathname.slice(mount.length) : url.pathname;
-    const routed = routedPath({ mountPath: mount, basePath: instance.config.http.basePath, path: relative });
-    if (!routed.ok) {
+    const mountPath = options.mountPath ?? (await mountPathOf(new URL(request.url).pathname, context));
+    if (mountPathConflicts(mountPath, instance.config.http.basePath)) {
+      // A configuration error, not a request error: said once in the log; every request under
+      // the mount gets a 500 naming the mismatch (never the paths).
       if (!mismatchLogged) {
         mismatchLogged = true;
         instance.logger.error({ code: 'INTERNAL' }, MOUNT_MISMATCH_DETAIL);
       }
       return mountMismatch();
     }
-    const init: RequestInit & { duplex?: 'half' } = {
-      method: request.method,
-      headers: request.headers,
-      signal: request.signal,
-    };
-    if (!NO_BODY_METHODS.has(request.method) && request.body !== null) {
-      // Streamed through unread: Gatehouse applies its own body limit and parsing.
-      init.body = request.body;
-      init.duplex = 'half';
-    }
-    return instance.fetch(new Request(`${url.origin}${routed.path}${url.search}`, init));
+    // The request itself, body unread: Gatehouse applies its own limit and parsing.
+    return instance.fetch(request, withMountPath({}, mountPath.replace(/\/+$/, '')));
   };
   return Object.freeze({
     GET: handle,
