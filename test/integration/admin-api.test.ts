@@ -4,7 +4,7 @@
  * with a set-password link (no password ever chosen or shown by the admin), changes with their
  * audit trail (actor, target, before and after), soft deletion and its restoration, ending
  * sessions, resetting 2FA, mailing a reset link, lifting a lock, the audit list, and the
- * last-admin rule (sequential, and two admins demoting each other at once: exactly one wins).
+ * last-admin rule (its race is test/security/last-admin-race.test.ts).
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
@@ -301,31 +301,6 @@ for (const backend of backends()) {
         body: { name: 'Root' },
       });
       assert.equal(renamed.status, 200, 'other changes to the last admin are fine');
-    });
-
-    it('two admins demoting each other at once: exactly one wins, one admin is left', async () => {
-      for (let round = 0; round < 5; round += 1) {
-        const a = await signedInAdmin(h);
-        await demoteEveryAdmin(h, a);
-        const b = await signedInAdmin(h);
-        const answers = await Promise.all([
-          h.request('PATCH', `/admin/users/${b.userId}`, { ...as(a), body: { roles: [] } }),
-          h.request('PATCH', `/admin/users/${a.userId}`, { ...as(b), body: { roles: [] } }),
-        ]);
-        const won = answers.filter((r) => r.status === 200);
-        assert.equal(won.length, 1, `round ${round}: ${answers.map((r) => r.text).join(' | ')}`);
-        // The loser is refused as the last admin, or, when the winner's revocation of its
-        // session came first, as a dead credential; never a second success.
-        const lost = answers.find((r) => r.status !== 200);
-        assert.ok(lost && [409, 401].includes(lost.status), lost?.text);
-        if (lost?.status === 409) assert.equal(lost.body.code, 'LAST_ADMIN');
-        const roles = await Promise.all(
-          [a, b].map(async (u) => (await h.auth.api.users.get(u.userId))?.roles),
-        );
-        const admins = roles.filter((r) => r?.includes('admin'));
-        assert.equal(admins.length, 1, `round ${round}: exactly one admin left`);
-        admin = await h.login((roles[0]?.includes('admin') ? a : b).email);
-      }
     });
   });
 }
