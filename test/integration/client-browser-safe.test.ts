@@ -2,13 +2,14 @@
  * `gatehouse/client` runs in browsers: nothing reachable from src/client/index.ts may import a
  * `node:` module or a server-side package (zod, hono, pino…). Proven by bundling the entry for
  * the browser with esbuild, which fails on a Node built-in, and by listing every file the bundle
- * took in.
+ * took in. The client also stays within its size budget (8 KB min+gzip without React).
  *
  * @see issue #14
  */
 import assert from 'node:assert/strict';
 import { resolve } from 'node:path';
 import { describe, it } from 'node:test';
+import { gzipSync } from 'node:zlib';
 import { build } from 'esbuild';
 
 const ROOT = resolve(import.meta.dirname, '../..');
@@ -41,4 +42,22 @@ describe('gatehouse/client in the browser', () => {
       assert.doesNotMatch(text, /["']node:/);
     });
   }
+
+  it('an app importing createAuthClient - should stay within 8 KB min+gzip (bench/client-bundle-size.ts prints the figures)', async () => {
+    const result = await build({
+      stdin: {
+        contents: "export { createAuthClient } from './src/client/index.ts';",
+        resolveDir: ROOT,
+        loader: 'ts',
+      },
+      bundle: true,
+      minify: true,
+      format: 'esm',
+      platform: 'browser',
+      write: false,
+      logLevel: 'silent',
+    });
+    const bytes = result.outputFiles[0]?.contents ?? new Uint8Array();
+    assert.ok(gzipSync(bytes, { level: 9 }).byteLength <= 8 * 1024);
+  });
 });
