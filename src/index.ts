@@ -77,5 +77,12 @@ export {
   type MailTemplate,
   type RenderedMail,
 } from './features/verification/index.ts';
-export { defineRoute, type RouteContext, type RouteDefinition, type RouteResult } from './http/index.ts';
+export {
+  defineRoute,
+  type GuardEnv,
+  type Principal,
+  type RouteContext,
+  type RouteDefinition,
+  type RouteResult,
+} from './http/index.ts';
 export { isStoreError, StoreError } from './stores/contract.ts';

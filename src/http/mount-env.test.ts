@@ -38,7 +38,7 @@ async function call(
   app: ReturnType<typeof appWithBasePath>,
   url: string,
   env?: object,
-  headers?: HeadersInit,
+  headers?: Record<string, string>,
 ) {
   const response = await app.fetch(new Request(url, headers === undefined ? {} : { headers }), env);
   const body = (await response.json()) as { url?: string };

@@ -47,7 +47,8 @@ export interface SignedFetchInit {
    * `fetch` sends anyway) and, with a body, `Content-Type` (`application/json` unless given).
    */
   readonly headers: Headers;
-  readonly body: string | Uint8Array | undefined;
+  /** The body as given; bytes on a plain `ArrayBuffer` (copied if need be), which `fetch` takes in every runtime's types. */
+  readonly body: string | Uint8Array<ArrayBuffer> | undefined;
 }
 
 /** Options of `signedRequest`: those of `signedFetchInit` that the request does not carry. */
@@ -112,7 +113,16 @@ export function finishSignedFetch(prepared: PreparedFetch, signature: string): S
   const { keyId, input, body } = prepared;
   const { headers, timestamp, nonce, signedHeaders, method } = input;
   headers.set('authorization', formatSignatureHeader({ keyId, timestamp, nonce, signedHeaders, signature }));
-  return { method, headers, body };
+  return {
+    method,
+    headers,
+    body: typeof body === 'string' || body === undefined ? body : onArrayBuffer(body),
+  };
+}
+
+/** `bytes` itself when a plain `ArrayBuffer` backs it, else a copy on one (same bytes). */
+function onArrayBuffer(bytes: Uint8Array): Uint8Array<ArrayBuffer> {
+  return bytes.buffer instanceof ArrayBuffer ? (bytes as Uint8Array<ArrayBuffer>) : new Uint8Array(bytes);
 }
 
 /** The body of a `Request`, read so it can be hashed (`undefined` when it has none). */

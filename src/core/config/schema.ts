@@ -137,9 +137,12 @@ const rateLimitRule = z.strictObject({
   scope: z.enum(['ip', 'identifier', 'ipIdentifier']),
 });
 
+// Read-only, so the presets' results (`oauthProviders.google(…)`, whose scopes are readonly
+// arrays) are accepted as they are.
 const oauthScopes = z
   .array(z.string().regex(/^[\x21\x23-\x5B\x5D-\x7E]{1,128}$/, 'must be a scope token'))
-  .max(32);
+  .max(32)
+  .readonly();
 
 /** A provider: a generic OIDC issuer, or GitHub (see the `oauthProviders` presets). */
 const oauthProvider = z.discriminatedUnion('kind', [
