@@ -3,7 +3,8 @@
  * loopback; see test/fixtures/client-server.ts): the bearer transport's tokens, single-flight
  * refresh counted by the server, the retry on 401, refresh-token reuse ending in a signed-out
  * state, the cookie transport's CSRF handling (with a cookie jar standing in for the browser's),
- * the 2FA pending step with a real TOTP code, the step-up callback, and Retry-After on 429.
+ * the 2FA pending step with a real TOTP code, the step-up callback, OAuth sign-in with PKCE
+ * against a real OpenID Connect provider, and Retry-After on 429.
  *
  * @see issue #14
  */
@@ -17,6 +18,8 @@ import {
 } from '../../src/client/index.ts';
 import { GOOD_PASSWORD, uniqueEmail } from '../fixtures/auth-harness.ts';
 import { browserLikeFetch, type ServedHarness, serveHarness } from '../fixtures/client-server.ts';
+import { actAs, flowCookieName, newProviderUser, oidcProviderEntry } from '../fixtures/oauth-flow.ts';
+import { followAuthorization, type OidcServer, startOidcServer } from '../fixtures/oidc-server.ts';
 import { codeAt, enableTwoFactor } from '../fixtures/two-factor.ts';
 
 const ACCESS_TTL_MS = 15 * 60 * 1000;
@@ -185,6 +188,15 @@ describe('gatehouse/client, bearer transport', () => {
     const refused = await declining.users.me.apiKeys.create({ name: 'ci-2' });
     assert.equal(refused.error?.code, 'STEP_UP_REQUIRED');
     assert.equal(refused.error?.status, 403);
+
+    const mistyped = bearerClient({ onStepUp: () => '000000' });
+    await mistyped.signIn({ email: user.email, password: GOOD_PASSWORD });
+    served.clock.advance(2 * 30_000);
+    await mistyped.auth.twoFactor.verify({ code: codeAt(served.clock, user.seed) });
+    served.clock.advance(10 * 60 * 1000);
+    const wrongCode = await mistyped.users.me.apiKeys.create({ name: 'ci-3' });
+    assert.equal(wrongCode.error?.code, 'STEP_UP_REQUIRED', 'the original refusal, retried no further');
+    assert.equal(wrongCode.error?.cause?.code, 'TWO_FACTOR_CODE_INVALID', 'with why the step-up failed');
   });
 });
 
@@ -240,6 +252,80 @@ describe('gatehouse/client, cookie transport (a cookie jar stands in for the bro
     assert.deepEqual(state, { status: 'signed-out', reason: 'no-session' });
     const result = await client.users.me.get();
     assert.equal(result.error?.code, 'UNAUTHENTICATED');
+  });
+});
+
+describe('gatehouse/client, OAuth sign-in with PKCE (bearer transport)', () => {
+  let oidc: OidcServer;
+  let withOAuth: ServedHarness;
+
+  before(async () => {
+    oidc = await startOidcServer();
+    withOAuth = await serveHarness({
+      config: { oauth: { providers: { mock: oidcProviderEntry(oidc.issuer) }, allowInsecureLoopback: true } },
+    });
+  });
+  after(async () => {
+    await withOAuth?.close();
+    await oidc?.stop();
+  });
+
+  it('signIn navigates with a S256 challenge; complete() exchanges the code with the kept verifier, once', async () => {
+    const oauthStorage = memoryStorage();
+    let navigatedTo = '';
+    const client = createAuthClient({
+      baseUrl: withOAuth.url,
+      transport: 'bearer',
+      oauthStorage,
+      navigate: (url) => {
+        navigatedTo = url;
+      },
+    });
+    const returned = await client.oauth.signIn('mock', { redirectTo: '/oauth/done' });
+    assert.equal(returned, navigatedTo);
+    const authorizeUrl = new URL(navigatedTo);
+    assert.equal(authorizeUrl.pathname, '/auth/oauth/mock/authorize');
+    assert.match(authorizeUrl.searchParams.get('codeChallenge') ?? '', /^[A-Za-z0-9_-]{43}$/);
+    assert.match(String(await oauthStorage.get('gatehouse.pkce')), /^[A-Za-z0-9_-]{43}$/);
+
+    // The browser's part: our authorize route, the provider, our callback with the flow cookie.
+    const started = await fetch(authorizeUrl, { redirect: 'manual' });
+    assert.equal(started.status, 302);
+    const flowCookie = started.headers
+      .getSetCookie()
+      .map((line) => line.split(';')[0] ?? '')
+      .find((pair) => pair.startsWith(`${flowCookieName('mock')}=`));
+    assert.ok(flowCookie, 'the authorize route sets the flow cookie');
+    const providerCallback = await followAuthorization(new URL(String(started.headers.get('location'))));
+    const user = newProviderUser('client-oauth');
+    actAs(oidc, user);
+    const back = await fetch(`${withOAuth.url}${providerCallback.pathname}${providerCallback.search}`, {
+      headers: { Cookie: flowCookie },
+      redirect: 'manual',
+    });
+    assert.equal(back.status, 302, await back.text());
+    const landing = new URL(String(back.headers.get('location')), 'https://app.example.test');
+    assert.equal(landing.pathname, '/oauth/done');
+
+    const exchanges = withOAuth.count('POST', '/auth/oauth/exchange');
+    const completed = await client.oauth.complete(landing.href);
+    assert.equal(completed.error, null, JSON.stringify(completed.error));
+    assert.equal(withOAuth.count('POST', '/auth/oauth/exchange') - exchanges, 1);
+    const state = client.session.get();
+    assert.equal(state.status === 'signed-in' && state.user.email, user.email);
+    assert.equal((await client.users.me.get()).data?.user.email, user.email);
+
+    const replay = await client.oauth.complete(landing.href);
+    assert.equal(replay.error?.code, 'OAUTH_VERIFIER_MISSING', 'the verifier is used once');
+  });
+
+  it('a callback carrying #pendingToken - complete() enters two-factor-required without a request', async () => {
+    const client = createAuthClient({ baseUrl: withOAuth.url, transport: 'bearer', navigate: () => {} });
+    const result = await client.oauth.complete(
+      'https://app.example.test/oauth/done#twoFactorRequired=true&pendingToken=p1',
+    );
+    assert.equal(result.error, null);
+    assert.equal(client.session.get().status, 'two-factor-required');
   });
 });
 
