@@ -68,7 +68,9 @@ export function createApiClient(options: { readonly fetch: ApiFetch; readonly ba
     const headers = new Headers(extra);
     for (const name of FORWARDED) {
       const value = browser.headers.get(name);
-      if (value !== null) headers.set(name, value);
+      // `Origin: null` is what a no-referrer page's own form post carries; the page accepted it
+      // only with `Sec-Fetch-Site: same-origin`, which goes on and is what the API checks then.
+      if (value !== null && !(name === 'origin' && value === 'null')) headers.set(name, value);
     }
     headers.set('accept', 'application/json');
     if (body !== undefined) headers.set('content-type', 'application/json');

@@ -48,11 +48,24 @@ export function createFormCsrf(options: {
     },
     tokenFor: (secret) => options.digests.digest(secret),
     check(request, token) {
-      if (!isAllowedOrigin(request, options.allowedOrigins)) return false;
+      if (!fromOurPages(request, options.allowedOrigins)) return false;
       const secret = read(request);
       return (
         secret !== null && token !== null && token.length <= 512 && options.digests.matches(secret, token)
       );
     },
   };
+}
+
+/**
+ * Whether a form post comes from our own pages. The pages send `Referrer-Policy: no-referrer`,
+ * and browsers then send `Origin: null` on a document's own form posts (Fetch, "serializing a
+ * request origin"); such a post is ours only when the browser also says `Sec-Fetch-Site:
+ * same-origin` (a header no page can set; a sandboxed or foreign frame gets `cross-site`).
+ * Any other Origin must be an allowed one, as for the JSON API's cookie routes.
+ */
+export function fromOurPages(request: Request, allowedOrigins: ReadonlySet<string>): boolean {
+  if (request.headers.get('origin') === 'null')
+    return request.headers.get('sec-fetch-site') === 'same-origin';
+  return isAllowedOrigin(request, allowedOrigins);
 }

@@ -4,7 +4,8 @@
  * is made to accept a form from a copy of another browser's token.
  *
  * Invariant: every POST to a page route needs the `_csrf` token that is the keyed digest of
- * the browser's own `gh_form` cookie AND an allowed Origin; otherwise it answers 403 "This
+ * the browser's own `gh_form` cookie AND an allowed Origin (or `Origin: null`, what a
+ * no-referrer page's own post carries, with `Sec-Fetch-Site: same-origin`); otherwise it answers 403 "This
  * form has expired" and the JSON API is never called (no session, no mail, no token spent).
  * The JSON API keeps refusing form bodies (415).
  *
@@ -125,7 +126,11 @@ const FORGERIES: readonly { readonly name: string; options(h: Harness): Promise<
     },
   },
   { name: 'from a foreign Origin', options: async () => ({ origin: 'https://evil.example' }) },
-  { name: 'from Origin null (a sandboxed frame)', options: async () => ({ origin: 'null' }) },
+  { name: 'from Origin null without Sec-Fetch-Site', options: async () => ({ origin: 'null' }) },
+  {
+    name: 'from Origin null and Sec-Fetch-Site: cross-site (a sandboxed frame)',
+    options: async () => ({ origin: 'null', headers: { 'sec-fetch-site': 'cross-site' } }),
+  },
   { name: 'without Origin, Sec-Fetch-Site or Referer', options: async () => ({ origin: null }) },
   {
     name: 'with Sec-Fetch-Site: cross-site and no Origin',
@@ -171,6 +176,19 @@ describe('pages: cross-site form posts are refused and do nothing', () => {
       });
     }
   }
+
+  it("a page's own post as browsers send it under no-referrer (Origin: null, Sec-Fetch-Site: same-origin) is accepted", async () => {
+    const email = uniqueEmail('csrf');
+    await h.register(email);
+    const browser = pageBrowser(h.auth);
+    const page = await browser.get('/sign-in');
+    const account = await browser.submit(
+      page,
+      { email, password: GOOD_PASSWORD },
+      { origin: 'null', headers: { 'sec-fetch-site': 'same-origin' } },
+    );
+    assert.equal(account.path, '/account', account.heading);
+  });
 
   it('a page refuses a JSON body (only forms post to pages)', async () => {
     const browser = pageBrowser(h.auth);
