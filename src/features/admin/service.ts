@@ -106,18 +106,18 @@ export const eventView = (e: AuditPage[number]) => ({
 
 /** The cursor of a page: opaque to clients, checked strictly when it comes back. */
 export const cursors = {
-  ofUser: (id: string) => Buffer.from(`u.${id}`).toString('base64url'),
+  ofUser: (id: string) => Buffer.from(`u:${id}`).toString('base64url'),
   ofEvent: (e: { createdAt: number; id: string }) =>
-    Buffer.from(`e.${e.createdAt}.${e.id}`).toString('base64url'),
+    Buffer.from(`e:${e.createdAt}:${e.id}`).toString('base64url'),
   readUser(cursor: string): string {
     const text = Buffer.from(cursor, 'base64url').toString('utf8');
-    const match = /^u\.([0-9a-f-]{36})$/.exec(text);
+    const match = /^u:([0-9a-f-]{36})$/.exec(text);
     if (!match?.[1]) throw adminError('CURSOR_INVALID');
     return match[1];
   },
   readEvent(cursor: string): { createdAt: number; id: string } {
     const text = Buffer.from(cursor, 'base64url').toString('utf8');
-    const match = /^e\.(\d{1,16})\.([0-9a-f-]{36})$/.exec(text);
+    const match = /^e:(\d{1,16}):([0-9a-f-]{36})$/.exec(text);
     if (!match?.[1] || !match[2]) throw adminError('CURSOR_INVALID');
     return { createdAt: Number(match[1]), id: match[2] };
   },
