@@ -1,6 +1,7 @@
 /**
- * `gatehouse/client`: what an API client needs to talk to a Gatehouse server. Today the
- * reference signer for signing keys (GH1-HMAC-SHA256); see docs/API-KEYS.md.
+ * `gatehouse/client`: what an API client needs to talk to a Gatehouse server, browser-safe:
+ * `createAuthClient`, the typed client with its session store (docs/CLIENT.md), and the
+ * reference signer for signing keys (GH1-HMAC-SHA256, docs/API-KEYS.md).
  *
  * @module
  */
