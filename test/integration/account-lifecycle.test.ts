@@ -17,18 +17,23 @@ import {
   type SignedInUser,
 } from '../fixtures/auth-harness.ts';
 import { backends } from '../fixtures/backends.ts';
+import { createTestClock } from '../fixtures/two-factor.ts';
 
 const DAY_MS = 24 * 3600 * 1000;
+const STEP_UP_WINDOW_MS = 300 * 1000;
 
 for (const backend of backends()) {
   describe(`account lifecycle (${backend.name})`, () => {
     let h: Harness;
     let hard: Harness;
     let admin: SignedInUser;
+    const clock = createTestClock();
 
     before(async () => {
       const config = await backend.config();
-      h = await createHarness({ config: { ...config, accounts: { deletion: { graceDays: 14 } } } });
+      h = await createHarness({
+        config: { ...config, clock: clock.config, accounts: { deletion: { graceDays: 14 } } },
+      });
       // The other deletion mode (the same database and stores on PostgreSQL + Redis).
       hard = await createHarness({ config: { ...config, accounts: { deletion: { mode: 'hard' } } } });
       admin = await signedInAdmin(h);
@@ -97,6 +102,40 @@ for (const backend of backends()) {
       const events = await auditEvents(hard, await signedInAdmin(hard), { type: 'account.deleted' });
       assert.ok(events.some((e) => e.userId === null && e.data.hard === true));
       assert.ok(events.every((e) => e.userId !== user.userId));
+    });
+
+    it('an account without a password (OAuth only) deletes itself with a recent sign-in instead', async () => {
+      const user = await signedInWithRoles(h, []);
+      // As an account made by an OAuth sign-in has it: no password at all.
+      await h.auth.database.db
+        .updateTable('users')
+        .set({ password_hash: null })
+        .where('id', '=', user.userId)
+        .execute();
+      clock.advance(STEP_UP_WINDOW_MS + 1000);
+      assertProblem(
+        await h.request('DELETE', '/users/me', { token: user.accessToken, body: {} }),
+        403,
+        'STEP_UP_REQUIRED',
+      );
+      assertProblem(
+        await h.request('DELETE', '/users/me', {
+          token: user.accessToken,
+          body: { currentPassword: GOOD_PASSWORD },
+        }),
+        403,
+        'STEP_UP_REQUIRED',
+      );
+      assert.equal((await h.get('/users/me', { token: user.accessToken })).status, 200, 'still there');
+      // Signed in just now (here through a session row made fresh, as a new OAuth sign-in would be).
+      await h.auth.database.db
+        .updateTable('sessions')
+        .set({ created_at: clock.now() })
+        .where('user_id', '=', user.userId)
+        .execute();
+      const deleted = await h.request('DELETE', '/users/me', { token: user.accessToken, body: {} });
+      assert.equal(deleted.status, 204, deleted.text);
+      assertProblem(await h.get('/users/me', { token: user.accessToken }), 401, 'INVALID_TOKEN');
     });
 
     it('the last active admin cannot delete their own account', async () => {

@@ -119,7 +119,7 @@ export interface UpdateMeResponse200 {
 }
 
 export interface DeleteMyAccountBody {
-  currentPassword: string;
+  currentPassword?: string;
 }
 
 export interface ChangePasswordBody {

@@ -303,11 +303,15 @@ export function adminRoutes(options: {
       auth: 'required',
       sessionOnly: true,
       stepUp: true,
-      body: z.strictObject({ currentPassword: z.string().min(1).max(4096) }),
+      // Required when the account has a password; one without (OAuth only) signs in again instead.
+      body: z.strictObject({ currentPassword: z.string().min(1).max(4096).optional() }),
       responses: { 204: { description: 'Deleted (soft or hard per accounts.deletion); a notice is mailed' } },
       errorCodes: ['LOGIN_BAD_CREDENTIALS', 'LAST_ADMIN', 'STEP_UP_REQUIRED', 'TWO_FACTOR_CODE_INVALID'],
       async handler(ctx) {
-        await admin.deleteSelf(ctx.principal!, ctx.body.currentPassword, requestMeta(ctx));
+        const meta = requestMeta(ctx);
+        await admin.deleteSelf(ctx.principal!, ctx.body.currentPassword, meta, () =>
+          options.requireRecentAuthentication(ctx.principal!, ctx.request, meta),
+        );
         return { status: 204 };
       },
     }),

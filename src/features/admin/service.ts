@@ -417,12 +417,24 @@ export function createAdminService(options: AdminServiceOptions) {
       };
     },
 
-    /** DELETE /users/me: the password again, then soft or hard per `accounts.deletion`. */
-    async deleteSelf(principal: Principal, currentPassword: string, meta: RequestMeta) {
+    /**
+     * DELETE /users/me: the password again (an account without one, e.g. OAuth only, proves a
+     * sign-in within the step-up window instead), then soft or hard per `accounts.deletion`.
+     */
+    async deleteSelf(
+      principal: Principal,
+      currentPassword: string | undefined,
+      meta: RequestMeta,
+      recentSignIn: () => Promise<void>,
+    ) {
       const user = await existing(principal.userId);
-      const ok =
-        user.passwordHash !== null && (await options.verifyPassword(user.passwordHash, currentPassword));
-      if (!ok) throw options.badCredentials();
+      if (user.passwordHash === null) {
+        await recentSignIn();
+      } else {
+        const ok =
+          currentPassword !== undefined && (await options.verifyPassword(user.passwordHash, currentPassword));
+        if (!ok) throw options.badCredentials();
+      }
       const hard = options.deletion.mode === 'hard';
       await remove(user, hard, 'self');
       options.mail('accountDeleted', user.email, meta);
