@@ -127,6 +127,7 @@ export type AuthClient = RouteTree<RouteMethods> & {
 
 const TOKENS_KEY = 'gatehouse.tokens';
 const PKCE_KEY = 'gatehouse.pkce';
+const REFRESH_LOCK = 'gatehouse.refresh';
 const CSRF_HEADER = 'X-CSRF-Token';
 const BODY = 1;
 const AUTH = 2;
@@ -223,20 +224,30 @@ export function createAuthClient(options: AuthClientOptions): AuthClient {
     return store.get();
   }
 
-  /** One POST /auth/refresh for every caller waiting on it (single flight). */
+  /**
+   * One POST /auth/refresh for every caller waiting on it (single flight). Tabs sharing a
+   * storage take turns under a Web Lock, and a tab that finds the refresh token already rotated
+   * by another uses the new pair: presenting the old token again would be reuse to the server,
+   * which then ends the session.
+   */
   function refreshTokens(): Promise<boolean> {
     refreshing ??= (async () => {
       try {
-        const tokens = await loadTokens();
-        if (tokens === null) return false;
-        const result = await exchange({
-          id: 'refresh',
-          method: 'POST',
-          path: '/auth/refresh',
-          flags: BODY,
-          body: { refreshToken: tokens.refreshToken },
+        const seen = await loadTokens();
+        if (seen === null) return false;
+        return await oneAtATime(async () => {
+          const tokens = await loadTokens();
+          if (tokens === null) return false;
+          if (tokens.refreshToken !== seen.refreshToken) return true;
+          const result = await exchange({
+            id: 'refresh',
+            method: 'POST',
+            path: '/auth/refresh',
+            flags: BODY,
+            body: { refreshToken: tokens.refreshToken },
+          });
+          return result.error === null;
         });
-        return result.error === null;
       } finally {
         refreshing = null;
       }
@@ -509,6 +520,16 @@ export function createAuthClient(options: AuthClientOptions): AuthClient {
     },
   });
   return client as unknown as AuthClient;
+}
+
+interface LockManager {
+  request<T>(name: string, callback: () => Promise<T>): Promise<T>;
+}
+
+/** Runs `task` holding the origin-wide refresh lock where the runtime has Web Locks (browsers, Node 24). */
+function oneAtATime<T>(task: () => Promise<T>): Promise<T> {
+  const locks = (globalThis as { navigator?: { locks?: LockManager } }).navigator?.locks;
+  return locks === undefined ? task() : locks.request(REFRESH_LOCK, task);
 }
 
 /** Puts `method` at `path` in the tree; a node that is both a method and a namespace is a function with properties. */

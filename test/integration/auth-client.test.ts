@@ -95,6 +95,22 @@ describe('gatehouse/client, bearer transport', () => {
     assert.equal(served.count('POST', '/auth/refresh') - refreshesBefore, 1);
   });
 
+  it('two tabs sharing one token storage, both finding the token expired - one refresh, neither signed out', async () => {
+    const shared = memoryStorage(); // as localStorageAdapter() is for two tabs of one origin
+    const first = bearerClient({ storage: shared });
+    assert.equal((await first.signIn(await verifiedUser())).error, null);
+    const second = bearerClient({ storage: shared });
+    served.clock.advance(ACCESS_TTL_MS + 1000);
+    const refreshesBefore = served.count('POST', '/auth/refresh');
+    const results = await Promise.all(
+      Array.from({ length: 10 }, (_, i) => (i % 2 === 0 ? first : second).users.me.get()),
+    );
+    for (const result of results) assert.equal(result.error, null, JSON.stringify(result.error));
+    assert.equal(served.count('POST', '/auth/refresh') - refreshesBefore, 1);
+    assert.equal(first.session.get().status, 'signed-in');
+    assert.equal(second.session.get().status, 'signed-in');
+  });
+
   it('an access token the server refuses - refreshed once and the call retried once', async () => {
     const storage = memoryStorage();
     const client = bearerClient({ storage });
