@@ -44,7 +44,7 @@ const OPERATION_VERBS = new Set(['get', 'list', 'create', 'update', 'replace', '
 /** Path segments whose camelCase form would not be an identifier. */
 const SEGMENT_ALIASES: Readonly<Record<string, string>> = { '2fa': 'twoFactor' };
 /** Names the client itself puts at the top level; a route namespace must not take them. */
-export const RESERVED_TOP_LEVEL = new Set(['session', 'oauth', 'request', 'signIn', 'signOut']);
+export const RESERVED_TOP_LEVEL = new Set(['session', 'oauth', 'request', 'signIn', 'signOut', 'transport']);
 
 /** `change-password` → `changePassword`, `.well-known` → `wellKnown`, `jwks.json` → `jwks`. */
 export function segmentName(segment: string): string {
