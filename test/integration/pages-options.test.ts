@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { MailMessage } from '../../src/index.ts';
+import type { MailMessage } from '../../src/mail/contract.ts';
 import { capturingTransport, createHarness, GOOD_PASSWORD, uniqueEmail } from '../fixtures/auth-harness.ts';
 import { pageBrowser, summaryOf } from '../fixtures/pages.ts';
 
