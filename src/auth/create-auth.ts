@@ -399,6 +399,8 @@ export async function createAuth<const F extends readonly AnyFeatureDefinition[]
     api: async (request, env) => app.fetch(request, env),
     formDigests: featureKeys(keyring).digester(PAGES_FORM_PURPOSE),
     logger,
+    // The API-key page offers the scopes and lifetimes the apikeys feature accepts.
+    apiKeys: joinBuiltInOptions(config, featureOptions).apiKeys,
   });
   const fetch = config.ui.enabled
     ? pagesBeside(

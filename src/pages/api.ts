@@ -30,6 +30,8 @@ export interface ApiCallOptions {
    * the Origin before calling.
    */
   readonly session?: boolean;
+  /** Extra request headers, e.g. a step-up code in `X-2FA-Code` for a sensitive route. */
+  readonly headers?: Readonly<Record<string, string>>;
 }
 
 /**
@@ -99,7 +101,7 @@ export function createApiClient(options: { readonly fetch: ApiFetch; readonly ba
 
   return {
     async call(browser: Request, env: unknown, method: string, path: string, call: ApiCallOptions = {}) {
-      const extra: Record<string, string> = {};
+      const extra: Record<string, string> = { ...call.headers };
       if (call.session) {
         const csrf = await send(browser, env, 'GET', '/auth/csrf', undefined, {});
         if (csrf.problem) return csrf;

@@ -39,6 +39,8 @@ export interface PagesOptions {
   readonly formDigests: FormDigests;
   /** Where a page that failed is logged (never with the request's body). */
   readonly logger?: { error(details: object, message: string): void };
+  /** What the API-key page offers: the declared scopes and the key lifetimes (days). */
+  readonly apiKeys?: PageSettings['apiKeys'];
 }
 
 /** The hosted pages: a fetch handler to mount, and where each page is. */
@@ -115,6 +117,7 @@ export function createPages(options: PagesOptions): Pages {
     })),
     pendingLoginSeconds: config.twoFactor.pendingLoginTtlSeconds,
     secureCookies: secure,
+    apiKeys: options.apiKeys ?? { scopes: [], defaultTtlDays: 365, maxTtlDays: 365 },
   };
   const logoOrigin = settings.logoUrl?.startsWith('https://') ? [new URL(settings.logoUrl).origin] : [];
   const formOrigins = [...new Set(providerOrigins(config))];

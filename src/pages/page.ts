@@ -34,6 +34,12 @@ export interface PageSettings {
   readonly pendingLoginSeconds: number;
   /** Whether cookies are `Secure` (and so `__Host-` prefixed). */
   readonly secureCookies: boolean;
+  /** `apiKeys.scopes` (offered beside the person's roles) and the key lifetimes, in days. */
+  readonly apiKeys: {
+    readonly scopes: readonly string[];
+    readonly defaultTtlDays: number;
+    readonly maxTtlDays: number;
+  };
 }
 
 /** What a page renders: a title (the `<h1>` and `<title>`) and its content. */

@@ -43,6 +43,25 @@ footer{margin-top:1.5rem;color:var(--muted);font-size:.875rem}
 footer ul{list-style:none;display:flex;gap:1rem;padding:0;margin:0}
 footer a{color:var(--muted)}
 .visually-hidden{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap}
+.sections,.items{list-style:none;padding:0;margin:0 0 1rem}
+.sections li{margin:.25rem 0}
+.items li{border:1px solid var(--border);border-radius:var(--radius);padding:1rem;margin:0 0 .75rem}
+.items form{margin:0}
+.item-title{font-weight:600;margin:0 0 .25rem}
+.item-meta{color:var(--muted);font-size:.875rem;margin:0 0 .75rem}
+.badge{color:var(--ok);font-size:.875rem}
+h2{font-size:1.15rem;margin:1.5rem 0 .5rem}
+code,.secret{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace}
+.secret{display:block;overflow-wrap:anywhere;padding:.5rem .7rem;border:1px solid var(--border);border-radius:var(--radius)}
+.qr{background:#fff;width:12rem;max-width:100%;padding:.25rem;margin:0 0 1rem;border-radius:var(--radius)}
+.qr svg{display:block;width:100%;height:auto}
+.steps{padding-left:1.2rem}
+.codes{columns:2;font-size:1.05rem;padding-left:1.6rem}
+fieldset{border:0;padding:0}
+legend{font-weight:600;padding:0;margin:0 0 .25rem}
+select{width:100%;font:inherit;padding:.6rem .7rem;border:1px solid var(--muted);border-radius:var(--radius);background:var(--card);color:var(--text)}
+select:focus-visible{outline:3px solid var(--focus);outline-offset:2px}
+button+.hint,button[hidden]+.hint{margin-top:.5rem}
 `;
 
 /** The stylesheet's file name: its content's hash, so a changed sheet is a new URL. */
