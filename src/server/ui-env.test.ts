@@ -25,7 +25,10 @@ describe('the hosted pages from the environment', () => {
       GATEHOUSE_MAIL_LINK_BASE: 'https://app.example.com/auth',
       GATEHOUSE_MAIL_LINKS: '{"verifyEmail":"/verify"}',
     }).config;
-    assert.deepEqual(links.mail, { linkBase: 'https://app.example.com/auth', links: { verifyEmail: '/verify' } });
+    assert.deepEqual(links.mail, {
+      linkBase: 'https://app.example.com/auth',
+      links: { verifyEmail: '/verify' },
+    });
   });
 
   it('malformed values are reported by variable name', () => {
