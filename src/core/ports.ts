@@ -196,6 +196,8 @@ export interface LoginGuard {
   reserve(subject: GuardedSubject, meta: RequestMeta): Promise<GuardedAttempt>;
   /** Lifts every lock on a login identifier (e.g. after a password reset). */
   clear(identifier: string): Promise<void>;
-  /** Whether the identifier has no login attempt left now (locked, for an admin's view). */
-  isLocked(identifier: string): Promise<boolean>;
+  /** Whether the subject has no attempt left now (locked, for an admin's view). */
+  isLocked(subject: GuardedSubject): Promise<boolean>;
+  /** Lifts the lock on a user's second-factor checks (an admin's unlock). */
+  clearSecondFactor(userId: string): Promise<void>;
 }

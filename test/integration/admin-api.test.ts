@@ -19,7 +19,7 @@ import {
   uniqueEmail,
 } from '../fixtures/auth-harness.ts';
 import { backends } from '../fixtures/backends.ts';
-import { createTestClock, enableTwoFactor } from '../fixtures/two-factor.ts';
+import { codeAt, createTestClock, enableTwoFactor, wrongCode } from '../fixtures/two-factor.ts';
 
 for (const backend of backends()) {
   describe(`admin API (${backend.name})`, () => {
@@ -253,6 +253,34 @@ for (const backend of backends()) {
         const [event] = await auditEvents(h, admin, { userId: user.userId, type });
         assert.equal(event?.data.actorId, admin.userId, type);
       }
+    });
+
+    it("unlock also lifts a lock on the user's second factor", async () => {
+      const user = await enableTwoFactor(h, clock, { emailLabel: 'totp-locked' });
+      const pending = async () =>
+        (await h.post('/auth/login', { email: user.email, password: GOOD_PASSWORD })).body
+          .pendingToken as string;
+      for (let i = 0; i < 3; i += 1) {
+        await h.post('/auth/2fa/verify', {
+          pendingToken: await pending(),
+          code: wrongCode(clock, user.seed),
+        });
+      }
+      const refused = await h.post('/auth/2fa/verify', {
+        pendingToken: await pending(),
+        code: codeAt(clock, user.seed),
+      });
+      assertProblem(refused, 429, 'RATE_LIMITED');
+      assert.equal((await h.get(`/admin/users/${user.userId}`, as(admin))).body.user.locked, true);
+      const unlocked = await h.post(`/admin/users/${user.userId}/unlock`, undefined, as(admin));
+      assert.equal(unlocked.status, 204, unlocked.text);
+      assert.equal((await h.get(`/admin/users/${user.userId}`, as(admin))).body.user.locked, false);
+      clock.advance(30_000);
+      const verified = await h.post('/auth/2fa/verify', {
+        pendingToken: await pending(),
+        code: codeAt(clock, user.seed),
+      });
+      assert.equal(verified.status, 200, verified.text);
     });
 
     it('lists audit events by user, type and time, newest first, a page at a time', async () => {

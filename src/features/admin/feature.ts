@@ -75,9 +75,18 @@ export const adminFeature = defineFeature({
       sendPasswordReset: (email, meta) => verification.passwordReset.requestReset(email, meta),
       mail: (kind, to, meta) => verification.mailer.send(kind, to, { appName: config.appName }, meta),
       lock: {
-        isLocked: async (email) => (await loginGuard?.isLocked(email)) ?? false,
-        clear: async (email) => {
-          await loginGuard?.clear(email);
+        // Locked: the address's sign-ins, or the user's second-factor checks.
+        isLocked: async (user) => {
+          if (!loginGuard) return false;
+          const [login, secondFactor] = await Promise.all([
+            loginGuard.isLocked({ kind: 'login', identifier: user.email }),
+            loginGuard.isLocked({ kind: 'second-factor', userId: user.id }),
+          ]);
+          return login || secondFactor;
+        },
+        clear: async (user) => {
+          await loginGuard?.clear(user.email);
+          await loginGuard?.clearSecondFactor(user.id);
         },
       },
       deletion: accounts.deletion,

@@ -30,9 +30,10 @@ export interface AdminServiceOptions {
   /** Mails the reset (set-password) link, as POST /auth/forgot-password does. */
   readonly sendPasswordReset: (email: string, meta: RequestMeta) => Promise<void>;
   readonly mail: (kind: 'accountDeleted' | 'twoFactorReset', to: string, meta: RequestMeta) => void;
+  /** The login lock of the user's address and of their second factor. */
   readonly lock: {
-    isLocked(email: string): Promise<boolean>;
-    clear(email: string): Promise<void>;
+    isLocked(user: { readonly id: string; readonly email: string }): Promise<boolean>;
+    clear(user: { readonly id: string; readonly email: string }): Promise<void>;
   };
   readonly deletion: { readonly mode: 'soft' | 'hard'; readonly graceDays: number };
   readonly now: () => number;
@@ -216,7 +217,7 @@ export function createAdminService(options: AdminServiceOptions) {
     );
     if (hard) {
       await repository.erase(user.id);
-      await options.lock.clear(user.email);
+      await options.lock.clear(user);
     }
     return result;
   }
@@ -230,7 +231,7 @@ export function createAdminService(options: AdminServiceOptions) {
       options.countRecoveryCodes(id),
       repository.deletionOf(id),
       repository.listAudit({ userId: id, types: ['login.success'], limit: 1 }),
-      options.lock.isLocked(user.email),
+      options.lock.isLocked(user),
     ]);
     const lastSignIn = signIns[0];
     return {
@@ -388,7 +389,7 @@ export function createAdminService(options: AdminServiceOptions) {
 
     async unlock(id: string, actor: Actor, meta: RequestMeta) {
       const user = await existing(id);
-      await options.lock.clear(user.email);
+      await options.lock.clear(user);
       await audit.record('admin.user_unlocked', meta, { userId: id, data: actorData(actor) });
     },
 

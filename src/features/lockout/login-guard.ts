@@ -155,9 +155,13 @@ export function createLoginGuard(options: LoginGuardOptions): LoginGuard {
       return attempt;
     },
 
-    async isLocked(identifier) {
-      const subject: GuardedSubject = { kind: 'login', identifier };
+    async isLocked(subject) {
       return (await counters.peek(key.budget(subject))) >= policy.maxFailures;
+    },
+
+    async clearSecondFactor(userId) {
+      const subject: GuardedSubject = { kind: 'second-factor', userId };
+      await Promise.all([counters.reset(key.budget(subject)), counters.reset(key.level(subject))]);
     },
 
     async clear(identifier) {
