@@ -11,110 +11,27 @@
  * the lazy singleton answering 503 while its data folder is unusable and starting once fixed.
  */
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { once } from 'node:events';
-import { cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { createAuth } from '../../src/index.ts';
 import { GOOD_PASSWORD } from '../fixtures/auth-harness.ts';
 import { registerVerified } from '../fixtures/example-process.ts';
-import { findFreePort } from '../fixtures/free-port.ts';
+import { buildNextExample, type NextExampleBuild, type RunningNextApp } from '../fixtures/next-example.ts';
 
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const NEXT_BIN = join(ROOT, 'node_modules/next/dist/bin/next');
-const TSC_BIN = join(ROOT, 'node_modules/.bin/tsc');
-const BUILD_TIMEOUT_MS = 240_000;
-const START_TIMEOUT_MS = 30_000;
-const POLL_MS = 100;
 const PROBLEM_JSON = 'application/problem+json';
 /** The example's session cookie: the default name, `__Host-` because cookies are secure by default. */
 const SESSION_COOKIE = '__Host-gh_session';
 
-/** Left out of the copy: what a build or a run of the example in place leaves behind. */
-const NOT_COPIED = new Set(['.next', 'node_modules', 'data', 'next-env.d.ts', 'tsconfig.tsbuildinfo']);
-
-let workDir = '';
-let appDir = '';
-const children: ChildProcess[] = [];
-
-function run(command: string, args: string[], cwd: string): { status: number | null; output: string } {
-  const result = spawnSync(command, args, {
-    cwd,
-    encoding: 'utf8',
-    timeout: BUILD_TIMEOUT_MS,
-    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', NEXT_TELEMETRY_DISABLED: '1', HOME: process.env.HOME ?? '/' },
-  });
-  return { status: result.status, output: `${result.stdout}\n${result.stderr}` };
-}
+let build: NextExampleBuild;
 
 before(async () => {
-  // Under the repository (gitignored .tmp/) so that Next's workspace root, the repository's
-  // node_modules, is above it; the copy's own package.json makes `gatehouse` resolve to its dist.
-  await mkdir(join(ROOT, '.tmp'), { recursive: true });
-  workDir = await mkdtemp(join(ROOT, '.tmp', 'next-example-'));
-  // The build of the package: its exit status is not the point (a type error elsewhere in the
-  // tree is the typecheck's to report); the files the example imports are.
-  run(TSC_BIN, ['-p', join(ROOT, 'tsconfig.build.json'), '--outDir', join(workDir, 'dist')], ROOT);
-  await readFile(join(workDir, 'dist/http/adapters/next/index.js'));
-  await writeFile(join(workDir, 'package.json'), await readFile(join(ROOT, 'package.json')));
-  appDir = join(workDir, 'examples/next');
-  await cp(join(ROOT, 'examples/next'), appDir, {
-    recursive: true,
-    filter: (source) => !NOT_COPIED.has(source.split('/').at(-1) ?? ''),
-  });
-  const built = run(process.execPath, [NEXT_BIN, 'build'], appDir);
-  assert.equal(built.status, 0, `next build failed:\n${built.output}`);
+  build = await buildNextExample();
 });
 
 after(async () => {
-  for (const child of children) {
-    if (child.exitCode === null && child.signalCode === null && child.pid !== undefined) {
-      process.kill(-child.pid, 'SIGKILL');
-      await once(child, 'exit');
-    }
-  }
-  if (workDir !== '') await rm(workDir, { recursive: true, force: true });
+  await build?.cleanup();
 });
-
-interface RunningApp {
-  readonly base: string;
-  readonly mailDir: string;
-}
-
-/** `next start` on a free port, as the README says, waiting (bounded) until GET /public answers. */
-async function startApp(dataDir: string): Promise<RunningApp> {
-  const port = await findFreePort();
-  const base = `http://127.0.0.1:${port}`;
-  const mailDir = join(workDir, `mail-${port}`);
-  const child = spawn(process.execPath, [NEXT_BIN, 'start', '-p', String(port), '-H', '127.0.0.1'], {
-    cwd: appDir,
-    // Its own process group: `next start` may run the server in a child, which goes with it.
-    detached: true,
-    stdio: ['ignore', 'ignore', 'inherit'],
-    env: {
-      PATH: process.env.PATH ?? '/usr/bin:/bin',
-      NEXT_TELEMETRY_DISABLED: '1',
-      PORT: String(port),
-      GATEHOUSE_DATA_DIR: dataDir,
-      GATEHOUSE_MAIL_URL: `file://${mailDir}`,
-      GATEHOUSE_BASE_URL: base,
-    },
-  });
-  children.push(child);
-  const deadline = Date.now() + START_TIMEOUT_MS;
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`next start exited with ${child.exitCode}`);
-    const answered = await fetch(`${base}/public`).then(
-      (response) => response.ok,
-      () => false,
-    );
-    if (answered) return { base, mailDir };
-    await new Promise((resolve) => setTimeout(resolve, POLL_MS));
-  }
-  throw new Error(`next start did not answer within ${START_TIMEOUT_MS} ms`);
-}
 
 /** An admin made before the app starts, through the library on the same data folder. */
 async function seedAdmin(dataDir: string, email: string): Promise<void> {
@@ -159,26 +76,22 @@ async function problemCode(response: Response): Promise<string | undefined> {
 }
 
 describe('examples/next under next build && next start', () => {
-  let app: RunningApp;
+  let app: RunningNextApp;
   const memberEmail = 'next-member@example.com';
   const adminEmail = 'next-admin@example.com';
 
   before(async () => {
-    const dataDir = join(workDir, 'data');
+    const dataDir = join(build.workDir, 'data');
     await seedAdmin(dataDir, adminEmail);
-    app = await startApp(dataDir);
+    app = await build.start(dataDir);
   });
 
   it("type-checks with the example's own non-strict tsconfig", async () => {
-    const config = JSON.parse(await readFile(join(appDir, 'tsconfig.json'), 'utf8')) as {
+    const config = JSON.parse(await readFile(join(build.appDir, 'tsconfig.json'), 'utf8')) as {
       compilerOptions: { strict?: boolean };
     };
     assert.equal(config.compilerOptions.strict, false, "Next's default: not strict");
-    const checked = run(
-      TSC_BIN,
-      ['--noEmit', '--incremental', 'false', '-p', join(appDir, 'tsconfig.json')],
-      appDir,
-    );
+    const checked = build.typecheck();
     assert.equal(checked.status, 0, checked.output);
   });
 
@@ -286,9 +199,9 @@ describe('examples/next under next build && next start', () => {
 describe('examples/next: the lazy singleton after a failed start', () => {
   it('answers 503 SERVICE_UNAVAILABLE with Retry-After while the data folder is unusable, and starts once it is fixed', async () => {
     // The data folder's path runs through a regular file: nothing can be created under it.
-    const blocker = join(workDir, 'blocked');
+    const blocker = join(build.workDir, 'blocked');
     await writeFile(blocker, 'not a folder');
-    const app = await startApp(join(blocker, 'data'));
+    const app = await build.start(join(blocker, 'data'));
     const refused = await fetch(`${app.base}/api/me`);
     assert.equal(refused.status, 503);
     assert.ok(Number(refused.headers.get('retry-after')) >= 1);
