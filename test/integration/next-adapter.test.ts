@@ -9,6 +9,8 @@
  * for a plain user, 200 for an admin), the Server Component page showing the cookie's user, a
  * cookie write refused without the CSRF token and accepted with it, the proxy's redirect, and
  * the lazy singleton answering 503 while its data folder is unusable and starting once fixed.
+ * In Chromium: a cookie login from a page of the app, the Server Component showing the user,
+ * and a Server Action that reads the caller with requireAuth and renames them.
  */
 import assert from 'node:assert/strict';
 import { readFile, rm, writeFile } from 'node:fs/promises';
@@ -16,6 +18,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { createAuth } from '../../src/index.ts';
 import { GOOD_PASSWORD } from '../fixtures/auth-harness.ts';
+import { type LaunchedBrowser, launchBrowser, screenshotOnFailure } from '../fixtures/browser.ts';
 import { registerVerified } from '../fixtures/example-process.ts';
 import { buildNextExample, type NextExampleBuild, type RunningNextApp } from '../fixtures/next-example.ts';
 
@@ -33,11 +36,11 @@ after(async () => {
   await build?.cleanup();
 });
 
-/** An admin made before the app starts, through the library on the same data folder. */
-async function seedAdmin(dataDir: string, email: string): Promise<void> {
+/** A verified account made before the app starts, through the library on the same data folder. */
+async function seedUser(dataDir: string, email: string, roles: string[] = []): Promise<void> {
   const auth = await createAuth({ mode: 'development', dataDir, logLevel: 'silent' });
   await auth.migrate();
-  await auth.api.users.create({ email, password: GOOD_PASSWORD, emailVerified: true, roles: ['admin'] });
+  await auth.api.users.create({ email, password: GOOD_PASSWORD, emailVerified: true, roles });
   await auth.close();
 }
 
@@ -82,7 +85,7 @@ describe('examples/next under next build && next start', () => {
 
   before(async () => {
     const dataDir = join(build.workDir, 'data');
-    await seedAdmin(dataDir, adminEmail);
+    await seedUser(dataDir, adminEmail, ['admin']);
     app = await build.start(dataDir);
   });
 
@@ -193,6 +196,54 @@ describe('examples/next under next build && next start', () => {
       401,
       'the session ended',
     );
+  });
+});
+
+describe('examples/next in Chromium: a cookie session on the page and a Server Action', () => {
+  let browser: LaunchedBrowser | undefined;
+  after(async () => browser?.close());
+
+  it('signs in from a page of the app, shows the user in the Server Component, renames through a Server Action', async () => {
+    const email = 'next-browser@example.com';
+    const dataDir = join(build.workDir, 'browser-data');
+    await seedUser(dataDir, email);
+    const app = await build.start(dataDir);
+    browser = await launchBrowser();
+    const page = await browser.newPage();
+    await screenshotOnFailure(page, join(build.workDir, 'next-browser.png'), async () => {
+      await page.goto(`${app.base}/`);
+      // A cookie login from the app's own origin, as its sign-in form would send it.
+      const status = await page.evaluate(
+        async ({ email, password }) => {
+          const response = await fetch('/api/auth/session', {
+            method: 'POST',
+            headers: { 'content-type': 'application/json' },
+            body: JSON.stringify({ email, password }),
+          });
+          return response.status;
+        },
+        { email, password: GOOD_PASSWORD },
+      );
+      assert.equal(status, 200);
+      await page.goto(`${app.base}/account`);
+      assert.equal(await page.getByTestId('email').textContent(), email);
+
+      await page.getByTestId('name-input').fill('Ada Lovelace');
+      await page.getByTestId('rename').click();
+      await page.getByTestId('name').filter({ hasText: 'Ada Lovelace' }).waitFor();
+      const stored = await createAuth({ mode: 'development', dataDir, logLevel: 'silent' });
+      try {
+        assert.equal((await stored.api.users.findByEmail(email))?.name, 'Ada Lovelace');
+      } finally {
+        await stored.close();
+      }
+
+      // Signed out (the cookie gone): the proxy sends the page away before it renders.
+      await browser?.context.clearCookies();
+      await page.goto(`${app.base}/account`);
+      assert.equal(new URL(page.url()).pathname, '/');
+      assert.equal(new URL(page.url()).searchParams.get('next'), '/account');
+    });
   });
 });
 

@@ -1,4 +1,5 @@
 import { auth, getAuth } from '../../lib/auth';
+import { rename } from './actions';
 
 export const runtime = 'nodejs';
 // Per request: the page reads the caller's cookie.
@@ -21,6 +22,15 @@ export default async function AccountPage() {
         Signed in as <span data-testid="email">{user?.email}</span> (
         <span data-testid="user-id">{principal.userId}</span>)
       </p>
+      <p>
+        Name: <span data-testid="name">{user?.name ?? ''}</span>
+      </p>
+      <form action={rename}>
+        <input name="name" aria-label="New name" data-testid="name-input" />
+        <button type="submit" data-testid="rename">
+          Rename
+        </button>
+      </form>
     </main>
   );
 }
