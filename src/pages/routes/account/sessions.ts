@@ -111,22 +111,9 @@ async function reauthenticate(page: Page, user: UserView, path: string): Promise
         : page.errorsOf(login.problem, { password: 'currentPassword' });
     return retry(errors, login.status);
   }
-  // Two-step verification was turned on meanwhile: the code form is the way now.
-  if (login.body?.twoFactorRequired === true) {
-    return page.render(
-      stepUpView(
-        page,
-        { ...user, twoFactorEnabled: true },
-        {
-          action: path,
-          hidden: { intent: 'revokeOthers' },
-          submit: page.t('sessions.revokeOthers'),
-          errors: [],
-          status: 200,
-        },
-      ),
-    );
-  }
+  // Two-step verification was turned on meanwhile: from now on a code confirms it is the
+  // person, which the sessions page asks for when the action is sent again.
+  if (login.body?.twoFactorRequired === true) return page.redirect(path);
   // The old session ends; only the new session's cookie goes to the browser.
   await page.api('DELETE', '/auth/session', { session: true });
   return page.redirect(`${path}?done=confirmed`, login.setCookies);
