@@ -9,14 +9,23 @@ import { after, before, describe, it } from 'node:test';
 import { GOOD_PASSWORD, type Harness, uniqueEmail } from '../fixtures/auth-harness.ts';
 import { actAs, createOAuthHarness, MOCK_PROVIDER, newProviderUser } from '../fixtures/oauth-flow.ts';
 import { followAuthorization, type OidcServer, startOidcServer } from '../fixtures/oidc-server.ts';
-import { pageBrowser, textOf } from '../fixtures/pages.ts';
+import { fieldErrorOf, pageBrowser, textOf } from '../fixtures/pages.ts';
+import {
+  codeAt,
+  createTestClock,
+  enableTwoFactor,
+  type TestClock,
+  wrongCode,
+} from '../fixtures/two-factor.ts';
 
 describe('hosted pages: linked sign-in providers', () => {
   let server: OidcServer;
   let h: Harness;
+  let clock: TestClock;
   before(async () => {
     server = await startOidcServer();
-    h = await createOAuthHarness(server, { config: { ui: { enabled: true } } });
+    clock = createTestClock();
+    h = await createOAuthHarness(server, { config: { ui: { enabled: true }, clock: clock.config } });
   });
   after(async () => {
     await h.close();
@@ -63,5 +72,32 @@ describe('hosted pages: linked sign-in providers', () => {
     const { accessToken } = await h.login(email);
     const accounts = await h.get('/users/me/oauth-accounts', { token: accessToken });
     assert.deepEqual(accounts.body.accounts, []);
+  });
+
+  it('with 2FA, past the step-up window: linking asks for a code, then goes on to the provider', async () => {
+    const user = await enableTwoFactor(h, clock, { emailLabel: 'providers-2fa' });
+    const browser = pageBrowser(h.auth);
+    const step = await browser.submit(await browser.get('/sign-in'), {
+      email: user.email,
+      password: GOOD_PASSWORD,
+    });
+    assert.equal((await browser.submit(step, { code: codeAt(clock, user.seed) })).path, '/account');
+    clock.advance(6 * 60_000);
+
+    const page = await browser.get('/account/providers');
+    const link = page.forms.find((f) => f.fields.intent === 'link');
+    assert.ok(link);
+    const asked = await browser.post(link.action, link.fields);
+    assert.equal(asked.status, 403);
+    assert.equal(asked.heading, 'Confirm it is you');
+    assert.equal(asked.forms[0]?.fields.provider, MOCK_PROVIDER);
+    const wrong = await browser.submit(asked, { stepUpCode: wrongCode(clock, user.seed) });
+    assert.equal(
+      fieldErrorOf(wrong.html, 'stepUpCode'),
+      'The code is not correct, or has already been used.',
+    );
+    const toProvider = await browser.submit(wrong, { stepUpCode: codeAt(clock, user.seed) });
+    assert.equal(toProvider.status, 303);
+    assert.equal(new URL(toProvider.headers.get('location') ?? '').origin, server.issuer);
   });
 });
