@@ -174,7 +174,11 @@ describe('account pages in Chromium', { timeout: 180_000 }, () => {
       const secret = ((await page.textContent('#totp-secret')) ?? '').trim();
       const uri = await page.getAttribute('a[href^="otpauth:"]', 'href');
       assert.ok(uri?.startsWith('otpauth://totp/'), String(uri));
-      assert.equal(new URL(uri ?? '').searchParams.get('secret'), secret, 'the text is the secret of the URI');
+      assert.equal(
+        new URL(uri ?? '').searchParams.get('secret'),
+        secret,
+        'the text is the secret of the URI',
+      );
       await page.emulateMedia({ colorScheme: 'dark' });
       assert.equal(await decodeQrOnScreen(page), uri, 'the QR code (dark scheme) reads as the URI');
       await page.emulateMedia({ colorScheme: 'light' });
