@@ -6,9 +6,11 @@ import {
   type ConfigWarning,
   checkTopology,
   createKeyring,
+  createMetrics,
   databaseDialectOf,
   type ErrorCatalogue,
   type Keyring,
+  type Metrics,
   persistenceWarnings,
   type ResolvedConfig,
   resolveConfig,
@@ -60,6 +62,9 @@ import type { AuthApi } from './auth-api.ts';
 import { type AuthConfig, type AuthConfigInput, joinBuiltInOptions } from './config.ts';
 import { buildFeatures, checkRouteClashes, declareFeatures, splitFeatureConfig } from './feature-assembly.ts';
 import { BUILT_IN_FEATURES } from './feature-list.ts';
+import { prettyLogs, prettyStream, requestObserver } from './logging.ts';
+import { createMaintenance, type Maintenance, schedulePruning } from './maintenance.ts';
+import { instrumentStores, registerCoreMetrics } from './metrics.ts';
 import { describePosture, type Posture } from './posture.ts';
 
 /** Credentials and secrets that must never reach a log line, wherever they appear. */
@@ -122,6 +127,13 @@ export interface Auth {
    * re-encryption of rows still under an older secret (`gatehouse keys status|reencrypt`).
    */
   readonly keys: KeyService;
+  /**
+   * This instance's metrics (prom-client registry; `render()` is the Prometheus text). Not a
+   * route of the app: the standalone server serves it as `GET /metrics` when enabled.
+   */
+  readonly metrics: Metrics;
+  /** The features' pruning tasks (`gatehouse prune`, the schedule; one process at a time). */
+  readonly maintenance: Maintenance;
   /** Applies pending migrations. */
   migrate(): Promise<{ readonly applied: readonly string[] }>;
   migrationStatus(): Promise<readonly MigrationState[]>;
@@ -165,11 +177,12 @@ function resolveWithFeatureOptions(
 
 function buildLogger(config: ResolvedConfig): Logger {
   if (config.logger) return (config.logger as Logger).child({ lib: 'gatehouse' });
-  return pino({
+  const options = {
     name: 'gatehouse',
     level: config.logLevel,
     redact: { paths: REDACT_PATHS, censor: '[redacted]' },
-  });
+  };
+  return prettyLogs(config) ? pino(options, prettyStream()) : pino(options);
 }
 
 function buildStores(config: ResolvedConfig): Stores {
@@ -209,7 +222,11 @@ function buildMail(config: ResolvedConfig, logger: Logger): MailTransport {
   return unconfiguredMail;
 }
 
-async function buildDatabase(config: ResolvedConfig, logger: Logger): Promise<Database> {
+async function buildDatabase(
+  config: ResolvedConfig,
+  logger: Logger,
+  onQuery: (event: { readonly durationMs: number; readonly failed: boolean }) => void,
+): Promise<Database> {
   const db = config.database;
   if (db.kind === 'kysely') {
     return wrapDatabase(db.kysely as Parameters<typeof wrapDatabase>[0], db.dialect);
@@ -217,6 +234,7 @@ async function buildDatabase(config: ResolvedConfig, logger: Logger): Promise<Da
   return openDatabase({
     url: db.url,
     poolSize: db.poolSize,
+    onQuery,
     // A PostgreSQL restart cuts pooled connections: worth a line, never the process. The code
     // only: driver messages may name hosts and users.
     onIdleConnectionError: (error) =>
@@ -256,7 +274,10 @@ export async function createAuth<const F extends readonly AnyFeatureDefinition[]
   // Built before anything is opened: a mail URL that cannot be used must not leak a pool or a
   // Redis client (which would keep the process alive after the error).
   const mail = buildMail(config, logger);
-  const stores = buildStores(config);
+  // One registry per instance: two instances in one process (tests) never share counts.
+  const metrics = createMetrics();
+  const coreMetrics = registerCoreMetrics(metrics);
+  const stores = instrumentStores(buildStores(config), metrics);
   const closeStores = async (): Promise<void> => {
     if (ownsStores) await stores.close();
   };
@@ -291,7 +312,7 @@ export async function createAuth<const F extends readonly AnyFeatureDefinition[]
     keyring = createKeyring(config.secrets, {
       eagerPurposes: [STORED_SECRETS_PURPOSE, PAGES_FORM_PURPOSE, ...declarations.keyPurposes],
     });
-    database = await buildDatabase(config, logger);
+    database = await buildDatabase(config, logger, coreMetrics.observeQuery);
   } catch (error) {
     await closeStores();
     throw error;
@@ -316,6 +337,7 @@ export async function createAuth<const F extends readonly AnyFeatureDefinition[]
         mail,
         logger,
         now,
+        metrics,
         readiness: [
           { name: 'database', check: () => database.ping() },
           { name: 'stores', check: () => stores.ping() },
@@ -373,6 +395,10 @@ export async function createAuth<const F extends readonly AnyFeatureDefinition[]
       ? { stepUpErrorCodes: declarations.stepUp.errorCodes, stepUpCodeHeader: declarations.stepUp.codeHeader }
       : {}),
     ...(features.rateLimit ? { rateLimit: features.rateLimit } : {}),
+    onRequestDone: requestObserver(
+      coreMetrics,
+      config.http.accessLog ? logger.child({ access: true }) : null,
+    ),
   });
   const guards = createGuards({
     access,
@@ -410,6 +436,23 @@ export async function createAuth<const F extends readonly AnyFeatureDefinition[]
       )
     : async (request: Request, env?: unknown) => app.fetch(request, env);
 
+  const maintenance = createMaintenance({
+    tasks: features.maintenance,
+    stores,
+    now,
+    logger,
+    observe: coreMetrics.observePrune,
+  });
+  // One process of those sharing the stores prunes at a time (the lock in the shared store).
+  const schedule =
+    config.maintenance.pruneIntervalSeconds > 0
+      ? schedulePruning(maintenance, {
+          intervalMs: config.maintenance.pruneIntervalSeconds * 1000,
+          batchSize: config.maintenance.batchSize,
+          logger,
+        })
+      : undefined;
+
   let closing: Promise<void> | undefined;
   const auth: Auth = Object.freeze({
     config: joinBuiltInOptions(config, featureOptions),
@@ -437,14 +480,16 @@ export async function createAuth<const F extends readonly AnyFeatureDefinition[]
     requireScopes: guards.requireScopes,
     posture,
     keys,
+    metrics,
+    maintenance,
     migrate: () => migrateUp(database, featureMigrations),
     migrationStatus: () => migrationStatus(database, featureMigrations),
     close: () => {
-      closing ??= Promise.allSettled([
-        database.close(),
-        closeStores(),
-        ownsMail ? mail.close?.() : undefined,
-      ]).then(() => undefined);
+      closing ??= (schedule?.stop() ?? Promise.resolve())
+        .then(() =>
+          Promise.allSettled([database.close(), closeStores(), ownsMail ? mail.close?.() : undefined]),
+        )
+        .then(() => undefined);
       return closing;
     },
   });

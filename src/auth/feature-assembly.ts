@@ -18,6 +18,7 @@ import {
   type FeatureContext,
   type FeatureMigrationContext,
   type FeatureParts,
+  type MaintenanceTask,
   type RateLimitSlotRule,
   STORED_SECRETS_PURPOSE,
   type UserChange,
@@ -200,6 +201,8 @@ export interface BuiltFeatures {
   readonly rateLimit: RateLimitHook | undefined;
   /** Tells every feature of a user change through `auth.api.users`, in list order. */
   readonly userChanged: (userId: string, change: UserChange) => Promise<void>;
+  /** Every feature's pruning tasks, in list order. */
+  readonly maintenance: readonly MaintenanceTask[];
 }
 
 type SharedContext = Omit<
@@ -255,6 +258,7 @@ export async function buildFeatures(
   const routes: RouteDefinition[] = [];
   const api: Record<string, unknown> = {};
   const authenticators: Authenticator[] = [];
+  const maintenance: MaintenanceTask[] = [];
   const hooks: {
     -readonly [K in 'stepUp' | 'checkScopes' | 'onAccessDenied' | 'rateLimit']?: FeatureParts[K];
   } = {};
@@ -277,6 +281,11 @@ export async function buildFeatures(
       (hooks as Record<string, unknown>)[hook] = built[hook];
     }
     if (built.onUserChange) listeners.push(built.onUserChange);
+    for (const task of built.maintenance ?? []) {
+      if (maintenance.some((known) => known.name === task.name))
+        throw new TypeError(`maintenance task "${task.name}" is contributed twice`);
+      maintenance.push(task);
+    }
   }
   return Object.freeze({
     routes: Object.freeze(routes),
@@ -287,6 +296,7 @@ export async function buildFeatures(
     onAccessDenied: hooks.onAccessDenied,
     rateLimit: hooks.rateLimit,
     userChanged,
+    maintenance: Object.freeze(maintenance),
   });
 }
 

@@ -1,5 +1,17 @@
 export * from './config/index.ts';
 export * from './errors/index.ts';
+export {
+  type CounterMetric,
+  createMetrics,
+  type GaugeMetric,
+  type GaugeSpec,
+  type HistogramMetric,
+  LATENCY_BUCKETS,
+  type MetricLabels,
+  type MetricSpec,
+  type Metrics,
+  type MetricsRegistrar,
+} from './metrics.ts';
 export { parseOrigin } from './origin.ts';
 export type {
   AuditLog,

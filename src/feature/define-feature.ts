@@ -1,7 +1,7 @@
 import type { Migration } from 'kysely';
 import type { Logger } from 'pino';
 import type { z } from 'zod';
-import type { ErrorCatalogue, ResolvedConfig } from '../core/index.ts';
+import type { ErrorCatalogue, MetricsRegistrar, ResolvedConfig } from '../core/index.ts';
 import type {
   AccessDeniedHook,
   Authenticator,
@@ -48,6 +48,33 @@ export interface ReadinessProbe {
   check(): Promise<void>;
 }
 
+/** One call of a pruning task: what "expired" is judged against, and the most rows to remove. */
+export interface PruneBatch {
+  /** The configured clock's time (epoch ms), the same for every batch of one run. */
+  readonly now: number;
+  /** Remove at most this many rows or entries in this call (one short statement). */
+  readonly batchSize: number;
+}
+
+/** What one batch did. */
+export interface PruneResult {
+  readonly removed: number;
+  /** `true` when there may be more to remove (the runner calls again). */
+  readonly more: boolean;
+}
+
+/**
+ * A pruning task a feature declares (`FeatureParts.maintenance`): removes what its feature
+ * keeps past its use (expired sessions, audit rows past retention, delivered webhook rows), one
+ * small batch per call, so no call holds a lock for long. `gatehouse prune` and the in-process
+ * schedule call it until `more` is false; only one process runs the tasks at a time.
+ */
+export interface MaintenanceTask {
+  /** `<feature>.<what>`, unique across features (`sessions.expired`); printed by the CLI. */
+  readonly name: string;
+  prune(batch: PruneBatch): Promise<PruneResult>;
+}
+
 /** What `build` receives: everything a feature needs, nothing it must import from another. */
 export interface FeatureContext<Options = undefined> {
   /** The validated, frozen configuration of core's options (a feature's own option is `options`). */
@@ -71,6 +98,12 @@ export interface FeatureContext<Options = undefined> {
   readonly rateLimitSlots: Readonly<Record<string, RateLimitSlotRule>>;
   /** Readiness checks of the database, the stores and the schema (for `/ready`). */
   readonly readiness: readonly ReadinessProbe[];
+  /**
+   * This instance's metrics (`GET /metrics`): declare counters, histograms and gauges during
+   * `build` (a gauge may `collect` on each scrape, e.g. an SQL count; mark it `shared` when
+   * every worker would read the same value). Names are unique per instance.
+   */
+  readonly metrics: MetricsRegistrar;
   /**
    * The ports of a feature this one `requires` (built before it). Its shape is a contract of
    * `core/ports.ts` or a structural type the caller declares, never the other feature's types.
@@ -116,6 +149,8 @@ export interface FeatureParts {
   readonly rateLimit?: RateLimitHook;
   /** Told of user updates and deletions made through `auth.api.users` (revoke, forget caches). */
   readonly onUserChange?: (userId: string, change: UserChange) => Promise<void>;
+  /** Pruning tasks (`gatehouse prune`, the schedule); names unique across features. */
+  readonly maintenance?: readonly MaintenanceTask[];
 }
 
 /** One capability of Gatehouse (or of the application): everything it declares and builds. */

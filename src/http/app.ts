@@ -52,7 +52,19 @@ import { fieldProblemsFromIssues } from './validation.ts';
 
 /** Hono environment of the Gatehouse app: the request id travels as a context variable. */
 export interface HttpAppEnv {
-  Variables: { requestId: string };
+  Variables: { requestId: string; routeTemplate?: string };
+}
+
+/**
+ * One finished request, for metrics and the access log: the route's template (`/admin/users/:id`,
+ * never the path the client sent, so ids and tokens in paths stay out), or `unmatched`.
+ */
+export interface RequestRecord {
+  readonly method: string;
+  readonly route: string;
+  readonly status: number;
+  readonly durationMs: number;
+  readonly requestId: string;
 }
 
 export interface CreateHttpAppOptions {
@@ -97,6 +109,8 @@ export interface CreateHttpAppOptions {
   readonly cors?: CorsOptions;
   /** 401 codes meaning "a presented token is invalid" (RFC 6750 `error="invalid_token"`). @default ['INVALID_TOKEN'] */
   readonly invalidTokenCodes?: readonly string[];
+  /** Told of every finished request (metrics, the access log); must not throw. */
+  readonly onRequestDone?: (record: RequestRecord) => void;
 }
 
 /** A route with what assembly worked out once, so requests do not redo it. */
@@ -215,11 +229,20 @@ export function createHttpApp(options: CreateHttpAppOptions): Hono<HttpAppEnv> {
     getPath: (request, options) => routingPath(request, options?.env, basePath),
   });
 
+  const onRequestDone = options.onRequestDone;
   app.use('*', async (c, next) => {
+    const started = onRequestDone ? performance.now() : 0;
     const requestId = requestIdFrom(c.req.header(REQUEST_ID_HEADER));
     c.set('requestId', requestId);
     await next();
     applyCommonHeaders(c, requestId);
+    onRequestDone?.({
+      method: c.req.method,
+      route: c.get('routeTemplate') ?? 'unmatched',
+      status: c.res.status,
+      durationMs: performance.now() - started,
+      requestId,
+    });
   });
   if (options.cors && options.cors.origins.length > 0) app.use('*', corsMiddleware(options.cors));
 
@@ -230,6 +253,7 @@ export function createHttpApp(options: CreateHttpAppOptions): Hono<HttpAppEnv> {
     const shadowed = methodsByPath.mayBeShadowed(fullPath);
     app.on(route.definition.method, fullPath, async (c) => {
       if (shadowed && !methodsByPath.owns(fullPath, c.req.path)) return methodNotAllowed(c.req.path);
+      c.set('routeTemplate', route.definition.path);
       const requestId = c.get('requestId');
       let logger: Logger | undefined;
       const requestLogger = (): Logger => {

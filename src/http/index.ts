@@ -7,7 +7,13 @@
 
 export type { Principal } from '../core/principal.ts';
 export type { AccessDenial, AccessDeniedHook } from './access-denial.ts';
-export { type CreateHttpAppOptions, createHttpApp, type HttpAppEnv, OPENAPI_PATH } from './app.ts';
+export {
+  type CreateHttpAppOptions,
+  createHttpApp,
+  type HttpAppEnv,
+  OPENAPI_PATH,
+  type RequestRecord,
+} from './app.ts';
 export { type Authenticator, type AuthenticatorChain, createAuthenticatorChain } from './authenticator.ts';
 export {
   DEFAULT_BODY_LIMIT_BYTES,

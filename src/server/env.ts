@@ -1,5 +1,6 @@
 import { type AuthConfigInput, ConfigError, type ConfigProblem } from '../index.ts';
 import { oauthProvidersFromEnv } from './oauth-env.ts';
+import { type MetricsSettings, operationsFromEnv } from './operations-env.ts';
 import { rateLimitsFromEnv } from './rate-limits-env.ts';
 import { signingKeysFromEnv } from './signing-keys-env.ts';
 import { uiFromEnv } from './ui-env.ts';
@@ -15,6 +16,8 @@ export interface ServerSettings {
   readonly listen: ListenOptions;
   /** Longest wait for in-flight requests on shutdown; unset: `startServer`'s default. */
   readonly shutdownGraceMs?: number;
+  /** `GET /metrics` (GATEHOUSE_METRICS=true); unset: not served. */
+  readonly metrics?: MetricsSettings;
 }
 
 /**
@@ -64,6 +67,17 @@ export const SERVER_ENV = Object.freeze({
   GATEHOUSE_WORKERS: 'number of processes serving this app (more than one needs Redis; default 1)',
   GATEHOUSE_MIGRATE_ON_START: '`true` to migrate on start in production (development always does)',
   GATEHOUSE_LOG_LEVEL: 'fatal, error, warn, info (default), debug, trace or silent',
+  GATEHOUSE_LOG_FORMAT:
+    '`auto` (default: readable in development at a terminal, else JSON), `json` or `pretty`',
+  GATEHOUSE_ACCESS_LOG:
+    '`true` logs one line per request (method, route template, status, duration, request id)',
+  GATEHOUSE_PRUNE_INTERVAL_SECONDS:
+    'seconds between prune runs of expired rows, one process at a time (default 3600; 0 turns the schedule off)',
+  GATEHOUSE_METRICS: '`true` serves `GET /metrics` (Prometheus text, aggregated across workers)',
+  GATEHOUSE_METRICS_PORT: 'a port of its own for `/metrics` (default: the main port)',
+  GATEHOUSE_METRICS_HOST: 'bind address of the metrics port (default 127.0.0.1)',
+  GATEHOUSE_METRICS_TOKEN:
+    'bearer secret a scrape must send (32+ characters); required in production unless the metrics port is bound to loopback',
   GATEHOUSE_SHUTDOWN_GRACE_MS:
     'milliseconds in-flight requests get to finish after SIGTERM/SIGINT before connections are cut (default 10000)',
 });
@@ -191,6 +205,10 @@ export function settingsFromEnv(env: Env = process.env): ServerSettings {
   if (breachCheck) config.passwords = { breachCheck };
   const hops = parseInteger(env, 'GATEHOUSE_TRUSTED_PROXY_HOPS', problems, [0, 10]);
   if (hops !== undefined) config.http = { trustedProxyHops: hops };
+  const operations = operationsFromEnv(env, problems);
+  Object.assign(config, operations.config);
+  if (operations.accessLog !== undefined)
+    config.http = { ...(config.http as object), accessLog: operations.accessLog };
   const workers = parseInteger(env, 'GATEHOUSE_WORKERS', problems, [1, 1024]);
   if (workers !== undefined) config.workers = workers;
   const migrate = env.GATEHOUSE_MIGRATE_ON_START;
@@ -206,5 +224,6 @@ export function settingsFromEnv(env: Env = process.env): ServerSettings {
     config: config as AuthConfigInput,
     listen: { port, host },
     ...(shutdownGraceMs === undefined ? {} : { shutdownGraceMs }),
+    ...(operations.metrics === undefined ? {} : { metrics: operations.metrics }),
   };
 }

@@ -10,6 +10,7 @@ import {
   startupUnavailableResponse,
 } from './database-startup.ts';
 import type { ServerSettings } from './env.ts';
+import { withPruningByDefault } from './operations-env.ts';
 import { withPagesByDefault } from './ui-env.ts';
 
 export interface RunningServer {
@@ -47,7 +48,7 @@ export async function startServer(
   settings: ServerSettings,
   options: StartOptions = {},
 ): Promise<RunningServer> {
-  const auth = await createAuth(withPagesByDefault(settings.config));
+  const auth = await createAuth(withPruningByDefault(withPagesByDefault(settings.config)));
   const { logger } = auth;
   const step: DatabaseStartStep =
     options.migrate || auth.config.migrations.runOnStart

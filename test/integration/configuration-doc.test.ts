@@ -155,6 +155,10 @@ const DEFAULT_LOCATIONS: Record<
   uiEnabled: { option: 'ui.enabled', shows: code },
   uiBasePath: { option: 'ui.basePath', shows: code },
   logLevel: { option: 'logLevel', shows: code },
+  logFormat: { option: 'logFormat', shows: code },
+  accessLog: { option: 'http.accessLog', shows: code },
+  pruneIntervalSeconds: { option: 'maintenance.pruneIntervalSeconds', shows: code },
+  pruneBatchSize: { option: 'maintenance.batchSize', shows: code },
   runMigrationsOnStartInDevelopment: {
     option: 'migrations.runOnStart',
     shows: (value) => `development: \`${String(value)}\``,

@@ -53,6 +53,14 @@ export const DEFAULTS = Object.freeze({
   uiEnabled: false,
   uiBasePath: '/',
   logLevel: 'info',
+  /** `auto`: readable (pino-pretty) in development when stdout is a terminal, JSON otherwise. */
+  logFormat: 'auto',
+  /** One log line per request (method, route template, status, duration, request id). */
+  accessLog: false,
+  /** The in-process prune schedule: off in the library (0), on in the standalone server. */
+  pruneIntervalSeconds: 0,
+  /** Rows removed per pruning statement (short statements never hold a lock for long). */
+  pruneBatchSize: 1000,
   /** NIST SP 800-63B-4: 15 when the password is the only factor (8 is allowed with MFA). */
   passwordMinLength: 15,
   /** The breached-password check, once configured: Have I Been Pwned's range API by default. */

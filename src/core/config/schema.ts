@@ -202,6 +202,8 @@ export const configSchema = z.strictObject({
         .string()
         .regex(/^(\/[A-Za-z0-9._~-]+)*$/, 'must be empty or like /auth (no trailing slash)')
         .default(DEFAULTS.basePath),
+      /** One log line per request: method, route template, status, duration, request id. */
+      accessLog: z.boolean().default(DEFAULTS.accessLog),
     })
     .prefault({}),
   cookies: z
@@ -507,6 +509,20 @@ export const configSchema = z.strictObject({
     })
     .prefault({}),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default(DEFAULTS.logLevel),
+  /** `auto`: pino-pretty in development when stdout is a terminal, JSON otherwise. */
+  logFormat: z.enum(['auto', 'json', 'pretty']).default(DEFAULTS.logFormat),
+  /** Pruning of expired rows (`gatehouse prune`, and the in-process schedule when set). */
+  maintenance: z
+    .strictObject({
+      /** Every this many seconds one process prunes (0: no schedule; run `gatehouse prune`). */
+      pruneIntervalSeconds: z
+        .int()
+        .min(0)
+        .max(7 * 86_400)
+        .default(DEFAULTS.pruneIntervalSeconds),
+      batchSize: z.int().min(10).max(10_000).default(DEFAULTS.pruneBatchSize),
+    })
+    .prefault({}),
   /**
    * Where session and token lifetimes read the time (epoch ms); for tests that move time
    * forward. Defaults to `Date.now`.

@@ -2,7 +2,7 @@
  * Opening the SQL database Gatehouse keeps durable data in, from one URL:
  * `sqlite:<path>`, `sqlite::memory:`, a plain file path, or `postgres://` / `postgresql://`.
  */
-import { Kysely, sql } from 'kysely';
+import { Kysely, type LogEvent, sql } from 'kysely';
 import { StoreError } from '../contract.ts';
 import { invalidArgument } from './arguments.ts';
 import { createPostgresDialect, createPostgresPool, describePostgresUrl } from './postgres-dialect.ts';
@@ -39,6 +39,11 @@ export interface OpenDatabaseOptions {
    * `postgres://user:password@host:port/database` (also `postgresql://`).
    */
   readonly url: string;
+  /**
+   * Told of every statement's duration and whether it failed (metrics); never of its SQL or
+   * parameters. Must not throw.
+   */
+  readonly onQuery?: (event: { readonly durationMs: number; readonly failed: boolean }) => void;
   /**
    * PostgreSQL: most pooled connections.
    * @default 10
@@ -134,7 +139,7 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
         options.busyTimeoutMs === undefined ? {} : { busyTimeoutMs: options.busyTimeoutMs },
       ),
     );
-    const db = new Kysely<DatabaseSchema>({ dialect: createNodeSqliteDialect(sqlite) });
+    const db = new Kysely<DatabaseSchema>({ dialect: createNodeSqliteDialect(sqlite), ...queryLog(options) });
     return createDatabase(db, 'sqlite', {
       description: `sqlite (${target.path})`,
       // Kysely closes the file only if a query ever ran, so close it here as well (idempotent).
@@ -153,13 +158,22 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
       ? {}
       : { onIdleConnectionError: options.onIdleConnectionError }),
   });
-  const db = new Kysely<DatabaseSchema>({ dialect: createPostgresDialect(pool) });
+  const db = new Kysely<DatabaseSchema>({ dialect: createPostgresDialect(pool), ...queryLog(options) });
   return createDatabase(db, 'postgres', {
     description: `postgres (${describePostgresUrl(target.url)})`,
     release: async () => {
       await db.destroy();
     },
   });
+}
+
+/** Kysely's `log` hook, when the caller wants statement timings. */
+function queryLog(options: OpenDatabaseOptions): { log?: (event: LogEvent) => void } {
+  const onQuery = options.onQuery;
+  if (!onQuery) return {};
+  return {
+    log: (event) => onQuery({ durationMs: event.queryDurationMillis, failed: event.level === 'error' }),
+  };
 }
 
 /**
