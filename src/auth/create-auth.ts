@@ -64,7 +64,7 @@ import { buildFeatures, checkRouteClashes, declareFeatures, splitFeatureConfig }
 import { BUILT_IN_FEATURES } from './feature-list.ts';
 import { prettyLogs, prettyStream, requestObserver } from './logging.ts';
 import { createMaintenance, type Maintenance, schedulePruning } from './maintenance.ts';
-import { instrumentStores, registerCoreMetrics } from './metrics.ts';
+import { instrumentMail, instrumentStores, registerCoreMetrics } from './metrics.ts';
 import { describePosture, type Posture } from './posture.ts';
 
 /** Credentials and secrets that must never reach a log line, wherever they appear. */
@@ -273,10 +273,10 @@ export async function createAuth<const F extends readonly AnyFeatureDefinition[]
   const logger = buildLogger(config);
   // Built before anything is opened: a mail URL that cannot be used must not leak a pool or a
   // Redis client (which would keep the process alive after the error).
-  const mail = buildMail(config, logger);
   // One registry per instance: two instances in one process (tests) never share counts.
   const metrics = createMetrics();
   const coreMetrics = registerCoreMetrics(metrics);
+  const mail = instrumentMail(buildMail(config, logger), metrics);
   const stores = instrumentStores(buildStores(config), metrics);
   const closeStores = async (): Promise<void> => {
     if (ownsStores) await stores.close();

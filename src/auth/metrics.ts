@@ -7,6 +7,7 @@
 
 import type { Metrics } from '../core/index.ts';
 import type { RequestRecord } from '../http/index.ts';
+import type { MailTransport } from '../mail/index.ts';
 import type { Stores } from '../stores/contract.ts';
 import type { TaskReport } from './maintenance.ts';
 
@@ -122,4 +123,32 @@ function memberNames(target: object): string[] {
     for (const name of Object.getOwnPropertyNames(proto)) if (name !== 'constructor') names.add(name);
   }
   return [...names];
+}
+
+/** The same transport, its sends counted by outcome (`gatehouse_mail_sent_total`, `gatehouse_mail_failures_total`). */
+export function instrumentMail(mail: MailTransport, metrics: Metrics): MailTransport {
+  const sent = metrics.counter({ name: 'gatehouse_mail_sent_total', help: 'Mail handed to the transport' });
+  const failures = metrics.counter({
+    name: 'gatehouse_mail_failures_total',
+    help: 'Mail the transport failed to send (the request that caused it still answered)',
+  });
+  const send: MailTransport['send'] = async (message) => {
+    try {
+      await mail.send(message);
+      sent.inc();
+    } catch (error) {
+      failures.inc();
+      throw error;
+    }
+  };
+  // Everything else (kind, a test transport's inbox) is read through to the transport itself;
+  // its methods keep it as `this`.
+  const wrapped = Object.create(mail) as MailTransport;
+  Object.defineProperty(wrapped, 'send', { value: send, enumerable: true });
+  for (const name of ['verify', 'close'] as const) {
+    const method = mail[name];
+    if (typeof method === 'function')
+      Object.defineProperty(wrapped, name, { value: method.bind(mail), enumerable: true });
+  }
+  return wrapped;
 }

@@ -20,6 +20,7 @@ import { createPasswordPolicy, passwordPolicyError } from './password-policy.ts'
 import { ACCOUNTS_RATE_LIMITS } from './rate-limits.ts';
 import { accountsRoutes, twoFactorChallenge, userView } from './routes.ts';
 import { createAccountsService } from './service.ts';
+import { timedHasher } from './timed-hasher.ts';
 
 /** What other features use of accounts. */
 export interface AccountsPorts {
@@ -66,14 +67,14 @@ export const accountsFeature = defineFeature({
   errors: ACCOUNTS_ERROR_CODES,
   rateLimits: ACCOUNTS_RATE_LIMITS,
   config: { key: ACCOUNTS_CONFIG_KEY, schema: accountsOptionsSchema },
-  build({ config, options, repositories, logger, now, port, later, userChanged }) {
+  build({ config, options, repositories, logger, metrics, now, port, later, userChanged }) {
     const { audit } = port<{ audit: AuditLog }>('audit');
     const sessions = port<SessionsPorts>('sessions');
     const { loginGuard } = port<{ loginGuard: LoginGuard | null }>('lockout');
     const mail = later<{ verification: VerificationSender; notices: SecurityNotices }>('verification');
     const twoFactor = later<{ twoFactor: SecondFactorGate }>('two-factor');
 
-    const hasher = createPasswordHasher(config.passwords.argon2);
+    const hasher = timedHasher(createPasswordHasher(config.passwords.argon2), metrics);
     const policy = createPasswordPolicy({
       minLength: config.passwords.minLength,
       maxLength: config.passwords.maxLength,

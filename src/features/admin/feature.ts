@@ -93,6 +93,10 @@ export const adminFeature = defineFeature({
       now,
     });
     return {
+      // Soft-deleted accounts past their grace period, erased as a hard delete erases them.
+      maintenance: [
+        { name: 'admin.deleted-accounts', prune: ({ now: at, batchSize }) => admin.purgeDue(at, batchSize) },
+      ],
       routes: adminRoutes({
         admin,
         requireRecentAuthentication: (principal, request, meta) =>

@@ -77,4 +77,6 @@ export interface AdminRepository {
    * after the sessions were revoked; `false` when the user was already gone.
    */
   erase(id: string): Promise<boolean>;
+  /** Users whose soft deletion's grace period ended by `now`, oldest first, at most `limit`. */
+  duePurges(now: number, limit: number): Promise<string[]>;
 }

@@ -179,6 +179,9 @@ export type AdminService = ReturnType<typeof createAdminService>;
  * deactivation or deletion ends the user's sessions, cookies and API keys on every worker
  * (through `userChanged`, the same fan-out `auth.api.users` uses).
  */
+/** Erasures by the pruner are the server's, not a request's. */
+const PRUNER_META: RequestMeta = Object.freeze({ requestId: 'pruner', clientIp: 'unknown', userAgent: null });
+
 export function createAdminService(options: AdminServiceOptions) {
   const { repository, audit, now } = options;
 
@@ -250,6 +253,28 @@ export function createAdminService(options: AdminServiceOptions) {
   }
 
   return {
+    /**
+     * One batch of the pruner: erases accounts whose soft deletion's grace period has ended,
+     * as a hard delete does (credentials ended on every worker while the rows name them, then
+     * every row erased). An account restored meanwhile is skipped.
+     */
+    async purgeDue(at: number, limit: number): Promise<{ removed: number; more: boolean }> {
+      const due = await repository.duePurges(at, limit);
+      let removed = 0;
+      for (const id of due) {
+        const [user, deletion] = await Promise.all([repository.findUser(id), repository.deletionOf(id)]);
+        if (!user || !deletion || deletion.purgeAfter > at) continue;
+        await options.userChanged(id, { kind: 'deleting' });
+        if (await repository.erase(id)) removed++;
+        await options.lock.clear(user);
+        await audit.record('account.purged', PRUNER_META, {
+          userId: null,
+          data: { requestedBy: deletion.requestedBy },
+        });
+      }
+      return { removed, more: due.length >= limit };
+    },
+
     async listUsers(query: {
       cursor?: string;
       limit: number;

@@ -151,6 +151,19 @@ export function createAdminRepository(database: SqlDatabaseHandle): AdminReposit
           : users.filter((u) => u.roles.includes(filter.role as string));
       }),
 
+    duePurges: (now, limit) =>
+      guarded(async () => {
+        // Through the index on purge_after (0008).
+        const rows = await db
+          .selectFrom('account_deletions')
+          .select('user_id')
+          .where('purge_after', '<=', now)
+          .orderBy('purge_after')
+          .limit(limit)
+          .execute();
+        return rows.map((row) => row.user_id);
+      }),
+
     deletionOf: (userId) =>
       guarded(async () => {
         const row = await db

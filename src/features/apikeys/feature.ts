@@ -12,6 +12,7 @@ import { apiKeyAuthenticator, checkApiKeyScopes } from './authenticator.ts';
 import { API_KEY_CONFIG_KEY, apiKeyOptionsSchema } from './config.ts';
 import { API_KEY_CREDENTIAL_SCHEMES } from './credential-schemes.ts';
 import { API_KEY_ERROR_CODES, API_KEY_INVALID_TOKEN_CODES } from './error-codes.ts';
+import { API_KEY_PRUNE_MIGRATIONS, apiKeyMaintenance } from './maintenance.ts';
 import { API_KEY_MIGRATIONS } from './migrations.ts';
 import { API_KEY_RATE_LIMITS } from './rate-limits.ts';
 import { apiKeyRoutes } from './routes.ts';
@@ -85,7 +86,7 @@ export const apiKeysFeature = defineFeature({
   errors: API_KEY_ERROR_CODES,
   rateLimits: API_KEY_RATE_LIMITS,
   keyPurposes: { apiKeyDigest: 'api-key-digest' },
-  migrations: API_KEY_MIGRATIONS,
+  migrations: { ...API_KEY_MIGRATIONS, ...API_KEY_PRUNE_MIGRATIONS },
   credentialSchemes: API_KEY_CREDENTIAL_SCHEMES,
   invalidTokenCodes: API_KEY_INVALID_TOKEN_CODES,
   config: { key: API_KEY_CONFIG_KEY, schema: apiKeyOptionsSchema },
@@ -133,6 +134,7 @@ export const apiKeysFeature = defineFeature({
       ],
       authenticatorsBefore: 'bearer',
       checkScopes: checkApiKeyScopes,
+      maintenance: apiKeyMaintenance(database),
       // API keys outlive sessions: they re-read their owner (scopes narrow, or stop) at once;
       // before a delete, the cache must stop trusting the keys the delete will remove.
       async onUserChange(userId, change) {

@@ -3,6 +3,7 @@ import { defineFeature } from '../../feature/index.ts';
 import { createAuditLog } from './audit-log.ts';
 import { AUDIT_CONFIG_KEY, auditOptionsSchema } from './config.ts';
 import { type EventHooks, withEventHooks } from './hooks.ts';
+import { AUDIT_PRUNE_MIGRATIONS, auditMaintenance, countedAuditLog } from './maintenance.ts';
 
 /** What other features use: the audit log, and the keyed digest of client addresses. */
 export interface AuditPorts {
@@ -20,7 +21,8 @@ export const auditFeature = defineFeature({
   keyPurposes: { identifierDigest: 'identifier-digest', ipDigest: 'ip-hash' },
   // `audit.retentionDays`: how long events are kept (read by the pruner).
   config: { key: AUDIT_CONFIG_KEY, schema: auditOptionsSchema },
-  build({ config, keys, repositories, logger, now }) {
+  migrations: AUDIT_PRUNE_MIGRATIONS,
+  build({ config, options, keys, repositories, database, logger, metrics, now }) {
     const identifierDigester = keys.digester('identifier-digest');
     const ipDigester = keys.digester('ip-hash');
     const ipDigest = (ip: string): string => ipDigester.digest(ip);
@@ -33,10 +35,11 @@ export const auditFeature = defineFeature({
       logger,
       now,
     });
-    const audit = withEventHooks(recorder, eventHooks as EventHooks, logger);
+    const audit = countedAuditLog(withEventHooks(recorder, eventHooks as EventHooks, logger), metrics);
     const ports: AuditPorts = { audit, ipDigest };
     return {
       ports,
+      maintenance: auditMaintenance(database, options.retentionDays),
       async onAccessDenied(denial) {
         const { principal } = denial;
         await audit.record(

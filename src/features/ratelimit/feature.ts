@@ -16,7 +16,7 @@ export interface RateLimitPorts {
 export const rateLimitFeature = defineFeature({
   id: 'ratelimit',
   keyPurposes: { rateLimitKey: 'ratelimit-key' },
-  build({ config, keys, stores, rateLimitSlots }) {
+  build({ config, keys, stores, rateLimitSlots, metrics }) {
     const { rateLimits } = config;
     // Checked even with limits off: turning them back on must not meet a typo then.
     const problems = slotOverrideProblems(rateLimitSlots, rateLimits.slots, rateLimits.groups);
@@ -33,7 +33,21 @@ export const rateLimitFeature = defineFeature({
           ipv6PrefixLength: rateLimits.ipv6PrefixLength,
         })
       : null;
-    const ports: RateLimitPorts = { enforcer, subjectDigest };
-    return { ports, ...(enforcer ? { rateLimit: enforcer.hook } : {}) };
+    const limited = metrics.counter({
+      name: 'gatehouse_rate_limited_total',
+      help: 'Requests refused with 429 by a rate-limit slot, by slot',
+      labelNames: ['slot'],
+    });
+    // Counted here, where the refusal is decided: routes and authenticators share the hook.
+    const counted: RateLimitEnforcer | null = enforcer && {
+      ...enforcer,
+      hook: async (slot, subject) => {
+        const decision = await enforcer.hook(slot, subject);
+        if (decision.retryAfterSeconds !== null) limited.inc({ slot });
+        return decision;
+      },
+    };
+    const ports: RateLimitPorts = { enforcer: counted, subjectDigest };
+    return { ports, ...(counted ? { rateLimit: counted.hook } : {}) };
   },
 });

@@ -6,6 +6,7 @@ import { bearerAuthenticator, cookieAuthenticator } from './authenticators.ts';
 import { type CookieSessions, createCookieSessions } from './cookie-sessions.ts';
 import { createCredentialCache } from './credential-cache.ts';
 import { SESSIONS_ERROR_CODES } from './error-codes.ts';
+import { registerSessionMetrics, SESSION_MIGRATIONS, sessionMaintenance } from './maintenance.ts';
 import { SESSIONS_RATE_LIMITS } from './rate-limits.ts';
 import { createSessionRevocation } from './revocation.ts';
 import { sessionsRoutes, tokenBody, tokenResponseSchema } from './routes.ts';
@@ -53,7 +54,8 @@ export const sessionsFeature = defineFeature({
   errors: SESSIONS_ERROR_CODES,
   rateLimits: SESSIONS_RATE_LIMITS,
   keyPurposes: SESSIONS_KEY_PURPOSES,
-  build({ config, keys, stores, repositories, logger, now, port, later }) {
+  migrations: SESSION_MIGRATIONS,
+  build({ config, keys, stores, repositories, database, logger, metrics, now, port, later }) {
     const { audit, ipDigest } = port<{ audit: AuditLog; ipDigest: (ip: string) => string }>('audit');
     const twoFactor = later<RecentAuthentication>('two-factor');
     const issuer = config.tokens.issuer ?? config.baseUrl;
@@ -165,6 +167,7 @@ export const sessionsFeature = defineFeature({
       tokenBody,
       tokenResponseSchema,
     };
+    registerSessionMetrics(metrics, database, now);
     return {
       ports,
       routes: sessionsRoutes({
@@ -178,6 +181,10 @@ export const sessionsFeature = defineFeature({
       // Access tokens claim every `Authorization` header API keys left; only without one, the cookie.
       authenticators: [bearerAuthenticator(tokens), cookieAuthenticator(cookies)],
       api: { verifyAccessToken: (token: string) => tokens.verifyAccessToken(token) },
+      maintenance: sessionMaintenance({
+        database,
+        graceMs: (config.tokens.accessTokenTtlSeconds + config.tokens.leewaySeconds) * 1000,
+      }),
       // Roles travel inside access tokens: end the sessions so no token keeps old roles.
       async onUserChange(userId, change) {
         if (change.kind === 'deleting') {

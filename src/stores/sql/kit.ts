@@ -37,6 +37,7 @@ export function sqlDatabaseHandle(database: Database): SqlDatabaseHandle {
 
 export type { SqlDialectName } from './database.ts';
 export { type ConstraintViolation, constraintViolation } from './errors.ts';
+export { deleteBatch, type PruneBatchSpec } from './prune-batch.ts';
 export { guarded, malformedRow, SqlRepositoryError, toRepositoryError } from './repositories/failures.ts';
 export { epoch, optionalEpoch, stringArray, toJsonArray } from './repositories/rows.ts';
 export { type EpochMs, fromSqlBoolean, type SqlBoolean, toSqlBoolean } from './schema.ts';
