@@ -10,7 +10,7 @@
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -22,7 +22,7 @@ import { base32Decode } from '../../src/crypto/base32.ts';
 import { describeViolations, seriousViolations } from '../fixtures/axe.ts';
 import { type LaunchedBrowser, launchBrowser, screenshotOnFailure } from '../fixtures/browser.ts';
 import { findFreePort } from '../fixtures/free-port.ts';
-import { parseMime, textAndHtml } from '../fixtures/mail.ts';
+import { linkFromMailDir } from '../fixtures/mail.ts';
 import { jsonCall } from '../fixtures/production-server.ts';
 import { type ServerProcess, spawnServer } from '../fixtures/spawn-server.ts';
 import { codeOfStep, TOTP_STEP_MS } from '../fixtures/two-factor.ts';
@@ -30,7 +30,6 @@ import { codeOfStep, TOTP_STEP_MS } from '../fixtures/two-factor.ts';
 // jsqr is CommonJS: Node's default import is its module.exports, whose `default` is the decoder.
 const jsQR = jsQRModule.default;
 const PASSWORD = 'juniper-Falcon-ember-84';
-const MAIL_TIMEOUT_MS = 5_000;
 const run = promisify(execFile);
 
 let root = '';
@@ -40,24 +39,8 @@ let server: ServerProcess;
 let browser: LaunchedBrowser;
 
 /** The newest link to `path` in a mail to `to`, waiting for the file transport to write it. */
-async function linkFromMail(to: string, path: string): Promise<string> {
-  const deadline = Date.now() + MAIL_TIMEOUT_MS;
-  for (;;) {
-    const files = (await readdir(mailDir).catch(() => [] as string[]))
-      .filter((f) => f.endsWith('.eml'))
-      .sort();
-    for (const file of files.reverse()) {
-      const entity = parseMime(await readFile(join(mailDir, file), 'utf8'));
-      if (!(entity.headers.get('to') ?? '').includes(to)) continue;
-      const match = new RegExp(`${baseUrl.replace(/[.:/]/g, '\\$&')}${path}\\?token=[^\\s]+`).exec(
-        textAndHtml(entity).text ?? '',
-      );
-      if (match) return match[0];
-    }
-    assert.ok(Date.now() < deadline, `no mail to ${to} with a ${path} link`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
+const linkFromMail = (to: string, path: string): Promise<string> =>
+  linkFromMailDir(mailDir, to, `${baseUrl}${path}`);
 
 /** The TOTP code of now for a base32 secret, as an authenticator app would show it. */
 async function oathtool(secret: string): Promise<string> {

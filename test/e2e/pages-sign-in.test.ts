@@ -6,7 +6,7 @@
  * or critical violation.
  */
 import assert from 'node:assert/strict';
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -15,13 +15,12 @@ import type { Page } from 'playwright-core';
 import { describeViolations, seriousViolations } from '../fixtures/axe.ts';
 import { type LaunchedBrowser, launchBrowser, screenshotOnFailure } from '../fixtures/browser.ts';
 import { findFreePort } from '../fixtures/free-port.ts';
-import { parseMime, textAndHtml } from '../fixtures/mail.ts';
+import { linkFromMailDir } from '../fixtures/mail.ts';
 import { type ServerProcess, spawnServer } from '../fixtures/spawn-server.ts';
 import { codeOfStep, enrollOverHttp } from '../fixtures/two-factor.ts';
 
 const PASSWORD = 'harbour-Violet-lantern-73';
 const NEW_PASSWORD = 'orchard-Copper-meadow-58';
-const MAIL_TIMEOUT_MS = 5_000;
 
 let root = '';
 let mailDir = '';
@@ -30,23 +29,8 @@ let server: ServerProcess;
 let browser: LaunchedBrowser;
 
 /** The newest link to `path` in a mail to `to`, waiting for the file transport to write it. */
-async function linkFromMail(to: string, path: string): Promise<string> {
-  const deadline = Date.now() + MAIL_TIMEOUT_MS;
-  for (;;) {
-    const files = (await readdir(mailDir).catch(() => [] as string[]))
-      .filter((f) => f.endsWith('.eml'))
-      .sort();
-    for (const file of files.reverse()) {
-      const entity = parseMime(await readFile(join(mailDir, file), 'utf8'));
-      if (!(entity.headers.get('to') ?? '').includes(to)) continue;
-      const text = textAndHtml(entity).text ?? '';
-      const match = new RegExp(`${baseUrl.replace(/[.:/]/g, '\\$&')}${path}\\?token=[^\\s]+`).exec(text);
-      if (match) return match[0];
-    }
-    assert.ok(Date.now() < deadline, `no mail to ${to} with a ${path} link`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
+const linkFromMail = (to: string, path: string): Promise<string> =>
+  linkFromMailDir(mailDir, to, `${baseUrl}${path}`);
 
 async function fill(page: Page, values: Record<string, string>): Promise<void> {
   for (const [name, value] of Object.entries(values)) await page.fill(`#field-${name}`, value);
