@@ -7,6 +7,7 @@ import {
   runDatabaseStep,
 } from './database-startup.ts';
 import type { ServerSettings } from './env.ts';
+import { checkMetricsSettings, listenForMetrics, metricsHandler, primaryMetrics } from './metrics.ts';
 import { type RunningServer, type StartOptions, startServer } from './start.ts';
 
 /**
@@ -115,6 +116,26 @@ export async function startCluster(
   // used to migrate and for its logger (which stays usable after close()).
   const auth = await createAuth(config);
   const logger = auth.logger.child({ role: 'primary' });
+  try {
+    checkMetricsSettings(auth.config.mode, settings.metrics);
+  } catch (error) {
+    await auth.close();
+    throw error;
+  }
+  // One scrape sees every worker: the primary aggregates (and listens when /metrics has a port).
+  const metrics = settings.metrics;
+  let metricsListener: Awaited<ReturnType<typeof listenForMetrics>> | undefined;
+  if (metrics) {
+    const handle = metricsHandler(metrics, primaryMetrics());
+    if (metrics.port !== undefined) {
+      try {
+        metricsListener = await listenForMetrics({ ...metrics, port: metrics.port }, handle);
+      } catch (error) {
+        await auth.close();
+        throw error;
+      }
+    }
+  }
   const migrates = options.migrate === true || auth.config.migrations.runOnStart;
   let migrations: DatabaseRetries | undefined;
   try {
@@ -222,6 +243,7 @@ export async function startCluster(
       const results = await Promise.all(exits);
       clearTimeout(timer);
       cluster.off('exit', onExit);
+      await metricsListener?.close();
       // A worker that our SIGTERM hit before it installed its handlers died of it: fine too.
       const failed = results.some((r) => (r.signal === null ? r.code !== 0 : r.signal !== 'SIGTERM'));
       const code = failureCode || (forced || failed ? 1 : 0);
@@ -250,7 +272,10 @@ export async function startClusterWorker(
   const awaitSchema = process.env[CLUSTER_PRIMARY_MIGRATES_ENV] === '1';
   let running: RunningServer;
   try {
-    running = await startServer({ ...settings, config }, { ...options, migrate: false, awaitSchema });
+    running = await startServer(
+      { ...settings, config },
+      { ...options, migrate: false, awaitSchema, clusterWorker: true },
+    );
   } catch (error) {
     // The channel to the primary would otherwise keep this failed process alive.
     cluster.worker?.disconnect();

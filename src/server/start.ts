@@ -10,6 +10,13 @@ import {
   startupUnavailableResponse,
 } from './database-startup.ts';
 import type { ServerSettings } from './env.ts';
+import {
+  checkMetricsSettings,
+  listenForMetrics,
+  localMetrics,
+  metricsHandler,
+  workerMetrics,
+} from './metrics.ts';
 import { withPruningByDefault } from './operations-env.ts';
 import { withPagesByDefault } from './ui-env.ts';
 
@@ -18,6 +25,8 @@ export interface RunningServer {
   readonly server: Server;
   /** The bound address, e.g. `http://127.0.0.1:3000`. */
   readonly url: string;
+  /** Where `/metrics` answers when it has a port of its own (not in a cluster worker: the primary serves it). */
+  readonly metricsUrl?: string;
   /** Stops accepting, lets in-flight requests finish (bounded), then closes pools and clients. */
   stop(): Promise<void>;
 }
@@ -32,6 +41,8 @@ export interface StartOptions {
   readonly awaitSchema?: boolean;
   /** Longest wait for in-flight requests on shutdown before connections are cut. @default 10000 */
   readonly shutdownGraceMs?: number;
+  /** A worker of `gatehouse serve --workers`: `/metrics` answers the aggregate the primary gathers. */
+  readonly clusterWorker?: boolean;
 }
 
 /**
@@ -50,6 +61,22 @@ export async function startServer(
 ): Promise<RunningServer> {
   const auth = await createAuth(withPruningByDefault(withPagesByDefault(settings.config)));
   const { logger } = auth;
+  try {
+    checkMetricsSettings(auth.config.mode, settings.metrics);
+  } catch (error) {
+    await auth.close();
+    throw error;
+  }
+  const metricsSettings = settings.metrics;
+  const serveMetrics = metricsSettings
+    ? metricsHandler(
+        metricsSettings,
+        options.clusterWorker ? workerMetrics(auth.metrics.registry) : localMetrics(auth.metrics.registry),
+      )
+    : undefined;
+  // On the main port only without a port of its own.
+  const metricsPath =
+    metricsSettings?.port === undefined ? `${auth.config.http.basePath}/metrics` : undefined;
   const step: DatabaseStartStep =
     options.migrate || auth.config.migrations.runOnStart
       ? 'migrate'
@@ -71,6 +98,9 @@ export async function startServer(
   // Until the database step passed, only the probes reach the app.
   const gated: FetchTarget = {
     async fetch(request, env) {
+      // Answered even while the database is not ready: a scrape is how an operator sees why.
+      if (serveMetrics && metricsPath !== undefined && new URL(request.url).pathname === metricsPath)
+        return serveMetrics(request);
       if (retries === undefined || retries.isDone()) return auth.fetch(request, env);
       const path = new URL(request.url).pathname;
       if (path !== healthPath && path !== readyPath) return startupUnavailableResponse();
@@ -117,6 +147,20 @@ export async function startServer(
     await auth.close();
     throw error;
   }
+  let metricsListener: Awaited<ReturnType<typeof listenForMetrics>> | undefined;
+  if (serveMetrics && metricsSettings?.port !== undefined && !options.clusterWorker) {
+    try {
+      metricsListener = await listenForMetrics(
+        { ...metricsSettings, port: metricsSettings.port },
+        serveMetrics,
+      );
+    } catch (error) {
+      retries?.stop();
+      server.close();
+      await auth.close();
+      throw error;
+    }
+  }
   const address = server.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   const url = `http://${host}:${address.port}`;
@@ -141,10 +185,11 @@ export async function startServer(
       }, grace);
       await closed;
       clearTimeout(timer);
+      await metricsListener?.close();
       await auth.close();
       logger.info('gatehouse stopped');
     })();
     return stopping;
   };
-  return { auth, server, url, stop };
+  return { auth, server, url, stop, ...(metricsListener ? { metricsUrl: metricsListener.url } : {}) };
 }
