@@ -486,6 +486,8 @@ export async function createAuth<const F extends readonly AnyFeatureDefinition[]
     migrationStatus: () => migrationStatus(database, featureMigrations),
     close: () => {
       closing ??= (schedule?.stop() ?? Promise.resolve())
+        // Background work (the webhook worker) ends before what it uses closes.
+        .then(() => features.close())
         .then(() =>
           Promise.allSettled([database.close(), closeStores(), ownsMail ? mail.close?.() : undefined]),
         )

@@ -203,6 +203,8 @@ export interface BuiltFeatures {
   readonly userChanged: (userId: string, change: UserChange) => Promise<void>;
   /** Every feature's pruning tasks, in list order. */
   readonly maintenance: readonly MaintenanceTask[];
+  /** Stops every feature's background work (reverse build order); never rejects. */
+  readonly close: () => Promise<void>;
 }
 
 type SharedContext = Omit<
@@ -251,7 +253,13 @@ export async function buildFeatures(
         };
       },
     });
-    parts.set(feature.id, await feature.build(context));
+    try {
+      parts.set(feature.id, await feature.build(context));
+    } catch (error) {
+      // A refused start must not leave a feature built before it working in the background.
+      await closeParts([...parts.values()]);
+      throw error;
+    }
   }
 
   assembled = true;
@@ -297,7 +305,13 @@ export async function buildFeatures(
     rateLimit: hooks.rateLimit,
     userChanged,
     maintenance: Object.freeze(maintenance),
+    close: () => closeParts([...parts.values()]),
   });
+}
+
+/** Calls every part's `close`, last built first, each failure ignored (shutdown goes on). */
+async function closeParts(built: readonly FeatureParts[]): Promise<void> {
+  for (const part of [...built].reverse()) await part.close?.().catch(() => {});
 }
 
 /** Refuses two routes with one method and path, or one operationId (a programming mistake). */

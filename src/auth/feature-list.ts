@@ -11,6 +11,7 @@ import { rateLimitFeature } from '../features/ratelimit/index.ts';
 import { sessionsFeature } from '../features/sessions/index.ts';
 import { twoFactorFeature } from '../features/two-factor/index.ts';
 import { verificationFeature } from '../features/verification/index.ts';
+import { webhooksFeature } from '../features/webhooks/index.ts';
 
 /**
  * Gatehouse's features, one line each. Routes are served and documented in this order (the
@@ -28,6 +29,7 @@ export const BUILT_IN_FEATURES = Object.freeze([
   apiKeysFeature,
   adminFeature,
   auditFeature,
+  webhooksFeature,
   lockoutFeature,
   rateLimitFeature,
 ] as const) satisfies readonly AnyFeatureDefinition[];

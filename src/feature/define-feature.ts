@@ -151,6 +151,11 @@ export interface FeatureParts {
   readonly onUserChange?: (userId: string, change: UserChange) => Promise<void>;
   /** Pruning tasks (`gatehouse prune`, the schedule); names unique across features. */
   readonly maintenance?: readonly MaintenanceTask[];
+  /**
+   * Stops what the feature runs in the background (a worker, a timer) and waits for work in
+   * flight; `auth.close()` calls it before closing the database and the stores.
+   */
+  readonly close?: () => Promise<void>;
 }
 
 /** One capability of Gatehouse (or of the application): everything it declares and builds. */

@@ -4,6 +4,7 @@ import { type MetricsSettings, operationsFromEnv } from './operations-env.ts';
 import { rateLimitsFromEnv } from './rate-limits-env.ts';
 import { signingKeysFromEnv } from './signing-keys-env.ts';
 import { uiFromEnv } from './ui-env.ts';
+import { webhooksFromEnv } from './webhooks-env.ts';
 
 /** Where the standalone server listens. */
 export interface ListenOptions {
@@ -78,6 +79,8 @@ export const SERVER_ENV = Object.freeze({
   GATEHOUSE_METRICS_HOST: 'bind address of the metrics port (default 127.0.0.1)',
   GATEHOUSE_METRICS_TOKEN:
     'bearer secret a scrape must send (32+ characters); required in production unless the metrics port is bound to loopback',
+  GATEHOUSE_WEBHOOKS:
+    'JSON of the `webhooks` option, or of its endpoints as an array: `[{"url":"https://…","secret":"whsec_…","events":["user.registered"]}]`',
   GATEHOUSE_SHUTDOWN_GRACE_MS:
     'milliseconds in-flight requests get to finish after SIGTERM/SIGINT before connections are cut (default 10000)',
 });
@@ -201,6 +204,7 @@ export function settingsFromEnv(env: Env = process.env): ServerSettings {
   if (signingKeys) config.tokens = { ...(config.tokens as object), signingKeys };
   if (env.GATEHOUSE_RATE_LIMITS)
     Object.assign(config, rateLimitsFromEnv(env.GATEHOUSE_RATE_LIMITS, problems));
+  if (env.GATEHOUSE_WEBHOOKS) Object.assign(config, webhooksFromEnv(env.GATEHOUSE_WEBHOOKS, problems));
   const breachCheck = breachCheckFromEnv(env, problems);
   if (breachCheck) config.passwords = { breachCheck };
   const hops = parseInteger(env, 'GATEHOUSE_TRUSTED_PROXY_HOPS', problems, [0, 10]);

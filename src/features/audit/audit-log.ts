@@ -1,7 +1,9 @@
 import type { Logger } from 'pino';
 import type { AuditLog, RequestMeta } from '../../core/index.ts';
 import { newId } from '../../crypto/ids.ts';
-import type { AuditRepository } from '../../stores/repositories.ts';
+import type { AuditEvent, AuditRepository } from '../../stores/repositories.ts';
+import type { SqlDatabaseHandle } from '../../stores/sql/kit.ts';
+import { type AuditAlongsideWriter, recordWithAlongside } from './alongside.ts';
 
 export interface AuditLogOptions {
   readonly repository: AuditRepository;
@@ -11,6 +13,14 @@ export interface AuditLogOptions {
   readonly ipDigest: (ip: string) => string;
   readonly logger: Logger;
   readonly now?: () => number;
+  /**
+   * Rows other features write in the event's transaction (registered after this log is built),
+   * on this database. Without either, every event is one insert through the repository.
+   */
+  readonly alongside?: {
+    readonly database: SqlDatabaseHandle;
+    readonly writers: readonly AuditAlongsideWriter[];
+  };
 }
 
 /**
@@ -24,7 +34,7 @@ export function createAuditLog(options: AuditLogOptions): AuditLog {
     identifierDigest: options.identifierDigest,
     async record(type: string, meta: RequestMeta, details = {}): Promise<void> {
       try {
-        await options.repository.record({
+        const event: AuditEvent = {
           id: newId(),
           type,
           userId: details.userId ?? null,
@@ -34,7 +44,13 @@ export function createAuditLog(options: AuditLogOptions): AuditLog {
           userAgent: meta.userAgent?.slice(0, 512) ?? null,
           data: details.data ?? {},
           createdAt: now(),
-        });
+        };
+        const writers = options.alongside?.writers.filter((writer) => writer.accepts(type)) ?? [];
+        if (options.alongside && writers.length > 0) {
+          await recordWithAlongside(options.alongside.database, event, writers);
+        } else {
+          await options.repository.record(event);
+        }
       } catch (error) {
         options.logger.error({ err: error, requestId: meta.requestId, type }, 'audit event not recorded');
       }

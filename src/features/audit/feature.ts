@@ -1,5 +1,6 @@
 import type { AuditLog } from '../../core/index.ts';
 import { defineFeature } from '../../feature/index.ts';
+import type { AuditAlongsideWriter } from './alongside.ts';
 import { createAuditLog } from './audit-log.ts';
 import { AUDIT_CONFIG_KEY, auditOptionsSchema } from './config.ts';
 import { type EventHooks, withEventHooks } from './hooks.ts';
@@ -10,6 +11,11 @@ export interface AuditPorts {
   readonly audit: AuditLog;
   /** Addresses are stored as keyed digests (sessions, audit events), never in clear. */
   readonly ipDigest: (ip: string) => string;
+  /**
+   * Registers rows to write in the same transaction as each audit event of the types the
+   * writer accepts (the webhook outbox); call it during `build`.
+   */
+  readonly recordAlongside: (writer: AuditAlongsideWriter) => void;
 }
 
 /**
@@ -28,15 +34,23 @@ export const auditFeature = defineFeature({
     const ipDigest = (ip: string): string => ipDigester.digest(ip);
     // `beforeRegister` is a gate (accounts and OAuth ask it), not an event hook.
     const { beforeRegister: _gate, ...eventHooks } = config.hooks;
+    const alongsideWriters: AuditAlongsideWriter[] = [];
     const recorder = createAuditLog({
       repository: repositories.audit,
       identifierDigest: (value) => identifierDigester.digest(value),
       ipDigest,
       logger,
       now,
+      alongside: { database, writers: alongsideWriters },
     });
     const audit = countedAuditLog(withEventHooks(recorder, eventHooks as EventHooks, logger), metrics);
-    const ports: AuditPorts = { audit, ipDigest };
+    const ports: AuditPorts = {
+      audit,
+      ipDigest,
+      recordAlongside: (writer) => {
+        alongsideWriters.push(writer);
+      },
+    };
     return {
       ports,
       maintenance: auditMaintenance(database, options.retentionDays),
