@@ -1,4 +1,5 @@
 import type { Principal, UserView } from '../core/index.ts';
+import type { AdminApi } from '../features/admin/index.ts';
 import type { UserChanges } from '../stores/repositories.ts';
 
 /**
@@ -37,4 +38,10 @@ export interface AuthApi {
   verifyAccessToken(token: string): Promise<Principal>;
   /** Lifts a failed-login lock on an email (support tools; a password reset does it too). */
   unlockLogin(email: string): Promise<void>;
+  /**
+   * The admin service for operators' tools (`gatehouse users`, `gatehouse audit tail`): list,
+   * show, create (a set-password link is mailed), update, soft or hard delete, unlock, reset
+   * 2FA; the audit log. The last-admin rule holds (`LAST_ADMIN`) and each change is audited.
+   */
+  readonly admin: AdminApi;
 }

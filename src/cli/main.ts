@@ -1,13 +1,16 @@
 #!/usr/bin/env node
 import { ConfigError } from '../index.ts';
 import { attributeToEnv } from '../server/index.ts';
+import { auditCommand } from './audit.ts';
 import { createUserCommand } from './create-user.ts';
 import { doctorCommand } from './doctor.ts';
 import { generateSecretCommand } from './generate-secret.ts';
 import { keysCommand } from './keys.ts';
 import { migrateCommand } from './migrate.ts';
 import { type CliIo, EXIT, processIo, UsageError } from './output.ts';
+import { pruneCommand } from './prune.ts';
 import { serveCommand } from './serve.ts';
+import { usersCommand } from './users.ts';
 
 const USAGE = `Usage: gatehouse <command>
 
@@ -23,6 +26,16 @@ Commands:
   keys status            count encrypted values (TOTP seeds, provider tokens, signing keys) per key id
   keys reencrypt [--batch-size <n>]
                          re-encrypt every value still under an older secret with the active one
+  prune [--batch-size <n>] [--task <name>]
+                         remove expired sessions, old audit events and other expired rows now,
+                         in batches (one process at a time; the server also prunes hourly)
+  users list [--q <text>] [--role <role>] [--active true|false] [--limit <n>] [--json]
+  users show|disable|enable|unlock|reset-2fa <id|email>
+  users create --email <email> [--name <name>] [--role <role>]… [--verified]
+  users delete <id|email> [--hard]
+                         manage accounts as the admin API does (the last admin is kept; audited)
+  audit tail [--limit <n>] [--type <type>] [--user <id>] [--follow] [--json]
+                         print the newest audit events; --follow keeps printing new ones
 
 Exit codes: 0 success, 1 failure, 2 usage error. See the README for environment variables.`;
 
@@ -33,6 +46,9 @@ const COMMANDS: Record<string, (args: readonly string[], io: CliIo) => number | 
   'generate-secret': generateSecretCommand,
   'create-user': createUserCommand,
   keys: keysCommand,
+  prune: pruneCommand,
+  users: usersCommand,
+  audit: (args, io) => auditCommand(args, io),
 };
 
 /** Runs one command line; returns the exit code instead of exiting, so tests call it in process. */

@@ -1,5 +1,4 @@
-import { createAuth } from '../index.ts';
-import { settingsFromEnv } from '../server/index.ts';
+import { commandAuth } from './instance.ts';
 import { type CliIo, EXIT, UsageError } from './output.ts';
 
 /** `gatehouse migrate [up|status]`: applies pending migrations, or lists each with its state. */
@@ -8,8 +7,8 @@ export async function migrateCommand(args: readonly string[], io: CliIo): Promis
   if (rest.length > 0 || (action !== 'up' && action !== 'status')) {
     throw new UsageError('migrate takes one action: up or status');
   }
-  const { config } = settingsFromEnv(io.env);
-  const auth = await createAuth({ logLevel: 'warn', ...config, migrations: { runOnStart: false } });
+  // Log lines go to stderr: the listing on stdout stays plain text for people and scripts.
+  const auth = await commandAuth(io);
   try {
     io.out(`database: ${auth.posture.database}`);
     if (action === 'up') {

@@ -9,6 +9,7 @@ import type {
 import type { PasswordHasher } from '../../crypto/password.ts';
 import { defineFeature } from '../../feature/index.ts';
 import { ADMIN_ERROR_CODES } from './error-codes.ts';
+import { adminLibraryApi } from './library-api.ts';
 import { ADMIN_MIGRATIONS } from './migrations.ts';
 import { adminRoutes } from './routes.ts';
 import { createAdminService } from './service.ts';
@@ -94,6 +95,7 @@ export const adminFeature = defineFeature({
     });
     return {
       // Soft-deleted accounts past their grace period, erased as a hard delete erases them.
+      api: { admin: adminLibraryApi(admin) },
       maintenance: [
         { name: 'admin.deleted-accounts', prune: ({ now: at, batchSize }) => admin.purgeDue(at, batchSize) },
       ],
