@@ -84,16 +84,16 @@ ${form({
  * The enrolment: the `otpauth://` URI as a QR code (SVG made here), the secret as text for
  * typing in, and the first code to confirm. Nothing is stored until that code is right.
  */
-async function enrolView(
+function enrolView(
   page: Page,
   enrolment: { secret: string; otpauthUri: string; enrollmentToken: string },
-): Promise<View> {
+): View {
   const { t } = page;
   return sectionView(
     page,
     t('enrol.title'),
     html`<ol class="steps">
-<li><p>${t('enrol.scan')}</p>${await qrCodeSvg(enrolment.otpauthUri, t('enrol.qrLabel'))}
+<li><p>${t('enrol.scan')}</p>${qrCodeSvg(enrolment.otpauthUri, t('enrol.qrLabel'))}
 <p><a href="${enrolment.otpauthUri}">${t('enrol.openApp')}</a></p></li>
 <li><p>${t('enrol.typeSecret')}</p><p><code class="secret" id="totp-secret">${enrolment.secret}</code></p></li>
 <li><p>${t('enrol.confirmIntro')}</p>
@@ -171,7 +171,7 @@ export const twoFactorPages: PageGroup = (router) => {
                 : page.errorsOf(answer.problem, { currentPassword: 'currentPassword' });
             return page.render(offView(page, user, errors, answer.status));
           }
-          return page.render(await enrolView(page, answer.body));
+          return page.render(enrolView(page, answer.body));
         }
         case 'confirm': {
           const answer = await page.api('POST', '/auth/2fa/enable/confirm', {
