@@ -8,6 +8,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { type Kysely, sql } from 'kysely';
+import { signedInAdmin } from '../fixtures/admin.ts';
 import { createHarness, GOOD_PASSWORD, type Harness, uniqueEmail } from '../fixtures/auth-harness.ts';
 import { startWebhookReceiver, type WebhookReceiver } from '../fixtures/webhook-receiver.ts';
 
@@ -237,6 +238,66 @@ describe('webhooks: delivery to a real receiver (SQLite)', () => {
       assert.equal((await outboxRows(h)).length, 1);
     } finally {
       await h.close();
+    }
+  });
+
+  it("a hard delete erases the user's outbox rows; the pruner removes delivered rows past retention, not dead or pending ones", async () => {
+    receiver.setMode('ok');
+    const h = await harnessFor(receiver, { deliveredRetentionDays: 7, maxAttempts: 1 }, ['*']);
+    const clocked = await harnessFor(receiver, { deliveredRetentionDays: 7 }, ['user.registered']);
+    try {
+      const admin = await signedInAdmin(h);
+      const { userId } = await h.register(uniqueEmail('erased'));
+      await waitFor(async () => (await outboxRows(h)).every((row) => row.status === 'delivered'));
+      const mine = async () =>
+        outbox(h).selectFrom('webhook_outbox').select('id').where('user_id', '=', userId).execute();
+      assert.ok((await mine()).length >= 2, 'rows name the user before');
+      const erased = await h.request('DELETE', `/admin/users/${userId}?hard=true`, {
+        token: admin.accessToken,
+      });
+      assert.equal(erased.status, 204, erased.text);
+      assert.deepEqual(await mine(), []);
+      const left = await outbox(h).selectFrom('webhook_outbox').select('payload').execute();
+      assert.ok(
+        left.every((row) => !String(row.payload).includes(userId)),
+        'no payload names the user',
+      );
+    } finally {
+      await h.close();
+    }
+    try {
+      await clocked.register(uniqueEmail('prune'), { verify: false });
+      await waitFor(async () => (await outboxRows(clocked)).some((row) => row.status === 'delivered'));
+      const db = outbox(clocked);
+      // Two more rows, far in the past: one dead, one pending; and the delivered one aged.
+      const old = Date.now() - 30 * 86_400_000;
+      await db.updateTable('webhook_outbox').set({ finished_at: old }).execute();
+      for (const status of ['dead', 'pending'])
+        await db
+          .insertInto('webhook_outbox')
+          .values({
+            id: `${status}-row`,
+            event_id: `${status}-event`,
+            event_type: 'user.registered',
+            endpoint: 'https://gone.example/hooks',
+            user_id: null,
+            payload: '{}',
+            status,
+            attempts: 1,
+            next_attempt_at: Date.now() + 3_600_000,
+            created_at: old,
+            finished_at: old,
+          })
+          .execute();
+      const outcome = await clocked.auth.maintenance.prune({ only: ['webhooks.delivered'], batchSize: 1 });
+      assert.equal(outcome.ran, true);
+      assert.deepEqual(
+        (await outboxRows(clocked)).map((row) => row.status).sort(),
+        ['dead', 'pending'],
+        'only the delivered row past retention went',
+      );
+    } finally {
+      await clocked.close();
     }
   });
 

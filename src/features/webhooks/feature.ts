@@ -61,7 +61,7 @@ export const webhooksFeature = defineFeature({
   requires: ['audit'],
   config: { key: WEBHOOKS_CONFIG_KEY, schema: webhookOptionsSchema },
   migrations: WEBHOOK_MIGRATIONS,
-  build({ config, options, database, repositories, logger, now, port, metrics }) {
+  build({ config, options, database, repositories, logger, now, port, metrics, readiness }) {
     const production = config.mode === 'production';
     const problems = endpointProblems(options.endpoints, production, options.allowPrivateNetworks);
     if (problems.length > 0) throw new ConfigError(problems);
@@ -114,6 +114,14 @@ export const webhooksFeature = defineFeature({
       publicOnly: production && !options.allowPrivateNetworks,
       now,
       logger,
+      schemaReady: async () => {
+        try {
+          await readiness.find((probe) => probe.name === 'schema')?.check();
+          return true;
+        } catch {
+          return false;
+        }
+      },
       emailOf: async (userId) => (await repositories.users.findById(userId))?.email ?? null,
       onAttempt: (outcome) => {
         deliveries.inc({ outcome });

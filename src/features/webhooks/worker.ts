@@ -27,6 +27,11 @@ export interface DeliveryWorkerOptions {
   readonly emailOf: (userId: string) => Promise<string | null>;
   /** Told of every finished attempt (metrics). */
   readonly onAttempt?: (outcome: AttemptOutcome['kind'], endpoint: string) => void;
+  /**
+   * Whether the outbox table exists yet (the schema is migrated): until it answers `true` the
+   * worker does not poll, so a server that migrates after building logs no error.
+   */
+  readonly schemaReady?: () => Promise<boolean>;
   readonly send?: (options: SendOptions) => Promise<SendResult>;
   readonly random?: () => number;
 }
@@ -130,7 +135,13 @@ export function createDeliveryWorker(worker: DeliveryWorkerOptions): DeliveryWor
     inFlight.add(running);
   }
 
+  let schemaReady = worker.schemaReady === undefined;
+
   async function pump(): Promise<void> {
+    if (!schemaReady) {
+      schemaReady = (await worker.schemaReady?.()) ?? true;
+      if (!schemaReady) return;
+    }
     do {
       pumpAgain = false;
       const free = options.concurrency - inFlight.size;
