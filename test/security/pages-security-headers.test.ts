@@ -1,36 +1,37 @@
 /**
- * Threats: a page framed by another site (clickjacking), an injected inline script or style
- * running in a page, a page with a secret (a mail-link token, a form token) kept by a cache or
- * leaked through the Referer, a page's form posted to another origin.
+ * Threats: a page framed by another site (clickjacking: turning 2FA off, revoking a session),
+ * an injected inline script or style running in a page, a page with a secret (a mail-link
+ * token, a form token, the TOTP secret and its QR code, recovery codes, a new API key) kept by
+ * a shared cache or the back/forward history of a shared computer, or leaked through the
+ * Referer, a page's form posted to another origin.
  *
- * Invariant: every page answer, the error pages included, carries a CSP with a fresh nonce
+ * Invariant: every answer of every page route auth.pages registers (the table is derived from
+ * them, so a new page is covered without an edit), signed out and signed in, redirects and
+ * error pages included, and every answer that shows a secret, carries a CSP with a fresh nonce
  * (`script-src` only by nonce, `frame-ancestors 'none'`, `form-action 'self'` plus the sign-in
  * providers' origins, `base-uri 'none'`), `Referrer-Policy: no-referrer`,
  * `Cache-Control: no-store`, `X-Frame-Options: DENY` and `nosniff`; every inline `<script>` and
- * `<style>` carries that response's nonce, and no markup has inline event handlers or `style=`.
+ * `<style>` carries that response's nonce, and no markup (the QR code's SVG included) has
+ * inline event handlers, `style=` or `javascript:` URLs.
  *
  * @see issue #12
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
-import { createHarness, type Harness } from '../fixtures/auth-harness.ts';
-import { cspNonce, pageBrowser } from '../fixtures/pages.ts';
+import { after, describe, it } from 'node:test';
+import { base32Decode } from '../../src/crypto/base32.ts';
+import { createHarness, GOOD_PASSWORD, HARNESS_BASE_URL, uniqueEmail } from '../fixtures/auth-harness.ts';
+import { cspNonce, type PageBrowser, pageBrowser, pageRoutes } from '../fixtures/pages.ts';
+import { codeAt, createTestClock } from '../fixtures/two-factor.ts';
 
-/** Every GET page, and the answers that are not a page of their own. */
-const PAGES = [
-  '/sign-in',
+/** States of a page a bare route does not reach: query parameters each page reads. */
+const STATES = [
   '/sign-in?returnTo=%2Faccount',
-  '/two-factor',
-  '/sign-up',
-  '/forgot-password',
-  '/signed-out',
-  '/verify-email',
-  '/verify-email?token=x',
-  '/reset-password',
-  '/reset-password?token=x',
-  '/confirm-email',
-  '/confirm-email?token=x',
   '/sign-in?lang=de',
+  '/verify-email?token=x',
+  '/reset-password?token=x',
+  '/confirm-email?token=x',
+  '/account?lang=de',
+  '/account/api-keys?done=revoked',
 ];
 
 function assertPageHeaders(headers: Headers, label: string): string {
@@ -51,7 +52,7 @@ function assertPageHeaders(headers: Headers, label: string): string {
   assert.deepEqual(directives.get('object-src'), ["'none'"], label);
   assert.equal(directives.get('form-action')?.[0], "'self'", label);
   assert.equal(headers.get('referrer-policy'), 'no-referrer', label);
-  assert.equal(headers.get('cache-control'), 'no-store', label);
+  assert.equal(headers.get('cache-control'), 'no-store', `${label}: never stored`);
   assert.equal(headers.get('x-frame-options'), 'DENY', label);
   assert.equal(headers.get('x-content-type-options'), 'nosniff', label);
   return nonce;
@@ -59,40 +60,93 @@ function assertPageHeaders(headers: Headers, label: string): string {
 
 function assertInlineCodeHasNonce(html: string, nonce: string, label: string): void {
   for (const tag of html.matchAll(/<(script|style)\b([^>]*)>/g)) {
-    assert.match(
-      tag[2] ?? '',
-      new RegExp(`nonce="${nonce.replace(/[+/=]/g, '\\$&')}"`),
-      `${label}: <${tag[1]}> has the nonce`,
-    );
+    assert.ok((tag[2] ?? '').includes(`nonce="${nonce}"`), `${label}: <${tag[1]}> has the nonce`);
   }
   assert.doesNotMatch(html, /\son[a-z]+=/i, `${label}: no inline event handler`);
   assert.doesNotMatch(html, /\sstyle="/i, `${label}: no style attribute`);
   assert.doesNotMatch(html, /javascript:/i, `${label}: no javascript: URL`);
 }
 
-describe('pages: security headers', () => {
-  let h: Harness;
-  before(async () => {
-    h = await createHarness({
-      config: {
-        ui: { enabled: true, colors: { accent: '#0b5394' }, logoUrl: 'https://cdn.example.test/logo.svg' },
-        oauth: {
-          providers: {
-            acme: { kind: 'oidc', issuer: 'https://id.acme.test', clientId: 'c', clientSecret: 's' },
-          },
-        },
+const clock = createTestClock();
+const h = await createHarness({
+  config: {
+    ui: { enabled: true, colors: { accent: '#0b5394' }, logoUrl: 'https://cdn.example.test/logo.svg' },
+    clock: clock.config,
+    oauth: {
+      providers: {
+        acme: { kind: 'oidc', issuer: 'https://id.acme.test', clientId: 'c', clientSecret: 's' },
       },
-    });
-  });
+    },
+  },
+});
+const ROUTES = pageRoutes(h.auth).get;
+
+/** A browser signed in through the sign-in page (a fresh account each time). */
+async function signedIn(): Promise<PageBrowser> {
+  const email = uniqueEmail('headers');
+  await h.register(email);
+  const browser = pageBrowser(h.auth);
+  const account = await browser.submit(await browser.get('/sign-in'), { email, password: GOOD_PASSWORD });
+  assert.equal(account.path, '/account');
+  return browser;
+}
+
+/** The raw answer (redirects not followed) to a GET with the browser's cookies. */
+async function answerTo(browser: PageBrowser | null, path: string): Promise<Response> {
+  const cookie = browser ? [...browser.cookies].map(([name, value]) => `${name}=${value}`).join('; ') : '';
+  return h.auth.fetch(new Request(`${HARNESS_BASE_URL}${path}`, { headers: cookie ? { cookie } : {} }));
+}
+
+describe('pages: security headers', () => {
   after(() => h.close());
 
-  for (const path of PAGES) {
-    it(`${path}: the headers, and every inline script or style by nonce`, async () => {
-      const page = await pageBrowser(h.auth).get(path);
-      const nonce = assertPageHeaders(page.headers, path);
-      assertInlineCodeHasNonce(page.html, nonce, path);
+  for (const path of [...ROUTES, ...STATES]) {
+    it(`${path}: signed out and signed in, the headers, and every inline script or style by nonce`, async () => {
+      let rendered = 0;
+      for (const [who, browser] of [
+        ['signed out', null],
+        ['signed in', await signedIn()],
+      ] as const) {
+        const answer = await answerTo(browser, path);
+        const label = `${path} (${who}, ${answer.status})`;
+        const nonce = assertPageHeaders(answer.headers, label);
+        const html = await answer.text();
+        if (answer.status === 303) continue;
+        // A page (a mail-link page without its token says so with a 400).
+        rendered += 1;
+        assertInlineCodeHasNonce(html, nonce, label);
+      }
+      // `/` only redirects (to sign-in or the account); every other route renders for one of them.
+      if (path !== '/') assert.ok(rendered > 0, `${path} rendered signed out or signed in`);
     });
   }
+
+  it('the answers that show a secret: the enrolment (secret and QR code), the recovery codes, a new API key', async () => {
+    const browser = await signedIn();
+    const enrol = await browser.submit(await browser.get('/account/two-factor'), {
+      currentPassword: GOOD_PASSWORD,
+    });
+    assert.match(enrol.html, /<svg /);
+    assertInlineCodeHasNonce(enrol.html, assertPageHeaders(enrol.headers, 'enrolment'), 'enrolment');
+    const secret = /id="totp-secret">([A-Z2-7]+)</.exec(enrol.html)?.[1] ?? '';
+    const codes = await browser.submit(enrol, { code: codeAt(clock, base32Decode(secret)) });
+    assert.match(codes.html, /id="recovery-codes"/);
+    assert.match(codes.html, /<script nonce=/, 'the copy button has its script');
+    assertInlineCodeHasNonce(
+      codes.html,
+      assertPageHeaders(codes.headers, 'recovery codes'),
+      'recovery codes',
+    );
+    // A fresh account: with 2FA on, creating a key would ask for a code first.
+    const keysBrowser = await signedIn();
+    const created = await keysBrowser.submit(
+      await keysBrowser.get('/account/api-keys'),
+      { name: 'secret page' },
+      { action: '/account/api-keys' },
+    );
+    assert.match(created.html, /id="new-api-key">gh_/);
+    assertInlineCodeHasNonce(created.html, assertPageHeaders(created.headers, 'new API key'), 'new API key');
+  });
 
   it('a page with the brand colour styles it by nonce; the logo and provider origins are listed', async () => {
     const page = await pageBrowser(h.auth).get('/sign-in');
@@ -112,14 +166,18 @@ describe('pages: security headers', () => {
     assert.equal(nonces.size, 20);
   });
 
-  it('error answers carry the headers too: a refused form and a redirect', async () => {
+  it('error answers carry the headers too: a refused form, an unknown page', async () => {
     const browser = pageBrowser(h.auth);
     const refused = await browser.post('/sign-in', { email: 'a@example.test' });
     assert.equal(refused.status, 403);
     assertPageHeaders(refused.headers, 'refused form');
-    const redirect = await h.auth.fetch(new Request('https://auth.example.test/'));
-    assert.equal(redirect.status, 303);
-    assertPageHeaders(redirect.headers, 'redirect');
+    const missing = await h.auth.pages.fetch(new Request(`${HARNESS_BASE_URL}/no-such-page`));
+    assert.equal(missing.status, 404);
+    assertInlineCodeHasNonce(
+      await missing.text(),
+      assertPageHeaders(missing.headers, 'not found'),
+      'not found',
+    );
   });
 
   it('the stylesheet is a same-origin file, cached for good under a content-hash name', async () => {
