@@ -92,6 +92,10 @@ describe('webhooks: delivery to a real receiver (SQLite)', () => {
       const rows = await outboxRows(h);
       assert.deepEqual(rows.map((row) => row.status).sort(), ['delivered', 'delivered']);
       assert.ok(rows.every((row) => row.attempts === 1));
+      const scrape = await h.auth.metrics.render();
+      assert.match(scrape, /gatehouse_webhook_deliveries_total\{outcome="delivered"\} 2\b/);
+      assert.match(scrape, /gatehouse_webhook_outbox_depth\{state="delivered"\} 2\b/);
+      assert.match(scrape, /gatehouse_webhook_outbox_depth\{state="pending"\} 0\b/);
     } finally {
       await h.close();
     }
@@ -150,6 +154,10 @@ describe('webhooks: delivery to a real receiver (SQLite)', () => {
       const row = (await outboxRows(h)).find((entry) => entry.event_id === eventId);
       assert.equal(row?.attempts, 3);
       assert.equal(row?.last_error, 'HTTP 500');
+      const scrape = await h.auth.metrics.render();
+      assert.match(scrape, /gatehouse_webhook_failures_total 3\b/);
+      assert.match(scrape, /gatehouse_webhook_deliveries_total\{outcome="dead"\} 1\b/);
+      assert.match(scrape, /gatehouse_webhook_outbox_depth\{state="dead"\} 1\b/);
     } finally {
       await h.close();
       receiver.setMode('ok');
