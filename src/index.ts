@@ -85,4 +85,6 @@ export {
   type RouteDefinition,
   type RouteResult,
 } from './http/index.ts';
+/** The hosted pages' handler (`auth.pages`), for an app that mounts them itself. */
+export type { PagePaths, Pages } from './pages/index.ts';
 export { isStoreError, StoreError } from './stores/contract.ts';

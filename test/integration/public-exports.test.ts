@@ -169,6 +169,13 @@ describe('public exports', () => {
     assert.match(api, /Promise<UserView>/);
   });
 
+  it('types - should export the hosted pages handler type of auth.pages, for apps that mount it', () => {
+    const entry = pkg.exports['.'] as { types: string };
+    const declarations = readFileSync(join(dir, entry.types), 'utf8');
+    assert.match(declarations, /export type \{[^}]*\bPages\b[^}]*\} from '\.\/pages\/index\.[jt]s'/);
+    assert.match(declarations, /export type \{[^}]*\bPagePaths\b[^}]*\} from '\.\/pages\/index\.[jt]s'/);
+  });
+
   it('types - should give a consumer every code as a type: switch (error.code) narrows, a typo fails to compile', () => {
     // The feature codes reach the type through declaration merging in the built .d.ts files;
     // this compiles a consumer against the package to prove the merge survives the build.
