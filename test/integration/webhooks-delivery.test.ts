@@ -8,7 +8,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { type Kysely, sql } from 'kysely';
-import { signedInAdmin } from '../fixtures/admin.ts';
+import { signedInAdmin, signedInWithRoles } from '../fixtures/admin.ts';
 import { createHarness, GOOD_PASSWORD, type Harness, uniqueEmail } from '../fixtures/auth-harness.ts';
 import { startWebhookReceiver, type WebhookReceiver } from '../fixtures/webhook-receiver.ts';
 
@@ -255,11 +255,26 @@ describe('webhooks: delivery to a real receiver (SQLite)', () => {
     const clocked = await harnessFor(receiver, { deliveredRetentionDays: 7 }, ['user.registered']);
     try {
       const admin = await signedInAdmin(h);
-      const { userId } = await h.register(uniqueEmail('erased'));
+      // The user to erase is an admin too and acts on someone else: their id lands in that event.
+      const erasedAdmin = await signedInWithRoles(h, ['admin'], 'erased');
+      const userId = erasedAdmin.userId;
+      const bystander = await signedInWithRoles(h, [], 'bystander');
+      const acted = await h.request('PATCH', `/admin/users/${bystander.userId}`, {
+        token: erasedAdmin.accessToken,
+        body: { name: 'Seen' },
+      });
+      assert.equal(acted.status, 200, acted.text);
       await waitFor(async () => (await outboxRows(h)).every((row) => row.status === 'delivered'));
+      const naming = await outbox(h)
+        .selectFrom('webhook_outbox')
+        .select('id')
+        .where('payload', 'like', `%${userId}%`)
+        .where('user_id', '!=', userId)
+        .execute();
+      assert.ok(naming.length >= 1, 'an event about someone else names the user');
       const mine = async () =>
         outbox(h).selectFrom('webhook_outbox').select('id').where('user_id', '=', userId).execute();
-      assert.ok((await mine()).length >= 2, 'rows name the user before');
+      assert.ok((await mine()).length >= 1, 'rows are about the user before');
       const erased = await h.request('DELETE', `/admin/users/${userId}?hard=true`, {
         token: admin.accessToken,
       });

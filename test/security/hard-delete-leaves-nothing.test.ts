@@ -7,7 +7,7 @@
  * database's own catalogue, so a table added later is scanned too) and no key or value in
  * Redis holds the user's id or email address — for a user who had sessions, 2FA with recovery codes, an API key, a linked provider, a pending password reset,
  * failed logins, audit events about them and audit events naming them as the admin who
- * acted. What is left is what stops their old tokens (session ids, no user id) and the event
+ * acted, and webhook outbox rows about them or naming them. What is left is what stops their old tokens (session ids, no user id) and the event
  * that records the erasure, without the id. The user's old credentials are refused.
  *
  * @see issue #12
@@ -21,6 +21,7 @@ import { assertProblem, createHarness, GOOD_PASSWORD, type Harness } from '../fi
 import { type PostgresServer, startPostgres } from '../fixtures/postgres-server.ts';
 import { type RedisServer, startRedis } from '../fixtures/redis-server.ts';
 import { codeAt, createTestClock, enableTwoFactor } from '../fixtures/two-factor.ts';
+import { startWebhookReceiver, type WebhookReceiver } from '../fixtures/webhook-receiver.ts';
 
 /** Every (table, column) of the public schema, from the catalogue, and the rows naming `needles`. */
 async function rowsNaming(client: pg.Client, needles: readonly string[]): Promise<string[]> {
@@ -77,10 +78,15 @@ describe('hard delete leaves nothing of the user (PostgreSQL + Redis)', () => {
   let h: Harness;
   let db: pg.Client;
   let redis: Redis;
+  let receiver: WebhookReceiver;
   const clock = createTestClock();
 
   before(async () => {
-    [postgres, redisServer] = await Promise.all([startPostgres(), startRedis()]);
+    [postgres, redisServer, receiver] = await Promise.all([
+      startPostgres(),
+      startRedis(),
+      startWebhookReceiver(),
+    ]);
     const url = await postgres.createDatabase();
     h = await createHarness({
       config: {
@@ -90,6 +96,11 @@ describe('hard delete leaves nothing of the user (PostgreSQL + Redis)', () => {
         lockout: { enabled: true },
         rateLimits: { enabled: true },
         apiKeys: { scopes: ['read'] },
+        // Every event also becomes webhook outbox rows, which must not outlive the user either.
+        webhooks: {
+          endpoints: [{ url: receiver.url, secret: receiver.secret, events: ['*'] }],
+          pollIntervalMs: 20,
+        },
       },
     });
     db = new pg.Client({ connectionString: url });
@@ -100,7 +111,7 @@ describe('hard delete leaves nothing of the user (PostgreSQL + Redis)', () => {
     redis?.disconnect();
     await db?.end();
     await h?.close();
-    await Promise.all([postgres?.stop(), redisServer?.stop()]);
+    await Promise.all([postgres?.stop(), redisServer?.stop(), receiver?.close()]);
   });
 
   /** A user with data in every table and store a user can have data in; answers its credentials. */

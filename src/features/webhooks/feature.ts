@@ -102,7 +102,7 @@ export const webhooksFeature = defineFeature({
     ];
     const onUserChange = async (userId: string, change: { readonly kind: string }): Promise<void> => {
       // Erasure reaches the outbox too: rows about the user go with the rest of their data.
-      if (change.kind === 'deleting') await repository.deleteForUser(userId);
+      if (change.kind === 'deleting') await repository.eraseUser(userId);
     };
     const endpoints = options.endpoints;
     if (endpoints.length === 0) return { maintenance, onUserChange };

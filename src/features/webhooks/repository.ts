@@ -40,8 +40,11 @@ export interface OutboxRepository {
   finish(id: string, leaseToken: string, outcome: AttemptOutcome, now: number): Promise<boolean>;
   /** Gives a claimed row back untried (shutdown): the attempt is not counted. */
   release(id: string, leaseToken: string): Promise<void>;
-  /** Removes every row about the user (a hard delete). */
-  deleteForUser(userId: string): Promise<void>;
+  /**
+   * A hard delete: removes every row about the user, and replaces the user's id with `erased`
+   * in the payloads of the rows that name them otherwise (an admin's `actorId`).
+   */
+  eraseUser(userId: string): Promise<void>;
   /** Removes at most `limit` delivered rows finished before `before`; answers how many. */
   pruneDelivered(before: number, limit: number): Promise<number>;
   /** Rows by status (the outbox depth gauge). */

@@ -102,9 +102,16 @@ export function createOutboxRepository(database: SqlDatabaseHandle): OutboxRepos
           .execute();
       }),
 
-    deleteForUser: (userId) =>
+    eraseUser: (userId) =>
       guarded(async () => {
         await db.deleteFrom('webhook_outbox').where('user_id', '=', userId).execute();
+        // Events about others that name the user (as the admin who acted) keep the fact, not
+        // the id, as the audit log does. Ids are UUIDs: a text match cannot hit anything else.
+        await db
+          .updateTable('webhook_outbox')
+          .set({ payload: sql<string>`replace(payload, ${userId}, 'erased')` })
+          .where('payload', 'like', `%${userId}%`)
+          .execute();
       }),
 
     pruneDelivered: (before, limit) =>
