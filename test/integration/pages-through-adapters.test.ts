@@ -17,22 +17,7 @@ import { gatehouse as fastifyGatehouse } from '../../src/http/adapters/fastify/i
 import { toNodeHandler } from '../../src/http/adapters/node/index.ts';
 import type { Auth } from '../../src/index.ts';
 import { createHarness, GOOD_PASSWORD, type Harness, uniqueEmail } from '../fixtures/auth-harness.ts';
-import { cspNonce, pageBrowser } from '../fixtures/pages.ts';
-
-/** An `Auth` whose fetch goes over HTTP to `base` (for pageBrowser): redirects not followed. */
-function overHttp(base: string): Auth {
-  return {
-    async fetch(request: Request) {
-      const url = new URL(request.url);
-      return fetch(new URL(`${url.pathname}${url.search}`, base), {
-        method: request.method,
-        headers: request.headers,
-        redirect: 'manual',
-        ...(request.method === 'GET' ? {} : { body: await request.arrayBuffer() }),
-      });
-    },
-  } as Auth;
-}
+import { cspNonce, overHttp, pageBrowser } from '../fixtures/pages.ts';
 
 /** Express: the recipe of docs/PAGES.md, with the app's body parsers after it. */
 function expressApp(auth: Auth) {
