@@ -218,7 +218,13 @@ async function capture(page: Page, file: string, taken: Set<string>): Promise<vo
     await page.setExtraHTTPHeaders({ 'accept-language': entry.locale });
     await page.reload({ waitUntil: 'load' });
   }
-  await page.screenshot({ path: join(OUT_DIR, file), fullPage: true, animations: 'disabled', caret: 'hide' });
+  // The text caret blinks (Playwright's caret hiding is a style the pages' CSP refuses): no focus.
+  await page.evaluate(() =>
+    (
+      globalThis as unknown as { document: { activeElement: { blur?(): void } | null } }
+    ).document.activeElement?.blur?.(),
+  );
+  await page.screenshot({ path: join(OUT_DIR, file), fullPage: true, animations: 'disabled' });
   if (entry.scheme === 'dark') await page.emulateMedia({ colorScheme: 'light' });
   if (entry.locale) {
     await page.setExtraHTTPHeaders({});
