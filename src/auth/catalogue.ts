@@ -8,6 +8,7 @@ import { ACCOUNTS_ERROR_CODES } from '../features/accounts/index.ts';
 import { ADMIN_ERROR_CODES } from '../features/admin/index.ts';
 import { API_KEY_ERROR_CODES } from '../features/apikeys/index.ts';
 import { OAUTH_ERROR_CODES } from '../features/oauth/index.ts';
+import { PASSKEY_ERROR_CODES } from '../features/passkeys/index.ts';
 import { SESSIONS_ERROR_CODES } from '../features/sessions/index.ts';
 import { TWO_FACTOR_ERROR_CODES } from '../features/two-factor/index.ts';
 import { VERIFICATION_ERROR_CODES } from '../features/verification/index.ts';
@@ -22,6 +23,7 @@ const ASSEMBLED_CODES = mergeCatalogues(
   VERIFICATION_ERROR_CODES,
   TWO_FACTOR_ERROR_CODES,
   OAUTH_ERROR_CODES,
+  PASSKEY_ERROR_CODES,
   API_KEY_ERROR_CODES,
   ADMIN_ERROR_CODES,
 );

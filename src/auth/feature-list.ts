@@ -7,6 +7,7 @@ import { jwksFeature } from '../features/jwks/index.ts';
 import { lockoutFeature } from '../features/lockout/index.ts';
 import { oauthFeature } from '../features/oauth/index.ts';
 import { operationsFeature } from '../features/operations/index.ts';
+import { passkeysFeature } from '../features/passkeys/index.ts';
 import { rateLimitFeature } from '../features/ratelimit/index.ts';
 import { sessionsFeature } from '../features/sessions/index.ts';
 import { twoFactorFeature } from '../features/two-factor/index.ts';
@@ -26,6 +27,7 @@ export const BUILT_IN_FEATURES = Object.freeze([
   twoFactorFeature,
   jwksFeature,
   oauthFeature,
+  passkeysFeature,
   apiKeysFeature,
   adminFeature,
   auditFeature,

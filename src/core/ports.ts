@@ -101,8 +101,8 @@ export interface SecondFactorGate {
     options: {
       readonly transport: 'bearer' | 'cookie';
       readonly rememberMe: boolean;
-      /** How the first step signed in (RFC 8176 `amr`): `pwd` (default) or `oauth`. */
-      readonly firstFactor?: 'pwd' | 'oauth';
+      /** How the first step signed in (RFC 8176 `amr`): `pwd` (default), `oauth`, `email` (a mailed code) or `hwk`/`swk` (a passkey without user verification). */
+      readonly firstFactor?: 'pwd' | 'oauth' | 'email' | 'hwk' | 'swk';
     },
   ): Promise<TwoFactorChallenge | null>;
 }
@@ -133,7 +133,9 @@ export type SecurityNoticeKind =
   | 'recoveryCodesRegenerated'
   | 'passwordChanged'
   | 'apiKeyCreated'
-  | 'twoFactorLocked';
+  | 'twoFactorLocked'
+  | 'passkeyAdded'
+  | 'passkeyRemoved';
 
 /** Mails the owner about a security change; implemented by the verification feature. */
 export interface SecurityNotices {

@@ -13,6 +13,7 @@ import { type AccountsErrorCode, accountsError } from '../../src/features/accoun
 import type { AdminErrorCode } from '../../src/features/admin/error-codes.ts';
 import type { ApiKeyErrorCode } from '../../src/features/apikeys/error-codes.ts';
 import { OAUTH_ERRORS, type OAuthErrorCode } from '../../src/features/oauth/error-codes.ts';
+import type { PasskeyErrorCode } from '../../src/features/passkeys/error-codes.ts';
 import type { SessionsErrorCode } from '../../src/features/sessions/error-codes.ts';
 import type { TwoFactorErrorCode } from '../../src/features/two-factor/error-codes.ts';
 import type { VerificationErrorCode } from '../../src/features/verification/error-codes.ts';
@@ -41,6 +42,7 @@ assertType<
     | VerificationErrorCode
     | TwoFactorErrorCode
     | OAuthErrorCode
+    | PasskeyErrorCode
     | ApiKeyErrorCode
     | AdminErrorCode
   >

@@ -336,6 +336,210 @@ export interface ListOAuthAccountsResponse200 {
   }[];
 }
 
+export interface PasskeyRegistrationOptionsResponse200 {
+  challenge: string;
+  rp: {
+    [k: string]: unknown | undefined;
+  };
+  user: {
+    [k: string]: unknown | undefined;
+  };
+  [k: string]: unknown | undefined;
+}
+
+export interface RegisterPasskeyBody {
+  response: {
+    id: string;
+    rawId: string;
+    type: 'public-key';
+    response: {
+      clientDataJSON: string;
+      attestationObject: string;
+      authenticatorData?: string;
+      /**
+       * @maxItems 10
+       */
+      transports?:
+        | []
+        | [string]
+        | [string, string]
+        | [string, string, string]
+        | [string, string, string, string]
+        | [string, string, string, string, string]
+        | [string, string, string, string, string, string]
+        | [string, string, string, string, string, string, string]
+        | [string, string, string, string, string, string, string, string]
+        | [string, string, string, string, string, string, string, string, string]
+        | [string, string, string, string, string, string, string, string, string, string];
+      publicKeyAlgorithm?: number;
+      publicKey?: string;
+    };
+    authenticatorAttachment?: 'platform' | 'cross-platform';
+    clientExtensionResults: {
+      [k: string]: unknown | undefined;
+    };
+  };
+  name?: string;
+}
+
+export interface RegisterPasskeyResponse201 {
+  passkey: {
+    id: string;
+    name: string;
+    deviceType: string;
+    backupEligible: boolean;
+    backedUp: boolean;
+    transports: string[];
+    createdAt: string;
+    lastUsedAt: string | null;
+  };
+}
+
+export interface ListPasskeysResponse200 {
+  passkeys: {
+    id: string;
+    name: string;
+    deviceType: string;
+    backupEligible: boolean;
+    backedUp: boolean;
+    transports: string[];
+    createdAt: string;
+    lastUsedAt: string | null;
+  }[];
+}
+
+export interface RenamePasskeyBody {
+  name: string;
+}
+
+export interface RenamePasskeyResponse200 {
+  passkey: {
+    id: string;
+    name: string;
+    deviceType: string;
+    backupEligible: boolean;
+    backedUp: boolean;
+    transports: string[];
+    createdAt: string;
+    lastUsedAt: string | null;
+  };
+}
+
+export interface PasskeyStepUpOptionsResponse200 {
+  challenge: string;
+  [k: string]: unknown | undefined;
+}
+
+export interface PasskeyStepUpBody {
+  response: {
+    id: string;
+    rawId: string;
+    type: 'public-key';
+    response: {
+      clientDataJSON: string;
+      authenticatorData: string;
+      signature: string;
+      userHandle?: string | null;
+    };
+    authenticatorAttachment?: 'platform' | 'cross-platform';
+    clientExtensionResults: {
+      [k: string]: unknown | undefined;
+    };
+  };
+}
+
+export interface PasskeySignInOptionsBody {
+  email?: string;
+}
+
+export interface PasskeySignInOptionsResponse200 {
+  flowId: string;
+  options: {
+    challenge: string;
+    [k: string]: unknown | undefined;
+  };
+}
+
+export interface PasskeyLoginBody {
+  flowId: string;
+  response: {
+    id: string;
+    rawId: string;
+    type: 'public-key';
+    response: {
+      clientDataJSON: string;
+      authenticatorData: string;
+      signature: string;
+      userHandle?: string | null;
+    };
+    authenticatorAttachment?: 'platform' | 'cross-platform';
+    clientExtensionResults: {
+      [k: string]: unknown | undefined;
+    };
+  };
+}
+
+export type PasskeyLoginResponse200 =
+  | {
+      user: {
+        id: string;
+        email: string;
+        emailVerified: boolean;
+        name: string | null;
+        roles: string[];
+        twoFactorEnabled: boolean;
+        createdAt: string;
+      };
+      accessToken: string;
+      tokenType: 'Bearer';
+      expiresIn: number;
+      refreshToken: string;
+    }
+  | {
+      twoFactorRequired: true;
+      pendingToken: string;
+      methods: string[];
+    };
+
+export interface PasskeySessionBody {
+  flowId: string;
+  response: {
+    id: string;
+    rawId: string;
+    type: 'public-key';
+    response: {
+      clientDataJSON: string;
+      authenticatorData: string;
+      signature: string;
+      userHandle?: string | null;
+    };
+    authenticatorAttachment?: 'platform' | 'cross-platform';
+    clientExtensionResults: {
+      [k: string]: unknown | undefined;
+    };
+  };
+  rememberMe?: boolean;
+}
+
+export type PasskeySessionResponse200 =
+  | {
+      user: {
+        id: string;
+        email: string;
+        emailVerified: boolean;
+        name: string | null;
+        roles: string[];
+        twoFactorEnabled: boolean;
+        createdAt: string;
+      };
+      csrfToken: string;
+    }
+  | {
+      twoFactorRequired: true;
+      pendingToken: string;
+      methods: string[];
+    };
+
 export interface CreateApiKeyBody {
   name: string;
   /**
@@ -1386,6 +1590,230 @@ export interface Operations {
       | 'INTERNAL'
       | 'SERVICE_UNAVAILABLE';
   };
+  readonly passkeyRegistrationOptions: {
+    readonly method: 'POST';
+    readonly path: '/users/me/passkeys/options';
+    readonly args: [];
+    readonly data: PasskeyRegistrationOptionsResponse200;
+    readonly errorCode:
+      | 'MALFORMED_BODY'
+      | 'TWO_FACTOR_CODE_INVALID'
+      | 'UNAUTHENTICATED'
+      | 'INVALID_TOKEN'
+      | 'API_KEY_INVALID'
+      | 'API_KEY_REVOKED'
+      | 'API_KEY_EXPIRED'
+      | 'SIGNATURE_INVALID'
+      | 'SIGNATURE_EXPIRED'
+      | 'NONCE_REPLAYED'
+      | 'CSRF_FAILED'
+      | 'PASSWORD_SESSION_REQUIRED'
+      | 'STEP_UP_REQUIRED'
+      | 'PASSKEY_LIMIT_REACHED'
+      | 'PAYLOAD_TOO_LARGE'
+      | 'UNSUPPORTED_MEDIA_TYPE'
+      | 'RATE_LIMITED'
+      | 'INTERNAL'
+      | 'SERVICE_UNAVAILABLE';
+  };
+  readonly registerPasskey: {
+    readonly method: 'POST';
+    readonly path: '/users/me/passkeys';
+    readonly args: [input: RegisterPasskeyBody];
+    readonly data: RegisterPasskeyResponse201;
+    readonly errorCode:
+      | 'MALFORMED_BODY'
+      | 'TWO_FACTOR_CODE_INVALID'
+      | 'PASSKEY_CHALLENGE_INVALID'
+      | 'PASSKEY_VERIFICATION_FAILED'
+      | 'UNAUTHENTICATED'
+      | 'INVALID_TOKEN'
+      | 'API_KEY_INVALID'
+      | 'API_KEY_REVOKED'
+      | 'API_KEY_EXPIRED'
+      | 'SIGNATURE_INVALID'
+      | 'SIGNATURE_EXPIRED'
+      | 'NONCE_REPLAYED'
+      | 'CSRF_FAILED'
+      | 'PASSWORD_SESSION_REQUIRED'
+      | 'STEP_UP_REQUIRED'
+      | 'PASSKEY_ALREADY_REGISTERED'
+      | 'PASSKEY_LIMIT_REACHED'
+      | 'PAYLOAD_TOO_LARGE'
+      | 'UNSUPPORTED_MEDIA_TYPE'
+      | 'VALIDATION_FAILED'
+      | 'RATE_LIMITED'
+      | 'INTERNAL'
+      | 'SERVICE_UNAVAILABLE';
+  };
+  readonly listPasskeys: {
+    readonly method: 'GET';
+    readonly path: '/users/me/passkeys';
+    readonly args: [];
+    readonly data: ListPasskeysResponse200;
+    readonly errorCode:
+      | 'MALFORMED_BODY'
+      | 'UNAUTHENTICATED'
+      | 'INVALID_TOKEN'
+      | 'API_KEY_INVALID'
+      | 'API_KEY_REVOKED'
+      | 'API_KEY_EXPIRED'
+      | 'SIGNATURE_INVALID'
+      | 'SIGNATURE_EXPIRED'
+      | 'NONCE_REPLAYED'
+      | 'PASSWORD_SESSION_REQUIRED'
+      | 'PAYLOAD_TOO_LARGE'
+      | 'RATE_LIMITED'
+      | 'INTERNAL'
+      | 'SERVICE_UNAVAILABLE';
+  };
+  readonly renamePasskey: {
+    readonly method: 'PATCH';
+    readonly path: '/users/me/passkeys/:passkeyId';
+    readonly args: [input: { readonly passkeyId: string } & RenamePasskeyBody];
+    readonly data: RenamePasskeyResponse200;
+    readonly errorCode:
+      | 'MALFORMED_BODY'
+      | 'UNAUTHENTICATED'
+      | 'INVALID_TOKEN'
+      | 'API_KEY_INVALID'
+      | 'API_KEY_REVOKED'
+      | 'API_KEY_EXPIRED'
+      | 'SIGNATURE_INVALID'
+      | 'SIGNATURE_EXPIRED'
+      | 'NONCE_REPLAYED'
+      | 'CSRF_FAILED'
+      | 'PASSWORD_SESSION_REQUIRED'
+      | 'PASSKEY_NOT_FOUND'
+      | 'PAYLOAD_TOO_LARGE'
+      | 'UNSUPPORTED_MEDIA_TYPE'
+      | 'VALIDATION_FAILED'
+      | 'RATE_LIMITED'
+      | 'INTERNAL'
+      | 'SERVICE_UNAVAILABLE';
+  };
+  readonly deletePasskey: {
+    readonly method: 'DELETE';
+    readonly path: '/users/me/passkeys/:passkeyId';
+    readonly args: [input: { readonly passkeyId: string }];
+    readonly data: null;
+    readonly errorCode:
+      | 'MALFORMED_BODY'
+      | 'UNAUTHENTICATED'
+      | 'INVALID_TOKEN'
+      | 'API_KEY_INVALID'
+      | 'API_KEY_REVOKED'
+      | 'API_KEY_EXPIRED'
+      | 'SIGNATURE_INVALID'
+      | 'SIGNATURE_EXPIRED'
+      | 'NONCE_REPLAYED'
+      | 'CSRF_FAILED'
+      | 'PASSWORD_SESSION_REQUIRED'
+      | 'PASSKEY_NOT_FOUND'
+      | 'LAST_SIGN_IN_METHOD'
+      | 'PAYLOAD_TOO_LARGE'
+      | 'UNSUPPORTED_MEDIA_TYPE'
+      | 'RATE_LIMITED'
+      | 'INTERNAL'
+      | 'SERVICE_UNAVAILABLE';
+  };
+  readonly passkeyStepUpOptions: {
+    readonly method: 'POST';
+    readonly path: '/users/me/passkeys/step-up/options';
+    readonly args: [];
+    readonly data: PasskeyStepUpOptionsResponse200;
+    readonly errorCode:
+      | 'MALFORMED_BODY'
+      | 'UNAUTHENTICATED'
+      | 'INVALID_TOKEN'
+      | 'API_KEY_INVALID'
+      | 'API_KEY_REVOKED'
+      | 'API_KEY_EXPIRED'
+      | 'SIGNATURE_INVALID'
+      | 'SIGNATURE_EXPIRED'
+      | 'NONCE_REPLAYED'
+      | 'CSRF_FAILED'
+      | 'PASSWORD_SESSION_REQUIRED'
+      | 'PASSKEY_NOT_FOUND'
+      | 'PAYLOAD_TOO_LARGE'
+      | 'UNSUPPORTED_MEDIA_TYPE'
+      | 'RATE_LIMITED'
+      | 'INTERNAL'
+      | 'SERVICE_UNAVAILABLE';
+  };
+  readonly passkeyStepUp: {
+    readonly method: 'POST';
+    readonly path: '/users/me/passkeys/step-up';
+    readonly args: [input: PasskeyStepUpBody];
+    readonly data: null;
+    readonly errorCode:
+      | 'MALFORMED_BODY'
+      | 'PASSKEY_CHALLENGE_INVALID'
+      | 'UNAUTHENTICATED'
+      | 'INVALID_TOKEN'
+      | 'API_KEY_INVALID'
+      | 'API_KEY_REVOKED'
+      | 'API_KEY_EXPIRED'
+      | 'SIGNATURE_INVALID'
+      | 'SIGNATURE_EXPIRED'
+      | 'NONCE_REPLAYED'
+      | 'PASSKEY_SIGN_IN_FAILED'
+      | 'CSRF_FAILED'
+      | 'PASSWORD_SESSION_REQUIRED'
+      | 'PAYLOAD_TOO_LARGE'
+      | 'UNSUPPORTED_MEDIA_TYPE'
+      | 'VALIDATION_FAILED'
+      | 'RATE_LIMITED'
+      | 'INTERNAL'
+      | 'SERVICE_UNAVAILABLE';
+  };
+  readonly passkeySignInOptions: {
+    readonly method: 'POST';
+    readonly path: '/auth/passkey/options';
+    readonly args: [input: PasskeySignInOptionsBody];
+    readonly data: PasskeySignInOptionsResponse200;
+    readonly errorCode:
+      | 'MALFORMED_BODY'
+      | 'PAYLOAD_TOO_LARGE'
+      | 'UNSUPPORTED_MEDIA_TYPE'
+      | 'VALIDATION_FAILED'
+      | 'RATE_LIMITED'
+      | 'INTERNAL'
+      | 'SERVICE_UNAVAILABLE';
+  };
+  readonly passkeyLogin: {
+    readonly method: 'POST';
+    readonly path: '/auth/passkey/login';
+    readonly args: [input: PasskeyLoginBody];
+    readonly data: PasskeyLoginResponse200;
+    readonly errorCode:
+      | 'MALFORMED_BODY'
+      | 'PASSKEY_CHALLENGE_INVALID'
+      | 'PASSKEY_SIGN_IN_FAILED'
+      | 'PAYLOAD_TOO_LARGE'
+      | 'UNSUPPORTED_MEDIA_TYPE'
+      | 'VALIDATION_FAILED'
+      | 'RATE_LIMITED'
+      | 'INTERNAL'
+      | 'SERVICE_UNAVAILABLE';
+  };
+  readonly passkeySession: {
+    readonly method: 'POST';
+    readonly path: '/auth/passkey/session';
+    readonly args: [input: PasskeySessionBody];
+    readonly data: PasskeySessionResponse200;
+    readonly errorCode:
+      | 'MALFORMED_BODY'
+      | 'PASSKEY_CHALLENGE_INVALID'
+      | 'PASSKEY_SIGN_IN_FAILED'
+      | 'CSRF_FAILED'
+      | 'PAYLOAD_TOO_LARGE'
+      | 'UNSUPPORTED_MEDIA_TYPE'
+      | 'VALIDATION_FAILED'
+      | 'RATE_LIMITED'
+      | 'INTERNAL'
+      | 'SERVICE_UNAVAILABLE';
+  };
   readonly createApiKey: {
     readonly method: 'POST';
     readonly path: '/users/me/api-keys';
@@ -1952,6 +2380,11 @@ export type RouteTree<M extends { readonly [K in OperationId]: unknown }> = {
       readonly exchange: M['oauthExchange'];
       readonly link: M['oauthLink'];
     };
+    readonly passkey: {
+      readonly options: M['passkeySignInOptions'];
+      readonly login: M['passkeyLogin'];
+      readonly session: M['passkeySession'];
+    };
   };
   readonly users: {
     readonly me: {
@@ -1968,6 +2401,16 @@ export type RouteTree<M extends { readonly [K in OperationId]: unknown }> = {
       readonly oauthAccounts: {
         readonly list: M['listOAuthAccounts'];
         readonly unlink: M['unlinkOAuthAccount'];
+      };
+      readonly passkeys: {
+        readonly options: M['passkeyRegistrationOptions'];
+        readonly create: M['registerPasskey'];
+        readonly list: M['listPasskeys'];
+        readonly update: M['renamePasskey'];
+        readonly delete: M['deletePasskey'];
+        readonly stepUp: M['passkeyStepUp'] & {
+          readonly options: M['passkeyStepUpOptions'];
+        };
       };
       readonly apiKeys: {
         readonly create: M['createApiKey'];
@@ -2055,6 +2498,22 @@ export const ROUTES: readonly RouteEntry[] = [
   ['oauthLink', 'POST', '/auth/oauth/:provider/link', 'auth.oauth.link', 3],
   ['listOAuthAccounts', 'GET', '/users/me/oauth-accounts', 'users.me.oauthAccounts.list', 2],
   ['unlinkOAuthAccount', 'DELETE', '/users/me/oauth-accounts/:id', 'users.me.oauthAccounts.unlink', 2],
+  ['passkeyRegistrationOptions', 'POST', '/users/me/passkeys/options', 'users.me.passkeys.options', 2],
+  ['registerPasskey', 'POST', '/users/me/passkeys', 'users.me.passkeys.create', 3],
+  ['listPasskeys', 'GET', '/users/me/passkeys', 'users.me.passkeys.list', 2],
+  ['renamePasskey', 'PATCH', '/users/me/passkeys/:passkeyId', 'users.me.passkeys.update', 3],
+  ['deletePasskey', 'DELETE', '/users/me/passkeys/:passkeyId', 'users.me.passkeys.delete', 2],
+  [
+    'passkeyStepUpOptions',
+    'POST',
+    '/users/me/passkeys/step-up/options',
+    'users.me.passkeys.stepUp.options',
+    2,
+  ],
+  ['passkeyStepUp', 'POST', '/users/me/passkeys/step-up', 'users.me.passkeys.stepUp', 3],
+  ['passkeySignInOptions', 'POST', '/auth/passkey/options', 'auth.passkey.options', 1],
+  ['passkeyLogin', 'POST', '/auth/passkey/login', 'auth.passkey.login', 1],
+  ['passkeySession', 'POST', '/auth/passkey/session', 'auth.passkey.session', 1],
   ['createApiKey', 'POST', '/users/me/api-keys', 'users.me.apiKeys.create', 3],
   ['listApiKeys', 'GET', '/users/me/api-keys', 'users.me.apiKeys.list', 2],
   ['getApiKey', 'GET', '/users/me/api-keys/:keyId', 'users.me.apiKeys.get', 2],

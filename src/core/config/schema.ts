@@ -105,6 +105,8 @@ const mailConfig = z.strictObject({
         'passwordChanged',
         'apiKeyCreated',
         'twoFactorLocked',
+        'passkeyAdded',
+        'passkeyRemoved',
       ]),
       z.custom<MailTemplateFunction>((value) => typeof value === 'function', {
         message: 'must be a function',

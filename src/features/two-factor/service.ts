@@ -91,8 +91,8 @@ export interface CompletedLogin {
   readonly user: User;
   readonly transport: 'bearer' | 'cookie';
   readonly rememberMe: boolean;
-  /** How the first step signed in: `pwd` or `oauth` (the session's `amr` starts with it). */
-  readonly firstFactor: 'pwd' | 'oauth';
+  /** How the first step signed in: `pwd`, `oauth`, `email`, `hwk` or `swk` (the session's `amr` starts with it). */
+  readonly firstFactor: 'pwd' | 'oauth' | 'email' | 'hwk' | 'swk';
 }
 
 /** The header that carries a fresh code for a sensitive route (step-up without a prior call). */
@@ -116,7 +116,7 @@ export interface TwoFactor {
     options: {
       readonly transport: 'bearer' | 'cookie';
       readonly rememberMe: boolean;
-      readonly firstFactor?: 'pwd' | 'oauth';
+      readonly firstFactor?: 'pwd' | 'oauth' | 'email' | 'hwk' | 'swk';
     },
   ): Promise<TwoFactorChallenge | null>;
   completeLogin(
@@ -405,7 +405,10 @@ export function createTwoFactor(options: TwoFactorOptions): TwoFactor {
         user,
         transport,
         rememberMe: extra.rm === true,
-        firstFactor: extra.ff === 'oauth' ? 'oauth' : 'pwd',
+        firstFactor:
+          extra.ff === 'oauth' || extra.ff === 'email' || extra.ff === 'hwk' || extra.ff === 'swk'
+            ? extra.ff
+            : 'pwd',
       };
     },
 

@@ -18,6 +18,8 @@ export type MailKind =
   | 'passwordChanged'
   | 'apiKeyCreated'
   | 'twoFactorLocked'
+  | 'passkeyAdded'
+  | 'passkeyRemoved'
   | 'accountDeleted'
   | 'twoFactorReset';
 
@@ -36,6 +38,8 @@ export const MAIL_KINDS: readonly MailKind[] = Object.freeze([
   'passwordChanged',
   'apiKeyCreated',
   'twoFactorLocked',
+  'passkeyAdded',
+  'passkeyRemoved',
   'accountDeleted',
   'twoFactorReset',
 ]);
@@ -162,6 +166,16 @@ export const DEFAULT_MAIL_TEMPLATES: Readonly<Record<MailKind, MailTemplate>> = 
     message(`Too many wrong codes on your ${appName} account`, [
       `Too many wrong two-factor codes were entered for your ${appName} account, so code checks are paused for a while.`,
       'If it was not you, someone knows your password: change it now.',
+    ]),
+  passkeyAdded: ({ appName }) =>
+    message(`A passkey was added to your ${appName} account`, [
+      `A new passkey was just registered for your ${appName} account. It can sign in to the account without a password.`,
+      'If it was not you, remove the passkey in your account settings, change your password and contact support.',
+    ]),
+  passkeyRemoved: ({ appName }) =>
+    message(`A passkey was removed from your ${appName} account`, [
+      `A passkey was just removed from your ${appName} account; it can no longer sign in.`,
+      'If it was not you, someone has access to your account: change your password now and contact support.',
     ]),
   accountDeleted: ({ appName }) =>
     message(`Your ${appName} account was deleted`, [

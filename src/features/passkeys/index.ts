@@ -1,0 +1,10 @@
+export { type Ceremony, createCeremony, type RelyingParty, userHandleOf } from './ceremony.ts';
+export { PASSKEY_CONFIG_KEY, PASSKEY_DEFAULTS, type PasskeyOptions, passkeyOptionsSchema } from './config.ts';
+export { PASSKEY_ERROR_CODES, passkeyError } from './error-codes.ts';
+export { PASSKEY_KEY_PURPOSES, passkeysFeature, rpIdCovers } from './feature.ts';
+export { PASSKEY_MIGRATIONS } from './migrations.ts';
+export { PASSKEY_RATE_LIMITS } from './rate-limits.ts';
+export type { NewPasskey, Passkey, PasskeyRepository } from './repository.ts';
+export { createPasskeyService, type PasskeyService } from './service.ts';
+export { createPasskeyRepository } from './sql-repository.ts';
+export type { PasskeysTable, PasskeyTables } from './tables.ts';
