@@ -93,23 +93,19 @@ export function openSqliteFile(path: string, options: OpenSqliteOptions = {}): D
  * - Rows are plain objects, as `pg` returns them.
  * - `close()` is idempotent.
  *
- * Prepared statements are cached by SQL text (preparing costs most of a simple query), and the
- * cache is dropped whenever `PRAGMA schema_version` moves: `node:sqlite` reads a statement's
- * column list before SQLite re-prepares it after a schema change, so a cached `select *` would
- * otherwise keep returning the old columns after a migration (ours or another process's).
- * Streaming (`iterate`) uses a statement of its own, so two interleaved streams never share one.
+ * Prepared statements are cached by SQL text (preparing costs most of a simple query). SQLite
+ * re-prepares a cached statement by itself after a schema change (ours or another process's
+ * migration), and `node:sqlite` names a row's columns as each row is read, so a cached
+ * `select *` returns the new columns (sqlite-dialect.test.ts). Nothing is
+ * checked before each query (a `PRAGMA schema_version` read there cost more than the user read
+ * it guarded); a statement that fails is dropped from the cache, so the next call prepares it
+ * afresh. Streaming (`iterate`) uses a statement of its own, so two interleaved streams never
+ * share one.
  */
 export function toKyselySqliteDatabase(database: DatabaseSync): SqliteDatabase {
   const cache = new Map<string, { statement: StatementSync; reader: boolean }>();
-  const schemaVersion = database.prepare('pragma schema_version');
-  let cachedVersion: unknown;
 
   function cached(sql: string): { statement: StatementSync; reader: boolean } {
-    const version = (schemaVersion.get() as { schema_version?: unknown } | undefined)?.schema_version;
-    if (version !== cachedVersion) {
-      cache.clear();
-      cachedVersion = version;
-    }
     let entry = cache.get(sql);
     if (!entry) {
       const statement = database.prepare(sql);
@@ -121,13 +117,24 @@ export function toKyselySqliteDatabase(database: DatabaseSync): SqliteDatabase {
     return entry;
   }
 
+  /** A failed statement (a constraint, or a schema it no longer fits) is prepared afresh next time. */
+  function forgetOnFailure<T>(sql: string, run: () => T): T {
+    try {
+      return run();
+    } catch (error) {
+      cache.delete(sql);
+      throw error;
+    }
+  }
+
   return {
     prepare(sql: string): SqliteStatement {
       const { statement, reader } = cached(sql);
       return {
         reader,
-        all: (parameters) => statement.all(...bindable(parameters)).map(toPlainObject),
-        run: (parameters) => statement.run(...bindable(parameters)),
+        all: (parameters) =>
+          forgetOnFailure(sql, () => statement.all(...bindable(parameters)).map(toPlainObject)),
+        run: (parameters) => forgetOnFailure(sql, () => statement.run(...bindable(parameters))),
         *iterate(parameters) {
           const own = database.prepare(sql);
           for (const row of own.iterate(...bindable(parameters))) yield toPlainObject(row);
