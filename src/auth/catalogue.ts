@@ -7,6 +7,7 @@ import {
 import { ACCOUNTS_ERROR_CODES } from '../features/accounts/index.ts';
 import { ADMIN_ERROR_CODES } from '../features/admin/index.ts';
 import { API_KEY_ERROR_CODES } from '../features/apikeys/index.ts';
+import { EMAIL_CODE_ERROR_CODES } from '../features/email-code/index.ts';
 import { OAUTH_ERROR_CODES } from '../features/oauth/index.ts';
 import { PASSKEY_ERROR_CODES } from '../features/passkeys/index.ts';
 import { SESSIONS_ERROR_CODES } from '../features/sessions/index.ts';
@@ -24,6 +25,7 @@ const ASSEMBLED_CODES = mergeCatalogues(
   TWO_FACTOR_ERROR_CODES,
   OAUTH_ERROR_CODES,
   PASSKEY_ERROR_CODES,
+  EMAIL_CODE_ERROR_CODES,
   API_KEY_ERROR_CODES,
   ADMIN_ERROR_CODES,
 );

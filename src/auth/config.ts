@@ -14,6 +14,7 @@ import type { FeatureConfigSlice, FeatureOptionsInput } from '../feature/index.t
 import { ACCOUNTS_DEFAULTS } from '../features/accounts/index.ts';
 import { API_KEY_DEFAULTS } from '../features/apikeys/index.ts';
 import { AUDIT_DEFAULTS } from '../features/audit/index.ts';
+import { EMAIL_CODE_DEFAULTS } from '../features/email-code/index.ts';
 import { PASSKEY_DEFAULTS } from '../features/passkeys/index.ts';
 import { WEBHOOK_DEFAULTS } from '../features/webhooks/index.ts';
 import { BUILT_IN_FEATURES } from './feature-list.ts';
@@ -41,6 +42,7 @@ export const DEFAULTS = Object.freeze({
   ...AUDIT_DEFAULTS,
   ...WEBHOOK_DEFAULTS,
   ...PASSKEY_DEFAULTS,
+  ...EMAIL_CODE_DEFAULTS,
 });
 
 /** Freezes what an option holds (lists), as core freezes its resolved configuration. */

@@ -427,6 +427,8 @@ export async function createAuth<const F extends readonly AnyFeatureDefinition[]
     logger,
     // The API-key page offers the scopes and lifetimes the apikeys feature accepts.
     apiKeys: joinBuiltInOptions(config, featureOptions).apiKeys,
+    // The email-code pages exist only when the feature is on, and the mailed link opens one.
+    emailCode: joinBuiltInOptions(config, featureOptions).emailCode,
   });
   const fetch = config.ui.enabled
     ? pagesBeside(

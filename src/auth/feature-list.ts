@@ -3,6 +3,7 @@ import { accountsFeature } from '../features/accounts/index.ts';
 import { adminFeature } from '../features/admin/index.ts';
 import { apiKeysFeature } from '../features/apikeys/index.ts';
 import { auditFeature } from '../features/audit/index.ts';
+import { emailCodeFeature } from '../features/email-code/index.ts';
 import { jwksFeature } from '../features/jwks/index.ts';
 import { lockoutFeature } from '../features/lockout/index.ts';
 import { oauthFeature } from '../features/oauth/index.ts';
@@ -28,6 +29,7 @@ export const BUILT_IN_FEATURES = Object.freeze([
   jwksFeature,
   oauthFeature,
   passkeysFeature,
+  emailCodeFeature,
   apiKeysFeature,
   adminFeature,
   auditFeature,

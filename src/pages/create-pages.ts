@@ -16,6 +16,7 @@ import type { Page, PageGroup, PageHandler, PagePaths, PageRouter, PageSettings 
 import type { FieldError } from './render/form.ts';
 import { layout } from './render/layout.ts';
 import { accountPages } from './routes/account.ts';
+import { emailCodePages } from './routes/email-code.ts';
 import { errorView, formExpiredView, notFoundView } from './routes/errors.ts';
 import { homePages } from './routes/home.ts';
 import { mailLinkPages } from './routes/mail-links.ts';
@@ -25,7 +26,14 @@ import { contentSecurityPolicy, newNonce, pageHeaders } from './security-headers
 import { STYLESHEET, STYLESHEET_FILE } from './stylesheet.ts';
 
 /** The groups of pages, in the order their routes are registered. */
-const PAGE_GROUPS: readonly PageGroup[] = [homePages, signInPages, signUpPages, mailLinkPages, accountPages];
+const PAGE_GROUPS: readonly PageGroup[] = [
+  homePages,
+  signInPages,
+  emailCodePages,
+  signUpPages,
+  mailLinkPages,
+  accountPages,
+];
 
 /** Largest form body a page accepts (a password of the policy's maximum length fits). */
 const FORM_LIMIT_BYTES = 16 * 1024;
@@ -41,6 +49,8 @@ export interface PagesOptions {
   readonly logger?: { error(details: object, message: string): void };
   /** What the API-key page offers: the declared scopes and the key lifetimes (days). */
   readonly apiKeys?: PageSettings['apiKeys'];
+  /** The `emailCode` option: its pages are served only when it is enabled. */
+  readonly emailCode?: { readonly enabled: boolean; readonly linkPath: string };
 }
 
 /** The hosted pages: a fetch handler to mount, and where each page is. */
@@ -74,6 +84,7 @@ export function pagePaths(config: ResolvedConfig): PagePaths {
     verifyEmail: config.mail.links.verifyEmail,
     resetPassword: config.mail.links.resetPassword,
     confirmEmail: config.mail.links.confirmEmail,
+    emailCode: under('/sign-in/email-code'),
     stylesheet: under(`/assets/${STYLESHEET_FILE}`),
   };
 }
@@ -117,6 +128,7 @@ export function createPages(options: PagesOptions): Pages {
     })),
     pendingLoginSeconds: config.twoFactor.pendingLoginTtlSeconds,
     secureCookies: secure,
+    emailCode: options.emailCode?.enabled ? { linkPath: options.emailCode.linkPath } : null,
     apiKeys: options.apiKeys ?? { scopes: [], defaultTtlDays: 365, maxTtlDays: 365 },
   };
   const logoOrigin = settings.logoUrl?.startsWith('https://') ? [new URL(settings.logoUrl).origin] : [];

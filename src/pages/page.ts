@@ -17,6 +17,8 @@ export interface PagePaths {
   readonly verifyEmail: string;
   readonly resetPassword: string;
   readonly confirmEmail: string;
+  /** Sign-in by a mailed code (served only with `emailCode.enabled`). */
+  readonly emailCode: string;
   readonly stylesheet: string;
 }
 
@@ -34,6 +36,8 @@ export interface PageSettings {
   readonly pendingLoginSeconds: number;
   /** Whether cookies are `Secure` (and so `__Host-` prefixed). */
   readonly secureCookies: boolean;
+  /** Email sign-in codes when turned on: where the mailed link points (its page); `null` when off. */
+  readonly emailCode: { readonly linkPath: string } | null;
   /** `apiKeys.scopes` (offered beside the person's roles) and the key lifetimes, in days. */
   readonly apiKeys: {
     readonly scopes: readonly string[];

@@ -1,4 +1,5 @@
 import { type AuthConfigInput, ConfigError, type ConfigProblem } from '../index.ts';
+import { emailCodeFromEnv } from './email-code-env.ts';
 import { oauthProvidersFromEnv } from './oauth-env.ts';
 import { type MetricsSettings, operationsFromEnv } from './operations-env.ts';
 import { rateLimitsFromEnv } from './rate-limits-env.ts';
@@ -81,6 +82,8 @@ export const SERVER_ENV = Object.freeze({
     'bearer secret a scrape must send (32+ characters); required in production unless the metrics port is bound to loopback',
   GATEHOUSE_WEBHOOKS:
     'JSON of the `webhooks` option, or of its endpoints as an array: `[{"url":"https://…","secret":"whsec_…","events":["user.registered"]}]`',
+  GATEHOUSE_EMAIL_CODE:
+    '`true` to offer sign-in by a mailed code and link (off by default), or JSON of the `emailCode` option',
   GATEHOUSE_SHUTDOWN_GRACE_MS:
     'milliseconds in-flight requests get to finish after SIGTERM/SIGINT before connections are cut (default 10000)',
 });
@@ -205,6 +208,7 @@ export function settingsFromEnv(env: Env = process.env): ServerSettings {
   if (env.GATEHOUSE_RATE_LIMITS)
     Object.assign(config, rateLimitsFromEnv(env.GATEHOUSE_RATE_LIMITS, problems));
   if (env.GATEHOUSE_WEBHOOKS) Object.assign(config, webhooksFromEnv(env.GATEHOUSE_WEBHOOKS, problems));
+  if (env.GATEHOUSE_EMAIL_CODE) Object.assign(config, emailCodeFromEnv(env.GATEHOUSE_EMAIL_CODE, problems));
   const breachCheck = breachCheckFromEnv(env, problems);
   if (breachCheck) config.passwords = { breachCheck };
   const hops = parseInteger(env, 'GATEHOUSE_TRUSTED_PROXY_HOPS', problems, [0, 10]);

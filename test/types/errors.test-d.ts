@@ -12,6 +12,7 @@ import { coreError, defineErrors } from '../../src/core/errors/index.ts';
 import { type AccountsErrorCode, accountsError } from '../../src/features/accounts/error-codes.ts';
 import type { AdminErrorCode } from '../../src/features/admin/error-codes.ts';
 import type { ApiKeyErrorCode } from '../../src/features/apikeys/error-codes.ts';
+import type { EmailCodeErrorCode } from '../../src/features/email-code/error-codes.ts';
 import { OAUTH_ERRORS, type OAuthErrorCode } from '../../src/features/oauth/error-codes.ts';
 import type { PasskeyErrorCode } from '../../src/features/passkeys/error-codes.ts';
 import type { SessionsErrorCode } from '../../src/features/sessions/error-codes.ts';
@@ -43,6 +44,7 @@ assertType<
     | TwoFactorErrorCode
     | OAuthErrorCode
     | PasskeyErrorCode
+    | EmailCodeErrorCode
     | ApiKeyErrorCode
     | AdminErrorCode
   >

@@ -540,6 +540,91 @@ export type PasskeySessionResponse200 =
       methods: string[];
     };
 
+export interface RequestEmailCodeBody {
+  email: string;
+}
+
+export interface RequestEmailCodeResponse202 {
+  status: 'accepted';
+}
+
+export interface VerifyEmailCodeBody {
+  email: string;
+  code: string;
+}
+
+export type VerifyEmailCodeResponse200 =
+  | {
+      user: {
+        id: string;
+        email: string;
+        emailVerified: boolean;
+        name: string | null;
+        roles: string[];
+        twoFactorEnabled: boolean;
+        createdAt: string;
+      };
+      accessToken: string;
+      tokenType: 'Bearer';
+      expiresIn: number;
+      refreshToken: string;
+    }
+  | {
+      twoFactorRequired: true;
+      pendingToken: string;
+      methods: string[];
+    };
+
+export interface CreateEmailCodeSessionBody {
+  email: string;
+  code: string;
+  rememberMe?: boolean;
+}
+
+export type CreateEmailCodeSessionResponse200 =
+  | {
+      user: {
+        id: string;
+        email: string;
+        emailVerified: boolean;
+        name: string | null;
+        roles: string[];
+        twoFactorEnabled: boolean;
+        createdAt: string;
+      };
+      csrfToken: string;
+    }
+  | {
+      twoFactorRequired: true;
+      pendingToken: string;
+      methods: string[];
+    };
+
+export interface SignInWithEmailLinkBody {
+  token: string;
+  code?: string;
+  rememberMe?: boolean;
+}
+
+export type SignInWithEmailLinkResponse200 =
+  | {
+      user: {
+        id: string;
+        email: string;
+        emailVerified: boolean;
+        name: string | null;
+        roles: string[];
+        twoFactorEnabled: boolean;
+        createdAt: string;
+      };
+      csrfToken: string;
+    }
+  | {
+      twoFactorRequired: true;
+      pendingToken: string;
+      methods: string[];
+    };
+
 export interface CreateApiKeyBody {
   name: string;
   /**
@@ -1814,6 +1899,68 @@ export interface Operations {
       | 'INTERNAL'
       | 'SERVICE_UNAVAILABLE';
   };
+  readonly requestEmailCode: {
+    readonly method: 'POST';
+    readonly path: '/auth/email-code/request';
+    readonly args: [input: RequestEmailCodeBody];
+    readonly data: RequestEmailCodeResponse202;
+    readonly errorCode:
+      | 'MALFORMED_BODY'
+      | 'PAYLOAD_TOO_LARGE'
+      | 'UNSUPPORTED_MEDIA_TYPE'
+      | 'VALIDATION_FAILED'
+      | 'RATE_LIMITED'
+      | 'INTERNAL'
+      | 'SERVICE_UNAVAILABLE';
+  };
+  readonly verifyEmailCode: {
+    readonly method: 'POST';
+    readonly path: '/auth/email-code/verify';
+    readonly args: [input: VerifyEmailCodeBody];
+    readonly data: VerifyEmailCodeResponse200;
+    readonly errorCode:
+      | 'MALFORMED_BODY'
+      | 'EMAIL_CODE_INVALID'
+      | 'PAYLOAD_TOO_LARGE'
+      | 'UNSUPPORTED_MEDIA_TYPE'
+      | 'VALIDATION_FAILED'
+      | 'RATE_LIMITED'
+      | 'INTERNAL'
+      | 'SERVICE_UNAVAILABLE';
+  };
+  readonly createEmailCodeSession: {
+    readonly method: 'POST';
+    readonly path: '/auth/email-code/session';
+    readonly args: [input: CreateEmailCodeSessionBody];
+    readonly data: CreateEmailCodeSessionResponse200;
+    readonly errorCode:
+      | 'MALFORMED_BODY'
+      | 'EMAIL_CODE_INVALID'
+      | 'CSRF_FAILED'
+      | 'PAYLOAD_TOO_LARGE'
+      | 'UNSUPPORTED_MEDIA_TYPE'
+      | 'VALIDATION_FAILED'
+      | 'RATE_LIMITED'
+      | 'INTERNAL'
+      | 'SERVICE_UNAVAILABLE';
+  };
+  readonly signInWithEmailLink: {
+    readonly method: 'POST';
+    readonly path: '/auth/email-code/link';
+    readonly args: [input: SignInWithEmailLinkBody];
+    readonly data: SignInWithEmailLinkResponse200;
+    readonly errorCode:
+      | 'MALFORMED_BODY'
+      | 'EMAIL_CODE_INVALID'
+      | 'EMAIL_CODE_LINK_UNBOUND'
+      | 'CSRF_FAILED'
+      | 'PAYLOAD_TOO_LARGE'
+      | 'UNSUPPORTED_MEDIA_TYPE'
+      | 'VALIDATION_FAILED'
+      | 'RATE_LIMITED'
+      | 'INTERNAL'
+      | 'SERVICE_UNAVAILABLE';
+  };
   readonly createApiKey: {
     readonly method: 'POST';
     readonly path: '/users/me/api-keys';
@@ -2385,6 +2532,12 @@ export type RouteTree<M extends { readonly [K in OperationId]: unknown }> = {
       readonly login: M['passkeyLogin'];
       readonly session: M['passkeySession'];
     };
+    readonly emailCode: {
+      readonly request: M['requestEmailCode'];
+      readonly verify: M['verifyEmailCode'];
+      readonly session: M['createEmailCodeSession'];
+      readonly link: M['signInWithEmailLink'];
+    };
   };
   readonly users: {
     readonly me: {
@@ -2514,6 +2667,10 @@ export const ROUTES: readonly RouteEntry[] = [
   ['passkeySignInOptions', 'POST', '/auth/passkey/options', 'auth.passkey.options', 1],
   ['passkeyLogin', 'POST', '/auth/passkey/login', 'auth.passkey.login', 1],
   ['passkeySession', 'POST', '/auth/passkey/session', 'auth.passkey.session', 1],
+  ['requestEmailCode', 'POST', '/auth/email-code/request', 'auth.emailCode.request', 1],
+  ['verifyEmailCode', 'POST', '/auth/email-code/verify', 'auth.emailCode.verify', 1],
+  ['createEmailCodeSession', 'POST', '/auth/email-code/session', 'auth.emailCode.session', 1],
+  ['signInWithEmailLink', 'POST', '/auth/email-code/link', 'auth.emailCode.link', 1],
   ['createApiKey', 'POST', '/users/me/api-keys', 'users.me.apiKeys.create', 3],
   ['listApiKeys', 'GET', '/users/me/api-keys', 'users.me.apiKeys.list', 2],
   ['getApiKey', 'GET', '/users/me/api-keys/:keyId', 'users.me.apiKeys.get', 2],

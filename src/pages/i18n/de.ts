@@ -217,6 +217,26 @@ export const DE: Readonly<Record<MessageKey, string>> = {
     'Zu Ihrer Sicherheit wurde das Formular nicht gesendet. Laden Sie die Seite neu und versuchen Sie es noch einmal.',
   'code.SERVICE_UNAVAILABLE': 'Der Dienst ist ausgelastet. Versuchen Sie es gleich noch einmal.',
   'code.VALIDATION_FAILED': 'Prüfen Sie Ihre Eingaben.',
+  'emailCode.offer': 'Stattdessen einen Anmeldecode per E-Mail erhalten',
+  'emailCode.title': 'Mit einem Code per E-Mail anmelden',
+  'emailCode.intro':
+    'Geben Sie Ihre E-Mail-Adresse ein. Gehört sie zu einem Konto, senden wir Ihnen einen Code und einen Link zur Anmeldung.',
+  'emailCode.send': 'Code per E-Mail senden',
+  'emailCode.sentIntro':
+    'Gehört {email} zu einem Konto, ist ein Code unterwegs. Geben Sie ihn hier ein oder öffnen Sie den Link aus der E-Mail in diesem Browser.',
+  'emailCode.submit': 'Anmelden',
+  'emailCode.again': 'Neuen Code senden',
+  'emailCode.linkTitle': 'Anmeldung aus Ihrer E-Mail',
+  'emailCode.linkIntro': 'Drücken Sie die Schaltfläche, um sich anzumelden.',
+  'emailCode.linkSubmit': 'Anmelden',
+  'emailCode.linkNeedsCode':
+    'Dieser Link wurde in einem anderen Browser geöffnet als dem, der ihn angefordert hat. Geben Sie den Code aus derselben E-Mail ein, um sich hier anzumelden.',
+  'field.emailCode': 'Anmeldecode',
+  'hint.emailCode': 'Der Code aus der E-Mail, die wir Ihnen gerade gesendet haben.',
+  'code.EMAIL_CODE_INVALID':
+    'Der Code ist nicht korrekt, abgelaufen oder wurde schon verwendet. Fordern Sie bei Bedarf einen neuen an.',
+  'code.EMAIL_CODE_LINK_UNBOUND':
+    'Geben Sie den Code aus der E-Mail ein, um sich in diesem Browser anzumelden.',
   'code.generic': 'Etwas ist schiefgegangen. Versuchen Sie es noch einmal.',
   'field.email.invalid': 'Geben Sie eine E-Mail-Adresse wie name@example.com ein.',
   'field.required': 'Füllen Sie dieses Feld aus.',

@@ -207,6 +207,25 @@ export const EN = {
   'code.CSRF_FAILED': 'For your security the form could not be sent. Reload the page and try again.',
   'code.SERVICE_UNAVAILABLE': 'The service is busy. Try again in a moment.',
   'code.VALIDATION_FAILED': 'Check what you entered.',
+  'emailCode.offer': 'Email me a sign-in code instead',
+  'emailCode.title': 'Sign in with a code by email',
+  'emailCode.intro':
+    'Enter your email address. If it belongs to an account, we send you a code and a link to sign in.',
+  'emailCode.send': 'Email me a code',
+  'emailCode.sentIntro':
+    'If {email} belongs to an account, a code is on its way. Enter it here, or open the link in the email in this browser.',
+  'emailCode.submit': 'Sign in',
+  'emailCode.again': 'Send a new code',
+  'emailCode.linkTitle': 'Sign in from your email',
+  'emailCode.linkIntro': 'Press the button to sign in.',
+  'emailCode.linkSubmit': 'Sign in',
+  'emailCode.linkNeedsCode':
+    'This link was opened in another browser than the one that asked for it. Enter the code from the same email to sign in here.',
+  'field.emailCode': 'Sign-in code',
+  'hint.emailCode': 'The code from the email we just sent you.',
+  'code.EMAIL_CODE_INVALID':
+    'The code is not correct, has expired or was already used. Ask for a new one if needed.',
+  'code.EMAIL_CODE_LINK_UNBOUND': 'Enter the code from the email to sign in in this browser.',
   'code.generic': 'Something went wrong. Try again.',
   'field.email.invalid': 'Enter an email address like name@example.com.',
   'field.required': 'Fill in this field.',

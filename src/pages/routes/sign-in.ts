@@ -6,7 +6,7 @@ import { html, nothing, raw } from '../render/html.ts';
 /** The pending 2FA sign-in travels in a short-lived cookie, never in a URL or the page. */
 const pendingCookieName = (page: Page) => (page.settings.secureCookies ? '__Host-gh_pending' : 'gh_pending');
 
-function pendingCookie(page: Page, token: string, maxAgeSeconds: number): string {
+export function pendingCookie(page: Page, token: string, maxAgeSeconds: number): string {
   return serializeCookie(pendingCookieName(page), token, {
     secure: page.settings.secureCookies,
     sameSite: 'strict',
@@ -71,6 +71,9 @@ ${form({
 })}
 ${providers}
 ${links([
+  ...(settings.emailCode
+    ? [{ href: withReturnTo(paths.emailCode, input.returnTo), text: t('emailCode.offer') }]
+    : []),
   { href: paths.forgotPassword, text: t('signIn.forgot') },
   { href: withReturnTo(paths.signUp, input.returnTo), text: t('signIn.noAccount') },
 ])}`,
