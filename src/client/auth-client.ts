@@ -138,6 +138,9 @@ const SIGNED_IN_BY = new Set([
   'createSession',
   'verifyTwoFactor',
   'oauthExchange',
+  'verifyEmailCode',
+  'createEmailCodeSession',
+  'signInWithEmailLink',
   'getMe',
   'updateMe',
 ]);
