@@ -19,6 +19,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { createHarness, GOOD_PASSWORD, type Harness, uniqueEmail } from '../fixtures/auth-harness.ts';
+import { mailedCode } from '../fixtures/email-code.ts';
 import { type PageBrowser, pageBrowser, pageRoutes, type SubmitOptions } from '../fixtures/pages.ts';
 import {
   codeAt,
@@ -107,6 +108,39 @@ const FORMS: readonly FormCase[] = [
         browser: pageBrowser(h.auth),
         page: '/sign-in',
         values: { email, password: GOOD_PASSWORD },
+        unchanged: nothingMore,
+      };
+    },
+  },
+  {
+    route: '/sign-in/email-code',
+    name: 'email-code request',
+    async prepare(h) {
+      const email = uniqueEmail('csrf');
+      await h.register(email);
+      return {
+        browser: pageBrowser(h.auth),
+        page: '/sign-in/email-code',
+        values: { email },
+        unchanged: nothingMore,
+      };
+    },
+  },
+  {
+    route: '/email-code',
+    name: 'email-code link',
+    async prepare(h) {
+      const email = uniqueEmail('csrf');
+      await h.register(email);
+      const browser = pageBrowser(h.auth);
+      await browser.submit(await browser.get('/sign-in/email-code'), { email });
+      const { token } = mailedCode((await h.mailTo(email, { subject: /sign-in code/ })).text);
+      return {
+        browser,
+        page: `/email-code?token=${token}`,
+        values: {},
+        // Not signed in (checked for every case); the page's own post afterwards signs in, so
+        // the link was not spent.
         unchanged: nothingMore,
       };
     },
@@ -466,6 +500,7 @@ describe('pages: cross-site form posts are refused and change nothing', () => {
       config: {
         ui: { enabled: true },
         clock: clock.config,
+        emailCode: { enabled: true },
         // A provider whose link flow needs nothing from the network (its authorize URL is fixed).
         oauth: { providers: { github: { kind: 'github', clientId: 'c', clientSecret: 's' } } },
       },
