@@ -15,7 +15,8 @@ import { pageRoutes } from '../fixtures/pages.ts';
 describe('page screenshots', () => {
   let h: Harness;
   before(async () => {
-    h = await createHarness({ config: { ui: { enabled: true } } });
+    // Email codes on, as in the script: their pages are pictured too.
+    h = await createHarness({ config: { ui: { enabled: true }, emailCode: { enabled: true } } });
   });
   after(() => h.close());
 
