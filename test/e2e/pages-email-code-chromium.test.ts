@@ -4,7 +4,7 @@
  * `.eml` files): a person asks for a code from the sign-in page and types it; asks again and
  * opens the mailed link in the same browser after a mail scanner fetched it twice (a GET spends
  * nothing; the button signs in); and opens a link in a browser without the binding cookie,
- * where the page asks for the code from the same mail.
+ * where the page asks for the code from the same mail. axe-core checks each of these pages.
  */
 import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { pathToFileURL } from 'node:url';
 import type { Page } from 'playwright-core';
+import { describeViolations, seriousViolations } from '../fixtures/axe.ts';
 import { type LaunchedBrowser, launchBrowser, screenshotOnFailure } from '../fixtures/browser.ts';
 import { codeFromMailDir } from '../fixtures/email-code.ts';
 import { findFreePort } from '../fixtures/free-port.ts';
@@ -27,6 +28,13 @@ let server: ServerProcess;
 let browser: LaunchedBrowser;
 
 const pathOf = (page: Page) => new URL(page.url()).pathname;
+/** Pages checked with axe-core on the way (WCAG 2.2 A/AA): no serious or critical violation. */
+const accessibility: string[] = [];
+
+async function checkAccessibility(page: Page, name: string): Promise<void> {
+  const violations = await seriousViolations(page);
+  if (violations.length > 0) accessibility.push(`${name}:\n${describeViolations(violations)}`);
+}
 
 async function submit(page: Page, selector = 'main form button[type=submit]'): Promise<void> {
   await Promise.all([page.waitForURL(() => true, { waitUntil: 'load' }), page.click(selector)]);
@@ -36,9 +44,11 @@ async function submit(page: Page, selector = 'main form button[type=submit]'): P
 async function askForCode(page: Page, email: string): Promise<void> {
   await page.goto(`${baseUrl}/sign-in`);
   await Promise.all([page.waitForURL(/\/sign-in\/email-code/), page.click('a[href="/sign-in/email-code"]')]);
+  await checkAccessibility(page, 'address page');
   await page.fill('#field-email', email);
   await submit(page);
   assert.ok(await page.isVisible('#field-code'), 'the code page asks for the code');
+  await checkAccessibility(page, 'code page');
 }
 
 describe('email sign-in codes through the pages in Chromium', { timeout: 120_000 }, () => {
@@ -89,6 +99,7 @@ describe('email sign-in codes through the pages in Chromium', { timeout: 120_000
         assert.equal((await fetch(link)).status, 200, 'a scanner fetches the link');
       await page.goto(link);
       assert.equal(await page.textContent('h1'), 'Sign in from your email');
+      await checkAccessibility(page, 'link page');
       await submit(page);
       assert.equal(pathOf(page), '/account', 'the link signs in where the code was asked');
 
@@ -100,9 +111,11 @@ describe('email sign-in codes through the pages in Chromium', { timeout: 120_000
       await page.goto(`${baseUrl}/email-code?token=${third.token}`);
       await submit(page);
       assert.ok(await page.isVisible('#field-code'), 'without the cookie the page asks for the code');
+      await checkAccessibility(page, 'link page asking for the code');
       await page.fill('#field-code', third.code);
       await submit(page);
       assert.equal(pathOf(page), '/account');
+      assert.deepEqual(accessibility, [], accessibility.join('\n'));
     });
   });
 });
