@@ -1,5 +1,6 @@
 import { randomBytes, type ScryptOptions, scrypt, timingSafeEqual } from 'node:crypto';
 import { hash as argon2Hash, verify as argon2Verify, type Options, parseOptions } from '@node-rs/argon2';
+import { type Argon2Runner, HashingQueueFullError } from './argon2-pool.ts';
 
 /** Argon2id cost parameters (RFC 9106, section 4). */
 export interface Argon2Params {
@@ -40,6 +41,12 @@ export interface PasswordHasher {
 }
 
 /** argon2 `Algorithm.Argon2id` and `Version.V0x13` (declared as const enums, so spelled here). */
+/** argon2 on the libuv thread pool (`@node-rs/argon2`'s async calls). */
+const LIBUV_ARGON2: Argon2Runner = Object.freeze({
+  hash: (password: string, options: Options) => argon2Hash(password, options),
+  verify: (hash: string, password: string) => argon2Verify(hash, password),
+});
+
 const ARGON2ID = 2 as Options['algorithm'];
 const ARGON2_V13 = 1 as Options['version'];
 /** Bytes of salt and of output we write; other lengths in a stored hash ask for a rehash. */
@@ -75,8 +82,15 @@ const ARGON2_PHC = /^\$argon2(?:id|i|d)\$/;
  *
  * Parameters are checked against argon2's own limits (TypeError otherwise); the production floor
  * is the configuration's concern.
+ *
+ * `runner` is where argon2 runs: the libuv thread pool by default, or a bounded hashing pool
+ * (`createArgon2Pool`), whose full queue rejects with `HashingQueueFullError` (never taken for a
+ * wrong password).
  */
-export function createPasswordHasher(params: Partial<Argon2Params> = {}): PasswordHasher {
+export function createPasswordHasher(
+  params: Partial<Argon2Params> = {},
+  runner: Argon2Runner = LIBUV_ARGON2,
+): PasswordHasher {
   const cost = validateParams({ ...DEFAULT_ARGON2_PARAMS, ...params });
   const options: Options = {
     algorithm: ARGON2ID,
@@ -108,8 +122,9 @@ export function createPasswordHasher(params: Partial<Argon2Params> = {}): Passwo
       return false;
     }
     try {
-      return await argon2Verify(hash, password);
-    } catch {
+      return await runner.verify(hash, password);
+    } catch (error) {
+      if (error instanceof HashingQueueFullError) throw error;
       return false;
     }
   };
@@ -118,7 +133,7 @@ export function createPasswordHasher(params: Partial<Argon2Params> = {}): Passwo
     async hash(password: string): Promise<string> {
       if (!isAcceptedPassword(password))
         throw new TypeError('password must be a string of at most 4096 characters');
-      return argon2Hash(password.normalize('NFC'), { ...options, salt: randomBytes(SALT_BYTES) });
+      return runner.hash(password.normalize('NFC'), { ...options, salt: randomBytes(SALT_BYTES) });
     },
 
     async verify(hash: string, password: string): Promise<boolean> {
@@ -149,13 +164,15 @@ export function createPasswordHasher(params: Partial<Argon2Params> = {}): Passwo
 
     async verifyDummy(password: string): Promise<false> {
       // Built once, lazily: a random password nobody knows, hashed with the current parameters.
-      dummy ??= argon2Hash(randomBytes(32).toString('base64url'), {
-        ...options,
-        salt: randomBytes(SALT_BYTES),
-      }).catch((error: unknown) => {
-        dummy = undefined; // a failed build is retried next time rather than remembered
-        throw error;
-      });
+      dummy ??= runner
+        .hash(randomBytes(32).toString('base64url'), {
+          ...options,
+          salt: randomBytes(SALT_BYTES),
+        })
+        .catch((error: unknown) => {
+          dummy = undefined; // a failed build is retried next time rather than remembered
+          throw error;
+        });
       // The same early exit as `verify`, so an oversized password costs the same either way.
       if (!isAcceptedPassword(password)) return false;
       await verifyArgon2(await dummy, password.normalize('NFC'));

@@ -190,6 +190,7 @@ const DEFAULT_LOCATIONS: Record<
   argon2MemoryKiB: { option: 'passwords.argon2.memoryKiB', shows: code },
   argon2TimeCost: { option: 'passwords.argon2.timeCost', shows: code },
   argon2Parallelism: { option: 'passwords.argon2.parallelism', shows: code },
+  passwordHashingNiceIncrement: { option: 'passwords.hashing.niceIncrement', shows: code },
   registrationMode: { option: 'registration.mode', shows: code },
   tokenAlgorithm: { option: 'tokens.algorithm', shows: code },
   tokenClientId: { option: 'tokens.clientId', shows: code },

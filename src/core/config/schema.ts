@@ -335,6 +335,17 @@ export const configSchema = z.strictObject({
   registration: z
     .strictObject({
       /**
+      /** Where argon2id runs: hashing threads below the event loop's priority, behind a capped queue. */
+      hashing: z
+        .strictObject({
+          /** Hashing threads; unset: one per CPU. */
+          threads: z.int().min(1).max(256).optional(),
+          /** Calls that may wait for a thread; one more is a 503 with Retry-After. Unset: 32 per thread. */
+          maxQueued: z.int().min(1).max(100_000).optional(),
+          /** How far below the event loop's the threads' priority is (nice increment, 0–19). */
+          niceIncrement: z.int().min(0).max(19).default(DEFAULTS.passwordHashingNiceIncrement),
+        })
+        .prefault({}),
        * `enumeration-safe`: 202 with one body whether the email is new or taken, login needs a
        * verified email. `open`: 201 with the user, 409 when taken.
        */

@@ -9,6 +9,7 @@ import type {
   VerificationSender,
 } from '../../core/index.ts';
 import { toUserView } from '../../core/index.ts';
+import { createArgon2Pool } from '../../crypto/argon2-pool.ts';
 import { createPasswordHasher, type PasswordHasher } from '../../crypto/password.ts';
 import { defineFeature } from '../../feature/index.ts';
 import type { User } from '../../stores/repositories.ts';
@@ -74,7 +75,19 @@ export const accountsFeature = defineFeature({
     const mail = later<{ verification: VerificationSender; notices: SecurityNotices }>('verification');
     const twoFactor = later<{ twoFactor: SecondFactorGate }>('two-factor');
 
-    const hasher = timedHasher(createPasswordHasher(config.passwords.argon2), metrics);
+    // Hashing threads below the event loop's priority, behind a capped queue: a sign-up or
+    // login flood neither starves authenticated reads nor queues without end (503 when full).
+    const { threads, maxQueued, niceIncrement } = config.passwords.hashing;
+    const argon2Pool = createArgon2Pool({
+      ...(threads === undefined ? {} : { threads }),
+      ...(maxQueued === undefined ? {} : { maxQueued }),
+      niceIncrement,
+    });
+    const hasher = timedHasher(
+      createPasswordHasher(config.passwords.argon2, argon2Pool),
+      metrics,
+      argon2Pool,
+    );
     const policy = createPasswordPolicy({
       minLength: config.passwords.minLength,
       maxLength: config.passwords.maxLength,
@@ -133,6 +146,7 @@ export const accountsFeature = defineFeature({
     };
     return {
       ports,
+      close: () => argon2Pool.close(),
       routes: accountsRoutes({
         accounts,
         tokenBody: sessions.tokenBody,

@@ -1,13 +1,30 @@
 /**
- * The password hasher, timed: argon2id runs on the libuv thread pool (no queue of our own), so
- * the time of each hash and verify — waiting for a pool thread included — is what shows a
- * saturated pool (`gatehouse_password_hash_duration_seconds{op}`), beside the calls in flight
- * (`gatehouse_password_hash_in_flight`).
+ * The password hasher, timed: the time of each hash and verify — waiting for a hashing thread
+ * included — is what shows a saturated pool (`gatehouse_password_hash_duration_seconds{op}`),
+ * beside the calls in flight (`gatehouse_password_hash_in_flight`) and, with the hashing pool,
+ * the calls queued for a thread and the queue's limit. A full queue is a 503 with `Retry-After`.
  */
-import type { MetricsRegistrar } from '../../core/index.ts';
+import { coreError, type MetricsRegistrar } from '../../core/index.ts';
+import { type Argon2Pool, HashingQueueFullError } from '../../crypto/argon2-pool.ts';
 import type { PasswordHasher } from '../../crypto/password.ts';
 
-export function timedHasher(hasher: PasswordHasher, metrics: MetricsRegistrar): PasswordHasher {
+export function timedHasher(
+  hasher: PasswordHasher,
+  metrics: MetricsRegistrar,
+  pool?: Pick<Argon2Pool, 'queued' | 'maxQueued'>,
+): PasswordHasher {
+  if (pool) {
+    metrics.gauge({
+      name: 'gatehouse_password_hash_queued',
+      help: 'argon2id calls waiting for a hashing thread (a full queue refuses more with 503)',
+      collect: async () => pool.queued(),
+    });
+    metrics.gauge({
+      name: 'gatehouse_password_hash_queue_limit',
+      help: 'argon2id calls that may wait for a hashing thread before more are refused',
+      collect: async () => pool.maxQueued,
+    });
+  }
   const duration = metrics.histogram({
     name: 'gatehouse_password_hash_duration_seconds',
     help: 'argon2id hash and verify calls, waiting for a thread-pool thread included, by operation',
@@ -25,6 +42,11 @@ export function timedHasher(hasher: PasswordHasher, metrics: MetricsRegistrar): 
       inFlight.inc();
       try {
         return await call(...args);
+      } catch (error) {
+        // The queue is full: 503 with Retry-After, nothing changed and no attempt counted.
+        if (error instanceof HashingQueueFullError)
+          throw coreError('SERVICE_UNAVAILABLE', { retryAfterSeconds: error.retryAfterSeconds });
+        throw error;
       } finally {
         inFlight.dec();
         duration.observe({ op }, (performance.now() - started) / 1000);
