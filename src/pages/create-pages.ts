@@ -122,8 +122,9 @@ export function createPages(options: PagesOptions): Pages {
     colors: config.ui.colors,
     supportEmail: config.ui.supportEmail,
     minPasswordLength: config.passwords.minLength,
-    providers: Object.keys(config.oauth.providers).map((name) => ({
+    providers: Object.entries(config.oauth.providers).map(([name, provider]) => ({
       name,
+      displayName: provider.displayName ?? name,
       authorizePath: `${apiBase}/auth/oauth/${encodeURIComponent(name)}/authorize`,
     })),
     pendingLoginSeconds: config.twoFactor.pendingLoginTtlSeconds,

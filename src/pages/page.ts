@@ -30,8 +30,15 @@ export interface PageSettings {
   readonly supportEmail: string | undefined;
   /** `passwords.minLength`, for the new-password hint. */
   readonly minPasswordLength: number;
-  /** The configured OAuth providers (button per name), with the path that starts each. */
-  readonly providers: readonly { readonly name: string; readonly authorizePath: string }[];
+  /**
+   * The configured OAuth providers (a button each): the key of the routes, the name people
+   * read (`displayName`, else the key), and the path that starts each.
+   */
+  readonly providers: readonly {
+    readonly name: string;
+    readonly displayName: string;
+    readonly authorizePath: string;
+  }[];
   /** Seconds a pending 2FA sign-in lasts (the pending cookie's lifetime). */
   readonly pendingLoginSeconds: number;
   /** Whether cookies are `Secure` (and so `__Host-` prefixed). */

@@ -438,3 +438,124 @@ describe('settingsFromEnv - token algorithm, signing keys and rate limits', () =
     );
   });
 });
+
+describe('settingsFromEnv - development base URL from PORT and HOST', () => {
+  const baseUrlOf = (env: Env) => settingsFromEnv(env).config.baseUrl;
+
+  it('PORT=4000 without GATEHOUSE_BASE_URL - should point links at http://localhost:4000', () => {
+    assert.equal(baseUrlOf({ PORT: '4000' }), 'http://localhost:4000');
+    assert.equal(
+      baseUrlOf({ PORT: '4000', GATEHOUSE_MODE: 'development', NODE_ENV: 'production' }),
+      'http://localhost:4000',
+    );
+  });
+
+  for (const host of ['0.0.0.0', '::', '127.0.0.1', '127.0.1.1', '::1', 'localhost', 'LOCALHOST']) {
+    it(`HOST=${host} - should be reached at localhost (one origin with the README's, a valid passkey RP ID)`, () => {
+      assert.equal(baseUrlOf({ PORT: '4000', HOST: host }), 'http://localhost:4000');
+    });
+  }
+
+  for (const [host, url] of [
+    ['auth.lan', 'http://auth.lan:4000'],
+    ['192.168.1.20', 'http://192.168.1.20:4000'],
+    ['fd00::1', 'http://[fd00::1]:4000'],
+  ] as const) {
+    it(`HOST=${host} - should name the specific host in the base URL`, () => {
+      assert.equal(baseUrlOf({ PORT: '4000', HOST: host }), url);
+    });
+  }
+
+  it('HOST without PORT - should use the default port 3000', () => {
+    assert.equal(baseUrlOf({ HOST: 'auth.lan' }), 'http://auth.lan:3000');
+  });
+
+  it('neither PORT nor HOST - should leave the base URL to the configuration default', () => {
+    assert.equal(baseUrlOf({ GATEHOUSE_MODE: 'development' }), undefined);
+  });
+
+  it('GATEHOUSE_BASE_URL - should win over PORT and HOST', () => {
+    assert.equal(
+      baseUrlOf({ PORT: '4000', HOST: 'auth.lan', GATEHOUSE_BASE_URL: 'http://localhost:5173' }),
+      'http://localhost:5173',
+    );
+  });
+
+  it('PORT=0 - should not guess: the port is known only once listening', () => {
+    assert.equal(baseUrlOf({ PORT: '0' }), undefined);
+  });
+
+  it('production - should still require an explicit GATEHOUSE_BASE_URL', async () => {
+    for (const mode of [{ GATEHOUSE_MODE: 'production' }, { NODE_ENV: 'production' }]) {
+      const { config } = settingsFromEnv({ ...mode, PORT: '4000', HOST: '0.0.0.0' });
+      assert.equal(config.baseUrl, undefined);
+      await assert.rejects(
+        createAuth({ ...config, mode: 'production', secrets: [{ id: 'k1', secret: generateSecret() }] }),
+        (error: unknown) =>
+          error instanceof ConfigError &&
+          error.problems.some((p) => p.path === 'baseUrl' && p.message.startsWith('required')),
+      );
+    }
+  });
+
+  it('PORT=4000 - should be the base URL createAuth resolves (what serve and every CLI command use)', async () => {
+    const { config } = settingsFromEnv({
+      PORT: '4000',
+      GATEHOUSE_DATABASE_URL: 'sqlite::memory:',
+      GATEHOUSE_LOG_LEVEL: 'silent',
+    });
+    const auth = await createAuth({
+      ...config,
+      mode: 'development',
+      secrets: [{ id: 'k1', secret: generateSecret() }],
+    });
+    try {
+      assert.equal(auth.config.baseUrl, 'http://localhost:4000');
+    } finally {
+      await auth.close();
+    }
+  });
+});
+
+describe('settingsFromEnv - provider display names', () => {
+  it('GATEHOUSE_OAUTH_PROVIDERS - presets should carry their name, overridable; custom entries keep theirs', () => {
+    const { config } = settingsFromEnv({
+      GATEHOUSE_OAUTH_PROVIDERS: JSON.stringify({
+        github: { preset: 'github', clientId: 'gh-id', clientSecret: 'gh-secret' },
+        microsoft: { preset: 'microsoft', clientId: 'ms-id', clientSecret: 'ms-secret' },
+        work: { preset: 'google', clientId: 'g-id', clientSecret: 'g-secret', displayName: 'Example Corp' },
+        corp: {
+          kind: 'oidc',
+          issuer: 'https://login.example.com',
+          clientId: 'c-id',
+          displayName: 'Corp SSO',
+        },
+        plain: { kind: 'oidc', issuer: 'https://idp.example.net', clientId: 'p-id' },
+      }),
+    });
+    const names = Object.fromEntries(
+      Object.entries(config.oauth?.providers ?? {}).map(([key, provider]) => [key, provider.displayName]),
+    );
+    assert.deepEqual(names, {
+      github: 'GitHub',
+      microsoft: 'Microsoft',
+      work: 'Example Corp',
+      corp: 'Corp SSO',
+      plain: undefined,
+    });
+  });
+
+  it('GATEHOUSE_OAUTH_PROVIDERS - an empty displayName should be refused by createAuth', async () => {
+    const { config } = settingsFromEnv({
+      GATEHOUSE_OAUTH_PROVIDERS: JSON.stringify({
+        github: { preset: 'github', clientId: 'gh-id', clientSecret: 'gh-secret', displayName: ' ' },
+      }),
+    });
+    await assert.rejects(
+      createAuth({ ...config, mode: 'development', secrets: [{ id: 'k1', secret: generateSecret() }] }),
+      (error: unknown) =>
+        error instanceof ConfigError &&
+        error.problems.some((p) => p.path === 'oauth.providers.github.displayName'),
+    );
+  });
+});

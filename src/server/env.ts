@@ -1,4 +1,5 @@
 import { type AuthConfigInput, ConfigError, type ConfigProblem } from '../index.ts';
+import { listeningBaseUrl } from './base-url-env.ts';
 import { emailCodeFromEnv } from './email-code-env.ts';
 import { oauthProvidersFromEnv } from './oauth-env.ts';
 import { type MetricsSettings, operationsFromEnv } from './operations-env.ts';
@@ -34,7 +35,8 @@ export const SERVER_ENV = Object.freeze({
   GATEHOUSE_DATABASE_URL: '`postgres://…` switches to PostgreSQL; `sqlite:<path>` picks another SQLite file',
   GATEHOUSE_REDIS_URL: '`redis://…` or `rediss://…` switches every shared store to Redis',
   GATEHOUSE_SECRETS: '`id:secret,id:secret`, first active (generate with `gatehouse generate-secret`)',
-  GATEHOUSE_BASE_URL: 'public origin, https in production (links in mail, token issuer)',
+  GATEHOUSE_BASE_URL:
+    'public origin, https in production (links in mail, token issuer); development default `http://localhost:PORT`',
   GATEHOUSE_MAIL_URL:
     '`console`, `file:///absolute/dir` (one .eml per message), `smtp://host:port` or `smtps://host:port`',
   GATEHOUSE_MAIL_FROM: 'sender of every mail, e.g. `Example <no-reply@example.com>`',
@@ -226,6 +228,8 @@ export function settingsFromEnv(env: Env = process.env): ServerSettings {
   }
   const port = parseInteger(env, 'PORT', problems, [0, 65535]) ?? 3000;
   const host = env.HOST || '127.0.0.1';
+  const listeningBase = listeningBaseUrl(env, { port, host });
+  if (listeningBase) config.baseUrl = listeningBase;
   const shutdownGraceMs = parseInteger(env, 'GATEHOUSE_SHUTDOWN_GRACE_MS', problems, [0, 600_000]);
   if (problems.length > 0) throw new ConfigError(problems, 'Invalid environment');
   return {

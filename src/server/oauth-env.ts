@@ -2,7 +2,7 @@ import { type ConfigProblem, type OAuthProviderConfig, oauthProviders } from '..
 
 /**
  * `GATEHOUSE_OAUTH_PROVIDERS`: a JSON object of provider name to either a preset
- * (`{ "preset": "google" | "microsoft" | "github", "clientId", "clientSecret", "tenant"? }`) or a
+ * (`{ "preset": "google" | "microsoft" | "github", "clientId", "clientSecret", "tenant"?, "displayName"? }`) or a
  * provider object as the library takes it (`{ "kind": "oidc", "issuer", "clientId", … }`).
  * Shapes are checked by `createAuth`; here only what JSON and the presets need. Problems never
  * quote the value: it holds client secrets.
@@ -36,15 +36,21 @@ export function oauthProvidersFromEnv(
     }
     const clientId = typeof rest.clientId === 'string' ? rest.clientId : '';
     const clientSecret = typeof rest.clientSecret === 'string' ? rest.clientSecret : '';
+    // A name given with a preset replaces the preset's; a malformed one is the schema's to refuse.
+    const credentials = {
+      clientId,
+      clientSecret,
+      ...(rest.displayName === undefined ? {} : { displayName: rest.displayName as string }),
+    };
     if (!clientId || !clientSecret) {
       problems.push({ path, message: 'a preset needs clientId and clientSecret strings' });
       continue;
     }
-    if (preset === 'google') providers[name] = oauthProviders.google({ clientId, clientSecret });
-    else if (preset === 'github') providers[name] = oauthProviders.github({ clientId, clientSecret });
+    if (preset === 'google') providers[name] = oauthProviders.google(credentials);
+    else if (preset === 'github') providers[name] = oauthProviders.github(credentials);
     else if (preset === 'microsoft') {
       const tenant = typeof rest.tenant === 'string' ? rest.tenant : undefined;
-      providers[name] = oauthProviders.microsoft({ clientId, clientSecret, ...(tenant ? { tenant } : {}) });
+      providers[name] = oauthProviders.microsoft({ ...credentials, ...(tenant ? { tenant } : {}) });
     } else problems.push({ path, message: 'preset must be google, microsoft or github' });
   }
   return providers;

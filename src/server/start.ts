@@ -45,6 +45,11 @@ export interface StartOptions {
   readonly clusterWorker?: boolean;
 }
 
+/** The address of the pages' root (`/` redirects to sign-in or the account) under `baseUrl`. */
+function pagesRoot(baseUrl: string, basePath: string): string {
+  return basePath === '/' ? `${baseUrl}/` : `${baseUrl}${basePath}`;
+}
+
 /**
  * Starts the standalone server: builds Gatehouse from the settings, migrates when the mode
  * says so (development always; production only when told), logs the posture with every
@@ -164,8 +169,17 @@ export async function startServer(
   const address = server.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   const url = `http://${host}:${address.port}`;
+  // What a person opens in a browser: the base URL, the origin mail links point to, so the
+  // pages and the links share one origin and one set of cookies (not the bound address).
+  const pages = auth.config.ui.enabled ? pagesRoot(auth.config.baseUrl, auth.config.ui.basePath) : undefined;
   logger.info(
-    { url, mode: auth.config.mode, database: auth.posture.database, stores: auth.posture.stores },
+    {
+      url,
+      ...(pages ? { pages } : {}),
+      mode: auth.config.mode,
+      database: auth.posture.database,
+      stores: auth.posture.stores,
+    },
     'gatehouse listening',
   );
 

@@ -483,6 +483,7 @@ describe('provider presets', () => {
       { ...google(credentials) },
       {
         kind: 'oidc',
+        displayName: 'Google',
         issuer: 'https://accounts.google.com',
         clientId: 'id',
         clientSecret: 'secret',
@@ -497,6 +498,7 @@ describe('provider presets', () => {
       assert.equal(config.issuer, `https://login.microsoftonline.com/${tenant ?? 'common'}/v2.0`);
       assert.equal(config.issuerTemplate, 'https://login.microsoftonline.com/{tenantid}/v2.0');
       assert.equal(config.trustEmailVerified, false);
+      assert.equal(config.displayName, 'Microsoft');
       // The client can be built: the multi-tenant hooks exist in this oauth4webapi.
       assert.equal(createProviderClient('microsoft', config, { redirectUri: REDIRECT_URI }).kind, 'oidc');
     }
@@ -522,7 +524,17 @@ describe('provider presets', () => {
   it('github - should be plain OAuth 2 with read:user and user:email', () => {
     assert.deepEqual(
       { ...github(credentials) },
-      { kind: 'github', clientId: 'id', clientSecret: 'secret', scopes: ['read:user', 'user:email'] },
+      {
+        kind: 'github',
+        displayName: 'GitHub',
+        clientId: 'id',
+        clientSecret: 'secret',
+        scopes: ['read:user', 'user:email'],
+      },
+    );
+    assert.equal(
+      github({ ...credentials, displayName: 'GitHub Enterprise' }).displayName,
+      'GitHub Enterprise',
     );
   });
 });

@@ -146,10 +146,14 @@ const oauthScopes = z
   .max(32)
   .readonly();
 
+/** What the sign-in button and the account page call a provider (presets set it; default: its key). */
+const providerDisplayName = z.string().trim().min(1).max(64).optional();
+
 /** A provider: a generic OIDC issuer, or GitHub (see the `oauthProviders` presets). */
 const oauthProvider = z.discriminatedUnion('kind', [
   z.strictObject({
     kind: z.literal('oidc'),
+    displayName: providerDisplayName,
     issuer: z.url({ protocol: /^https?$/ }),
     clientId: z.string().min(1).max(512),
     clientSecret: z.string().min(1).max(2048).optional(),
@@ -159,6 +163,7 @@ const oauthProvider = z.discriminatedUnion('kind', [
   }),
   z.strictObject({
     kind: z.literal('github'),
+    displayName: providerDisplayName,
     clientId: z.string().min(1).max(512),
     clientSecret: z.string().min(1).max(2048),
     scopes: oauthScopes.optional(),

@@ -38,7 +38,7 @@ function signInView(
           (p) =>
             html`<a class="button secondary" href="${p.authorizePath}?redirectTo=${encodeURIComponent(providerReturn)}">${t(
               'signIn.provider',
-              { provider: p.name },
+              { provider: p.displayName },
             )}</a>`,
         )}</div>`;
   return {

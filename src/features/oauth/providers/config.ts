@@ -22,6 +22,8 @@
 /** A generic OpenID Connect provider, found through its discovery document. */
 export interface OidcProviderConfig {
   readonly kind: 'oidc';
+  /** What the hosted pages call it ("Continue with …"). Presets set it; default: the provider's key. */
+  readonly displayName?: string;
   /**
    * The issuer identifier, exactly as the provider publishes it. Discovery is fetched from
    * `<issuer>/.well-known/openid-configuration`, and the document's `issuer` must equal this
@@ -64,6 +66,8 @@ export interface GitHubEndpoints {
 /** GitHub: plain OAuth 2 (no ID token), identity and addresses read from its REST API. */
 export interface GitHubProviderConfig {
   readonly kind: 'github';
+  /** What the hosted pages call it ("Continue with …"). The preset sets `GitHub`; default: the provider's key. */
+  readonly displayName?: string;
   readonly clientId: string;
   readonly clientSecret: string;
   /** Scopes to request. Default: `read:user user:email`. */
@@ -91,12 +95,15 @@ export const GITHUB_ENDPOINTS: GitHubEndpoints = Object.freeze({
 export interface ClientCredentials {
   readonly clientId: string;
   readonly clientSecret: string;
+  /** Replaces the preset's name on the pages (e.g. `Example Corp (Google)`). */
+  readonly displayName?: string;
 }
 
 /** Google (OpenID Connect). Google asserts `email_verified`, so its addresses can count as verified. */
 export function google(credentials: ClientCredentials): OidcProviderConfig {
   return Object.freeze({
     kind: 'oidc',
+    displayName: credentials.displayName ?? 'Google',
     issuer: 'https://accounts.google.com',
     clientId: credentials.clientId,
     clientSecret: credentials.clientSecret,
@@ -134,6 +141,7 @@ export function microsoft(options: MicrosoftOptions): OidcProviderConfig {
   const base = 'https://login.microsoftonline.com';
   const common = {
     kind: 'oidc' as const,
+    displayName: options.displayName ?? 'Microsoft',
     clientId: options.clientId,
     clientSecret: options.clientSecret,
     scopes: DEFAULT_OIDC_SCOPES,
@@ -162,6 +170,7 @@ export function microsoft(options: MicrosoftOptions): OidcProviderConfig {
 export function github(credentials: ClientCredentials): GitHubProviderConfig {
   return Object.freeze({
     kind: 'github',
+    displayName: credentials.displayName ?? 'GitHub',
     clientId: credentials.clientId,
     clientSecret: credentials.clientSecret,
     scopes: DEFAULT_GITHUB_SCOPES,

@@ -23,6 +23,11 @@ async function linkedAccounts(page: Page): Promise<LinkedAccount[]> {
   return answer.status === 200 ? (answer.body.accounts as LinkedAccount[]) : [];
 }
 
+/** What people read for a provider key: its `displayName`; a key no longer configured as is. */
+function displayNameOf(page: Page, name: string): string {
+  return page.settings.providers.find((p) => p.name === name)?.displayName ?? name;
+}
+
 function providersView(
   page: Page,
   accounts: readonly LinkedAccount[],
@@ -35,11 +40,12 @@ function providersView(
   const unlinked = page.url.searchParams.get('done') === 'unlinked';
   // Every configured provider, and any linked one that is no longer configured (unlinkable).
   const names = [...new Set([...settings.providers.map((p) => p.name), ...accounts.map((a) => a.provider)])];
+  const shown = (name: string) => displayNameOf(page, name);
   return sectionView(
     page,
     t('providers.title'),
     html`${errorSummary(t, errors)}${
-      linked && names.includes(linked) ? notice(t('providers.linked', { provider: linked })) : nothing
+      linked && names.includes(linked) ? notice(t('providers.linked', { provider: shown(linked) })) : nothing
     }${unlinked ? notice(t('providers.unlinked')) : nothing}
 <p>${t('providers.intro')}</p>
 ${names.length === 0 ? html`<p>${t('providers.none')}</p>` : nothing}
@@ -47,16 +53,16 @@ ${names.length === 0 ? html`<p>${t('providers.none')}</p>` : nothing}
       const mine = accounts.filter((a) => a.provider === name);
       const configured = settings.providers.some((p) => p.name === name);
       return html`<li>
-<p class="item-title">${name}</p>
+<p class="item-title">${shown(name)}</p>
 ${mine.map(
   (account) => html`<p class="item-meta">${t('providers.linkedAs', {
-    email: account.email ?? name,
+    email: account.email ?? shown(name),
     time: formatTime(page, account.createdAt),
   })}</p>
 ${form({
   action: path,
   csrfToken: page.csrfToken,
-  submit: t('providers.unlink', { provider: name }),
+  submit: t('providers.unlink', { provider: shown(name) }),
   hidden: { intent: 'unlink', id: account.id },
   variant: 'secondary',
 })}`,
@@ -66,7 +72,7 @@ ${
     ? form({
         action: path,
         csrfToken: page.csrfToken,
-        submit: t('providers.link', { provider: name }),
+        submit: t('providers.link', { provider: shown(name) }),
         hidden: { intent: 'link', provider: name },
       })
     : nothing
@@ -101,7 +107,7 @@ export const providerPages: PageGroup = (router) => {
             stepUpView(page, user, {
               action: path,
               hidden: { intent, provider },
-              submit: page.t('providers.link', { provider }),
+              submit: page.t('providers.link', { provider: displayNameOf(page, provider) }),
               errors: stepUpErrors(page, problem),
               status: answer.status,
             }),
