@@ -169,9 +169,11 @@ export type RotateResult =
   /** Unknown digest, or the session is revoked or expired (idle or absolute). */
   | { readonly outcome: 'invalid' };
 
-/** A session's id and when it was revoked (epoch ms). */
+/** A session's id, its user and when it was revoked (epoch ms). */
 export interface RevokedSession {
   readonly id: string;
+  /** `null` for the tombstone of a session deleted with its user (it keeps nothing of the user). */
+  readonly userId: string | null;
   readonly revokedAt: number;
 }
 

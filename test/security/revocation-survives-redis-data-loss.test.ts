@@ -21,6 +21,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Redis } from 'ioredis';
+import {
+  completenessMarkerKey,
+  REVOCATION_KEY,
+  revocationGroupOf,
+} from '../../src/features/sessions/revocation-keys.ts';
 import { type AuthConfigInput, createAuth, generateSecret } from '../../src/index.ts';
 import type { MailMessage } from '../../src/mail/contract.ts';
 import type { RedisClientLike } from '../../src/stores/redis/index.ts';
@@ -103,7 +108,7 @@ before(async () => {
       // The final step of a rebuild: the script that writes "complete" into the marker.
       const marksComplete =
         (command === 'EVALSHA' || command === 'EVAL') &&
-        String(args[2]).endsWith('rev:complete') &&
+        String(args[2]).endsWith(':complete') &&
         args.some((arg) => String(arg).startsWith('complete:'));
       if (flushBeforeCompletion && marksComplete) {
         flushBeforeCompletion = false;
@@ -114,7 +119,8 @@ before(async () => {
       if (token !== null && command === 'SET' && String(args[0]).includes(':kv:sc:')) {
         flushAndRebuildAfterCacheWrite = null;
         await flushingClient.flushall();
-        assert.equal((await b.get('/users/me', { token })).status, 200);
+        const rebuilt = await b.get('/users/me', { token });
+        assert.equal(rebuilt.status, 200, rebuilt.text);
       }
       return reply;
     },
@@ -131,6 +137,10 @@ after(async () => {
 });
 
 const sessionIdOf = (user: SignedInUser): string => String(jwtPayload(user.accessToken).sid);
+const userIdOf = (user: SignedInUser): string => String(jwtPayload(user.accessToken).sub);
+/** The Redis key of the "complete" marker of the user's revocation group. */
+const markerOf = (user: SignedInUser): string =>
+  `${keyPrefix}deny:${completenessMarkerKey(revocationGroupOf(userIdOf(user)))}`;
 
 async function assertAlive(user: SignedInUser, label: string, workers = [a, b]): Promise<void> {
   for (const h of workers) {
@@ -173,7 +183,7 @@ describe('JWT revocations after Redis lost its data (PostgreSQL + Redis)', () =>
     await assertRefusedEverywhere(me, 'after FLUSHALL');
     // The rebuild restored the list and marked it complete; a live token still works.
     await assertAlive(bystander, 'after the rebuild');
-    assert.match(String(await raw.get(`${keyPrefix}deny:rev:complete`)), /^complete:/);
+    assert.match(String(await raw.get(markerOf(me))), /^complete:/);
     const steady = performance.now();
     await b.get('/users/me', { token: bystander.accessToken });
     t.diagnostic(
@@ -264,8 +274,11 @@ describe('JWT revocations after Redis lost its data (PostgreSQL + Redis)', () =>
     assertInvalidToken(await flushing.get('/users/me', { token: me.accessToken }));
     assert.equal(flushBeforeCompletion, false, 'the flush was injected during the rebuild');
     // Without the claim check the marker would now say "complete" over an empty list.
-    assert.equal(await raw.exists(`${keyPrefix}deny:rev:sid:${sessionIdOf(me)}`), 1);
-    assert.match(String(await raw.get(`${keyPrefix}deny:rev:complete`)), /^complete:/);
+    assert.equal(
+      await raw.exists(`${keyPrefix}deny:${REVOCATION_KEY.session(userIdOf(me), sessionIdOf(me))}`),
+      1,
+    );
+    assert.match(String(await raw.get(markerOf(me))), /^complete:/);
     await assertRefusedEverywhere(me, 'after the interrupted rebuild');
   });
 });
@@ -350,7 +363,7 @@ describe('a rebuild that cannot complete fails closed', () => {
     assert.equal((await a.post('/auth/logout', undefined, { token: me.accessToken })).status, 204);
     await raw.flushall();
     // A process that claimed the rebuild and died: its claim expires on its own.
-    await raw.set(`${keyPrefix}deny:rev:complete`, 'pending:dead-process', 'PX', 4_000);
+    await raw.set(markerOf(me), 'pending:dead-process', 'PX', 4_000);
     const response = await b.get('/users/me', { token: me.accessToken });
     assertProblem(response, 503, 'SERVICE_UNAVAILABLE');
     assert.equal(response.headers.get('retry-after'), '1');

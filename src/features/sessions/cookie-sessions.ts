@@ -193,7 +193,7 @@ export function createCookieSessions(options: CookieSessionsOptions): CookieSess
         at,
       });
       await options.sessions.revoke(session.userId, session.id, 'renewed', at);
-      await options.revocation.forgetSessions([session.id]);
+      await options.revocation.forgetSessions(session.userId, [session.id]);
       return next;
     },
 

@@ -1,7 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type Denylist, StoreError } from '../../stores/contract.ts';
-import type { SessionRepository } from '../../stores/repositories.ts';
+import type { RevokedSession, SessionRepository } from '../../stores/repositories.ts';
+import {
+  completenessMarkerKey,
+  REVOCATION_GROUPS,
+  REVOCATION_KEY,
+  revocationGroupOf,
+} from './revocation-keys.ts';
 
 /**
  * The denylist as a cache of what SQL knows: durable revocations, fast checks.
@@ -9,23 +15,27 @@ import type { SessionRepository } from '../../stores/repositories.ts';
  * SQL is the source of truth (every revoked session keeps `revoked_at`; sessions deleted with
  * their user leave a tombstone); the denylist (Redis, or this process's memory) is the fast
  * path. A store can lose its data: a Redis without persistence restarts, `FLUSHALL`, a
- * failover to an empty replica, or simply a restart of a process with memory stores. An empty
- * denylist would accept every revoked access token again, so it carries a marker that says
- * "complete", written only once every revocation SQL knows of has been put back:
+ * failover to an empty replica, one shard of a cluster, or simply a restart of a process with
+ * memory stores. An empty denylist would accept every revoked access token again, so each
+ * group of keys (revocation-keys.ts: users are spread over groups that each live in one
+ * cluster slot) carries a marker that says "complete", written only once every revocation SQL
+ * knows of for that group has been put back:
  *
- * - Each check reads the marker in the same `getMany` (one MGET) as the token's keys: still
- *   one round trip. Marker present: the answer stands.
- * - Marker absent: the data is gone (or this is the first start). The check waits for a
- *   rebuild (one per process at a time), then reads again; it never answers from a list known
- *   to be incomplete. A rebuild that fails or outlasts {@link RevocationListOptions.waitMs}
- *   is a 503 with `Retry-After`.
- * - A rebuild claims the marker with a pending value (`compareAndSet` from absent), re-adds a
- *   session revocation for every session revoked within the revocation window, then turns its
- *   own pending value into "complete" (`compareAndSet` from that value). If the store lost its
- *   data again during the rebuild, the claim is gone with it, the final step fails and the
- *   rebuild starts over: the marker never says "complete" over a list missing entries.
- * - Another process holding the claim is waited for (polling the marker); its claim expires
- *   if it died. Rebuilds only add revocations, so two of them overlapping would be harmless.
+ * - Each check reads its group's marker in the same `getMany` (one MGET, one slot) as the
+ *   token's keys: still one round trip. Marker present: the answer stands.
+ * - Marker absent: that group's data is gone (or this is the first start). The check waits
+ *   for a rebuild (one per process at a time), then reads again; it never answers from a list
+ *   known to be incomplete. A rebuild that fails or outlasts
+ *   {@link RevocationListOptions.waitMs} is a 503 with `Retry-After`.
+ * - A rebuild reads every group's marker, claims each missing one with a pending value
+ *   (`compareAndSet` from absent), reads SQL only then, re-adds a session revocation for every
+ *   session revoked within the revocation window whose group it claimed, then turns its own
+ *   pending values into "complete" (`compareAndSet` from that value). If a group lost its data
+ *   again during the rebuild, the claim is gone with it, its final step fails and that group
+ *   is taken again: a marker never says "complete" over a group missing entries.
+ * - A group another process has claimed is waited for (polling the markers); its claim
+ *   expires if that process died. Rebuilds only add revocations, so two of them overlapping
+ *   would be harmless.
  *
  * Why writes made during a rebuild are not lost: every revocation is written to SQL first and
  * to the denylist after (logout writes the denylist once more after its SQL update). So a
@@ -33,17 +43,12 @@ import type { SessionRepository } from '../../stores/repositories.ts';
  * data loss the rebuild repairs.
  */
 
-/** Keys of the revocation entries an access token is checked against. */
-export const REVOCATION_KEY = {
-  token: (jti: string) => `rev:jti:${jti}`,
-  session: (sid: string) => `rev:sid:${sid}`,
-  userNotBefore: (userId: string) => `rev:nbf:${userId}`,
-} as const;
-
-/** Says the denylist holds every revocation SQL knows of (`complete:…`) or is being rebuilt (`pending:…`). */
-export const COMPLETENESS_MARKER_KEY = 'rev:complete';
 const PENDING = 'pending:';
 const COMPLETE = 'complete:';
+/** Every group's marker key, in group order (read together when a rebuild starts). */
+const MARKER_KEYS: readonly string[] = Array.from({ length: REVOCATION_GROUPS }, (_, group) =>
+  completenessMarkerKey(group),
+);
 
 /**
  * Extra look-back for revocation times written by workers whose clocks run behind: the window
@@ -52,6 +57,23 @@ const COMPLETE = 'complete:';
 const CLOCK_MARGIN_MS = 60_000;
 /** Revocations re-added at once while rebuilding (bounded, so a large list does not flood the store). */
 const RESTORE_BATCH = 256;
+/**
+ * Markers claimed, renewed or completed at once: a thousand commands sent together would queue
+ * behind each other past the store's per-command timeout on a busy server.
+ */
+const MARKER_BATCH = 64;
+
+/** `step` over `items`, at most `size` at a time, results in order. */
+async function inBatches<T, R>(
+  items: readonly T[],
+  size: number,
+  step: (item: T) => Promise<R>,
+): Promise<R[]> {
+  const results: R[] = [];
+  for (let i = 0; i < items.length; i += size)
+    results.push(...(await Promise.all(items.slice(i, i + size).map(step))));
+  return results;
+}
 
 export interface RevocationListOptions {
   readonly denylist: Denylist;
@@ -60,7 +82,7 @@ export interface RevocationListOptions {
   readonly sessionTtlMs: number;
   /** Wall-clock time, the same clock that wrote `revoked_at`. */
   readonly now: () => number;
-  /** Called after this process rebuilt the list (`lost`: it had seen the list complete before). */
+  /** Called after this process rebuilt groups of the list (`lost`: it had seen the list complete before). */
   readonly onRebuilt?: (report: RebuildReport) => void;
   /** Longest a check waits for a rebuild before answering 503. @default 3000 */
   readonly waitMs?: number;
@@ -78,6 +100,8 @@ export interface RevocationListOptions {
 export interface RebuildReport {
   /** Session revocations put back. */
   readonly sessions: number;
+  /** Groups whose marker this rebuild set to complete (all of them after a full loss). */
+  readonly groups: number;
   readonly durationMs: number;
   /** `true` when this process had seen the list complete before: the store lost its data. */
   readonly lost: boolean;
@@ -85,11 +109,12 @@ export interface RebuildReport {
 
 export interface RevocationList {
   /**
-   * The values of `keys`, read only from a complete list: one round trip in the steady state.
-   * Rejects with a `StoreError` (503) while the list cannot be made complete.
+   * The values of `keys` (all in `userId`'s group: built with revocation-keys.ts), read only
+   * from a complete group: one round trip in the steady state. Rejects with a `StoreError`
+   * (503) while the group cannot be made complete.
    */
-  lookup(keys: readonly string[]): Promise<(string | null)[]>;
-  /** Makes sure the list is complete, rebuilding it from SQL when the marker is missing. */
+  lookup(userId: string, keys: readonly string[]): Promise<(string | null)[]>;
+  /** Makes sure every group is complete, rebuilding from SQL the ones whose marker is missing. */
   ensureComplete(): Promise<void>;
 }
 
@@ -106,58 +131,110 @@ export function createRevocationList(options: RevocationListOptions): Revocation
   const isComplete = (marker: string | null | undefined): boolean =>
     typeof marker === 'string' && marker.startsWith(COMPLETE);
 
+  /** The groups a revoked session's entry belongs in: its user's, or every held one for a tombstone. */
+  function groupsOf(session: RevokedSession, held: ReadonlySet<number>): number[] {
+    // A tombstone (a session deleted with its user) keeps nothing of the user, so it is put
+    // back into every group being rebuilt; there are few, since only those within the window
+    // are read.
+    if (session.userId === null) return [...held];
+    const group = revocationGroupOf(session.userId);
+    return held.has(group) ? [group] : [];
+  }
+
+  /** Renews `claim` on every group in `held`; the groups whose claim vanished are dropped. */
+  async function renew(claim: string, held: Set<number>): Promise<void> {
+    const groups = [...held];
+    const kept = await inBatches(groups, MARKER_BATCH, (group) =>
+      denylist.compareAndSet(completenessMarkerKey(group), claim, claim, claimTtlMs),
+    );
+    groups.forEach((group, i) => {
+      if (!kept[i]) held.delete(group);
+    });
+  }
+
   /**
-   * Puts back a session revocation for every session SQL says was revoked within the window;
-   * `null` when the claim vanished meanwhile. The claim is renewed before each batch, so a long
-   * list keeps it alive, and a loss is noticed at the next batch instead of at the end.
+   * Puts back a session revocation for every session SQL says was revoked within the window,
+   * into the groups this rebuild holds; `null` when every claim vanished meanwhile. SQL is read
+   * only after the claims were taken, so a revocation it misses was written to the store after
+   * the loss. Claims are renewed as the restore goes on, so a long list keeps them alive.
    */
-  async function restore(claim: string): Promise<number | null> {
+  async function restore(claim: string, held: Set<number>): Promise<number | null> {
     const at = options.now();
     const revoked = await options.sessions.listRevokedSince(at - windowMs);
-    for (let i = 0; i < revoked.length; i += RESTORE_BATCH) {
-      if (!(await denylist.compareAndSet(COMPLETENESS_MARKER_KEY, claim, claim, claimTtlMs))) return null;
+    const entries = revoked.flatMap((session) =>
+      groupsOf(session, held).map((group) => ({ group, session })),
+    );
+    let renewedAt = performance.now();
+    for (let i = 0; i < entries.length; i += RESTORE_BATCH) {
+      if (performance.now() - renewedAt > claimTtlMs / 3) {
+        await renew(claim, held);
+        renewedAt = performance.now();
+        if (held.size === 0) return null;
+      }
       await Promise.all(
-        revoked
+        entries
           .slice(i, i + RESTORE_BATCH)
-          .map((session) =>
+          .map(({ group, session }) =>
             denylist.add(
-              REVOCATION_KEY.session(session.id),
+              REVOCATION_KEY.sessionInGroup(group, session.id),
               Math.max(1, Math.ceil(session.revokedAt + windowMs - at)),
             ),
           ),
       );
     }
-    return revoked.length;
+    return entries.length;
   }
 
   async function rebuild(): Promise<void> {
     const started = performance.now();
     const deadline = started + claimTtlMs;
+    let sessions = 0;
+    let groups = 0;
     while (performance.now() < deadline) {
-      const [marker] = await denylist.getMany([COMPLETENESS_MARKER_KEY]);
-      if (isComplete(marker)) return;
-      if (marker !== null && marker !== undefined) {
-        // Another process holds the claim: wait for it (the claim expires if it died).
-        await sleep(pollMs);
-        continue;
-      }
-      const claim = `${PENDING}${randomUUID()}`;
-      if (!(await denylist.compareAndSet(COMPLETENESS_MARKER_KEY, null, claim, claimTtlMs))) continue;
-      const sessions = await restore(claim);
-      if (sessions === null) continue;
-      const done = await denylist.compareAndSet(
-        COMPLETENESS_MARKER_KEY,
-        claim,
-        `${COMPLETE}${randomUUID()}`,
-        markerTtlMs,
-      );
-      // Not done: the claim vanished (the store lost its data again, or the claim expired);
-      // what was restored may be gone with it, so start over.
-      if (done) {
-        options.onRebuilt?.({ sessions, durationMs: performance.now() - started, lost: seenComplete });
+      const markers = await denylist.getMany(MARKER_KEYS);
+      const missing: number[] = [];
+      let claimedElsewhere = false;
+      markers.forEach((marker, group) => {
+        if (marker === null || marker === undefined) missing.push(group);
+        else if (!isComplete(marker)) claimedElsewhere = true;
+      });
+      if (missing.length === 0) {
+        if (claimedElsewhere) {
+          // Another process holds some claims: wait for it (a claim expires if its holder died).
+          await sleep(pollMs);
+          continue;
+        }
+        if (groups > 0) {
+          options.onRebuilt?.({
+            sessions,
+            groups,
+            durationMs: performance.now() - started,
+            lost: seenComplete,
+          });
+        }
         seenComplete = true;
         return;
       }
+      const claim = `${PENDING}${randomUUID()}`;
+      const won = await inBatches(missing, MARKER_BATCH, (group) =>
+        denylist.compareAndSet(completenessMarkerKey(group), null, claim, claimTtlMs),
+      );
+      const held = new Set(missing.filter((_group, i) => won[i]));
+      if (held.size === 0) continue;
+      const restored = await restore(claim, held);
+      if (restored === null) continue;
+      const done = await inBatches([...held], MARKER_BATCH, (group) =>
+        denylist.compareAndSet(
+          completenessMarkerKey(group),
+          claim,
+          `${COMPLETE}${randomUUID()}`,
+          markerTtlMs,
+        ),
+      );
+      // A group not done lost its claim (its data went again, or the claim expired): what was
+      // restored into it may be gone too, so the next pass takes it again.
+      sessions += restored;
+      groups += done.filter(Boolean).length;
     }
     throw new StoreError('timeout', 'The denylist could not be rebuilt in time', { retryAfterSeconds: 1 });
   }
@@ -187,21 +264,22 @@ export function createRevocationList(options: RevocationListOptions): Revocation
   }
 
   return {
-    async lookup(keys) {
-      const first = await denylist.getMany([COMPLETENESS_MARKER_KEY, ...keys]);
+    async lookup(userId, keys) {
+      const marker = completenessMarkerKey(revocationGroupOf(userId));
+      const first = await denylist.getMany([marker, ...keys]);
       if (isComplete(first[0])) {
         seenComplete = true;
         return first.slice(1);
       }
       await waitForRebuild();
-      const second = await denylist.getMany([COMPLETENESS_MARKER_KEY, ...keys]);
+      const second = await denylist.getMany([marker, ...keys]);
       if (isComplete(second[0])) return second.slice(1);
       // Lost again right after the rebuild: never answer from an incomplete list.
       throw new StoreError('unavailable', 'The denylist is incomplete', { retryAfterSeconds: 1 });
     },
     async ensureComplete() {
-      const [marker] = await denylist.getMany([COMPLETENESS_MARKER_KEY]);
-      if (isComplete(marker)) {
+      const markers = await denylist.getMany(MARKER_KEYS);
+      if (markers.every(isComplete)) {
         seenComplete = true;
         return;
       }

@@ -1,7 +1,8 @@
 import type { Denylist } from '../../stores/contract.ts';
 import type { SessionRepository } from '../../stores/repositories.ts';
 import type { CredentialCache } from './credential-cache.ts';
-import { createRevocationList, REVOCATION_KEY, type RebuildReport } from './revocation-list.ts';
+import { REVOCATION_KEY } from './revocation-keys.ts';
+import { createRevocationList, type RebuildReport } from './revocation-list.ts';
 
 export interface SessionRevocationOptions {
   readonly denylist: Denylist;
@@ -30,11 +31,11 @@ export interface SessionRevocation {
    * Makes sessions the database already revoked fail everywhere at once: their JWTs through
    * the denylist, their cached cookies and opaque access tokens through the cache.
    */
-  forgetSessions(sessionIds: readonly string[]): Promise<void>;
+  forgetSessions(userId: string, sessionIds: readonly string[]): Promise<void>;
   /** Stops one JWT access token (by its `jti`) until it would have expired (`expiresAt`, epoch ms). */
-  forgetAccessToken(tokenId: string, expiresAt: number): Promise<void>;
+  forgetAccessToken(userId: string, tokenId: string, expiresAt: number): Promise<void>;
   /** The denylist entry of a session alone, written again after its row (see the token service's logout). */
-  denylistSession(sessionId: string): Promise<void>;
+  denylistSession(userId: string, sessionId: string): Promise<void>;
   /**
    * Whether a JWT access token was revoked: its id, its session, or every token of its user
    * issued before a not-before time. One round trip, answered only from a complete list
@@ -62,23 +63,28 @@ export function createSessionRevocation(options: SessionRevocationOptions): Sess
   });
 
   return {
-    async forgetSessions(sessionIds) {
+    async forgetSessions(userId, sessionIds) {
       if (sessionIds.length === 0) return;
       await Promise.all([
-        ...sessionIds.map((sid) => denylist.add(REVOCATION_KEY.session(sid), sessionTtlMs)),
+        ...sessionIds.map((sid) => denylist.add(REVOCATION_KEY.session(userId, sid), sessionTtlMs)),
         options.cache.revoke(sessionIds),
       ]);
     },
 
-    forgetAccessToken: (tokenId, expiresAt) =>
-      denylist.add(REVOCATION_KEY.token(tokenId), Math.max(expiresAt - now(), 0) + options.leewayMs + 1000),
+    forgetAccessToken: (userId, tokenId, expiresAt) =>
+      denylist.add(
+        REVOCATION_KEY.token(userId, tokenId),
+        Math.max(expiresAt - now(), 0) + options.leewayMs + 1000,
+      ),
 
-    denylistSession: (sessionId) => denylist.add(REVOCATION_KEY.session(sessionId), sessionTtlMs),
+    denylistSession: (userId, sessionId) =>
+      denylist.add(REVOCATION_KEY.session(userId, sessionId), sessionTtlMs),
 
     async isAccessTokenRevoked(token) {
-      const [tokenRevoked, sessionRevoked, notBefore] = await list.lookup([
-        REVOCATION_KEY.token(token.tokenId),
-        REVOCATION_KEY.session(token.sessionId),
+      // All three keys share the user's hash tag: one MGET on one slot, even on a cluster.
+      const [tokenRevoked, sessionRevoked, notBefore] = await list.lookup(token.userId, [
+        REVOCATION_KEY.token(token.userId, token.tokenId),
+        REVOCATION_KEY.session(token.userId, token.sessionId),
         REVOCATION_KEY.userNotBefore(token.userId),
       ]);
       if (tokenRevoked !== null || sessionRevoked !== null) return true;

@@ -125,7 +125,7 @@ export function createTokenService(options: TokenServiceOptions): TokenService {
     for (const session of excess) {
       if (await options.sessions.revoke(userId, session.id, 'session_limit', at)) revoked.push(session.id);
     }
-    await revocation.forgetSessions(revoked);
+    await revocation.forgetSessions(userId, revoked);
   }
 
   /** A new opaque access token for the session: the client's token and what the row keeps. */
@@ -246,7 +246,7 @@ export function createTokenService(options: TokenServiceOptions): TokenService {
           // A rotated token came back: either the client or a thief holds a copy. Kill the
           // session (and its live access token) so neither can go on.
           await options.sessions.revoke(result.session.userId, result.session.id, 'refresh_token_reuse', at);
-          await revocation.forgetSessions([result.session.id]);
+          await revocation.forgetSessions(result.session.userId, [result.session.id]);
           await options.audit.record('session.refresh_reuse', meta, {
             userId: result.session.userId,
             sessionId: result.session.id,
@@ -318,8 +318,8 @@ export function createTokenService(options: TokenServiceOptions): TokenService {
           // The denylist first: if it cannot record the revocation, the session is left alone
           // and the client is told it is still valid. A write that timed out may still land when
           // a stalled store resumes, so the access token is only said to be possibly valid.
-          await revocation.forgetAccessToken(principal.tokenId, principal.expiresAt);
-          await revocation.forgetSessions([principal.sessionId]);
+          await revocation.forgetAccessToken(principal.userId, principal.tokenId, principal.expiresAt);
+          await revocation.forgetSessions(principal.userId, [principal.sessionId]);
         } catch (error) {
           throw unavailable(
             error,
@@ -332,7 +332,7 @@ export function createTokenService(options: TokenServiceOptions): TokenService {
         // Once more after the row: had the store lost its data after the first write, a rebuild
         // that read SQL before the row was written would have missed this revocation.
         try {
-          await revocation.denylistSession(principal.sessionId);
+          await revocation.denylistSession(principal.userId, principal.sessionId);
         } catch (error) {
           throw unavailable(
             error,
@@ -343,7 +343,7 @@ export function createTokenService(options: TokenServiceOptions): TokenService {
       if (!selfContained) {
         // The row first, the cache marker second: the row is what outlives the marker.
         try {
-          await revocation.forgetSessions([principal.sessionId]);
+          await revocation.forgetSessions(principal.userId, [principal.sessionId]);
         } catch (error) {
           throw unavailable(
             error,
@@ -360,7 +360,7 @@ export function createTokenService(options: TokenServiceOptions): TokenService {
     async revokeSession(userId, sessionId, meta) {
       const revoked = await options.sessions.revoke(userId, sessionId, 'revoked_by_user', now());
       if (!revoked) return false;
-      await revocation.forgetSessions([sessionId]);
+      await revocation.forgetSessions(userId, [sessionId]);
       await options.audit.record('session.revoked', meta, { userId, sessionId });
       return true;
     },
@@ -383,7 +383,7 @@ export function createTokenService(options: TokenServiceOptions): TokenService {
         now(),
         exceptSessionId ? { exceptId: exceptSessionId } : {},
       );
-      await revocation.forgetSessions(ids);
+      await revocation.forgetSessions(userId, ids);
     },
 
     async revokeSingleFactorSessions(userId, { exceptSessionId, reason }) {
@@ -395,7 +395,7 @@ export function createTokenService(options: TokenServiceOptions): TokenService {
       for (const session of singleFactor) {
         if (await options.sessions.revoke(userId, session.id, reason, at)) revoked.push(session.id);
       }
-      await revocation.forgetSessions(revoked);
+      await revocation.forgetSessions(userId, revoked);
       return revoked;
     },
 

@@ -2,6 +2,7 @@ import { type StoreCapabilities, StoreError, type Stores } from '../contract.ts'
 import type { RedisClientLike } from './client.ts';
 import { createCommandRunner } from './command-runner.ts';
 import { connectOwnedClient, type OwnedConnection } from './connect.ts';
+import { keyNamer, NAMESPACES } from './keys.ts';
 import { probePersistence } from './persistence.ts';
 import { createRedisRateLimiter } from './rate-limiter.ts';
 import {
@@ -9,7 +10,6 @@ import {
   createRedisDenylist,
   createRedisKeyValueStore,
   createRedisOnceStore,
-  type KeyNamer,
 } from './stores.ts';
 
 /** Options of {@link createRedisStores}. Give exactly one of `client` and `url`. */
@@ -44,15 +44,6 @@ const DEFAULT_COMMAND_TIMEOUT_MS = 500;
 /** A store call sits on a request's path; waiting longer than this only piles requests up. */
 const MAX_COMMAND_TIMEOUT_MS = 500;
 const KNOWN_OPTIONS: ReadonlySet<string> = new Set(['client', 'url', 'keyPrefix', 'commandTimeoutMs']);
-
-/** One namespace per store, so the same caller key in two stores names two Redis keys. */
-const NAMESPACES = {
-  keyValue: 'kv:',
-  once: 'once:',
-  counters: 'ctr:',
-  denylist: 'deny:',
-  rateLimiter: 'rl:',
-} as const;
 
 const REDIS_CAPABILITIES: StoreCapabilities = Object.freeze({
   backend: 'redis',
@@ -110,10 +101,6 @@ function isRedisUrl(url: unknown): url is string {
   } catch {
     return false;
   }
-}
-
-function keyNamer(prefix: string): KeyNamer {
-  return (key) => prefix + key;
 }
 
 /**

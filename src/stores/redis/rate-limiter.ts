@@ -6,8 +6,9 @@
 import { assertKey, assertRateLimitRule, rateLimitCost } from '../arguments.ts';
 import type { RateLimitDecision, RateLimiter, StoreCapabilities } from '../contract.ts';
 import type { CommandRunner } from './command-runner.ts';
+import type { KeyNamer } from './keys.ts';
 import { RATE_LIMIT_SCRIPT } from './scripts.ts';
-import { asInteger, type KeyNamer, unexpectedReply } from './stores.ts';
+import { asInteger, unexpectedReply } from './stores.ts';
 
 export function createRedisRateLimiter(
   redis: CommandRunner,

@@ -22,6 +22,7 @@ import {
   StoreError,
 } from '../contract.ts';
 import type { CommandRunner } from './command-runner.ts';
+import { type KeyNamer, shareHashTag } from './keys.ts';
 import {
   DENYLIST_ADD_SCRIPT,
   DENYLIST_COMPARE_AND_SET_SCRIPT,
@@ -29,9 +30,6 @@ import {
   RELEASE_SCRIPT,
   RESERVE_SCRIPT,
 } from './scripts.ts';
-
-/** Maps a caller's key to the full Redis key of one store (prefix and namespace applied). */
-export type KeyNamer = (key: string) => string;
 
 /** Value recorded by `Denylist.add` when none is given (the contract's default). */
 const DEFAULT_DENYLIST_VALUE = '1';
@@ -162,6 +160,8 @@ export function createRedisDenylist(
   redis: CommandRunner,
   name: KeyNamer,
   capabilities: StoreCapabilities,
+  /** Redis Cluster: an MGET must not span slots (see keys.ts). */
+  sharded = false,
 ): Denylist {
   return {
     capabilities,
@@ -179,7 +179,12 @@ export function createRedisDenylist(
       assertKeys(keys);
       // MGET refuses an empty key list; nothing to look up means no round trip.
       if (keys.length === 0) return [];
-      const reply = await redis.call('MGET', ...keys.map(name));
+      const names = keys.map(name);
+      if (sharded && !shareHashTag(names)) {
+        // Keys on different slots: one GET each, all sent at once (ioredis routes each to its node).
+        return Promise.all(names.map(async (key) => asNullableString(await redis.call('GET', key))));
+      }
+      const reply = await redis.call('MGET', ...names);
       if (!Array.isArray(reply) || reply.length !== keys.length) {
         throw unexpectedReply('one value per key');
       }

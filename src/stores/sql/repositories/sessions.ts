@@ -171,7 +171,7 @@ export function createSessionRepository(
         const [revoked, deleted] = await Promise.all([
           db
             .selectFrom('sessions')
-            .select(['id', 'revoked_at'])
+            .select(['id', 'user_id', 'revoked_at'])
             .where('revoked_at', '>', since)
             .$narrowType<{ revoked_at: number }>()
             .execute(),
@@ -182,7 +182,10 @@ export function createSessionRepository(
             .execute(),
         ]);
         await db.deleteFrom('deleted_sessions').where('revoked_at', '<=', since).execute();
-        return [...revoked, ...deleted].map((row) => ({ id: row.id, revokedAt: Number(row.revoked_at) }));
+        return [
+          ...revoked.map((row) => ({ id: row.id, userId: row.user_id, revokedAt: Number(row.revoked_at) })),
+          ...deleted.map((row) => ({ id: row.id, userId: null, revokedAt: Number(row.revoked_at) })),
+        ];
       }),
 
     revokeAllForUser: (userId, reason, now, options = {}) =>

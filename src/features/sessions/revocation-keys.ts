@@ -1,0 +1,65 @@
+/**
+ * The revocation check's keys, grouped so that one request's check is one command on every
+ * Redis topology.
+ *
+ * Redis Cluster refuses a multi-key command (MGET, a Lua script) whose keys hash to different
+ * slots; it hashes only the part of a key inside its first `{…}` (the hash tag) when there is
+ * one. So every key one authenticated request reads together carries the same tag, derived
+ * from the user id: the token id, the session id, the user's not-before epoch, and the
+ * completeness marker of that group (see revocation-list.ts). Anything else a request must
+ * read in the same round trip (a per-user version, say) takes the same tag: build it with
+ * {@link revocationTag}.
+ *
+ * Why groups and not one tag per user: the "complete" marker must sit in the same slot as the
+ * keys it vouches for. A single global marker would live on one shard, and a different shard
+ * losing its data (a restart without persistence, a failover to an empty replica) would go
+ * unnoticed; one marker per user could not be re-created for users the rebuild does not know
+ * to be active. So users are spread over {@link REVOCATION_GROUPS} groups, each with its own
+ * marker: a shard that loses data loses exactly the markers of the groups it held, and those
+ * groups are rebuilt from SQL.
+ */
+
+/**
+ * Number of groups. 1024 spreads evenly over the 16384 slots of a cluster of up to ~100
+ * shards, and keeps a rebuild's marker reads (one per group) cheap.
+ */
+export const REVOCATION_GROUPS = 1024;
+
+/** FNV-1a (32 bit): a fast, stable spread of user ids over the groups; not a security boundary. */
+function fnv1a(text: string): number {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < text.length; i += 1) {
+    hash ^= text.charCodeAt(i);
+    hash = Math.imul(hash, 0x01000193) >>> 0;
+  }
+  return hash;
+}
+
+/** The group (0 … REVOCATION_GROUPS - 1) of a user's revocation keys. */
+export function revocationGroupOf(userId: string): number {
+  return fnv1a(userId) % REVOCATION_GROUPS;
+}
+
+/** The hash tag of a group, e.g. `{r517}`. */
+export function groupTag(group: number): string {
+  return `{r${group}}`;
+}
+
+/** The hash tag every key of this user's revocation check carries. */
+export function revocationTag(userId: string): string {
+  return groupTag(revocationGroupOf(userId));
+}
+
+/** Keys of the revocation entries an access token is checked against (all in the user's group). */
+export const REVOCATION_KEY = {
+  token: (userId: string, jti: string) => `rev:${revocationTag(userId)}:jti:${jti}`,
+  session: (userId: string, sid: string) => `rev:${revocationTag(userId)}:sid:${sid}`,
+  /** A session revocation written into a given group (the rebuild's tombstones go to every group). */
+  sessionInGroup: (group: number, sid: string) => `rev:${groupTag(group)}:sid:${sid}`,
+  userNotBefore: (userId: string) => `rev:${revocationTag(userId)}:nbf:${userId}`,
+} as const;
+
+/** The marker saying a group's entries are complete (`complete:…`) or being rebuilt (`pending:…`). */
+export function completenessMarkerKey(group: number): string {
+  return `rev:${groupTag(group)}:complete`;
+}
