@@ -2,11 +2,12 @@
  * Threats against email sign-in codes: guessing a 6-digit code with many requests at once (to
  * overrun its attempt budget), replaying a code or link that already signed in, using an older
  * code after a newer one was mailed, a mailed link opened by someone else's browser (login CSRF
- * with the attacker's own link, or a forwarded mail), and a sign-in that creates an account.
+ * with the attacker's own link, or a forwarded mail), a code used after it expired, and a
+ * sign-in that creates an account.
  *
  * Invariants: of any number of parallel checks of one code, exactly `emailCode.maxAttempts` (5)
  * compare the code (each reserved atomically first), every other one is refused unchecked, and
- * then even the right code is refused; a code or link signs in once; only the newest code of an
+ * then even the right code is refused; a code or link signs in once, within its 10 minutes; only the newest code of an
  * address works; the link alone signs in only where the binding cookie set at request time is
  * (elsewhere it needs the code too); an address without an account gets nothing, and no account.
  * @see issue #12
@@ -27,6 +28,7 @@ import {
   signInWithLink,
   verifyCode,
 } from '../fixtures/email-code.ts';
+import { createTestClock } from '../fixtures/two-factor.ts';
 
 const PARALLEL_GUESSES = 20;
 const MAX_ATTEMPTS = 5;
@@ -138,6 +140,33 @@ describe('email code replay', () => {
     );
     assert.equal(changed.status, 204);
     assert.equal((await verifyCode(h, account.email, account.code)).status, 400);
+  });
+});
+
+describe('email code expiry', () => {
+  it('refuses a code and its link after their 10 minutes, and works just before', async () => {
+    const clock = createTestClock();
+    const timed = await createHarness({ config: { emailCode: { enabled: true }, clock: clock.config } });
+    try {
+      const request = async () => {
+        const email = uniqueEmail('expiry');
+        await timed.auth.api.users.create({ email, password: GOOD_PASSWORD, emailVerified: true });
+        const requested = await requestCode(timed, email);
+        return { email, binding: bindingCookieOf(requested), ...(await codeMailedTo(timed, email)) };
+      };
+      const late = await request();
+      const early = await request();
+      clock.advance(10 * 60_000 - 1_000);
+      assert.equal((await verifyCode(timed, early.email, early.code)).status, 200);
+      clock.advance(2_000);
+      assert.equal((await verifyCode(timed, late.email, late.code)).body.code, 'EMAIL_CODE_INVALID');
+      assert.equal(
+        (await signInWithLink(timed, { token: late.token }, late.binding)).body.code,
+        'EMAIL_CODE_INVALID',
+      );
+    } finally {
+      await timed.close();
+    }
   });
 });
 
