@@ -109,11 +109,43 @@ export interface OAuthClient {
   complete(url?: string): Promise<OAuthCompleteResult>;
 }
 
+/** A passkey ceremony the browser did not finish (cancelled, timed out, no authenticator, not supported). */
+export interface PasskeyCeremonyError extends ClientError<'PASSKEY_CEREMONY_FAILED'> {
+  /** The DOMException's name (`NotAllowedError`, `InvalidStateError`…), when there was one. */
+  readonly name: string | null;
+}
+
+/** Passkeys through `navigator.credentials` (`@simplewebauthn/browser`, loaded on first use). */
+export interface PasskeysClient {
+  /**
+   * Registers a passkey for the signed-in user: creation options, the browser's ceremony, then
+   * `POST /users/me/passkeys`. Needs a fresh second factor on a 2FA account (see `onStepUp`).
+   */
+  register(
+    input?: { readonly name?: string },
+    init?: CallInit,
+  ): Promise<OperationResult<'registerPasskey'> | ApiResult<never, 'PASSKEY_CEREMONY_FAILED'>>;
+  /**
+   * Signs in with a passkey on the transport's route (`/auth/passkey/session` or `/login`).
+   * Without `email` the browser offers every passkey of this site; `conditional` runs the
+   * autofill (conditional UI) ceremony, for an input with `autocomplete="username webauthn"`.
+   */
+  signIn(
+    input?: { readonly email?: string; readonly rememberMe?: boolean; readonly conditional?: boolean },
+    init?: CallInit,
+  ): Promise<
+    | OperationResult<'passkeySession'>
+    | OperationResult<'passkeyLogin'>
+    | ApiResult<never, 'PASSKEY_CEREMONY_FAILED'>
+  >;
+}
+
 /** The client: the route tree, the session store, and the flows built on them. */
 export type AuthClient = RouteTree<RouteMethods> & {
   readonly transport: 'cookie' | 'bearer';
   readonly session: SessionStore;
   readonly oauth: OAuthClient;
+  readonly passkeys: PasskeysClient;
   /** Email and password sign-in on the transport's route (POST /auth/session or /auth/login). */
   signIn(
     input: { email: string; password: string; rememberMe?: boolean },
@@ -141,6 +173,8 @@ const SIGNED_IN_BY = new Set([
   'verifyEmailCode',
   'createEmailCodeSession',
   'signInWithEmailLink',
+  'passkeyLogin',
+  'passkeySession',
   'getMe',
   'updateMe',
 ]);
@@ -497,10 +531,63 @@ export function createAuthClient(options: AuthClientOptions): AuthClient {
     },
   };
 
+  /** The browser half of a ceremony; its failure is a result, never a throw. */
+  async function ceremony<T>(
+    run: (browser: typeof import('@simplewebauthn/browser')) => Promise<T>,
+  ): Promise<{ ok: true; value: T } | { ok: false; failed: ApiResult<never, 'PASSKEY_CEREMONY_FAILED'> }> {
+    try {
+      return { ok: true, value: await run(await import('@simplewebauthn/browser')) };
+    } catch (error) {
+      const name = error instanceof Error ? error.name : null;
+      const failed: PasskeyCeremonyError = {
+        code: 'PASSKEY_CEREMONY_FAILED',
+        status: 0,
+        message: 'The browser did not finish the passkey ceremony (cancelled, timed out or not supported).',
+        problem: null,
+        retryAfter: null,
+        name,
+      };
+      return { ok: false, failed: { data: null, error: failed } };
+    }
+  }
+
+  const passkeys: PasskeysClient = {
+    async register(input = {}, init) {
+      const creation = await methods.passkeyRegistrationOptions?.(init);
+      if (!creation || creation.error !== null) return creation as never;
+      const made = await ceremony((browser) =>
+        browser.startRegistration({ optionsJSON: creation.data as never }),
+      );
+      if (!made.ok) return made.failed;
+      const body = { response: made.value, ...(input.name === undefined ? {} : { name: input.name }) };
+      return (await methods.registerPasskey?.(body as never, init)) as never;
+    },
+    async signIn(input = {}, init) {
+      const started = await methods.passkeySignInOptions?.(
+        (input.email === undefined ? {} : { email: input.email }) as never,
+        init,
+      );
+      if (!started || started.error !== null) return started as never;
+      const { flowId, options: optionsJSON } = started.data as { flowId: string; options: never };
+      const used = await ceremony((browser) =>
+        browser.startAuthentication({ optionsJSON, useBrowserAutofill: input.conditional === true }),
+      );
+      if (!used.ok) return used.failed;
+      const body = { flowId, response: used.value };
+      return (await (bearer
+        ? methods.passkeyLogin?.(body as never, init)
+        : methods.passkeySession?.(
+            { ...body, ...(input.rememberMe === undefined ? {} : { rememberMe: input.rememberMe }) } as never,
+            init,
+          ))) as never;
+    },
+  };
+
   const client = Object.assign(tree, {
     transport: options.transport,
     session: { get: store.get, subscribe: store.subscribe, refresh: store.refresh },
     oauth,
+    passkeys,
     signIn(input: Input, init?: CallInit) {
       return bearer ? methods.login?.(input, init) : methods.createSession?.(input, init);
     },
