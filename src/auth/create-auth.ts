@@ -429,6 +429,8 @@ export async function createAuth<const F extends readonly AnyFeatureDefinition[]
     apiKeys: joinBuiltInOptions(config, featureOptions).apiKeys,
     // The email-code pages exist only when the feature is on, and the mailed link opens one.
     emailCode: joinBuiltInOptions(config, featureOptions).emailCode,
+    // The sign-in page offers passkeys when the feature is on.
+    passkeys: joinBuiltInOptions(config, featureOptions).passkeys,
   });
   const fetch = config.ui.enabled
     ? pagesBeside(

@@ -13,6 +13,7 @@ import {
   translator,
 } from './i18n/index.ts';
 import type { Page, PageGroup, PageHandler, PagePaths, PageRouter, PageSettings } from './page.ts';
+import { PASSKEY_SCRIPT, PASSKEY_SCRIPT_FILE } from './passkey-script.generated.ts';
 import type { FieldError } from './render/form.ts';
 import { layout } from './render/layout.ts';
 import { accountPages } from './routes/account.ts';
@@ -51,6 +52,8 @@ export interface PagesOptions {
   readonly apiKeys?: PageSettings['apiKeys'];
   /** The `emailCode` option: its pages are served only when it is enabled. */
   readonly emailCode?: { readonly enabled: boolean; readonly linkPath: string };
+  /** The `passkeys` option: the sign-in page offers passkeys when it is enabled. */
+  readonly passkeys?: { readonly enabled: boolean };
 }
 
 /** The hosted pages: a fetch handler to mount, and where each page is. */
@@ -86,6 +89,7 @@ export function pagePaths(config: ResolvedConfig): PagePaths {
     confirmEmail: config.mail.links.confirmEmail,
     emailCode: under('/sign-in/email-code'),
     stylesheet: under(`/assets/${STYLESHEET_FILE}`),
+    passkeyScript: under(`/assets/${PASSKEY_SCRIPT_FILE}`),
   };
 }
 
@@ -130,6 +134,8 @@ export function createPages(options: PagesOptions): Pages {
     pendingLoginSeconds: config.twoFactor.pendingLoginTtlSeconds,
     secureCookies: secure,
     emailCode: options.emailCode?.enabled ? { linkPath: options.emailCode.linkPath } : null,
+    passkeys: options.passkeys?.enabled === true,
+    apiBasePath: apiBase,
     apiKeys: options.apiKeys ?? { scopes: [], defaultTtlDays: 365, maxTtlDays: 365 },
   };
   const logoOrigin = settings.logoUrl?.startsWith('https://') ? [new URL(settings.logoUrl).origin] : [];
@@ -138,7 +144,18 @@ export function createPages(options: PagesOptions): Pages {
   const layoutSettings = { ...settings, stylesheetHref: paths.stylesheet };
 
   const app = new Hono();
-  const served = new Set<string>([paths.stylesheet]);
+  const served = new Set<string>([paths.stylesheet, paths.passkeyScript]);
+
+  app.get(paths.passkeyScript, () => {
+    return new Response(PASSKEY_SCRIPT, {
+      headers: {
+        'Content-Type': 'text/javascript; charset=utf-8',
+        // The name carries the content's hash, as the stylesheet's does.
+        'Cache-Control': 'public, max-age=31536000, immutable',
+        'X-Content-Type-Options': 'nosniff',
+      },
+    });
+  });
 
   app.get(paths.stylesheet, () => {
     return new Response(STYLESHEET, {

@@ -20,6 +20,8 @@ export interface PagePaths {
   /** Sign-in by a mailed code (served only with `emailCode.enabled`). */
   readonly emailCode: string;
   readonly stylesheet: string;
+  /** The sign-in page's passkey script (a file, like the stylesheet). */
+  readonly passkeyScript: string;
 }
 
 /** What the pages show and link to, from the configuration. */
@@ -45,6 +47,10 @@ export interface PageSettings {
   readonly secureCookies: boolean;
   /** Email sign-in codes when turned on: where the mailed link points (its page); `null` when off. */
   readonly emailCode: { readonly linkPath: string } | null;
+  /** Whether passkeys are on: the sign-in page offers them (with JavaScript and WebAuthn). */
+  readonly passkeys: boolean;
+  /** The JSON API's base path, for the passkey script's calls. */
+  readonly apiBasePath: string;
   /** `apiKeys.scopes` (offered beside the person's roles) and the key lifetimes, in days. */
   readonly apiKeys: {
     readonly scopes: readonly string[];

@@ -17,6 +17,10 @@ export const DE: Readonly<Record<MessageKey, string>> = {
   'signIn.title': 'Anmelden',
   'signIn.submit': 'Anmelden',
   'signIn.forgot': 'Passwort vergessen?',
+  'signIn.passkeyDivider': 'oder ohne Passwort',
+  'signIn.passkey': 'Mit einem Passkey anmelden',
+  'signIn.passkeyFailed':
+    'Der Passkey hat Sie nicht angemeldet. Versuchen Sie es erneut oder nutzen Sie Ihr Passwort.',
   'signIn.noAccount': 'Neu hier? Konto erstellen',
   'signIn.providers': 'Oder anmelden mit',
   'signIn.provider': 'Weiter mit {provider}',

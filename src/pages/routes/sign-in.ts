@@ -54,7 +54,8 @@ ${form({
       name: 'email',
       label: t('field.email'),
       type: 'email',
-      autocomplete: 'email',
+      // `webauthn`: the browser offers passkeys in the field's autofill (conditional UI).
+      autocomplete: settings.passkeys ? 'username webauthn' : 'email',
       value: input.email ?? '',
       errors,
       maxlength: 320,
@@ -70,6 +71,7 @@ ${form({
   ],
 })}
 ${providers}
+${settings.passkeys ? passkeyBlock(page, input.returnTo) : nothing}
 ${links([
   ...(settings.emailCode
     ? [{ href: withReturnTo(paths.emailCode, input.returnTo), text: t('emailCode.offer') }]
@@ -78,6 +80,20 @@ ${links([
   { href: withReturnTo(paths.signUp, input.returnTo), text: t('signIn.noAccount') },
 ])}`,
   };
+}
+
+/**
+ * The passkey button, hidden until the script finds WebAuthn (without JavaScript the page is the
+ * password form alone). The script runs by this response's nonce from a file of our origin.
+ */
+function passkeyBlock(page: Page, returnTo: string | null) {
+  const { t, paths, settings } = page;
+  return html`<div id="passkey-sign-in" hidden data-api="${settings.apiBasePath}" data-next="${page.returnTo(returnTo)}" data-two-factor="${withReturnTo(paths.twoFactor, returnTo)}">
+<p class="divider">${t('signIn.passkeyDivider')}</p>
+<button type="button" class="button secondary">${t('signIn.passkey')}</button>
+<p class="error" data-error hidden>${t('signIn.passkeyFailed')}</p>
+</div>
+<script nonce="${page.nonce}" src="${paths.passkeyScript}" defer></script>`;
 }
 
 /**
