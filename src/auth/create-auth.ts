@@ -44,7 +44,7 @@ import {
 import { createPages, type Pages } from '../pages/index.ts';
 import type { Stores } from '../stores/contract.ts';
 import { createMemoryStores } from '../stores/memory/index.ts';
-import { createRedisStores, type RedisClientLike } from '../stores/redis/index.ts';
+import { createRedisStores, type RedisClientLike, type RedisStoresOptions } from '../stores/redis/index.ts';
 import type { Repositories } from '../stores/repositories.ts';
 import {
   createSqlRepositories,
@@ -185,6 +185,16 @@ function buildLogger(config: ResolvedConfig): Logger {
   return prettyLogs(config) ? pino(options, prettyStream()) : pino(options);
 }
 
+type RedisStoresConfig = Extract<ResolvedConfig['stores'], { backend: 'redis' }>;
+
+/** The one way to reach Redis the config names (resolveConfig checked there is exactly one). */
+function redisConnection(stores: RedisStoresConfig): RedisStoresOptions {
+  if (stores.url) return { url: stores.url };
+  if (stores.cluster) return { cluster: stores.cluster };
+  if (stores.sentinels) return { sentinels: stores.sentinels, ...(stores.name ? { name: stores.name } : {}) };
+  return { client: stores.client as RedisClientLike };
+}
+
 function buildStores(config: ResolvedConfig): Stores {
   const stores = config.stores;
   switch (stores.backend) {
@@ -192,9 +202,10 @@ function buildStores(config: ResolvedConfig): Stores {
       return createMemoryStores({ maxEntries: stores.maxEntries });
     case 'redis':
       return createRedisStores({
-        ...(stores.url ? { url: stores.url } : { client: stores.client as RedisClientLike }),
+        ...redisConnection(stores),
         keyPrefix: stores.keyPrefix,
         commandTimeoutMs: stores.commandTimeoutMs,
+        durability: stores.durability,
       });
     case 'custom':
       return stores.bundle as Stores;

@@ -559,3 +559,44 @@ describe('settingsFromEnv - provider display names', () => {
     );
   });
 });
+
+describe('settingsFromEnv - Redis Cluster and Sentinel', () => {
+  it('GATEHOUSE_REDIS_CLUSTER - should give cluster seed nodes, split on commas', () => {
+    const { config } = settingsFromEnv({ GATEHOUSE_REDIS_CLUSTER: '10.0.0.1:7000, 10.0.0.2:7000' });
+    assert.deepEqual(config.stores, { backend: 'redis', cluster: ['10.0.0.1:7000', '10.0.0.2:7000'] });
+  });
+
+  it('GATEHOUSE_REDIS_SENTINELS - should give sentinels with the primary name and the WAIT policy', () => {
+    const { config } = settingsFromEnv({
+      GATEHOUSE_REDIS_SENTINELS: 's1:26379,s2:26379,s3:26379',
+      GATEHOUSE_REDIS_SENTINEL_NAME: 'gatehouse',
+      GATEHOUSE_REDIS_WAIT_REPLICAS: '1',
+    });
+    assert.deepEqual(config.stores, {
+      backend: 'redis',
+      sentinels: ['s1:26379', 's2:26379', 's3:26379'],
+      name: 'gatehouse',
+      durability: { replicas: 1 },
+    });
+  });
+
+  it('two Redis topologies, or sentinels without a name - should be refused', () => {
+    assert.throws(
+      () => settingsFromEnv({ GATEHOUSE_REDIS_URL: 'redis://a:6379', GATEHOUSE_REDIS_CLUSTER: 'b:7000' }),
+      ConfigError,
+    );
+    assert.throws(() => settingsFromEnv({ GATEHOUSE_REDIS_SENTINELS: 's1:26379' }), ConfigError);
+    assert.throws(
+      () => settingsFromEnv({ GATEHOUSE_REDIS_URL: 'redis://a:6379', GATEHOUSE_REDIS_WAIT_REPLICAS: 'x' }),
+      ConfigError,
+    );
+  });
+
+  it('cluster seeds - should be a configuration createAuth accepts, and refuse a braced key prefix', async () => {
+    const stores = { backend: 'redis' as const, cluster: ['127.0.0.1:1'], keyPrefix: '{app}:' };
+    await assert.rejects(
+      createAuth({ secrets: [{ id: 'k1', secret: generateSecret() }], stores }),
+      (error: unknown) => error instanceof ConfigError && /stores\.keyPrefix/.test(String(error.message)),
+    );
+  });
+});

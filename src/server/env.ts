@@ -34,6 +34,12 @@ export const SERVER_ENV = Object.freeze({
   GATEHOUSE_DATA_DIR: 'directory for the SQLite file and the development secret (default ./data)',
   GATEHOUSE_DATABASE_URL: '`postgres://…` switches to PostgreSQL; `sqlite:<path>` picks another SQLite file',
   GATEHOUSE_REDIS_URL: '`redis://…` or `rediss://…` switches every shared store to Redis',
+  GATEHOUSE_REDIS_CLUSTER: '`host:port,host:port,…`: Redis Cluster seed nodes for every shared store',
+  GATEHOUSE_REDIS_SENTINELS:
+    '`host:port,…`: Redis Sentinels naming the primary (with GATEHOUSE_REDIS_SENTINEL_NAME)',
+  GATEHOUSE_REDIS_SENTINEL_NAME: "the primary's name as the sentinels know it",
+  GATEHOUSE_REDIS_WAIT_REPLICAS:
+    'replicas that must acknowledge each revocation and single-use consumption (WAIT; default 0: off)',
   GATEHOUSE_SECRETS: '`id:secret,id:secret`, first active (generate with `gatehouse generate-secret`)',
   GATEHOUSE_BASE_URL:
     'public origin, https in production (links in mail, token issuer); development default `http://localhost:PORT`',
@@ -110,6 +116,48 @@ function parseInteger(
   return value;
 }
 
+const listOf = (raw: string): string[] =>
+  raw
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter(Boolean);
+
+/** One of GATEHOUSE_REDIS_URL, _CLUSTER or _SENTINELS (+ _SENTINEL_NAME), and the WAIT policy. */
+function redisFromEnv(env: Env, problems: ConfigProblem[]): Record<string, unknown> | undefined {
+  const {
+    GATEHOUSE_REDIS_URL: url,
+    GATEHOUSE_REDIS_CLUSTER: cluster,
+    GATEHOUSE_REDIS_SENTINELS: sentinels,
+  } = env;
+  const name = env.GATEHOUSE_REDIS_SENTINEL_NAME;
+  const replicas = env.GATEHOUSE_REDIS_WAIT_REPLICAS;
+  const given = [url, cluster, sentinels].filter(Boolean).length;
+  if (given > 1) {
+    problems.push({
+      path: 'GATEHOUSE_REDIS_URL',
+      message: 'set only one of GATEHOUSE_REDIS_URL, GATEHOUSE_REDIS_CLUSTER and GATEHOUSE_REDIS_SENTINELS',
+    });
+    return undefined;
+  }
+  if (Boolean(sentinels) !== Boolean(name)) {
+    problems.push({
+      path: 'GATEHOUSE_REDIS_SENTINEL_NAME',
+      message: 'GATEHOUSE_REDIS_SENTINELS and GATEHOUSE_REDIS_SENTINEL_NAME go together',
+    });
+    return undefined;
+  }
+  if (given === 0) return undefined;
+  const stores: Record<string, unknown> = { backend: 'redis' };
+  if (url) stores.url = url;
+  if (cluster) stores.cluster = listOf(cluster);
+  if (sentinels) Object.assign(stores, { sentinels: listOf(sentinels), name });
+  if (replicas) {
+    if (/^\d{1,2}$/.test(replicas)) stores.durability = { replicas: Number(replicas) };
+    else problems.push({ path: 'GATEHOUSE_REDIS_WAIT_REPLICAS', message: 'must be an integer from 0 to 16' });
+  }
+  return stores;
+}
+
 function parseSecrets(raw: string, problems: ConfigProblem[]): { id: string; secret: string }[] {
   return raw
     .split(',')
@@ -164,7 +212,8 @@ export function settingsFromEnv(env: Env = process.env): ServerSettings {
   }
   if (env.GATEHOUSE_DATA_DIR) config.dataDir = env.GATEHOUSE_DATA_DIR;
   if (env.GATEHOUSE_DATABASE_URL) config.database = { url: env.GATEHOUSE_DATABASE_URL };
-  if (env.GATEHOUSE_REDIS_URL) config.stores = { backend: 'redis', url: env.GATEHOUSE_REDIS_URL };
+  const redis = redisFromEnv(env, problems);
+  if (redis) config.stores = redis;
   if (env.GATEHOUSE_SECRETS) config.secrets = parseSecrets(env.GATEHOUSE_SECRETS, problems);
   if (env.GATEHOUSE_BASE_URL) config.baseUrl = env.GATEHOUSE_BASE_URL;
   if (env.GATEHOUSE_MAIL_URL || env.GATEHOUSE_MAIL_FROM) {

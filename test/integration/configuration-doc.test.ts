@@ -116,6 +116,8 @@ const DEFAULT_LOCATIONS: Record<
   memoryStoreMaxEntries: { option: 'stores.maxEntries', shows: code },
   redisKeyPrefix: { option: 'stores.keyPrefix', shows: code },
   redisCommandTimeoutMs: { option: 'stores.commandTimeoutMs', shows: code },
+  redisDurabilityReplicas: { option: 'stores.durability.replicas', shows: code },
+  redisDurabilityTimeoutMs: { option: 'stores.durability.timeoutMs', shows: code },
   bodyLimitBytes: { option: 'http.bodyLimitBytes', shows: code },
   trustedProxyHops: { option: 'http.trustedProxyHops', shows: code },
   basePath: { option: 'http.basePath', shows: code },

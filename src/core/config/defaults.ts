@@ -11,6 +11,10 @@ export const DEFAULTS = Object.freeze({
   memoryStoreMaxEntries: 100_000,
   redisKeyPrefix: 'gh:',
   redisCommandTimeoutMs: 500,
+  /** Replicas that must acknowledge a revocation or a single-use consumption (WAIT); 0: off. */
+  redisDurabilityReplicas: 0,
+  /** How long such a write waits for those replicas before it fails (503). */
+  redisDurabilityTimeoutMs: 50,
   bodyLimitBytes: 16 * 1024,
   trustedProxyHops: 0,
   basePath: '',

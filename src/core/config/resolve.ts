@@ -170,8 +170,29 @@ export function resolveConfig(input: AuthConfigInput, options: ResolveOptions = 
       }
     });
   }
-  if (config.stores.backend === 'redis' && Boolean(config.stores.url) === Boolean(config.stores.client)) {
-    problems.push({ path: 'stores', message: 'redis stores need exactly one of url or client' });
+  if (config.stores.backend === 'redis') {
+    const { url, client, cluster, sentinels, name, keyPrefix, durability, commandTimeoutMs } = config.stores;
+    if ([url, client, cluster, sentinels].filter(Boolean).length !== 1) {
+      problems.push({
+        path: 'stores',
+        message: 'redis stores need exactly one of url, client, cluster or sentinels',
+      });
+    }
+    if (Boolean(sentinels) !== Boolean(name)) {
+      problems.push({
+        path: 'stores.name',
+        message: 'goes with stores.sentinels (the primary name), and only with it',
+      });
+    }
+    if (cluster && /[{}]/.test(keyPrefix)) {
+      problems.push({ path: 'stores.keyPrefix', message: 'must not contain { or } on Redis Cluster' });
+    }
+    if (durability.replicas > 0 && durability.timeoutMs >= commandTimeoutMs) {
+      problems.push({
+        path: 'stores.durability.timeoutMs',
+        message: 'must be below stores.commandTimeoutMs',
+      });
+    }
   }
   if (config.registration.mode === 'enumeration-safe' && config.registration.requireVerifiedEmail === false) {
     problems.push({

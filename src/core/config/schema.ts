@@ -35,6 +35,9 @@ const memoryStores = z.strictObject({
   maxEntries: z.int().min(100).default(DEFAULTS.memoryStoreMaxEntries),
 });
 
+/** `host:port` or `[v6]:port`, for cluster seed nodes and sentinels. */
+const HOST_AND_PORT = /^(?:\[[0-9a-fA-F:.]+\]|[^:\s/@]+):\d{1,5}$/;
+
 const redisStores = z.strictObject({
   backend: z.literal('redis'),
   url: z
@@ -46,8 +49,24 @@ const redisStores = z.strictObject({
     'a Redis client (ioredis or one with the same `call` method)',
     'call',
   ).optional(),
+  /** Redis Cluster seed nodes (`host:port`). */
+  cluster: z.array(z.string().regex(HOST_AND_PORT, 'must be host:port')).min(1).max(64).optional(),
+  /** Redis Sentinel addresses (`host:port`), with `name`. */
+  sentinels: z.array(z.string().regex(HOST_AND_PORT, 'must be host:port')).min(1).max(16).optional(),
+  /** The primary's name as the sentinels know it. */
+  name: z
+    .string()
+    .regex(/^[\w.-]{1,64}$/, 'must be 1 to 64 letters, digits, dots, dashes or underscores')
+    .optional(),
   keyPrefix: z.string().max(64).default(DEFAULTS.redisKeyPrefix),
   commandTimeoutMs: z.int().min(1).max(500).default(DEFAULTS.redisCommandTimeoutMs),
+  /** WAIT after the writes that must survive a failover (revocations, single-use consumption). */
+  durability: z
+    .strictObject({
+      replicas: z.int().min(0).max(16).default(DEFAULTS.redisDurabilityReplicas),
+      timeoutMs: z.int().min(1).max(400).default(DEFAULTS.redisDurabilityTimeoutMs),
+    })
+    .prefault({}),
 });
 
 const customStores = z.strictObject({

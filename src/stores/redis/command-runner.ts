@@ -13,6 +13,26 @@ export interface CommandRunnerOptions {
    * only on a live connection and never parked to run after its caller gave up.
    */
   readonly whenReady?: ((signal: AbortSignal) => Promise<void>) | undefined;
+  /**
+   * Replicas that must acknowledge a durable write (WAIT) before it counts, and how long to
+   * wait for them; `replicas: 0` makes durable writes plain ones.
+   */
+  readonly durability?: ReplicaDurability | undefined;
+}
+
+/** The `WAIT` policy of the writes that must survive a failover. */
+export interface ReplicaDurability {
+  readonly replicas: number;
+  readonly timeoutMs: number;
+}
+
+/** A client that can send several commands as one batch to one node (ioredis `Redis` and `Cluster`). */
+interface PipelineClient {
+  pipeline(commands: CommandArgument[][]): { exec(): Promise<[Error | null, unknown][] | null> };
+}
+
+function canPipeline(client: RedisClientLike): client is RedisClientLike & PipelineClient {
+  return typeof (client as Partial<PipelineClient>).pipeline === 'function';
 }
 
 /** Sends commands with a deadline and turns every failure into a {@link StoreError}. */
@@ -20,6 +40,19 @@ export interface CommandRunner {
   call(command: string, ...args: CommandArgument[]): Promise<unknown>;
   /** Runs a Lua script by SHA, sending its source once if the server does not know it yet. */
   evalScript(script: LuaScript, keys: readonly string[], args: readonly CommandArgument[]): Promise<unknown>;
+  /**
+   * Like {@link call}, for a write that must not be lost in a failover (a single-use
+   * consumption): followed by `WAIT` on the same connection and node, in one round trip. Too
+   * few acknowledgements reject with a StoreError: the write may be on the primary alone, so
+   * the caller fails closed (the one-time item is spent, the revocation must be retried).
+   */
+  callDurably(command: string, ...args: CommandArgument[]): Promise<unknown>;
+  /** {@link evalScript} followed by `WAIT`, as {@link callDurably}. */
+  evalScriptDurably(
+    script: LuaScript,
+    keys: readonly string[],
+    args: readonly CommandArgument[],
+  ): Promise<unknown>;
 }
 
 /** Longest part of a driver's error message kept in a `cause`. */
@@ -99,7 +132,52 @@ export function createCommandRunner(client: RedisClientLike, options: CommandRun
     }
   }
 
+  const replicas = options.durability?.replicas ?? 0;
+  const waitMs = options.durability?.timeoutMs ?? 0;
+
+  /** Sends `write` then `WAIT`: as one pipeline (so a cluster sends both to the key's node). */
+  async function writeThenWait(write: CommandArgument[]): Promise<unknown> {
+    let reply: unknown;
+    let acknowledged: unknown;
+    if (canPipeline(client)) {
+      const results = await client.pipeline([write, ['WAIT', replicas, waitMs]]).exec();
+      const [first, second] = results ?? [];
+      if (first === undefined || second === undefined) throw new Error('Redis pipeline returned no replies');
+      if (first[0] !== null) throw first[0];
+      if (second[0] !== null) throw second[0];
+      [reply, acknowledged] = [first[1], second[1]];
+    } else {
+      // One connection to one server: WAIT covers every write this connection made before it.
+      const [command, ...args] = write as [string, ...CommandArgument[]];
+      const sent = client.call(command, ...args);
+      const waited = client.call('WAIT', replicas, waitMs);
+      [reply, acknowledged] = await Promise.all([sent, waited]);
+    }
+    if (typeof acknowledged !== 'number' || acknowledged < replicas) {
+      throw new StoreError('unavailable', `Fewer than ${replicas} Redis replicas acknowledged the write`);
+    }
+    return reply;
+  }
+
+  async function evalThenWait(script: LuaScript, keys: readonly string[], args: readonly CommandArgument[]) {
+    const tail = [keys.length, ...keys, ...args];
+    try {
+      return await writeThenWait(['EVALSHA', script.sha, ...tail]);
+    } catch (error) {
+      if (!isNoScript(error)) throw error;
+      return writeThenWait(['EVAL', script.lua, ...tail]);
+    }
+  }
+
   return {
+    callDurably(command, ...args) {
+      if (replicas === 0) return run(() => client.call(command, ...args));
+      return run(() => writeThenWait([command, ...args]));
+    },
+    evalScriptDurably(script, keys, args) {
+      if (replicas === 0) return this.evalScript(script, keys, args);
+      return run(() => evalThenWait(script, keys, args));
+    },
     call(command, ...args) {
       return run(() => client.call(command, ...args));
     },

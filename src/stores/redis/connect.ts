@@ -1,9 +1,10 @@
 /**
- * Builds an ioredis client from a URL for bundles that own their connection. ioredis is a
- * peer dependency, so it is loaded here (and only here) when a URL is given.
+ * Builds an ioredis client for bundles that own their connection: one server from a URL, a
+ * Redis Cluster from seed nodes, or the primary Sentinel names. ioredis is a peer dependency,
+ * so it is loaded here (and only here) when one of those is given.
  */
 import { createRequire } from 'node:module';
-import type { RedisOptions } from 'ioredis';
+import type { ClusterOptions, RedisOptions } from 'ioredis';
 import type { RedisClientLike } from './client.ts';
 
 /** The parts of an ioredis client this module drives; kept local so no ioredis type leaks. */
@@ -15,6 +16,20 @@ interface IoredisClient extends RedisClientLike {
 }
 
 type IoredisConstructor = new (url: string, options: RedisOptions) => IoredisClient;
+type SentinelConstructor = new (options: RedisOptions) => IoredisClient;
+type ClusterConstructor = new (nodes: readonly HostAndPort[], options: ClusterOptions) => IoredisClient;
+
+/** A server address, as ioredis takes it for cluster seeds and sentinels. */
+export interface HostAndPort {
+  readonly host: string;
+  readonly port: number;
+}
+
+/** What to connect to: exactly one of the three. */
+export type ConnectionTarget =
+  | { readonly url: string }
+  | { readonly cluster: readonly HostAndPort[] }
+  | { readonly sentinels: readonly HostAndPort[]; readonly name: string };
 
 /** A connection this bundle built and must close. */
 export interface OwnedConnection {
@@ -46,6 +61,10 @@ function isModuleNotFound(error: unknown): boolean {
 export function loadIoredis(
   load: (id: string) => unknown = createRequire(import.meta.url),
 ): IoredisConstructor {
+  return loadExport(load, 'Redis') as IoredisConstructor;
+}
+
+function loadExport(load: (id: string) => unknown, name: 'Redis' | 'Cluster'): unknown {
   let loaded: unknown;
   try {
     loaded = load('ioredis');
@@ -57,11 +76,11 @@ export function loadIoredis(
       { cause: error },
     );
   }
-  const Redis = (loaded as { Redis?: unknown } | null)?.Redis;
-  if (typeof Redis !== 'function') {
-    throw new Error("The installed 'ioredis' package has no Redis export; install ioredis 5 or later");
+  const exported = (loaded as Record<string, unknown> | null)?.[name];
+  if (typeof exported !== 'function') {
+    throw new Error(`The installed 'ioredis' package has no ${name} export; install ioredis 5 or later`);
   }
-  return Redis as IoredisConstructor;
+  return exported;
 }
 
 /**
@@ -91,10 +110,73 @@ export function ioredisOptions(commandTimeoutMs: number): RedisOptions {
   };
 }
 
-/** Connects to `url` with {@link ioredisOptions}. */
-export function connectOwnedClient(url: string, options: { commandTimeoutMs: number }): OwnedConnection {
-  const Redis = loadIoredis();
-  const redis = new Redis(url, ioredisOptions(options.commandTimeoutMs));
+/**
+ * Redis Cluster: the same per-node settings, and a cluster-level offline queue that is off too,
+ * so a command is sent only once the slot map is known. MOVED and ASK are followed by ioredis
+ * (a resharding moves slots under load); while a slot has no master (CLUSTERDOWN, a failover)
+ * ioredis retries within the command's deadline, after which the caller gets a StoreError.
+ */
+export function clusterOptions(commandTimeoutMs: number): ClusterOptions {
+  const {
+    retryStrategy: _retry,
+    enableOfflineQueue: _queue,
+    lazyConnect: _lazy,
+    ...node
+  } = ioredisOptions(commandTimeoutMs);
+  return {
+    redisOptions: node,
+    enableOfflineQueue: false,
+    lazyConnect: false,
+    clusterRetryStrategy: (attempt: number) => Math.min(attempt * RECONNECT_STEP_MS, RECONNECT_MAX_DELAY_MS),
+    slotsRefreshTimeout: CONNECT_TIMEOUT_MS,
+    retryDelayOnMoved: 0,
+    retryDelayOnFailover: RECONNECT_STEP_MS,
+    retryDelayOnClusterDown: RECONNECT_STEP_MS,
+    retryDelayOnTryAgain: RECONNECT_STEP_MS,
+  };
+}
+
+/**
+ * Sentinel: ioredis asks the sentinels for the current primary on every (re)connect, and
+ * `failoverDetector` listens for `+switch-master` so a failover with the old primary still up
+ * reconnects too. A write answered READONLY (a demoted primary, before the switch is seen)
+ * fails and drops the connection, so the next command goes to the new primary; it is never
+ * resent (`1`, not `2`), since the caller was already told it failed.
+ */
+export function sentinelOptions(
+  commandTimeoutMs: number,
+  sentinels: readonly HostAndPort[],
+  name: string,
+): RedisOptions {
+  return {
+    ...ioredisOptions(commandTimeoutMs),
+    sentinels: sentinels.map(({ host, port }) => ({ host, port })),
+    name,
+    failoverDetector: true,
+    sentinelRetryStrategy: (attempt: number) => Math.min(attempt * RECONNECT_STEP_MS, RECONNECT_MAX_DELAY_MS),
+    reconnectOnError: (error: Error) => (error.message.startsWith('READONLY') ? 1 : false),
+  };
+}
+
+function connect(target: ConnectionTarget, commandTimeoutMs: number): IoredisClient {
+  const load = createRequire(import.meta.url);
+  if ('cluster' in target) {
+    const Cluster = loadExport(load, 'Cluster') as ClusterConstructor;
+    return new Cluster(target.cluster, clusterOptions(commandTimeoutMs));
+  }
+  if ('sentinels' in target) {
+    const Redis = loadExport(load, 'Redis') as SentinelConstructor;
+    return new Redis(sentinelOptions(commandTimeoutMs, target.sentinels, target.name));
+  }
+  return new (loadIoredis(load))(target.url, ioredisOptions(commandTimeoutMs));
+}
+
+/** Connects to `target` with {@link ioredisOptions} (and the cluster or sentinel settings). */
+export function connectOwnedClient(
+  target: ConnectionTarget,
+  options: { commandTimeoutMs: number },
+): OwnedConnection {
+  const redis = connect(target, options.commandTimeoutMs);
   // Connection errors surface to callers as StoreErrors; without a listener ioredis would
   // also print each reconnect failure to stderr.
   redis.on('error', () => {});

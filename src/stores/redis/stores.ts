@@ -83,7 +83,8 @@ export function createRedisKeyValueStore(
     async getAndDelete(key) {
       assertKey(key);
       // GETDEL (Redis ≥ 6.2) reads and deletes in one command.
-      return asNullableString(await redis.call('GETDEL', name(key)));
+      // Durable: a one-time value taken must stay taken after a failover.
+      return asNullableString(await redis.callDurably('GETDEL', name(key)));
     },
     async delete(key) {
       assertKey(key);
@@ -103,7 +104,8 @@ export function createRedisOnceStore(
       assertKey(key);
       assertTtlMs(ttlMs);
       // SET NX answers OK to the one caller that created the marker and nil to everyone else.
-      return (await redis.call('SET', name(key), CONSUMED_MARKER, 'PX', ttlMs, 'NX')) !== null;
+      // Durable: a marker lost in a failover would let the item be used a second time.
+      return (await redis.callDurably('SET', name(key), CONSUMED_MARKER, 'PX', ttlMs, 'NX')) !== null;
     },
     async isConsumed(key) {
       assertKey(key);
@@ -169,7 +171,8 @@ export function createRedisDenylist(
       assertKey(key);
       assertTtlMs(ttlMs);
       assertValue(value);
-      await redis.evalScript(DENYLIST_ADD_SCRIPT, [name(key)], [ttlMs, value]);
+      // Durable: a revocation lost in a failover would let the credential back in.
+      await redis.evalScriptDurably(DENYLIST_ADD_SCRIPT, [name(key)], [ttlMs, value]);
     },
     async get(key) {
       assertKey(key);
