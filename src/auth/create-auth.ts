@@ -66,6 +66,7 @@ import { prettyLogs, prettyStream, requestObserver } from './logging.ts';
 import { createMaintenance, type Maintenance, schedulePruning } from './maintenance.ts';
 import { instrumentMail, instrumentStores, registerCoreMetrics } from './metrics.ts';
 import { describePosture, type Posture } from './posture.ts';
+import { reportingUserWrites } from './user-writes.ts';
 
 /** Credentials and secrets that must never reach a log line, wherever they appear. */
 const REDACT_PATHS = [
@@ -331,7 +332,10 @@ export async function createAuth<const F extends readonly AnyFeatureDefinition[]
   const errorCodes = declarations.errors;
   const featureMigrations = declarations.migrations;
 
-  const repositories = createSqlRepositories(database);
+  // A write to a user is heard by every feature once the features exist (the repositories are
+  // handed to them first): the sessions feature then gives the user a new version.
+  let userWritten = async (_userId: string): Promise<void> => {};
+  const repositories = reportingUserWrites(createSqlRepositories(database), (id) => userWritten(id));
   // Every feature reads the time from the configured clock (tests move it forward).
   const clock = config.clock;
   const now = clock ? () => clock.now() : Date.now;
@@ -364,6 +368,9 @@ export async function createAuth<const F extends readonly AnyFeatureDefinition[]
       featureOptions,
     );
     checkRouteClashes(features.routes);
+    const built = features;
+    userWritten = (id) =>
+      built.userChanged(id, { kind: 'updated', rolesChanged: false, isActive: undefined });
     for (const route of features.routes) {
       // A slot missing from the table would silently leave the route unlimited.
       if (route.rateLimit && !Object.hasOwn(declarations.rateLimitSlots, route.rateLimit.slot)) {

@@ -26,4 +26,10 @@ export interface Principal {
    * scopes still allowed to its owner now). `roles` then holds only the roles among them.
    */
   readonly apiKey?: { readonly id: string; readonly scopes: readonly string[] };
+  /**
+   * The user's version as the credential check read it (opaque; changes after every change
+   * to the user): a view of the user cached with the same version is current. Absent when the
+   * check did not read it; then the user is read from the database.
+   */
+  readonly userVersion?: string;
 }

@@ -1,6 +1,5 @@
 import { randomBytes, type ScryptOptions, scrypt, timingSafeEqual } from 'node:crypto';
 import { hash as argon2Hash, verify as argon2Verify, type Options, parseOptions } from '@node-rs/argon2';
-import { type Argon2Runner, HashingQueueFullError } from './argon2-pool.ts';
 
 /** Argon2id cost parameters (RFC 9106, section 4). */
 export interface Argon2Params {
@@ -41,6 +40,21 @@ export interface PasswordHasher {
 }
 
 /** argon2 `Algorithm.Argon2id` and `Version.V0x13` (declared as const enums, so spelled here). */
+/** Where argon2 runs: the libuv thread pool by default, or a hashing pool (accounts' hashing-pool.ts). */
+export interface Argon2Runner {
+  hash(password: string, options: Options): Promise<string>;
+  verify(hash: string, password: string): Promise<boolean>;
+}
+
+/** A hashing pool's queue is full: the caller should retry after {@link retryAfterSeconds}. */
+export class HashingQueueFullError extends Error {
+  override readonly name = 'HashingQueueFullError';
+  readonly retryAfterSeconds = 1;
+  constructor() {
+    super('password hashing queue is full');
+  }
+}
+
 /** argon2 on the libuv thread pool (`@node-rs/argon2`'s async calls). */
 const LIBUV_ARGON2: Argon2Runner = Object.freeze({
   hash: (password: string, options: Options) => argon2Hash(password, options),
@@ -84,7 +98,7 @@ const ARGON2_PHC = /^\$argon2(?:id|i|d)\$/;
  * is the configuration's concern.
  *
  * `runner` is where argon2 runs: the libuv thread pool by default, or a bounded hashing pool
- * (`createArgon2Pool`), whose full queue rejects with `HashingQueueFullError` (never taken for a
+ * (the accounts feature's `createArgon2Pool`), whose full queue rejects with `HashingQueueFullError` (never taken for a
  * wrong password).
  */
 export function createPasswordHasher(

@@ -16,8 +16,8 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { createArgon2Pool, HashingQueueFullError } from '../../src/crypto/argon2-pool.ts';
-import { createPasswordHasher } from '../../src/crypto/password.ts';
+import { createPasswordHasher, HashingQueueFullError } from '../../src/crypto/password.ts';
+import { createArgon2Pool } from '../../src/features/accounts/hashing-pool.ts';
 import { createHarness, GOOD_PASSWORD, type Harness, uniqueEmail } from '../fixtures/auth-harness.ts';
 
 const THREADS = 1;

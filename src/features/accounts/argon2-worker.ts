@@ -1,5 +1,5 @@
 /**
- * Runs in a hashing thread of {@link createArgon2Pool} (`./argon2-pool.ts`): one argon2 call per
+ * Runs in a hashing thread of {@link createArgon2Pool} (`./hashing-pool.ts`): one argon2 call per
  * task, synchronously, so the thread is busy exactly as long as the hash and the pool's queue is
  * the only queue. The pool lowers the thread's priority (`niceIncrement`) before the first task.
  */

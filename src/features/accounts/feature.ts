@@ -8,8 +8,7 @@ import type {
   UserView,
   VerificationSender,
 } from '../../core/index.ts';
-import { toUserView } from '../../core/index.ts';
-import { createArgon2Pool } from '../../crypto/argon2-pool.ts';
+import { coreError, toUserView } from '../../core/index.ts';
 import { createPasswordHasher, type PasswordHasher } from '../../crypto/password.ts';
 import { defineFeature } from '../../feature/index.ts';
 import type { User } from '../../stores/repositories.ts';
@@ -17,11 +16,19 @@ import { createBreachedPasswordCheck, createBreachGate } from './breached-passwo
 import { ACCOUNTS_CONFIG_KEY, type AccountsOptions, accountsOptionsSchema } from './config.ts';
 import { normalizeEmail } from './email.ts';
 import { ACCOUNTS_ERROR_CODES, accountsError } from './error-codes.ts';
+import { createArgon2Pool } from './hashing-pool.ts';
 import { createPasswordPolicy, passwordPolicyError } from './password-policy.ts';
 import { ACCOUNTS_RATE_LIMITS } from './rate-limits.ts';
 import { accountsRoutes, twoFactorChallenge, userView } from './routes.ts';
 import { createAccountsService } from './service.ts';
 import { timedHasher } from './timed-hasher.ts';
+import { createUserViewCache } from './user-view-cache.ts';
+
+/**
+ * Users whose view this process keeps, and for how long at most (the sessions feature keeps a
+ * user's version in the store for a day, far longer).
+ */
+const USER_VIEWS = Object.freeze({ maxEntries: 10_000, maxAgeMs: 10 * 60 * 1000 });
 
 /** What other features use of accounts. */
 export interface AccountsPorts {
@@ -130,6 +137,22 @@ export const accountsFeature = defineFeature({
       requireVerifiedEmail: enumerationSafe || config.registration.requireVerifiedEmail === true,
     });
 
+    // The signed-in user's view without SQL while the version the credential check read
+    // matches the one the view was read under (user-view-cache.ts).
+    const views = createUserViewCache(USER_VIEWS);
+    const activeView = async (principal: {
+      readonly userId: string;
+      readonly userVersion?: string | undefined;
+    }): Promise<UserView | null> => {
+      const cached = views.get(principal.userId, principal.userVersion);
+      if (cached) return cached;
+      const user = await repositories.users.findById(principal.userId);
+      if (!user?.isActive) return null;
+      const view = toUserView(user);
+      views.set(principal.userId, principal.userVersion, view);
+      return view;
+    };
+
     const ports: AccountsPorts = {
       hasher,
       async checkNewPassword(password, email) {
@@ -149,6 +172,12 @@ export const accountsFeature = defineFeature({
       close: () => argon2Pool.close(),
       routes: accountsRoutes({
         accounts,
+        async currentUser(principal) {
+          // A token outliving its deleted or deactivated user is not a valid credential.
+          const view = await activeView(principal);
+          if (!view) throw coreError('INVALID_TOKEN');
+          return view;
+        },
         tokenBody: sessions.tokenBody,
         tokenSchema: sessions.tokenResponseSchema,
         allowedOrigins: sessions.allowedOrigins,
@@ -156,11 +185,9 @@ export const accountsFeature = defineFeature({
       api: {
         // The caller's own public view, for handlers behind a guard: no database query by hand.
         // An inactive or deleted user is null, as their credential would be refused next time.
-        getUser: async (principal: { readonly userId: string } | null | undefined) => {
-          if (!principal) return null;
-          const user = await repositories.users.findById(principal.userId);
-          return user?.isActive ? toUserView(user) : null;
-        },
+        getUser: async (
+          principal: { readonly userId: string; readonly userVersion?: string } | null | undefined,
+        ) => (principal ? activeView(principal) : null),
         users: {
           create: async (user: Parameters<typeof accounts.createUser>[0]) =>
             toUserView(await accounts.createUser(user)),

@@ -1,6 +1,6 @@
 /**
  * Where argon2 runs: a bounded pool of hashing threads with a capped queue (piscina), instead of
- * the libuv thread pool.
+ * the libuv thread pool (`createPasswordHasher` runs argon2 through it).
  *
  * On the libuv pool, hashes compete with the event loop for the cores at the same priority: a
  * sign-up or login flood stretches every other request's latency (the scheduler makes the event
@@ -15,8 +15,8 @@
  * `Retry-After`), so a flood costs the flooder, not the readers.
  */
 import { availableParallelism } from 'node:os';
-import type { Options } from '@node-rs/argon2';
 import { Piscina } from 'piscina';
+import { type Argon2Runner, HashingQueueFullError } from '../../crypto/password.ts';
 import type { Argon2Task } from './argon2-worker.ts';
 
 export interface Argon2PoolOptions {
@@ -28,12 +28,6 @@ export interface Argon2PoolOptions {
   readonly niceIncrement?: number;
 }
 
-/** What `createPasswordHasher` runs argon2 through (the async `@node-rs/argon2` calls by default). */
-export interface Argon2Runner {
-  hash(password: string, options: Options): Promise<string>;
-  verify(hash: string, password: string): Promise<boolean>;
-}
-
 export interface Argon2Pool extends Argon2Runner {
   /** Calls waiting for a hashing thread now (a gauge for the metrics). */
   queued(): number;
@@ -43,15 +37,6 @@ export interface Argon2Pool extends Argon2Runner {
   readonly maxQueued: number;
   /** Stops the threads; calls still queued are rejected. */
   close(): Promise<void>;
-}
-
-/** The hashing queue is full: the caller should retry after {@link retryAfterSeconds}. */
-export class HashingQueueFullError extends Error {
-  override readonly name = 'HashingQueueFullError';
-  readonly retryAfterSeconds = 1;
-  constructor() {
-    super('password hashing queue is full');
-  }
 }
 
 const workerFile = new URL(

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { coreError, type Principal, toUserView } from '../../core/index.ts';
+import { coreError, type Principal, toUserView, type UserView } from '../../core/index.ts';
 import {
   CSRF_HEADER,
   defineRoute,
@@ -45,6 +45,8 @@ export interface AccountsRoutesOptions {
   readonly tokenSchema: z.ZodType;
   /** Origins a cookie login may come from (login CSRF): our own and the configured ones. */
   readonly allowedOrigins: ReadonlySet<string>;
+  /** The signed-in user's view (cached while their version holds); 401 for an inactive user. */
+  readonly currentUser: (principal: Principal) => Promise<UserView>;
 }
 
 const principalOf = (principal: Principal | null): Principal => principal!;
@@ -141,8 +143,7 @@ export function accountsRoutes(options: AccountsRoutesOptions): RouteDefinition[
       auth: 'required',
       responses: { 200: { description: 'The user', schema: z.strictObject({ user: userView }) } },
       async handler(ctx) {
-        const user = await accounts.getActiveUser(principalOf(ctx.principal).userId);
-        return { status: 200, body: { user: toUserView(user) } };
+        return { status: 200, body: { user: await options.currentUser(principalOf(ctx.principal)) } };
       },
     }),
     defineRoute({

@@ -5,8 +5,8 @@
  * the calls queued for a thread and the queue's limit. A full queue is a 503 with `Retry-After`.
  */
 import { coreError, type MetricsRegistrar } from '../../core/index.ts';
-import { type Argon2Pool, HashingQueueFullError } from '../../crypto/argon2-pool.ts';
-import type { PasswordHasher } from '../../crypto/password.ts';
+import { HashingQueueFullError, type PasswordHasher } from '../../crypto/password.ts';
+import type { Argon2Pool } from './hashing-pool.ts';
 
 export function timedHasher(
   hasher: PasswordHasher,

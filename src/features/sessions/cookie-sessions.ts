@@ -51,7 +51,7 @@ export interface CookieSessionsOptions {
   /** Current roles of an active user, or `null` when the user is gone or deactivated. */
   readonly rolesOf: (userId: string) => Promise<readonly string[] | null>;
   /** Ends a renewed session's old id on every worker once the database revoked it. */
-  readonly revocation: Pick<SessionRevocation, 'forgetSessions'>;
+  readonly revocation: Pick<SessionRevocation, 'forgetSessions' | 'userVersion'>;
   readonly cookie: CookieSettings;
   readonly now?: () => number;
 }
@@ -147,7 +147,11 @@ export function createCookieSessions(options: CookieSessionsOptions): CookieSess
     const found = await options.sessions.findCredentials(sessionId);
     if (!found?.tokenDigest || !isLiveCookie(found.session, at)) return null;
     if (!options.digests.matches(secret, found.tokenDigest)) return null;
-    const roles = await options.rolesOf(found.session.userId);
+    const { userId } = found.session;
+    // Read before the user is: a change landing in between gives a newer version than this
+    // one, so the copy cached below is already out of date and the check after it drops it.
+    const userVersion = await options.revocation.userVersion(userId);
+    const roles = await options.rolesOf(userId);
     if (roles === null) return null;
     const credential: CachedCredential = {
       userId: found.session.userId,
@@ -157,8 +161,11 @@ export function createCookieSessions(options: CookieSessionsOptions): CookieSess
       expiresAt: found.session.absoluteExpiresAt,
       idleExpiresAt: found.session.idleExpiresAt,
       touchedAt: found.session.lastUsedAt,
+      userVersion,
     };
     await options.cache.fill(sessionId, credential);
+    // A change whose drop of the cached credentials ran before this fill: drop it now.
+    if ((await options.revocation.userVersion(userId)) !== userVersion) await options.cache.drop(sessionId);
     return credential;
   }
 
@@ -234,6 +241,7 @@ export function createCookieSessions(options: CookieSessionsOptions): CookieSess
         tokenId: parsed.id,
         expiresAt: Math.min(credential.expiresAt, credential.idleExpiresAt),
         transport: 'cookie',
+        ...(credential.userVersion === undefined ? {} : { userVersion: credential.userVersion }),
       };
     },
 

@@ -16,6 +16,12 @@ export interface CachedCredential {
   readonly idleExpiresAt: number;
   /** When the database last recorded use of the session. */
   readonly touchedAt: number;
+  /**
+   * The user's version when the credential was checked against the database (revocation.ts):
+   * a change to the user drops the user's cached credentials, so a cached one carries the
+   * current version. Absent in entries an older release wrote.
+   */
+  readonly userVersion?: string;
 }
 
 export interface CredentialCache {

@@ -192,6 +192,8 @@ export const sessionsFeature = defineFeature({
         } else if (change.rolesChanged || change.isActive === false) {
           await tokens.revokeAllForUser(userId, { reason: 'user_updated' });
         }
+        // Every worker's cached view of the user is out of date from its next request on.
+        await revocation.userChanged(userId);
       },
     };
   },

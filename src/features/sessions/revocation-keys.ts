@@ -57,6 +57,12 @@ export const REVOCATION_KEY = {
   /** A session revocation written into a given group (the rebuild's tombstones go to every group). */
   sessionInGroup: (group: number, sid: string) => `rev:${groupTag(group)}:sid:${sid}`,
   userNotBefore: (userId: string) => `rev:${revocationTag(userId)}:nbf:${userId}`,
+  /**
+   * The user's version: a random value written after every change to the user, read in the
+   * same MGET as the token's keys, so every worker's cached view of the user is checked
+   * against it on every request (see user-versions.ts).
+   */
+  userVersion: (userId: string) => `rev:${revocationTag(userId)}:ver:${userId}`,
 } as const;
 
 /** The marker saying a group's entries are complete (`complete:…`) or being rebuilt (`pending:…`). */

@@ -114,6 +114,11 @@ export interface RevocationList {
    * (503) while the group cannot be made complete.
    */
   lookup(userId: string, keys: readonly string[]): Promise<(string | null)[]>;
+  /**
+   * {@link lookup}, with the value of the group's "complete" marker it was read from: a new
+   * value after every rebuild, so what was derived from an older list can be told apart.
+   */
+  read(userId: string, keys: readonly string[]): Promise<{ marker: string; values: (string | null)[] }>;
   /** Makes sure every group is complete, rebuilding from SQL the ones whose marker is missing. */
   ensureComplete(): Promise<void>;
 }
@@ -263,20 +268,28 @@ export function createRevocationList(options: RevocationListOptions): Revocation
     }
   }
 
+  async function read(
+    userId: string,
+    keys: readonly string[],
+  ): Promise<{ marker: string; values: (string | null)[] }> {
+    const marker = completenessMarkerKey(revocationGroupOf(userId));
+    const first = await denylist.getMany([marker, ...keys]);
+    if (isComplete(first[0])) {
+      seenComplete = true;
+      return { marker: first[0] as string, values: first.slice(1) };
+    }
+    await waitForRebuild();
+    const second = await denylist.getMany([marker, ...keys]);
+    if (isComplete(second[0])) return { marker: second[0] as string, values: second.slice(1) };
+    // Lost again right after the rebuild: never answer from an incomplete list.
+    throw new StoreError('unavailable', 'The denylist is incomplete', { retryAfterSeconds: 1 });
+  }
+
   return {
     async lookup(userId, keys) {
-      const marker = completenessMarkerKey(revocationGroupOf(userId));
-      const first = await denylist.getMany([marker, ...keys]);
-      if (isComplete(first[0])) {
-        seenComplete = true;
-        return first.slice(1);
-      }
-      await waitForRebuild();
-      const second = await denylist.getMany([marker, ...keys]);
-      if (isComplete(second[0])) return second.slice(1);
-      // Lost again right after the rebuild: never answer from an incomplete list.
-      throw new StoreError('unavailable', 'The denylist is incomplete', { retryAfterSeconds: 1 });
+      return (await read(userId, keys)).values;
     },
+    read,
     async ensureComplete() {
       const markers = await denylist.getMany(MARKER_KEYS);
       if (markers.every(isComplete)) {

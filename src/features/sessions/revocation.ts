@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { Denylist } from '../../stores/contract.ts';
 import type { SessionRepository } from '../../stores/repositories.ts';
 import type { CredentialCache } from './credential-cache.ts';
@@ -8,7 +9,7 @@ export interface SessionRevocationOptions {
   readonly denylist: Denylist;
   /** The cache of checked cookie sessions and opaque access tokens, which revocation marks. */
   readonly cache: CredentialCache;
-  readonly sessions: Pick<SessionRepository, 'listRevokedSince'>;
+  readonly sessions: Pick<SessionRepository, 'listRevokedSince' | 'listActive'>;
   /** Lifetime of an access token: a revocation outlives every token it could still stop. */
   readonly accessTtlMs: number;
   readonly leewayMs: number;
@@ -41,15 +42,62 @@ export interface SessionRevocation {
    * issued before a not-before time. One round trip, answered only from a complete list
    * (rebuilt from SQL first when the store lost its data; a `StoreError` while it cannot be).
    */
-  isAccessTokenRevoked(token: {
-    readonly tokenId: string;
-    readonly sessionId: string;
-    readonly userId: string;
-    readonly issuedAtMs: number;
-  }): Promise<boolean>;
+  isAccessTokenRevoked(token: AccessTokenIds): Promise<boolean>;
+  /**
+   * {@link isAccessTokenRevoked} and the user's version ({@link userVersion}) in the same
+   * round trip: the user's version key shares the token's keys' hash tag, so it is one more
+   * key of the same MGET.
+   */
+  checkAccessToken(token: AccessTokenIds): Promise<{ revoked: boolean; userVersion: string }>;
+  /**
+   * The user's version now: the value written by the last {@link userChanged}, joined to the
+   * value of the "complete" marker it was read with (a rebuild after a data loss changes it,
+   * so a version read before the loss never matches one read after). A view of the user
+   * cached with a version is current while the version read for a request is the same.
+   */
+  userVersion(userId: string): Promise<string>;
+  /**
+   * Gives the user a new version, after the change is in the database: every worker's cached
+   * view of the user stops matching at its next request. The user's cached cookie and opaque
+   * credentials are dropped too (they carry the version they were checked with), so their
+   * next request reads the database and the new version.
+   */
+  userChanged(userId: string): Promise<void>;
 }
 
+interface AccessTokenIds {
+  readonly tokenId: string;
+  readonly sessionId: string;
+  readonly userId: string;
+  readonly issuedAtMs: number;
+}
+
+/**
+ * A user version outlives every cache entry that could hold an older one: the accounts
+ * feature keeps a view for at most 10 minutes (user-view-cache.ts), so an entry read before a
+ * change can never meet the absent version the key's expiry leaves behind (which would look
+ * like "no change since").
+ */
+const USER_VERSION_TTL_MS = 24 * 60 * 60 * 1000;
+const NO_VERSION = '-';
+
 export function createSessionRevocation(options: SessionRevocationOptions): SessionRevocation {
+  async function checkAccessToken(token: AccessTokenIds): Promise<{ revoked: boolean; userVersion: string }> {
+    // Every key shares the user's hash tag: one MGET on one slot, even on a cluster.
+    const { marker, values } = await list.read(token.userId, [
+      REVOCATION_KEY.token(token.userId, token.tokenId),
+      REVOCATION_KEY.session(token.userId, token.sessionId),
+      REVOCATION_KEY.userNotBefore(token.userId),
+      REVOCATION_KEY.userVersion(token.userId),
+    ]);
+    const [tokenRevoked, sessionRevoked, notBefore, version] = values;
+    const revoked =
+      tokenRevoked != null ||
+      sessionRevoked != null ||
+      (notBefore != null && token.issuedAtMs < Number(notBefore));
+    return { revoked, userVersion: `${marker}/${version ?? NO_VERSION}` };
+  }
+
   const { denylist, now } = options;
   /** Long enough to outlive every access token issued before the revocation. */
   const sessionTtlMs = options.accessTtlMs + options.leewayMs + 1000;
@@ -81,14 +129,19 @@ export function createSessionRevocation(options: SessionRevocationOptions): Sess
       denylist.add(REVOCATION_KEY.session(userId, sessionId), sessionTtlMs),
 
     async isAccessTokenRevoked(token) {
-      // All three keys share the user's hash tag: one MGET on one slot, even on a cluster.
-      const [tokenRevoked, sessionRevoked, notBefore] = await list.lookup(token.userId, [
-        REVOCATION_KEY.token(token.userId, token.tokenId),
-        REVOCATION_KEY.session(token.userId, token.sessionId),
-        REVOCATION_KEY.userNotBefore(token.userId),
-      ]);
-      if (tokenRevoked !== null || sessionRevoked !== null) return true;
-      return notBefore !== null && token.issuedAtMs < Number(notBefore);
+      return (await checkAccessToken(token)).revoked;
+    },
+    checkAccessToken,
+
+    async userVersion(userId) {
+      const { marker, values } = await list.read(userId, [REVOCATION_KEY.userVersion(userId)]);
+      return `${marker}/${values[0] ?? NO_VERSION}`;
+    },
+
+    async userChanged(userId) {
+      await denylist.add(REVOCATION_KEY.userVersion(userId), USER_VERSION_TTL_MS, randomUUID());
+      const live = await options.sessions.listActive(userId, now());
+      await Promise.all(live.map((session) => options.cache.drop(session.id)));
     },
   };
 }

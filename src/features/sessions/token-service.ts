@@ -282,8 +282,8 @@ export function createTokenService(options: TokenServiceOptions): TokenService {
       }
       const sid = typeof claims.sid === 'string' ? claims.sid : null;
       if (!sid) throw coreError('INVALID_TOKEN');
-      // One round trip: the token, its session and the user's not-before time together.
-      const revoked = await revocation.isAccessTokenRevoked({
+      // One round trip: the token, its session, the user's not-before time and version together.
+      const { revoked, userVersion } = await revocation.checkAccessToken({
         tokenId: claims.jti,
         sessionId: sid,
         userId: claims.sub,
@@ -302,6 +302,7 @@ export function createTokenService(options: TokenServiceOptions): TokenService {
         tokenId: claims.jti,
         expiresAt: claims.exp * 1000,
         transport: 'bearer',
+        userVersion,
       };
     },
 
