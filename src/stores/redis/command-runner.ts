@@ -24,6 +24,13 @@ export interface CommandRunnerOptions {
 export interface ReplicaDurability {
   readonly replicas: number;
   readonly timeoutMs: number;
+  /**
+   * A connection of their own for durable writes: WAIT blocks the connection it is sent on
+   * until the replicas answer, and on the shared one every other request's command would
+   * queue behind it. Without one, the shared client is used.
+   */
+  readonly client?: RedisClientLike | undefined;
+  readonly whenReady?: ((signal: AbortSignal) => Promise<void>) | undefined;
 }
 
 /** A client that can send several commands as one batch to one node (ioredis `Redis` and `Cluster`). */
@@ -101,7 +108,10 @@ function toStoreError(error: unknown): StoreError {
 export function createCommandRunner(client: RedisClientLike, options: CommandRunnerOptions): CommandRunner {
   const { timeoutMs, whenReady } = options;
 
-  async function run<T>(send: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  async function run<T>(
+    send: (signal: AbortSignal) => Promise<T>,
+    ready: CommandRunnerOptions['whenReady'] = whenReady,
+  ): Promise<T> {
     const controller = new AbortController();
     let sent = false;
     let timer: ReturnType<typeof setTimeout> | undefined;
@@ -116,7 +126,7 @@ export function createCommandRunner(client: RedisClientLike, options: CommandRun
       }, timeoutMs);
     });
     const attempt = (async () => {
-      if (whenReady !== undefined) await whenReady(controller.signal);
+      if (ready !== undefined) await ready(controller.signal);
       // The deadline may have passed while the connection came up: a caller that was told
       // "failed" must not have its command sent afterwards.
       if (controller.signal.aborted) throw new StoreError('unavailable', 'Redis command abandoned');
@@ -134,13 +144,21 @@ export function createCommandRunner(client: RedisClientLike, options: CommandRun
 
   const replicas = options.durability?.replicas ?? 0;
   const waitMs = options.durability?.timeoutMs ?? 0;
+  const durableClient = options.durability?.client ?? client;
+  const durableReady = options.durability?.client ? options.durability.whenReady : whenReady;
 
   /** Sends `write` then `WAIT`: as one pipeline (so a cluster sends both to the key's node). */
   async function writeThenWait(write: CommandArgument[]): Promise<unknown> {
     let reply: unknown;
     let acknowledged: unknown;
-    if (canPipeline(client)) {
-      const results = await client.pipeline([write, ['WAIT', replicas, waitMs]]).exec();
+    if (canPipeline(durableClient)) {
+      // `call` entries: ioredis pipelines name commands by method, and `call` sends any command.
+      const results = await durableClient
+        .pipeline([
+          ['call', ...write],
+          ['call', 'WAIT', replicas, waitMs],
+        ])
+        .exec();
       const [first, second] = results ?? [];
       if (first === undefined || second === undefined) throw new Error('Redis pipeline returned no replies');
       if (first[0] !== null) throw first[0];
@@ -149,8 +167,8 @@ export function createCommandRunner(client: RedisClientLike, options: CommandRun
     } else {
       // One connection to one server: WAIT covers every write this connection made before it.
       const [command, ...args] = write as [string, ...CommandArgument[]];
-      const sent = client.call(command, ...args);
-      const waited = client.call('WAIT', replicas, waitMs);
+      const sent = durableClient.call(command, ...args);
+      const waited = durableClient.call('WAIT', replicas, waitMs);
       [reply, acknowledged] = await Promise.all([sent, waited]);
     }
     if (typeof acknowledged !== 'number' || acknowledged < replicas) {
@@ -172,11 +190,11 @@ export function createCommandRunner(client: RedisClientLike, options: CommandRun
   return {
     callDurably(command, ...args) {
       if (replicas === 0) return run(() => client.call(command, ...args));
-      return run(() => writeThenWait([command, ...args]));
+      return run(() => writeThenWait([command, ...args]), durableReady);
     },
     evalScriptDurably(script, keys, args) {
       if (replicas === 0) return this.evalScript(script, keys, args);
-      return run(() => evalThenWait(script, keys, args));
+      return run(() => evalThenWait(script, keys, args), durableReady);
     },
     call(command, ...args) {
       return run(() => client.call(command, ...args));

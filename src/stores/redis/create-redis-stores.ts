@@ -233,10 +233,21 @@ export function createRedisStores(options: RedisStoresOptions): Stores {
   const { client, target, sharded, durability, keyPrefix, commandTimeoutMs } = validateOptions(options);
   const owned: OwnedConnection | undefined =
     target === undefined ? undefined : connectOwnedClient(target, { commandTimeoutMs });
+  // WAIT blocks its connection until the replicas answer: durable writes get their own, so
+  // the per-request reads never queue behind one.
+  const durableConnection: OwnedConnection | undefined =
+    target !== undefined && durability.replicas > 0
+      ? connectOwnedClient(target, { commandTimeoutMs })
+      : undefined;
   const redis = createCommandRunner(owned?.client ?? (client as RedisClientLike), {
     timeoutMs: commandTimeoutMs,
     whenReady: owned?.whenReady,
-    durability,
+    durability: {
+      ...durability,
+      ...(durableConnection
+        ? { client: durableConnection.client, whenReady: durableConnection.whenReady }
+        : {}),
+    },
   });
   let closing: Promise<void> | undefined;
   return {
@@ -260,7 +271,10 @@ export function createRedisStores(options: RedisStoresOptions): Stores {
     },
     persistence: () => probePersistence(redis),
     close() {
-      closing ??= owned === undefined ? Promise.resolve() : owned.close(commandTimeoutMs);
+      closing ??= Promise.all([
+        owned?.close(commandTimeoutMs),
+        durableConnection?.close(commandTimeoutMs),
+      ]).then(() => undefined);
       return closing;
     },
   };
