@@ -232,3 +232,28 @@ for (const setup of setups) {
     }
   });
 }
+
+test('opaque access tokens: a profile change is seen by the next request (their cached credential carries the version)', async () => {
+  const worker = await instance(generateSecret(), { tokens: { access: 'opaque' } });
+  try {
+    await worker.auth.migrate();
+    const email = uniqueEmail('opaque');
+    const { id } = await worker.auth.api.users.create({
+      email,
+      password: GOOD_PASSWORD,
+      emailVerified: true,
+    });
+    const holder = await worker.login(email);
+    for (let i = 0; i < 2; i++)
+      assert.equal((await worker.get('/users/me', { token: holder.accessToken })).body.user.name, null);
+    await worker.auth.api.users.update(id, { name: 'Opaque Renamed' });
+    assert.equal(
+      (await worker.get('/users/me', { token: holder.accessToken })).body.user.name,
+      'Opaque Renamed',
+    );
+    await worker.auth.api.users.update(id, { isActive: false });
+    assertInvalidToken(await worker.get('/users/me', { token: holder.accessToken }));
+  } finally {
+    await worker.close();
+  }
+});

@@ -158,6 +158,8 @@ export function createTokenService(options: TokenServiceOptions): TokenService {
       ) {
         throw coreError('INVALID_TOKEN');
       }
+      // The user's version before the user is read, as for cookies (cookie-sessions.ts).
+      const userVersion = await revocation.userVersion(found.session.userId);
       const roles = await options.rolesOf(found.session.userId);
       if (roles === null) throw coreError('INVALID_TOKEN');
       credential = {
@@ -168,9 +170,15 @@ export function createTokenService(options: TokenServiceOptions): TokenService {
         expiresAt: found.accessExpiresAt,
         idleExpiresAt: found.accessExpiresAt,
         touchedAt: found.session.lastUsedAt,
+        userVersion,
       };
       if (cached) await options.cache.drop(parsed.id);
-      else await options.cache.fill(parsed.id, credential);
+      else {
+        await options.cache.fill(parsed.id, credential);
+        // A change whose drop of the cached credentials ran before this fill: drop it now.
+        if ((await revocation.userVersion(found.session.userId)) !== userVersion)
+          await options.cache.drop(parsed.id);
+      }
     }
     if (at >= credential.expiresAt) throw coreError('INVALID_TOKEN');
     return {
@@ -181,6 +189,7 @@ export function createTokenService(options: TokenServiceOptions): TokenService {
       tokenId: parsed.id,
       expiresAt: credential.expiresAt,
       transport: 'bearer',
+      ...(credential.userVersion === undefined ? {} : { userVersion: credential.userVersion }),
     };
   }
 
