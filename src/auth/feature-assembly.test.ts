@@ -9,7 +9,7 @@ const base = { errors: CORE_ERROR_CODES };
 /** The shared part of a context; these features read none of it. */
 const shared = {} as unknown as Omit<
   FeatureContext<unknown>,
-  'options' | 'port' | 'later' | 'rateLimitSlots' | 'userChanged'
+  'options' | 'port' | 'later' | 'rateLimitSlots' | 'userChanged' | 'signInMethods'
 >;
 
 const route = (path: string, operationId: string) =>
@@ -54,6 +54,44 @@ describe('feature assembly', () => {
     );
     await result.userChanged('u1', { kind: 'deleting' });
     assert.deepEqual(told, ['a', 'b', 'c']);
+  });
+
+  it("sign-in methods - should count every feature's ways in, including those of features built later, only once assembled", async () => {
+    const seen: unknown[] = [];
+    let count: ((userId: string) => Promise<number>) | undefined;
+    let early: Promise<number> | undefined;
+    const remover = defineFeature({
+      id: 'remover',
+      build: ({ signInMethods }) => {
+        early = signInMethods.count('u1', 'trx').catch(() => -1);
+        count = (userId) => signInMethods.count(userId, 'trx');
+        return {
+          signInMethods: [
+            {
+              method: 'a',
+              async count(userId, within) {
+                seen.push(within);
+                return userId === 'u1' ? 1 : 0;
+              },
+            },
+          ],
+        };
+      },
+    });
+    const later = defineFeature({
+      id: 'later',
+      build: () => ({
+        signInMethods: [
+          { method: 'b', count: async () => 2 },
+          { method: 'c', count: async () => 0 },
+        ],
+      }),
+    });
+    await buildFeatures(declareFeatures([remover, later], base), shared, new Map());
+    assert.equal(await early, -1);
+    assert.equal(await count?.('u1'), 3);
+    assert.equal(await count?.('u2'), 2);
+    assert.deepEqual(seen, ['trx', 'trx']);
   });
 
   it('requirements - should refuse a missing or cyclic requirement, and an unlisted use', () => {

@@ -12,6 +12,10 @@ import {
   configSchema,
   type ErrorCatalogue,
   mergeCatalogues,
+  type OpenSqlTransaction,
+  type SignInMethodSource,
+  type SignInMethods,
+  signInMethodsOf,
 } from '../core/index.ts';
 import {
   type AnyFeatureDefinition,
@@ -209,7 +213,7 @@ export interface BuiltFeatures {
 
 type SharedContext = Omit<
   FeatureContext<unknown>,
-  'options' | 'port' | 'later' | 'rateLimitSlots' | 'userChanged'
+  'options' | 'port' | 'later' | 'rateLimitSlots' | 'userChanged' | 'signInMethods'
 >;
 
 /**
@@ -228,6 +232,14 @@ export async function buildFeatures(
   const userChanged = async (userId: string, change: UserChange): Promise<void> => {
     for (const listener of listeners) await listener(userId, change);
   };
+  const sources: SignInMethodSource[] = [];
+  const everySource = signInMethodsOf(sources);
+  const signInMethods: SignInMethods = Object.freeze({
+    async count(userId: string, within: OpenSqlTransaction): Promise<number> {
+      if (!assembled) throw new TypeError('sign-in methods were counted before assembly ended');
+      return everySource.count(userId, within);
+    },
+  });
   for (const feature of declarations.buildOrder) {
     const allowed = new Set(feature.requires ?? []);
     const usable = new Set(feature.uses ?? []);
@@ -236,6 +248,7 @@ export async function buildFeatures(
       options: options.get(feature.id),
       rateLimitSlots: declarations.rateLimitSlots,
       userChanged,
+      signInMethods,
       port<T>(featureId: string): T {
         if (!allowed.has(featureId))
           throw new TypeError(`feature "${feature.id}" uses "${featureId}" without requiring it`);
@@ -289,6 +302,7 @@ export async function buildFeatures(
       (hooks as Record<string, unknown>)[hook] = built[hook];
     }
     if (built.onUserChange) listeners.push(built.onUserChange);
+    sources.push(...(built.signInMethods ?? []));
     for (const task of built.maintenance ?? []) {
       if (maintenance.some((known) => known.name === task.name))
         throw new TypeError(`maintenance task "${task.name}" is contributed twice`);

@@ -19,15 +19,19 @@ export type {
   GuardedAttempt,
   GuardedSubject,
   LoginGuard,
+  OpenSqlTransaction,
   RequestMeta,
   SecondFactorGate,
   SecurityNoticeKind,
   SecurityNotices,
   SessionIssuer,
+  SignInMethodSource,
+  SignInMethods,
   TokenResponse,
   TwoFactorChallenge,
   VerificationSender,
 } from './ports.ts';
+export { signInMethodsOf } from './ports.ts';
 export * from './posture/index.ts';
 export type { Principal } from './principal.ts';
 export * from './secrets/index.ts';

@@ -203,3 +203,43 @@ export interface LoginGuard {
   /** Lifts the lock on a user's second-factor checks (an admin's unlock). */
   clearSecondFactor(userId: string): Promise<void>;
 }
+
+/**
+ * The SQL transaction a removal of a way in runs in, handed to every {@link SignInMethodSource}
+ * untouched (the SQL kit's `transactionOf` opens it as the source's own tables): opaque here,
+ * since core and the repository contract name no driver type.
+ */
+export type OpenSqlTransaction = unknown;
+
+/**
+ * One kind of way in a feature owns (a password, linked providers, passkeys, email codes),
+ * contributed in `FeatureParts.signInMethods`, so that every removal of a way in counts them
+ * all (features never ask each other).
+ */
+export interface SignInMethodSource {
+  /** What it counts (`password`, `oauth`, `passkey`, `email-code`), for logs and tests. */
+  readonly method: string;
+  /** How many ways in of this kind the user has, read inside the removal's transaction. */
+  count(userId: string, within: OpenSqlTransaction): Promise<number>;
+}
+
+/**
+ * The one rule of "never the last way to sign in": a removal (an unlink, a passkey deleted)
+ * deletes inside a transaction that locked the user's row, then asks for `count`; zero rolls it
+ * back with `LAST_SIGN_IN_METHOD`. `FeatureContext.signInMethods`, for request time.
+ */
+export interface SignInMethods {
+  /** Every way in the user has, summed over every feature's sources, inside `within`. */
+  count(userId: string, within: OpenSqlTransaction): Promise<number>;
+}
+
+/** The rule over a list of sources (read when counted, so sources added later are included). */
+export function signInMethodsOf(sources: readonly SignInMethodSource[]): SignInMethods {
+  return Object.freeze({
+    async count(userId: string, within: OpenSqlTransaction): Promise<number> {
+      let total = 0;
+      for (const source of sources) total += await source.count(userId, within);
+      return total;
+    },
+  });
+}

@@ -1,7 +1,13 @@
 import type { Migration } from 'kysely';
 import type { Logger } from 'pino';
 import type { z } from 'zod';
-import type { ErrorCatalogue, MetricsRegistrar, ResolvedConfig } from '../core/index.ts';
+import type {
+  ErrorCatalogue,
+  MetricsRegistrar,
+  ResolvedConfig,
+  SignInMethodSource,
+  SignInMethods,
+} from '../core/index.ts';
 import type {
   AccessDeniedHook,
   Authenticator,
@@ -120,6 +126,11 @@ export interface FeatureContext<Options = undefined> {
   later<T>(featureId: string): () => T;
   /** Tells every feature's `onUserChange` of a change to a user, in list order (call it at request time). */
   userChanged(userId: string, change: UserChange): Promise<void>;
+  /**
+   * Every feature's ways in (`FeatureParts.signInMethods`) counted together: the one rule a
+   * removal of a way in asks (request time only, once every feature is built).
+   */
+  readonly signInMethods: SignInMethods;
 }
 
 /** A change to a user made through `auth.api.users`, told to every feature in list order. */
@@ -149,6 +160,8 @@ export interface FeatureParts {
   readonly rateLimit?: RateLimitHook;
   /** Told of user updates and deletions made through `auth.api.users` (revoke, forget caches). */
   readonly onUserChange?: (userId: string, change: UserChange) => Promise<void>;
+  /** The ways in this feature owns, counted by `signInMethods` for every feature's removals. */
+  readonly signInMethods?: readonly SignInMethodSource[];
   /** Pruning tasks (`gatehouse prune`, the schedule); names unique across features. */
   readonly maintenance?: readonly MaintenanceTask[];
   /**

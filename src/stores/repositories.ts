@@ -274,10 +274,15 @@ export interface OAuthAccountRepository {
   /** Links the account; `null` when this (provider, subject) is linked already (to anyone). */
   create(account: NewOAuthAccount): Promise<OAuthAccount | null>;
   /**
-   * Removes one of the user's links, unless it is their last way to sign in (no password and
-   * no other link). Serialised per user, so two concurrent unlinks cannot both pass the check.
+   * Removes one of the user's links, unless it is their last way to sign in (`waysIn`, core's
+   * `SignInMethods`, counts every feature's after the deletion, inside its transaction). Serialised per user, so two
+   * concurrent unlinks cannot both pass the check.
    */
-  unlink(userId: string, id: string): Promise<'unlinked' | 'not_found' | 'last_sign_in_method'>;
+  unlink(
+    userId: string,
+    id: string,
+    waysIn: { count(userId: string, within: unknown): Promise<number> },
+  ): Promise<'unlinked' | 'not_found' | 'last_sign_in_method'>;
 }
 
 export interface AuditEvent {

@@ -8,11 +8,15 @@
 import assert from 'node:assert/strict';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { it } from 'node:test';
+import { signInMethodsOf } from '../../src/core/index.ts';
+import { passwordSignInMethod } from '../../src/features/accounts/sign-in-method.ts';
+import { oauthSignInMethod } from '../../src/features/oauth/sign-in-method.ts';
 import {
   createPasskeyRepository,
   type NewPasskey,
   type PasskeyRepository,
 } from '../../src/features/passkeys/index.ts';
+import { passkeySignInMethod } from '../../src/features/passkeys/sign-in-method.ts';
 import type { Repositories } from '../../src/stores/repositories.ts';
 import { createSqlRepositories, migrateUp } from '../../src/stores/sql/index.ts';
 import { sqlDatabaseHandle } from '../../src/stores/sql/kit.ts';
@@ -20,6 +24,8 @@ import { type DialectTarget, forEachDialect } from '../fixtures/databases.ts';
 import { FEATURE_MIGRATIONS } from '../fixtures/migrations.ts';
 
 const NOW = 1_800_000_000_000;
+/** The ways in of an instance with passwords, GitHub sign-in and passkeys. */
+const WAYS_IN = signInMethodsOf([passwordSignInMethod, oauthSignInMethod(['github']), passkeySignInMethod]);
 
 async function setup(
   target: DialectTarget,
@@ -114,9 +120,9 @@ forEachDialect((target) => {
     const input = passkeyOf(alice);
     await passkeys.create(input, { maxPerUser: 5 });
     assert.equal(await passkeys.rename(bob, input.id, 'Mine now'), null);
-    assert.equal(await passkeys.remove(bob, input.id), 'not_found');
+    assert.equal(await passkeys.remove(bob, input.id, WAYS_IN), 'not_found');
     assert.equal((await passkeys.rename(alice, input.id, 'Phone'))?.name, 'Phone');
-    assert.equal(await passkeys.remove(alice, input.id), 'removed');
+    assert.equal(await passkeys.remove(alice, input.id, WAYS_IN), 'removed');
     assert.equal(await passkeys.findById(input.id), null);
   });
 
@@ -127,8 +133,8 @@ forEachDialect((target) => {
     const second = passkeyOf(userId);
     await passkeys.create(first, { maxPerUser: 5 });
     await passkeys.create(second, { maxPerUser: 5 });
-    assert.equal(await passkeys.remove(userId, first.id), 'removed');
-    assert.equal(await passkeys.remove(userId, second.id), 'last_sign_in_method');
+    assert.equal(await passkeys.remove(userId, first.id, WAYS_IN), 'removed');
+    assert.equal(await passkeys.remove(userId, second.id, WAYS_IN), 'last_sign_in_method');
     await repositories.oauthAccounts.create({
       id: randomUUID(),
       userId,
@@ -137,7 +143,7 @@ forEachDialect((target) => {
       email: null,
       now: NOW,
     });
-    assert.equal(await passkeys.remove(userId, second.id), 'removed');
+    assert.equal(await passkeys.remove(userId, second.id, WAYS_IN), 'removed');
   });
 
   it('should leave with the user: deleting an account deletes its passkeys', async () => {

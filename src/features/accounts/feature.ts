@@ -21,6 +21,7 @@ import { createPasswordPolicy, passwordPolicyError } from './password-policy.ts'
 import { ACCOUNTS_RATE_LIMITS } from './rate-limits.ts';
 import { accountsRoutes, twoFactorChallenge, userView } from './routes.ts';
 import { createAccountsService } from './service.ts';
+import { passwordSignInMethod } from './sign-in-method.ts';
 import { timedHasher } from './timed-hasher.ts';
 import { createUserViewCache } from './user-view-cache.ts';
 
@@ -169,6 +170,7 @@ export const accountsFeature = defineFeature({
     };
     return {
       ports,
+      signInMethods: [passwordSignInMethod],
       close: () => argon2Pool.close(),
       routes: accountsRoutes({
         accounts,

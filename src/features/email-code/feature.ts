@@ -83,6 +83,9 @@ export const emailCodeFeature = defineFeature({
     });
     const secure = config.cookies.secure;
     return {
+      // With codes on, the account's address is a way in by itself (a code mailed to it signs
+      // in), so no removal of another way in leaves the account without one.
+      signInMethods: [{ method: 'email-code', count: async () => 1 }],
       routes: emailCodeRoutes({
         service,
         normalizeEmail: accounts.normalizeEmail,

@@ -9,6 +9,7 @@ import type { ProviderConfig } from './providers/config.ts';
 import { OAUTH_RATE_LIMITS } from './rate-limits.ts';
 import { oauthRoutes } from './routes.ts';
 import { createOAuthService } from './service.ts';
+import { oauthSignInMethod } from './sign-in-method.ts';
 
 /** An authorization request may take this long at the provider (the flow cookie's life). */
 const OAUTH_FLOW_TTL_SECONDS = 600;
@@ -32,7 +33,7 @@ export const oauthFeature = defineFeature({
   requires: ['audit', 'sessions', 'accounts', 'two-factor'],
   errors: OAUTH_ERROR_CODES,
   rateLimits: OAUTH_RATE_LIMITS,
-  build({ config, keys, stores, repositories, now, port }) {
+  build({ config, keys, stores, repositories, now, port, signInMethods }) {
     const configured = Object.entries(config.oauth.providers);
     if (configured.length === 0) return {};
     const { audit } = port<{ audit: AuditLog }>('audit');
@@ -54,6 +55,7 @@ export const oauthFeature = defineFeature({
     );
     const oauth = createOAuthService({
       providers,
+      signInMethods,
       flows: createFlowCookies({
         seal: (plaintext, aad) => secrets.encrypt(plaintext, aad),
         open: (envelope, aad) => secrets.decrypt(envelope, aad).toString('utf8'),
@@ -89,6 +91,7 @@ export const oauthFeature = defineFeature({
       now,
     });
     return {
+      signInMethods: [oauthSignInMethod(configured.map(([name]) => name))],
       routes: oauthRoutes({
         oauth,
         tokenBody: sessions.tokenBody,

@@ -4,6 +4,7 @@ import type {
   RequestMeta,
   SecondFactorGate,
   SessionIssuer,
+  SignInMethods,
   TokenResponse,
   TwoFactorChallenge,
 } from '../../core/index.ts';
@@ -33,6 +34,8 @@ export interface ProviderFlow {
 
 export interface OAuthServiceOptions {
   readonly providers: ReadonlyMap<string, ProviderFlow>;
+  /** Every feature's ways in: an unlink never leaves none. */
+  readonly signInMethods: SignInMethods;
   readonly flows: FlowCookies;
   readonly users: UserRepository;
   readonly accounts: OAuthAccountRepository;
@@ -363,7 +366,7 @@ export function createOAuthService(options: OAuthServiceOptions): OAuthService {
     clearFlowCookie: (provider) => options.flows.clear(provider),
 
     async unlink(userId, accountId, meta) {
-      const outcome = await options.accounts.unlink(userId, accountId);
+      const outcome = await options.accounts.unlink(userId, accountId, options.signInMethods);
       if (outcome === 'not_found') throw oauthError('OAUTH_ACCOUNT_NOT_FOUND');
       if (outcome === 'last_sign_in_method') throw oauthError('LAST_SIGN_IN_METHOD');
       await options.audit.record('oauth.unlinked', meta, { userId, data: { accountId } });

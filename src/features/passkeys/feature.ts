@@ -16,6 +16,7 @@ import { PASSKEY_MIGRATIONS } from './migrations.ts';
 import { PASSKEY_RATE_LIMITS } from './rate-limits.ts';
 import { passkeyRoutes } from './routes.ts';
 import { createPasskeyService } from './service.ts';
+import { passkeySignInMethod } from './sign-in-method.ts';
 import { createPasskeyRepository } from './sql-repository.ts';
 
 /** Purpose labels of the keys this feature derives from the master secrets. */
@@ -56,7 +57,7 @@ export const passkeysFeature = defineFeature({
   keyPurposes: PASSKEY_KEY_PURPOSES,
   migrations: PASSKEY_MIGRATIONS,
   config: { key: PASSKEY_CONFIG_KEY, schema: passkeyOptionsSchema },
-  build({ config, options, keys, stores, repositories, database, now, port }) {
+  build({ config, options, keys, stores, repositories, database, now, port, signInMethods }) {
     if (!options.enabled) return {};
     const base = new URL(config.baseUrl);
     const rpId = options.rpId ?? base.hostname;
@@ -79,6 +80,7 @@ export const passkeysFeature = defineFeature({
     const challengeTtlMs = PASSKEY_CHALLENGE_TTL_SECONDS * 1000;
     const passkeys = createPasskeyService({
       passkeys: createPasskeyRepository(database),
+      signInMethods,
       users: repositories.users,
       sessions: repositories.sessions,
       keyValue: stores.keyValue,
@@ -105,6 +107,7 @@ export const passkeysFeature = defineFeature({
       now,
     });
     return {
+      signInMethods: [passkeySignInMethod],
       routes: passkeyRoutes({
         passkeys,
         tokenBody: sessions.tokenBody,

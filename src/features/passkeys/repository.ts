@@ -1,4 +1,5 @@
 /** What the passkey feature keeps of a credential, and the repository contract it uses. */
+import type { SignInMethods } from '../../core/index.ts';
 
 /** A registered passkey (its public key and flags; never anything secret). */
 export interface Passkey {
@@ -48,8 +49,12 @@ export interface PasskeyRepository {
     },
   ): Promise<boolean>;
   /**
-   * Removes one of the user's passkeys, unless it is their last way to sign in (no password,
-   * no linked provider, no other passkey), in one transaction that locks the owner's row.
+   * Removes one of the user's passkeys, unless it is their last way to sign in (`waysIn`
+   * counts every feature's after the deletion), in one transaction that locks the owner's row.
    */
-  remove(userId: string, id: string): Promise<'removed' | 'not_found' | 'last_sign_in_method'>;
+  remove(
+    userId: string,
+    id: string,
+    waysIn: SignInMethods,
+  ): Promise<'removed' | 'not_found' | 'last_sign_in_method'>;
 }

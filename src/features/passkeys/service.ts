@@ -7,6 +7,7 @@ import type {
   SecondFactorGate,
   SecurityNotices,
   SessionIssuer,
+  SignInMethods,
   TokenResponse,
   TwoFactorChallenge,
 } from '../../core/index.ts';
@@ -35,6 +36,8 @@ interface PendingCeremony {
 
 export interface PasskeyServiceOptions {
   readonly passkeys: PasskeyRepository;
+  /** Every feature's ways in: a removal never leaves none. */
+  readonly signInMethods: SignInMethods;
   readonly users: UserRepository;
   readonly sessions: Pick<SessionRepository, 'markSecondFactor'>;
   readonly keyValue: KeyValueStore;
@@ -349,7 +352,7 @@ export function createPasskeyService(options: PasskeyServiceOptions) {
     },
 
     async remove(principal: Principal, id: string, meta: RequestMeta): Promise<void> {
-      const outcome = await passkeys.remove(principal.userId, id);
+      const outcome = await passkeys.remove(principal.userId, id, options.signInMethods);
       if (outcome === 'not_found') throw passkeyError('PASSKEY_NOT_FOUND');
       if (outcome === 'last_sign_in_method') throw passkeyError('LAST_SIGN_IN_METHOD');
       await audit.record('passkey.removed', meta, {

@@ -5,6 +5,7 @@ import {
   fromSqlBoolean,
   guarded,
   optionalEpoch,
+  removeUnlessLastWayIn,
   type SqlDatabaseHandle,
   stringArray,
   toJsonArray,
@@ -117,37 +118,18 @@ export function createPasskeyRepository(database: SqlDatabaseHandle): PasskeyRep
         return Number(result.numUpdatedRows) === 1;
       }),
 
-    remove: (userId, id) =>
+    remove: (userId, id, waysIn) =>
       guarded(() =>
-        db.transaction().execute(async (trx) => {
-          let owner = trx.selectFrom('users').select(['password_hash']).where('id', '=', userId);
+        removeUnlessLastWayIn(db, userId, waysIn, async (trx) => {
+          let owner = trx.selectFrom('users').select(['id']).where('id', '=', userId);
           if (dialect === 'postgres') owner = owner.forUpdate();
-          const user = await owner.executeTakeFirst();
-          if (!user) return 'not_found' as const;
-          const target = await trx
-            .selectFrom('passkeys')
-            .select(['id'])
+          if (!(await owner.executeTakeFirst())) return 'not_found';
+          const deleted = await trx
+            .deleteFrom('passkeys')
             .where('id', '=', id)
             .where('user_id', '=', userId)
             .executeTakeFirst();
-          if (!target) return 'not_found' as const;
-          if (user.password_hash === null) {
-            const others = await trx
-              .selectFrom('passkeys')
-              .select((eb) => eb.fn.countAll<number | string>().as('count'))
-              .where('user_id', '=', userId)
-              .where('id', '!=', id)
-              .executeTakeFirstOrThrow();
-            const providers = await trx
-              .selectFrom('oauth_accounts')
-              .select((eb) => eb.fn.countAll<number | string>().as('count'))
-              .where('user_id', '=', userId)
-              .executeTakeFirstOrThrow();
-            if (Number(others.count) === 0 && Number(providers.count) === 0)
-              return 'last_sign_in_method' as const;
-          }
-          await trx.deleteFrom('passkeys').where('id', '=', id).where('user_id', '=', userId).execute();
-          return 'removed' as const;
+          return Number(deleted.numDeletedRows) === 0 ? 'not_found' : 'removed';
         }),
       ),
   };

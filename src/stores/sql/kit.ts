@@ -35,9 +35,15 @@ export function sqlDatabaseHandle(database: Database): SqlDatabaseHandle {
   });
 }
 
+/** A removal's transaction as a sign-in method source reads it: typed by the source's own tables. */
+export function transactionOf<Tables>(within: unknown): Kysely<Tables> {
+  return within as unknown as Kysely<Tables>;
+}
+
 export type { SqlDialectName } from './database.ts';
 export { type ConstraintViolation, constraintViolation } from './errors.ts';
 export { deleteBatch, type PruneBatchSpec } from './prune-batch.ts';
 export { guarded, malformedRow, SqlRepositoryError, toRepositoryError } from './repositories/failures.ts';
+export { removeUnlessLastWayIn } from './repositories/last-way-in.ts';
 export { epoch, optionalEpoch, stringArray, toJsonArray } from './repositories/rows.ts';
 export { type EpochMs, fromSqlBoolean, type SqlBoolean, toSqlBoolean } from './schema.ts';

@@ -4,6 +4,7 @@ import type { SqlDialectName } from '../database.ts';
 import { constraintViolation } from '../errors.ts';
 import type { DatabaseSchema, OAuthAccountsTable } from '../schema.ts';
 import { guarded } from './failures.ts';
+import { removeUnlessLastWayIn } from './last-way-in.ts';
 import { epoch } from './rows.ts';
 
 function accountFromRow(row: Selectable<OAuthAccountsTable>): OAuthAccount {
@@ -18,10 +19,10 @@ function accountFromRow(row: Selectable<OAuthAccountsTable>): OAuthAccount {
 }
 
 /**
- * Provider links on SQL. `unlink` checks "is this the last way to sign in" and deletes in one
- * transaction that first locks the user's row (PostgreSQL `FOR UPDATE`; SQLite runs writers one
- * at a time anyway), so two concurrent unlinks of a password-less user's last two links leave
- * one standing.
+ * Provider links on SQL. `unlink` deletes in a transaction that first locks the user's row
+ * (PostgreSQL `FOR UPDATE`; SQLite runs writers one at a time anyway) and rolls back when no
+ * way in is left (every feature's, counted by the caller's `waysIn`), so two concurrent unlinks
+ * of a password-less user's last two links leave one standing.
  */
 export function createOAuthAccountRepository(
   db: Kysely<DatabaseSchema>,
@@ -76,22 +77,20 @@ export function createOAuthAccountRepository(
         }
       }),
 
-    unlink: (userId, id) =>
-      guarded(() =>
-        db.transaction().execute(async (trx) => {
-          let owner = trx.selectFrom('users').select(['password_hash']).where('id', '=', userId);
+    unlink: (userId, id, waysIn) =>
+      guarded(async () => {
+        const outcome = await removeUnlessLastWayIn(db, userId, waysIn, async (trx) => {
+          let owner = trx.selectFrom('users').select(['id']).where('id', '=', userId);
           if (dialect === 'postgres') owner = owner.forUpdate();
-          const user = await owner.executeTakeFirst();
-          const links = await trx
-            .selectFrom('oauth_accounts')
-            .select(['id'])
+          if (!(await owner.executeTakeFirst())) return 'not_found';
+          const deleted = await trx
+            .deleteFrom('oauth_accounts')
+            .where('id', '=', id)
             .where('user_id', '=', userId)
-            .execute();
-          if (!user || !links.some((link) => link.id === id)) return 'not_found' as const;
-          if (user.password_hash === null && links.length <= 1) return 'last_sign_in_method' as const;
-          await trx.deleteFrom('oauth_accounts').where('id', '=', id).where('user_id', '=', userId).execute();
-          return 'unlinked' as const;
-        }),
-      ),
+            .executeTakeFirst();
+          return Number(deleted.numDeletedRows) === 0 ? 'not_found' : 'removed';
+        });
+        return outcome === 'removed' ? ('unlinked' as const) : outcome;
+      }),
   };
 }
