@@ -8,6 +8,8 @@ if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 
 missing=()
 command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
+# The transaction-pooling tests put Debian's PgBouncer in front of the throwaway PostgreSQL.
+[ -x /usr/sbin/pgbouncer ] || missing+=(pgbouncer)
 if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then missing+=(postgresql); fi
 # The SMTP tests make a throwaway TLS certificate with the openssl command.
 command -v openssl >/dev/null 2>&1 || missing+=(openssl)
@@ -22,4 +24,4 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 # The Debian packages may start system-wide services; the tests never use them.
-echo "test dependencies: redis-server $(redis-server --version | sed -E 's/.*v=([0-9.]+).*/\1/'), postgres $(ls /usr/lib/postgresql/), $(chromium --version 2>/dev/null | head -1)"
+echo "test dependencies: redis-server $(redis-server --version | sed -E 's/.*v=([0-9.]+).*/\1/'), postgres $(ls /usr/lib/postgresql/), $(/usr/sbin/pgbouncer --version | head -1), $(chromium --version 2>/dev/null | head -1)"

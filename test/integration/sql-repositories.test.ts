@@ -748,10 +748,11 @@ forEachDialect((target) => {
     await repositories.sessions.revoke(user.id, old.id, 'logout', T0 + MINUTE);
     await repositories.sessions.revoke(user.id, recent.id, 'logout', T0 + 20 * MINUTE);
     assert.deepEqual(await repositories.sessions.listRevokedSince(T0 + 10 * MINUTE), [
-      { id: recent.id, revokedAt: T0 + 20 * MINUTE },
+      { id: recent.id, userId: user.id, revokedAt: T0 + 20 * MINUTE },
     ]);
 
-    // A deleted user's revoked sessions leave tombstones, so their tokens stay revocable.
+    // A deleted user's revoked sessions leave tombstones (keeping nothing of the user, so no
+    // user id), so their tokens stay revocable.
     const gone = newUser();
     await repositories.users.create(gone);
     const [goneOld, goneRecent] = [newSession(gone.id), newSession(gone.id)];
@@ -760,23 +761,23 @@ forEachDialect((target) => {
     await repositories.sessions.revoke(gone.id, goneRecent.id, 'user_deleted', T0 + 30 * MINUTE);
     assert.equal(await repositories.users.delete(gone.id), true);
     assert.equal(await repositories.sessions.findById(goneRecent.id), null);
-    const byTime = (list: { id: string; revokedAt: number }[]) =>
+    const byTime = (list: { id: string; userId: string | null; revokedAt: number }[]) =>
       [...list].sort((x, y) => x.revokedAt - y.revokedAt);
     assert.deepEqual(byTime(await repositories.sessions.listRevokedSince(T0)), [
-      { id: old.id, revokedAt: T0 + MINUTE },
-      { id: goneOld.id, revokedAt: T0 + 2 * MINUTE },
-      { id: recent.id, revokedAt: T0 + 20 * MINUTE },
-      { id: goneRecent.id, revokedAt: T0 + 30 * MINUTE },
+      { id: old.id, userId: user.id, revokedAt: T0 + MINUTE },
+      { id: goneOld.id, userId: null, revokedAt: T0 + 2 * MINUTE },
+      { id: recent.id, userId: user.id, revokedAt: T0 + 20 * MINUTE },
+      { id: goneRecent.id, userId: null, revokedAt: T0 + 30 * MINUTE },
     ]);
     // That call forgot nothing (every tombstone was newer); this one forgets the older one.
     assert.deepEqual(byTime(await repositories.sessions.listRevokedSince(T0 + 10 * MINUTE)), [
-      { id: recent.id, revokedAt: T0 + 20 * MINUTE },
-      { id: goneRecent.id, revokedAt: T0 + 30 * MINUTE },
+      { id: recent.id, userId: user.id, revokedAt: T0 + 20 * MINUTE },
+      { id: goneRecent.id, userId: null, revokedAt: T0 + 30 * MINUTE },
     ]);
     assert.deepEqual(byTime(await repositories.sessions.listRevokedSince(T0)), [
-      { id: old.id, revokedAt: T0 + MINUTE },
-      { id: recent.id, revokedAt: T0 + 20 * MINUTE },
-      { id: goneRecent.id, revokedAt: T0 + 30 * MINUTE },
+      { id: old.id, userId: user.id, revokedAt: T0 + MINUTE },
+      { id: recent.id, userId: user.id, revokedAt: T0 + 20 * MINUTE },
+      { id: goneRecent.id, userId: null, revokedAt: T0 + 30 * MINUTE },
     ]);
   });
 
