@@ -150,6 +150,29 @@ for (const setup of setups) {
       }
     });
 
+    test('a rename by an operator (auth.api.admin) is seen by the next request on every worker', async () => {
+      const email = uniqueEmail('admin-edited');
+      const { id } = await first().auth.api.users.create({
+        email,
+        password: GOOD_PASSWORD,
+        emailVerified: true,
+      });
+      const held = await warmEverywhere(email);
+      await last().auth.api.admin.users.update(id, { name: 'Named By Admin' });
+      for (const reader of workers) {
+        for (const { bearer, cookie } of held) {
+          assert.equal(
+            (await reader.get('/users/me', { token: bearer.accessToken })).body.user.name,
+            'Named By Admin',
+          );
+          assert.equal(
+            (await reader.get('/users/me', { headers: cookieHeaders(cookie) })).body.user.name,
+            'Named By Admin',
+          );
+        }
+      }
+    });
+
     test('a role change: old credentials refused everywhere, and a new sign-in shows the new roles on every worker', async () => {
       const email = uniqueEmail('promoted');
       const { id } = await first().auth.api.users.create({

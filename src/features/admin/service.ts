@@ -361,13 +361,13 @@ export function createAdminService(options: AdminServiceOptions) {
       const after = result.after as User;
       const diff = changedFields(result.before, after);
       const rolesChanged = 'roles' in diff;
-      if (rolesChanged || 'active' in diff) {
-        await options.userChanged(id, {
-          kind: 'updated',
-          rolesChanged,
-          isActive: 'active' in diff ? after.isActive : undefined,
-        });
-      }
+      // Every change, a name or a second factor reset included: the user's cached views on
+      // every worker must stop matching (the sessions feature gives the user a new version).
+      await options.userChanged(id, {
+        kind: 'updated',
+        rolesChanged,
+        isActive: 'active' in diff ? after.isActive : undefined,
+      });
       await audit.record('admin.user_updated', meta, {
         userId: id,
         data: { ...actorData(actor), changes: diff },
@@ -396,6 +396,8 @@ export function createAdminService(options: AdminServiceOptions) {
       settled(await repository.updateUser(id, { totpSecret: null, securityStamp: newStamp() }, now()));
       // Sessions that verified the old factor end with it.
       await options.revokeAllSessions(id, 'two_factor_reset');
+      // The user's cached views (twoFactorEnabled) stop matching on every worker.
+      await options.userChanged(id, { kind: 'updated', rolesChanged: false, isActive: undefined });
       options.mail('twoFactorReset', user.email, meta);
       await audit.record('admin.two_factor_reset', meta, {
         userId: id,
