@@ -52,6 +52,8 @@ export const SCREENSHOTS: readonly Screenshot[] = [
   { file: 'account-providers.png', route: '/account/providers' },
   { file: 'account-api-keys.png', route: '/account/api-keys' },
   { file: 'account-api-key-created.png', route: '/account/api-keys' },
+  { file: 'account-passkeys.png', route: '/account/passkeys' },
+  { file: 'account-passkeys-create.png', route: '/account/passkeys' },
   { file: 'account-email.png', route: '/account/email' },
   { file: 'confirm-email.png', route: '/confirm-email' },
   { file: 'confirm-email-done.png', route: '/confirm-email' },
@@ -160,6 +162,12 @@ async function main(): Promise<void> {
     await page.selectOption('#field-expiresInDays', '30');
     await submit('main form:has(input[name="intent"][value="create"]) button[type=submit]');
     await shot('account-api-key-created.png');
+    // The passkeys section and its ceremony page (the browser's own dialog is not pictured).
+    await go('/account/passkeys');
+    await shot('account-passkeys.png');
+    await fill({ name: 'Work laptop' });
+    await submit('main form:has(input[name="intent"][value="add"]) button[type=submit]');
+    await shot('account-passkeys-create.png');
 
     // Changing the address before two-step verification is on (afterwards it asks for a code).
     await go('/account/email');

@@ -428,6 +428,25 @@ const FORMS: readonly FormCase[] = [
     },
   },
   {
+    route: '/account/passkeys',
+    name: 'passkeys: add (creation options, then the ceremony page)',
+    async prepare(h) {
+      const { browser } = await signedIn(h);
+      return {
+        browser,
+        page: '/account/passkeys',
+        intent: 'add',
+        values: { name: 'for the attacker' },
+        async unchanged() {
+          // No ceremony was started for this session: the list is still what it was.
+          const list = await browser.get('/account/passkeys');
+          assert.match(list.html, /You have no passkeys\./);
+          assert.doesNotMatch(list.html, /id="passkey-register"/);
+        },
+      };
+    },
+  },
+  {
     route: '/account/providers',
     name: 'providers: link',
     async prepare(h) {

@@ -1,10 +1,12 @@
-// The hosted sign-in page's passkey script (browser code, bundled with @simplewebauthn/browser
-// by scripts/build-passkey-script.ts into src/pages/passkey-script.generated.ts; never edited
-// there). Without JavaScript or WebAuthn the block stays hidden and the page works as before.
+// The hosted pages' passkey script (browser code, bundled with @simplewebauthn/browser by
+// scripts/build-passkey-script.ts into src/pages/passkey-script.generated.ts; never edited
+// there): signing in on the sign-in page, adding a passkey on the account page. Without
+// JavaScript or WebAuthn the blocks stay hidden and the pages say so or work as before.
 import {
   browserSupportsWebAuthn,
   browserSupportsWebAuthnAutofill,
   startAuthentication,
+  startRegistration,
 } from '@simplewebauthn/browser';
 
 const root = document.getElementById('passkey-sign-in');
@@ -48,5 +50,47 @@ if (root && browserSupportsWebAuthn()) {
   });
   browserSupportsWebAuthnAutofill().then((autofill) => {
     if (autofill) signIn(true).catch(() => {});
+  });
+}
+
+// The account page: the "add a passkey" form shows only where a passkey can be made.
+if (browserSupportsWebAuthn()) {
+  for (const block of document.querySelectorAll('[data-passkey-add]')) block.hidden = false;
+  for (const note of document.querySelectorAll('[data-passkey-unsupported]')) note.hidden = true;
+}
+
+const register = document.getElementById('passkey-register');
+
+/**
+ * The creation options the page got from the API (after any step-up), the browser's
+ * ceremony, then the attestation to the API with the session's CSRF token; then back.
+ */
+async function addPasskey() {
+  const api = register.dataset.api;
+  const response = await startRegistration({ optionsJSON: JSON.parse(register.dataset.options) });
+  const csrf = await fetch(`${api}/auth/csrf`, { credentials: 'same-origin' });
+  if (!csrf.ok) throw new Error('csrf');
+  const { csrfToken } = await csrf.json();
+  const name = register.dataset.name;
+  const finished = await fetch(`${api}/users/me/passkeys`, {
+    method: 'POST',
+    credentials: 'same-origin',
+    headers: { 'content-type': 'application/json', 'x-csrf-token': csrfToken },
+    body: JSON.stringify(name ? { response, name } : { response }),
+  });
+  if (!finished.ok) throw new Error('register');
+  location.assign(register.dataset.done);
+}
+
+if (register && browserSupportsWebAuthn()) {
+  register.hidden = false;
+  const button = register.querySelector('button');
+  button.addEventListener('click', () => {
+    button.disabled = true;
+    register.querySelector('[data-error]').hidden = true;
+    addPasskey().catch(() => {
+      button.disabled = false;
+      register.querySelector('[data-error]').hidden = false;
+    });
   });
 }

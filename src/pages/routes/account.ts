@@ -4,6 +4,7 @@ import { html } from '../render/html.ts';
 import { apiKeyPages } from './account/api-keys.ts';
 import { accountPaths, section } from './account/common.ts';
 import { emailPages } from './account/email.ts';
+import { passkeyPages } from './account/passkeys.ts';
 import { passwordPages } from './account/password.ts';
 import { profilePages } from './account/profile.ts';
 import { providerPages } from './account/providers.ts';
@@ -12,7 +13,7 @@ import { twoFactorPages } from './account/two-factor.ts';
 
 /**
  * The account page: who is signed in, a link to each section (profile, password, email,
- * sessions, two-step verification, sign-in providers, API keys), and signing out. Each section
+ * sessions, two-step verification, passkeys, sign-in providers, API keys), and signing out. Each section
  * is a page of its own under it (`routes/account/`).
  */
 export const accountPages: PageGroup = (router) => {
@@ -27,6 +28,7 @@ export const accountPages: PageGroup = (router) => {
         { href: sections.email, text: t('email.title') },
         { href: sections.sessions, text: t('sessions.title') },
         { href: sections.twoFactor, text: t('twoFactorSettings.title') },
+        ...(router.settings.passkeys ? [{ href: sections.passkeys, text: t('passkeys.title') }] : []),
         ...(router.settings.providers.length > 0
           ? [{ href: sections.providers, text: t('providers.title') }]
           : []),
@@ -53,4 +55,5 @@ ${form({ action: paths.signOut, csrfToken: page.csrfToken, submit: t('account.si
   ]) {
     group(router);
   }
+  if (router.settings.passkeys) passkeyPages(router);
 };

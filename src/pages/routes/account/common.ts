@@ -14,6 +14,7 @@ export interface AccountPaths {
   readonly twoFactor: string;
   readonly providers: string;
   readonly apiKeys: string;
+  readonly passkeys: string;
 }
 
 export function accountPaths(paths: PagePaths): AccountPaths {
@@ -27,6 +28,7 @@ export function accountPaths(paths: PagePaths): AccountPaths {
     twoFactor: under('two-factor'),
     providers: under('providers'),
     apiKeys: under('api-keys'),
+    passkeys: under('passkeys'),
   };
 }
 

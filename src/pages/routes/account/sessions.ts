@@ -98,7 +98,7 @@ async function listSessions(page: Page): Promise<SessionItem[]> {
  * a sensitive action: the password signs in again (the API's own login, with its rate limits
  * and lockout), and the old session is ended, so the browser carries one fresh session.
  */
-async function reauthenticate(page: Page, user: UserView, path: string): Promise<Response> {
+export async function reauthenticate(page: Page, user: UserView, path: string): Promise<Response> {
   const login = await page.api('POST', '/auth/session', {
     body: { email: user.email, password: page.form.get('currentPassword') ?? '' },
   });
