@@ -182,7 +182,7 @@ describe('Redis Cluster', { timeout: 120_000 }, () => {
     // Fill the slot so the migration takes several batches while requests run.
     const tag = `{r${revocationGroupOf(userIdOf(revoked))}}`;
     await Promise.all(
-      Array.from({ length: 200 }, (_, i) =>
+      Array.from({ length: 1000 }, (_, i) =>
         raw.set(`${keyPrefix}deny:rev:${tag}:filler:${i}`, '1', 'PX', 60_000),
       ),
     );

@@ -61,7 +61,7 @@ const RESTORE_BATCH = 256;
  * Markers claimed, renewed or completed at once: a thousand commands sent together would queue
  * behind each other past the store's per-command timeout on a busy server.
  */
-const MARKER_BATCH = 64;
+const MARKER_BATCH = 256;
 
 /** `step` over `items`, at most `size` at a time, results in order. */
 async function inBatches<T, R>(
