@@ -92,6 +92,8 @@ export const SERVER_ENV = Object.freeze({
     'JSON of the `webhooks` option, or of its endpoints as an array: `[{"url":"https://…","secret":"whsec_…","events":["user.registered"]}]`',
   GATEHOUSE_EMAIL_CODE:
     '`true` to offer sign-in by a mailed code and link (off by default), or JSON of the `emailCode` option',
+  GATEHOUSE_PASSWORD_HASHING:
+    'JSON of the `passwords.hashing` option, e.g. `{"threads":2,"maxQueued":64,"niceIncrement":0}` (default: one thread per CPU, 32 queued per thread, nice +10)',
   GATEHOUSE_SHUTDOWN_GRACE_MS:
     'milliseconds in-flight requests get to finish after SIGTERM/SIGINT before connections are cut (default 10000)',
 });
@@ -262,6 +264,8 @@ export function settingsFromEnv(env: Env = process.env): ServerSettings {
   if (env.GATEHOUSE_EMAIL_CODE) Object.assign(config, emailCodeFromEnv(env.GATEHOUSE_EMAIL_CODE, problems));
   const breachCheck = breachCheckFromEnv(env, problems);
   if (breachCheck) config.passwords = { breachCheck };
+  const hashing = jsonObjectFromEnv(env, 'GATEHOUSE_PASSWORD_HASHING', problems);
+  if (hashing) config.passwords = { ...(config.passwords as object), hashing };
   const hops = parseInteger(env, 'GATEHOUSE_TRUSTED_PROXY_HOPS', problems, [0, 10]);
   if (hops !== undefined) config.http = { trustedProxyHops: hops };
   const operations = operationsFromEnv(env, problems);
@@ -287,4 +291,25 @@ export function settingsFromEnv(env: Env = process.env): ServerSettings {
     ...(shutdownGraceMs === undefined ? {} : { shutdownGraceMs }),
     ...(operations.metrics === undefined ? {} : { metrics: operations.metrics }),
   };
+}
+
+/** A JSON object from `name` (only its shape is checked here; `createAuth` validates the option). */
+function jsonObjectFromEnv(
+  env: Env,
+  name: string,
+  problems: ConfigProblem[],
+): Record<string, unknown> | undefined {
+  const raw = env[name]?.trim();
+  if (!raw) return undefined;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw);
+  } catch {
+    parsed = undefined;
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    problems.push({ path: name, message: 'must be a JSON object' });
+    return undefined;
+  }
+  return parsed as Record<string, unknown>;
 }
