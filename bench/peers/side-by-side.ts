@@ -6,11 +6,13 @@
  *   npm run bench:peers:install     # once: installs bench/peers/node_modules (not part of npm ci)
  *   node bench/peers/side-by-side.ts [--rounds=3] [--duration=5] [--connections=50]
  *     [--signin-concurrency=4] [--flood-connections=10] [--before=<tree>] [--postgres]
+ *     [--equal-priority]
  *
  * Contenders: better-auth (Hono, SQLite through node:sqlite, bearer plugin), Gatehouse of this
  * tree (`gatehouse serve`, SQLite + memory stores), and with --before=<dir> the same server from
  * another tree (e.g. `git worktree add /tmp/before <commit>`) so a change is measured against
- * its parent in the same run. --postgres adds Gatehouse on PostgreSQL + Redis with two workers.
+ * its parent in the same run. --postgres adds Gatehouse on PostgreSQL + Redis with two workers;
+ * --equal-priority adds this tree with its hashing threads at the event loop's priority.
  *
  * Figures: GET /health; the session check with a cookie (better-auth `GET /api/auth/get-session`,
  * Gatehouse `GET /users/me`) and with a bearer token (the bearer plugin; a JWT); sign-in
@@ -45,6 +47,8 @@ const SIGNIN_CONCURRENCY = Number(arg('signin-concurrency', '4'));
 const FLOOD_CONNECTIONS = Number(arg('flood-connections', '10'));
 const BEFORE = process.argv.find((a) => a.startsWith('--before='))?.slice('--before='.length);
 const POSTGRES = process.argv.includes('--postgres');
+/** Also this tree with hashing threads at the event loop's priority (`niceIncrement: 0`). */
+const EQUAL_PRIORITY = process.argv.includes('--equal-priority');
 const PASSWORD = 'violet kettle orbit 2049 lantern';
 const READERS = 16;
 const BUDGET_MS = 60 * 60_000;
@@ -142,7 +146,7 @@ async function startPeer(): Promise<Server> {
 async function startGatehouse(
   name: string,
   root: string,
-  backend: { databaseUrl?: string; redisUrl?: string; workers?: number } = {},
+  backend: { databaseUrl?: string; redisUrl?: string; workers?: number; env?: Record<string, string> } = {},
 ): Promise<Server> {
   const dir = mkdtempSync(join(tmpdir(), 'peer-gatehouse-'));
   cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
@@ -180,6 +184,7 @@ async function startGatehouse(
       GATEHOUSE_PRUNE_INTERVAL_SECONDS: '0',
       GATEHOUSE_WORKERS: String(backend.workers ?? 1),
       ...(backend.redisUrl ? { GATEHOUSE_REDIS_URL: backend.redisUrl } : {}),
+      ...backend.env,
     },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
@@ -338,6 +343,12 @@ async function main(): Promise<void> {
   );
   const servers: Server[] = [await startPeer(), await startGatehouse('gatehouse', tree)];
   if (BEFORE) servers.push(await startGatehouse('gatehouse-before', resolve(BEFORE)));
+  if (EQUAL_PRIORITY)
+    servers.push(
+      await startGatehouse('gatehouse-equal-priority', tree, {
+        env: { GATEHOUSE_PASSWORD_HASHING: JSON.stringify({ niceIncrement: 0 }) },
+      }),
+    );
   if (POSTGRES) {
     const postgres = await startPostgres();
     cleanups.push(() => postgres.stop());
