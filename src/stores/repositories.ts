@@ -174,6 +174,11 @@ export interface RevokedSession {
   readonly id: string;
   /** `null` for the tombstone of a session deleted with its user (it keeps nothing of the user). */
   readonly userId: string | null;
+  /**
+   * A tombstone's revocation group (0-1023; `null` for one written before migration 0014, and
+   * for live rows, whose group comes from `userId`).
+   */
+  readonly revocationGroup: number | null;
   readonly revokedAt: number;
 }
 

@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import { it } from 'node:test';
 import { CompiledQuery, type KyselyPlugin, type RootOperationNode, sql } from 'kysely';
+import { revocationGroupOf } from '../../src/crypto/revocation-group.ts';
 import { StoreError } from '../../src/stores/contract.ts';
 import {
   type AuditEvent,
@@ -748,11 +749,11 @@ forEachDialect((target) => {
     await repositories.sessions.revoke(user.id, old.id, 'logout', T0 + MINUTE);
     await repositories.sessions.revoke(user.id, recent.id, 'logout', T0 + 20 * MINUTE);
     assert.deepEqual(await repositories.sessions.listRevokedSince(T0 + 10 * MINUTE), [
-      { id: recent.id, userId: user.id, revokedAt: T0 + 20 * MINUTE },
+      { id: recent.id, userId: user.id, revocationGroup: null, revokedAt: T0 + 20 * MINUTE },
     ]);
 
-    // A deleted user's revoked sessions leave tombstones (keeping nothing of the user, so no
-    // user id), so their tokens stay revocable.
+    // A deleted user's revoked sessions leave tombstones (keeping its revocation group, not the
+    // user), so their tokens stay revocable.
     const gone = newUser();
     await repositories.users.create(gone);
     const [goneOld, goneRecent] = [newSession(gone.id), newSession(gone.id)];
@@ -761,23 +762,43 @@ forEachDialect((target) => {
     await repositories.sessions.revoke(gone.id, goneRecent.id, 'user_deleted', T0 + 30 * MINUTE);
     assert.equal(await repositories.users.delete(gone.id), true);
     assert.equal(await repositories.sessions.findById(goneRecent.id), null);
-    const byTime = (list: { id: string; userId: string | null; revokedAt: number }[]) =>
+    const byTime = <T extends { readonly revokedAt: number }>(list: readonly T[]) =>
       [...list].sort((x, y) => x.revokedAt - y.revokedAt);
     assert.deepEqual(byTime(await repositories.sessions.listRevokedSince(T0)), [
-      { id: old.id, userId: user.id, revokedAt: T0 + MINUTE },
-      { id: goneOld.id, userId: null, revokedAt: T0 + 2 * MINUTE },
-      { id: recent.id, userId: user.id, revokedAt: T0 + 20 * MINUTE },
-      { id: goneRecent.id, userId: null, revokedAt: T0 + 30 * MINUTE },
+      { id: old.id, userId: user.id, revocationGroup: null, revokedAt: T0 + MINUTE },
+      {
+        id: goneOld.id,
+        userId: null,
+        revocationGroup: revocationGroupOf(gone.id),
+        revokedAt: T0 + 2 * MINUTE,
+      },
+      { id: recent.id, userId: user.id, revocationGroup: null, revokedAt: T0 + 20 * MINUTE },
+      {
+        id: goneRecent.id,
+        userId: null,
+        revocationGroup: revocationGroupOf(gone.id),
+        revokedAt: T0 + 30 * MINUTE,
+      },
     ]);
     // That call forgot nothing (every tombstone was newer); this one forgets the older one.
     assert.deepEqual(byTime(await repositories.sessions.listRevokedSince(T0 + 10 * MINUTE)), [
-      { id: recent.id, userId: user.id, revokedAt: T0 + 20 * MINUTE },
-      { id: goneRecent.id, userId: null, revokedAt: T0 + 30 * MINUTE },
+      { id: recent.id, userId: user.id, revocationGroup: null, revokedAt: T0 + 20 * MINUTE },
+      {
+        id: goneRecent.id,
+        userId: null,
+        revocationGroup: revocationGroupOf(gone.id),
+        revokedAt: T0 + 30 * MINUTE,
+      },
     ]);
     assert.deepEqual(byTime(await repositories.sessions.listRevokedSince(T0)), [
-      { id: old.id, userId: user.id, revokedAt: T0 + MINUTE },
-      { id: recent.id, userId: user.id, revokedAt: T0 + 20 * MINUTE },
-      { id: goneRecent.id, userId: null, revokedAt: T0 + 30 * MINUTE },
+      { id: old.id, userId: user.id, revocationGroup: null, revokedAt: T0 + MINUTE },
+      { id: recent.id, userId: user.id, revocationGroup: null, revokedAt: T0 + 20 * MINUTE },
+      {
+        id: goneRecent.id,
+        userId: null,
+        revocationGroup: revocationGroupOf(gone.id),
+        revokedAt: T0 + 30 * MINUTE,
+      },
     ]);
   });
 

@@ -1,4 +1,5 @@
 import { type Kysely, sql, type Transaction } from 'kysely';
+import { revocationGroupOf } from '../../crypto/revocation-group.ts';
 import type { User } from '../../stores/repositories.ts';
 import {
   epoch,
@@ -90,11 +91,12 @@ export function createAdminRepository(database: SqlDatabaseHandle): AdminReposit
     // Redis loses its data, the denylist is rebuilt from SQL and their tokens stay refused.
     await trx
       .insertInto('deleted_sessions')
-      .columns(['session_id', 'revoked_at'])
+      .columns(['session_id', 'revoked_at', 'revocation_group'])
       .expression(
         trx
           .selectFrom('sessions')
-          .select(['id', 'revoked_at'])
+          // The revocation group (0-1023), not the user: a rebuild restores it into one group.
+          .select(['id', 'revoked_at', sql.lit(revocationGroupOf(userId)).as('revocation_group')])
           .where('user_id', '=', userId)
           .where('revoked_at', 'is not', null)
           .$narrowType<{ revoked_at: number }>(),

@@ -35,7 +35,7 @@ export type AdminTables = {
   account_deletions: AccountDeletionsTable;
   users: AdminUsersTable;
   sessions: { id: string; user_id: string; created_at: number; revoked_at: number | null };
-  deleted_sessions: { session_id: string; revoked_at: number };
+  deleted_sessions: { session_id: string; revoked_at: number; revocation_group: number | null };
   session_consumed_digests: { digest: string; session_id: string };
   recovery_codes: { digest: string; user_id: string };
   oauth_accounts: { id: string; user_id: string };

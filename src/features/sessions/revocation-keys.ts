@@ -19,26 +19,9 @@
  * groups are rebuilt from SQL.
  */
 
-/**
- * Number of groups. 1024 spreads evenly over the 16384 slots of a cluster of up to ~100
- * shards, and keeps a rebuild's marker reads (one per group) cheap.
- */
-export const REVOCATION_GROUPS = 1024;
+import { REVOCATION_GROUPS, revocationGroupOf } from '../../crypto/revocation-group.ts';
 
-/** FNV-1a (32 bit): a fast, stable spread of user ids over the groups; not a security boundary. */
-function fnv1a(text: string): number {
-  let hash = 0x811c9dc5;
-  for (let i = 0; i < text.length; i += 1) {
-    hash ^= text.charCodeAt(i);
-    hash = Math.imul(hash, 0x01000193) >>> 0;
-  }
-  return hash;
-}
-
-/** The group (0 … REVOCATION_GROUPS - 1) of a user's revocation keys. */
-export function revocationGroupOf(userId: string): number {
-  return fnv1a(userId) % REVOCATION_GROUPS;
-}
+export { REVOCATION_GROUPS, revocationGroupOf };
 
 /** The hash tag of a group, e.g. `{r517}`. */
 export function groupTag(group: number): string {

@@ -138,11 +138,10 @@ export function createRevocationList(options: RevocationListOptions): Revocation
 
   /** The groups a revoked session's entry belongs in: its user's, or every held one for a tombstone. */
   function groupsOf(session: RevokedSession, held: ReadonlySet<number>): number[] {
-    // A tombstone (a session deleted with its user) keeps nothing of the user, so it is put
-    // back into every group being rebuilt; there are few, since only those within the window
-    // are read.
-    if (session.userId === null) return [...held];
-    const group = revocationGroupOf(session.userId);
+    // A tombstone (a session deleted with its user) keeps its group, not the user; one written
+    // before it kept the group goes back into every group being rebuilt.
+    const group = session.userId !== null ? revocationGroupOf(session.userId) : session.revocationGroup;
+    if (group === null) return [...held];
     return held.has(group) ? [group] : [];
   }
 

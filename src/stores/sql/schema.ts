@@ -133,6 +133,8 @@ export interface SessionConsumedDigestsTable {
 export interface DeletedSessionsTable {
   session_id: string;
   revoked_at: EpochMs;
+  /** The user's revocation group (0-1023, crypto/revocation-group.ts); null before 0014. */
+  revocation_group: number | null;
 }
 
 /**

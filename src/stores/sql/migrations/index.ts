@@ -19,6 +19,7 @@ import { twoFactorMigration } from './0003_two_factor.ts';
 import { oauthAccountsMigration } from './0004_oauth_accounts.ts';
 import { revocationRebuildMigration } from './0006_revocation_rebuild.ts';
 import { totpLastStepMigration } from './0007_totp_last_step.ts';
+import { deletedSessionsRevocationGroupMigration } from './0014_deleted_sessions_revocation_group.ts';
 import type { MigrationContext } from './context.ts';
 
 export type { MigrationContext } from './context.ts';
@@ -32,5 +33,6 @@ export function gatehouseMigrations(context: MigrationContext): Record<string, M
     '0004_oauth_accounts': oauthAccountsMigration(),
     '0006_revocation_rebuild': revocationRebuildMigration(),
     '0007_totp_last_step': totpLastStepMigration(),
+    '0014_deleted_sessions_revocation_group': deletedSessionsRevocationGroupMigration(),
   };
 }

@@ -177,14 +177,24 @@ export function createSessionRepository(
             .execute(),
           db
             .selectFrom('deleted_sessions')
-            .select(['session_id as id', 'revoked_at'])
+            .select(['session_id as id', 'revoked_at', 'revocation_group'])
             .where('revoked_at', '>', since)
             .execute(),
         ]);
         await db.deleteFrom('deleted_sessions').where('revoked_at', '<=', since).execute();
         return [
-          ...revoked.map((row) => ({ id: row.id, userId: row.user_id, revokedAt: Number(row.revoked_at) })),
-          ...deleted.map((row) => ({ id: row.id, userId: null, revokedAt: Number(row.revoked_at) })),
+          ...revoked.map((row) => ({
+            id: row.id,
+            userId: row.user_id,
+            revocationGroup: null,
+            revokedAt: Number(row.revoked_at),
+          })),
+          ...deleted.map((row) => ({
+            id: row.id,
+            userId: null,
+            revocationGroup: row.revocation_group === null ? null : Number(row.revocation_group),
+            revokedAt: Number(row.revoked_at),
+          })),
         ];
       }),
 

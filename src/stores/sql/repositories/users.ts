@@ -1,4 +1,5 @@
 import { type Kysely, sql } from 'kysely';
+import { revocationGroupOf } from '../../../crypto/revocation-group.ts';
 import {
   EmailTakenError,
   type NewUser,
@@ -141,11 +142,12 @@ export function createUserRepository(db: Kysely<DatabaseSchema>): UserRepository
           // rebuilt from SQL, and their access tokens must stay refused until they expire.
           await trx
             .insertInto('deleted_sessions')
-            .columns(['session_id', 'revoked_at'])
+            .columns(['session_id', 'revoked_at', 'revocation_group'])
             .expression(
               trx
                 .selectFrom('sessions')
-                .select(['id', 'revoked_at'])
+                // The group, not the user: a rebuild restores the tombstone into one group.
+                .select(['id', 'revoked_at', sql.lit(revocationGroupOf(id)).as('revocation_group')])
                 .where('user_id', '=', id)
                 .where('revoked_at', 'is not', null)
                 .$narrowType<{ revoked_at: number }>(),
