@@ -161,4 +161,38 @@ describe('the account page’s passkeys in Chromium with a virtual authenticator
     }
     assert.deepEqual(failures, [], failures.join('\n\n'));
   });
+
+  it('a ceremony whose result does not reach the server: the page says so, and the button tries again', async () => {
+    const { email } = await h.signedInUser();
+    await browser.context.clearCookies();
+    // The sign-in page's autofill would now sign in with a passkey already in the authenticator:
+    // a cookie session from the API instead, asked by a page of the origin.
+    await page.goto(`${origin}/forgot-password`);
+    const status = await page.evaluate(
+      async ([address, password]) =>
+        (
+          await fetch('/auth/session', {
+            method: 'POST',
+            credentials: 'same-origin',
+            headers: { 'content-type': 'application/json' },
+            body: JSON.stringify({ email: address, password }),
+          })
+        ).status,
+      [email, GOOD_PASSWORD] as const,
+    );
+    assert.equal(status, 200);
+    await page.goto(`${origin}/account/passkeys`);
+    await submit(page, 'main form:has(input[name="intent"][value="add"]) button[type=submit]');
+    const finish = `${origin}/users/me/passkeys`;
+    await page.route(finish, (route) => route.abort());
+    await page.click('#passkey-register button');
+    await page.waitForSelector('#passkey-register [data-error]', { state: 'visible' });
+    assert.equal(await page.isEnabled('#passkey-register button'), true);
+    await page.unroute(finish);
+    await Promise.all([
+      page.waitForURL(`${origin}/account/passkeys?done=added`),
+      page.click('#passkey-register button'),
+    ]);
+    assert.equal((await items(page)).length, 1);
+  });
 });
