@@ -19,6 +19,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { Redis } from 'ioredis';
 import { type AuthConfigInput, createAuth, generateSecret } from '../../src/index.ts';
+import { createApiKey } from '../fixtures/api-keys.ts';
 import {
   assertInvalidToken,
   capturingTransport,
@@ -276,6 +277,27 @@ test('opaque access tokens: a profile change is seen by the next request (their 
     );
     await worker.auth.api.users.update(id, { isActive: false });
     assertInvalidToken(await worker.get('/users/me', { token: holder.accessToken }));
+  } finally {
+    await worker.close();
+  }
+});
+
+test('API keys: a profile change is seen by the next request made with a key (the cached key carries the owner version)', async () => {
+  const worker = await instance(generateSecret(), {});
+  try {
+    await worker.auth.migrate();
+    const email = uniqueEmail('api-key-owner');
+    const { id } = await worker.auth.api.users.create({
+      email,
+      password: GOOD_PASSWORD,
+      emailVerified: true,
+    });
+    const owner = await worker.login(email);
+    const { apiKey: key } = await createApiKey(worker, owner.accessToken, { name: 'reader', scopes: [] });
+    for (let i = 0; i < 2; i++)
+      assert.equal((await worker.get('/users/me', { token: key })).body.user.name, null);
+    await worker.auth.api.users.update(id, { name: 'Key Owner Renamed' });
+    assert.equal((await worker.get('/users/me', { token: key })).body.user.name, 'Key Owner Renamed');
   } finally {
     await worker.close();
   }

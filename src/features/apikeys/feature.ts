@@ -83,6 +83,8 @@ function requestSignatures(bodyLimitBytes: number): RequestSignatures {
 export const apiKeysFeature = defineFeature({
   id: 'apikeys',
   requires: ['audit', 'verification', 'ratelimit'],
+  // The owner's version, read when a key is checked against the database (at request time).
+  uses: ['sessions'],
   errors: API_KEY_ERROR_CODES,
   rateLimits: API_KEY_RATE_LIMITS,
   keyPurposes: { apiKeyDigest: 'api-key-digest' },
@@ -90,16 +92,18 @@ export const apiKeysFeature = defineFeature({
   credentialSchemes: API_KEY_CREDENTIAL_SCHEMES,
   invalidTokenCodes: API_KEY_INVALID_TOKEN_CODES,
   config: { key: API_KEY_CONFIG_KEY, schema: apiKeyOptionsSchema },
-  build({ config, options, keys, stores, repositories, database, logger, now, port }) {
+  build({ config, options, keys, stores, repositories, database, logger, now, port, later }) {
     const { audit } = port<{ audit: AuditLog }>('audit');
     const { notices } = port<{ notices: SecurityNotices }>('verification');
     const { enforcer } = port<RateLimitPorts>('ratelimit');
+    const sessions = later<{ userVersion: (userId: string) => Promise<string> }>('sessions');
     const secrets = keys.storedSecrets;
     const secretAad = (keyId: string) => encryptedColumnAad('api_keys', 'signing_secret', keyId);
     const apiKeys = createApiKeyService({
       keys: createApiKeyRepository(database),
       users: repositories.users,
       cache: stores.keyValue,
+      userVersion: (userId) => sessions().userVersion(userId),
       once: stores.once,
       digests: keys.digester('api-key-digest'),
       sealSigningSecret: (keyId, secret) =>
@@ -137,10 +141,9 @@ export const apiKeysFeature = defineFeature({
       maintenance: apiKeyMaintenance(database),
       // API keys outlive sessions: they re-read their owner (scopes narrow, or stop) at once;
       // before a delete, the cache must stop trusting the keys the delete will remove.
-      async onUserChange(userId, change) {
-        if (change.kind === 'deleting' || change.rolesChanged || change.isActive !== undefined) {
-          await apiKeys.forgetUser(userId);
-        }
+      async onUserChange(userId) {
+        // Every change: the cached keys hold the owner's roles and version.
+        await apiKeys.forgetUser(userId);
       },
     };
   },

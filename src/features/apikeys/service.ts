@@ -61,6 +61,11 @@ export interface ApiKeyServiceOptions {
   readonly defaultTtlMs: number;
   readonly maxTtlMs: number;
   readonly cacheTtlMs: number;
+  /**
+   * The owner's version (the sessions feature's, changed after every change to the user): kept
+   * with the cached key and handed on in the principal, so the owner's cached view can be used.
+   */
+  readonly userVersion?: (userId: string) => Promise<string>;
   readonly lastUsedIntervalMs: number;
   readonly signatureWindowMs: number;
   readonly bodyLimitBytes: number;
@@ -117,6 +122,8 @@ interface CachedKey {
   readonly digest: string | null;
   readonly signingSecret: string | null;
   readonly expiresAt: number;
+  /** The owner's version when the key was checked against the database; absent in older entries. */
+  readonly userVersion?: string;
 }
 
 /** Written on revoke, rescope or an owner change: never overwritten by a fill, read as "go to the database". */
@@ -171,20 +178,28 @@ export function createApiKeyService(options: ApiKeyServiceOptions): ApiKeyServic
     }
     const credential: ApiKeyCredential | null = await options.keys.findCredential(keyId);
     if (!credential) return null;
-    const owner = await options.users.findById(credential.key.userId);
+    const { userId } = credential.key;
+    // Read before the owner is: a change landing in between gives a newer version than this one.
+    const userVersion = options.userVersion ? await options.userVersion(userId) : undefined;
+    const owner = await options.users.findById(userId);
     if (!owner?.isActive) return null;
     const cached: CachedKey = {
-      userId: credential.key.userId,
+      userId,
       ownerRoles: owner.roles,
       scopes: credential.key.scopes,
       digest: credential.secretDigest,
       signingSecret: credential.signingSecret,
       expiresAt: credential.key.expiresAt,
+      ...(userVersion === undefined ? {} : { userVersion }),
     };
     // Revoked keys are never cached; a marker (raw !== null) is never overwritten.
     if (raw === null && credential.key.revokedAt === null) {
       const ttl = Math.min(options.cacheTtlMs, credential.key.expiresAt - now());
-      if (ttl > 0) await options.cache.setIfAbsent(cacheKey(keyId), JSON.stringify(cached), ttl);
+      if (ttl > 0) {
+        await options.cache.setIfAbsent(cacheKey(keyId), JSON.stringify(cached), ttl);
+        // The owner changed while this fill ran (its marker came first): forget the copy.
+        if (options.userVersion && (await options.userVersion(userId)) !== userVersion) await stale([keyId]);
+      }
     }
     return { cached, key: credential.key };
   }
@@ -211,6 +226,7 @@ export function createApiKeyService(options: ApiKeyServiceOptions): ApiKeyServic
       expiresAt: cached.expiresAt,
       transport: 'bearer',
       apiKey: { id: keyId, scopes },
+      ...(cached.userVersion === undefined ? {} : { userVersion: cached.userVersion }),
     };
   }
 

@@ -34,6 +34,8 @@ export interface SessionsPorts {
   readonly allowedOrigins: ReadonlySet<string>;
   readonly tokenBody: typeof tokenBody;
   readonly tokenResponseSchema: typeof tokenResponseSchema;
+  /** The user's version now (revocation.ts), for credentials cached by other features. */
+  readonly userVersion: (userId: string) => Promise<string>;
 }
 
 /** What ending other sessions asks of two-factor (at request time). */
@@ -166,6 +168,7 @@ export const sessionsFeature = defineFeature({
       allowedOrigins,
       tokenBody,
       tokenResponseSchema,
+      userVersion: (userId) => revocation.userVersion(userId),
     };
     registerSessionMetrics(metrics, database, now);
     return {
