@@ -147,10 +147,10 @@ describe('Redis Sentinel failover', { timeout: 90_000 }, () => {
         await new Promise((resolve) => setTimeout(resolve, 50));
       }
       const recoveredAfterMs = performance.now() - killedAt;
-      assert.equal(healthy, 5, 'both workers serve again on the new primary');
       t.diagnostic(
         `promoted after ${promotedAfterMs.toFixed(0)} ms; serving on both workers after ${recoveredAfterMs.toFixed(0)} ms (last non-200 at ${(lastNon200At - killedAt).toFixed(0)} ms)`,
       );
+      assert.equal(healthy, 5, 'both workers serve again on the new primary');
     } finally {
       stop = true;
       await load;
