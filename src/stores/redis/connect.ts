@@ -137,11 +137,13 @@ export function clusterOptions(commandTimeoutMs: number): ClusterOptions {
 }
 
 /**
- * Sentinel: ioredis asks the sentinels for the current primary on every (re)connect, and
- * `failoverDetector` listens for `+switch-master` so a failover with the old primary still up
- * reconnects too. A write answered READONLY (a demoted primary, before the switch is seen)
- * fails and drops the connection, so the next command goes to the new primary; it is never
- * resent (`1`, not `2`), since the caller was already told it failed.
+ * Sentinel: ioredis asks the sentinels for the current primary on every (re)connect. A write
+ * answered READONLY (a demoted primary, after a failover with the old one still up) fails and
+ * drops the connection, so the next command goes to the new primary; it is never resent (`1`,
+ * not `2`), since the caller was already told it failed. ioredis's `failoverDetector` stays
+ * off: its reconnect on `+switch-master` can land while a reconnect is resolving the primary,
+ * and ioredis then closes the client for good (status `end`, every command refused) — seen in
+ * the failover test, where the dead primary's clients are reconnecting when the switch comes.
  */
 export function sentinelOptions(
   commandTimeoutMs: number,
@@ -152,7 +154,6 @@ export function sentinelOptions(
     ...ioredisOptions(commandTimeoutMs),
     sentinels: sentinels.map(({ host, port }) => ({ host, port })),
     name,
-    failoverDetector: true,
     sentinelRetryStrategy: (attempt: number) => Math.min(attempt * RECONNECT_STEP_MS, RECONNECT_MAX_DELAY_MS),
     reconnectOnError: (error: Error) => (error.message.startsWith('READONLY') ? 1 : false),
   };
