@@ -354,11 +354,6 @@ export const configSchema = z.strictObject({
           parallelism: z.int().min(1).max(16).default(DEFAULTS.argon2Parallelism),
         })
         .prefault({}),
-    })
-    .prefault({}),
-  registration: z
-    .strictObject({
-      /**
       /** Where argon2id runs: hashing threads below the event loop's priority, behind a capped queue. */
       hashing: z
         .strictObject({
@@ -370,6 +365,11 @@ export const configSchema = z.strictObject({
           niceIncrement: z.int().min(0).max(19).default(DEFAULTS.passwordHashingNiceIncrement),
         })
         .prefault({}),
+    })
+    .prefault({}),
+  registration: z
+    .strictObject({
+      /**
        * `enumeration-safe`: 202 with one body whether the email is new or taken, login needs a
        * verified email. `open`: 201 with the user, 409 when taken.
        */
