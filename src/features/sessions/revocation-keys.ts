@@ -19,6 +19,7 @@
  * groups are rebuilt from SQL.
  */
 
+import { createHash } from 'node:crypto';
 import { REVOCATION_GROUPS, revocationGroupOf } from '../../crypto/revocation-group.ts';
 
 export { REVOCATION_GROUPS, revocationGroupOf };
@@ -43,10 +44,17 @@ export const REVOCATION_KEY = {
   /**
    * The user's version: a random value written after every change to the user, read in the
    * same MGET as the token's keys, so every worker's cached view of the user is checked
-   * against it on every request (see user-versions.ts).
+   * against it on every request (see user-versions.ts). Named by a one-way digest of the id,
+   * not the id: the key outlives a hard delete by up to a day (it must, to outlive the caches
+   * it invalidates), and an erased user must not stay findable by id in the store.
    */
-  userVersion: (userId: string) => `rev:${revocationTag(userId)}:ver:${userId}`,
+  userVersion: (userId: string) => `rev:${revocationTag(userId)}:ver:${userIdDigest(userId)}`,
 } as const;
+
+/** SHA-256 of the user id, base64url, first 128 bits: unlinkable once the id is erased. */
+function userIdDigest(userId: string): string {
+  return createHash('sha256').update(userId).digest('base64url').slice(0, 22);
+}
 
 /** The marker saying a group's entries are complete (`complete:…`) or being rebuilt (`pending:…`). */
 export function completenessMarkerKey(group: number): string {
