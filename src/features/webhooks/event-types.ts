@@ -51,6 +51,16 @@ export const WEBHOOK_EVENT_TYPES = Object.freeze([
   'account.deleted',
   'account.purged',
   'notice.mailed',
+  'email_code.requested',
+  'email_code.failure',
+  'passkey.registration_started',
+  'passkey.registered',
+  'passkey.registration_failure',
+  'passkey.renamed',
+  'passkey.removed',
+  'passkey.sign_in_failure',
+  'passkey.counter_regression',
+  'passkey.step_up',
 ] as const);
 
 /** Subscribes an endpoint to every type, present and future. */
