@@ -52,7 +52,9 @@ describe('hosted pages: the passkeys section', () => {
     assert.ok(nonce);
     assert.match(
       page.html,
-      new RegExp(`<script nonce="${nonce}" src="/assets/passkeys-[0-9a-f]{12}\\.js" defer>`),
+      new RegExp(
+        `<script nonce="${nonce.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}" src="/assets/passkeys-[0-9a-f]{12}\\.js" defer>`,
+      ),
     );
   });
 
