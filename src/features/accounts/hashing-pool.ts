@@ -17,7 +17,7 @@
 import { availableParallelism } from 'node:os';
 import { Piscina } from 'piscina';
 import { type Argon2Runner, HashingQueueFullError } from '../../crypto/password.ts';
-import type { Argon2Task } from './argon2-worker.ts';
+import type { Argon2Task } from './argon2-worker.mts';
 
 export interface Argon2PoolOptions {
   /** Hashing threads. @default the number of CPUs */
@@ -39,8 +39,12 @@ export interface Argon2Pool extends Argon2Runner {
   close(): Promise<void>;
 }
 
+/**
+ * `.mts`/`.mjs`, not `.ts`/`.js`: a bundler that copies the worker beside its output (Next's
+ * does, under a folder whose package.json says CommonJS) must not change how Node reads it.
+ */
 const workerFile = new URL(
-  `./argon2-worker${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`,
+  `./argon2-worker${import.meta.url.endsWith('.ts') ? '.mts' : '.mjs'}`,
   import.meta.url,
 );
 
