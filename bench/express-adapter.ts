@@ -2,7 +2,8 @@
  * What the Express adapter costs: the example's `GET /api/me` (an Express route behind
  * `requireAuth()`) and Gatehouse's own `GET /api/users/me` through the adapter, side by side
  * with a bare Express JSON route on the same app (which still passes the adapter's route-table
- * check) and on an app without Gatehouse, in one run. Real loopback HTTP with keep-alive
+ * check) and on an app without Gatehouse, and beside the same checks done by hand in plain
+ * Express routes (Gatehouse's guard, `auth.guards.checkRule`, and its `auth.fetch`), in one run. Real loopback HTTP with keep-alive
  * (`fetch`), memory stores, SQLite in memory. Not run in CI.
  *
  *   node bench/express-adapter.ts [--concurrency=16] [--duration=1500] [--rounds=3]
@@ -14,13 +15,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import express from 'express';
 import { buildApp } from '../examples/express/app.ts';
-import { createBenchAuth, createBenchUser, loginBody } from './lib/gatehouse.ts';
+import type { AccessRule } from '../src/http/pipeline.ts';
+import { BASE_URL, createBenchAuth, createBenchUser, loginBody } from './lib/gatehouse.ts';
 import { boundedRun } from './lib/lifecycle.ts';
 import { type Contender, compareContenders, machineLine, numberArg, since } from './lib/measure.ts';
 
 const concurrency = numberArg('concurrency', 16);
 const durationMs = numberArg('duration', 1500);
 const rounds = numberArg('rounds', 3);
+
+/** What `requireAuth()` checks. */
+const SIGNED_IN: AccessRule = Object.freeze({ authentication: 'required' });
 
 const run = boundedRun('express-adapter', 5 * 60_000);
 const started = performance.now();
@@ -53,6 +58,31 @@ try {
   plain.get('/bare', (_req, res) => {
     res.json({ userId: 'not-looked-at' });
   });
+  // Without the adapter: the same work done by hand in plain Express routes, so the ratios
+  // isolate the adapter, not authentication. A web Request from the Node request, then
+  // Gatehouse's guard (what requireAuth() runs) or its fetch handler (what the adapter mounts).
+  const webRequest = (req: express.Request) =>
+    new Request(`${BASE_URL}${req.originalUrl}`, {
+      headers: { authorization: req.get('authorization') ?? '' },
+    });
+  plain.get('/direct-guard', async (req, res) => {
+    const outcome = await auth.guards.checkRule(webRequest(req), SIGNED_IN, {
+      ...(req.socket.remoteAddress === undefined ? {} : { clientIp: req.socket.remoteAddress }),
+    });
+    if (!outcome.ok) {
+      res.status(outcome.response.status).end();
+      return;
+    }
+    res.json({ userId: outcome.principal?.userId });
+  });
+  plain.get('/api/users/me', async (req, res) => {
+    const response = await auth.fetch(webRequest(req));
+    res.status(response.status);
+    response.headers.forEach((value, name) => {
+      res.setHeader(name, value);
+    });
+    res.end(Buffer.from(await response.arrayBuffer()));
+  });
   const a = await listen(withGatehouse);
   const b = await listen(plain);
   run.defer(() => new Promise<void>((resolve) => a.server.close(() => resolve())));
@@ -78,16 +108,24 @@ try {
   const contenders: Contender[] = [
     { name: 'bare Express app', call: get(`${b.base}/bare`) },
     { name: 'bare route beside Gatehouse', call: get(`${a.base}/bare`) },
+    { name: 'direct guard (checkRule)', call: get(`${b.base}/direct-guard`) },
     { name: 'GET /api/me (requireAuth)', call: get(`${a.base}/api/me`) },
+    { name: 'direct auth.fetch /api/users/me', call: get(`${b.base}/api/users/me`) },
     { name: 'GET /api/users/me (adapter)', call: get(`${a.base}/api/users/me`) },
   ];
   const best = await compareContenders('express-adapter', contenders, { concurrency, durationMs, rounds });
   const ratio = (x: string, y: string) => (best(x) / best(y)).toFixed(3);
   console.log(
-    `  /api/me ÷ bare route beside Gatehouse:  ${ratio('GET /api/me (requireAuth)', 'bare route beside Gatehouse')}`,
+    `  bare beside Gatehouse ÷ bare app:       ${ratio('bare route beside Gatehouse', 'bare Express app')}`,
   );
   console.log(
-    `  bare beside Gatehouse ÷ bare app:       ${ratio('bare route beside Gatehouse', 'bare Express app')}`,
+    `  /api/me ÷ direct guard:                 ${ratio('GET /api/me (requireAuth)', 'direct guard (checkRule)')}`,
+  );
+  console.log(
+    `  /api/users/me adapter ÷ direct fetch:   ${ratio('GET /api/users/me (adapter)', 'direct auth.fetch /api/users/me')}`,
+  );
+  console.log(
+    `  /api/me ÷ bare route beside Gatehouse:  ${ratio('GET /api/me (requireAuth)', 'bare route beside Gatehouse')}`,
   );
   console.log(
     `  /api/users/me (adapter) ÷ /api/me:      ${ratio('GET /api/users/me (adapter)', 'GET /api/me (requireAuth)')}`,

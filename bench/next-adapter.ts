@@ -5,7 +5,11 @@
  *
  * - `GET /bare`: a bare Next route handler answering the same JSON shape as /api/me, and the same
  *   handler in a catch-all folder (what Next's dynamic routing costs);
- * - `GET /api/me`: the example's route, `authorize({ request })` (Gatehouse's access pipeline);
+ * - `GET /api/bare`: the same bare handler in `app/api`, beside the adapter's catch-all (whether
+ *   mounting the adapter costs the app's other routes anything);
+ * - `GET /api/me`: the example's route, `authorize({ request })` (Gatehouse's access pipeline),
+ *   and `GET /direct-guard`: the same check as a route handler calling the started instance's
+ *   `guards.checkRule` directly (so the ratio is the adapter's, not authentication's);
  * - `GET /api/users/me` through `toNextHandlers` (the catch-all), and `GET /direct`: a route
  *   handler calling the started instance's `fetch` with the same request, without the adapter.
  *
@@ -43,6 +47,23 @@ const BENCH_ROUTES = {
 `,
   'app/bare-catch-all/[...rest]/route.ts': `export function GET(): Response {
   return Response.json({ userId: 'not-looked-at' });
+}
+`,
+  // The same bare handler in app/api beside the adapter's catch-all (app/api/[...gatehouse]).
+  'app/api/bare/route.ts': `export function GET(): Response {
+  return Response.json({ userId: 'not-looked-at' });
+}
+`,
+  'app/direct-guard/route.ts': `import { auth } from '../../lib/auth';
+
+export const runtime = 'nodejs';
+
+/** /api/me's check without gatehouse/next: the started instance's guard, called directly. */
+export async function GET(request: Request): Promise<Response> {
+  const instance = await auth.get();
+  const outcome = await instance.guards.checkRule(request, { authentication: 'required' });
+  if (!outcome.ok) return outcome.response;
+  return Response.json({ userId: outcome.principal?.userId });
 }
 `,
   'app/direct/route.ts': `import { auth } from '../../lib/auth';
@@ -85,13 +106,21 @@ try {
   };
   const contenders: Contender[] = [
     { name: 'bare Next route', call: get('/bare') },
+    { name: 'bare route beside the adapter', call: get('/api/bare') },
     { name: 'bare catch-all route', call: get('/bare-catch-all/users/me') },
+    { name: 'GET /direct-guard (checkRule)', call: get('/direct-guard') },
     { name: 'GET /api/me (authorize)', call: get('/api/me') },
     { name: 'GET /direct (instance.fetch)', call: get('/direct') },
     { name: 'GET /api/users/me (toNextHandlers)', call: get('/api/users/me') },
   ];
   const best = await compareContenders('next-adapter', contenders, { concurrency, durationMs, rounds });
   const ratio = (x: string, y: string) => (best(x) / best(y)).toFixed(3);
+  console.log(
+    `  bare beside the adapter ÷ bare route:          ${ratio('bare route beside the adapter', 'bare Next route')}`,
+  );
+  console.log(
+    `  /api/me (authorize) ÷ direct guard:            ${ratio('GET /api/me (authorize)', 'GET /direct-guard (checkRule)')}`,
+  );
   console.log(
     `  /api/me (authorize) ÷ bare route:            ${ratio('GET /api/me (authorize)', 'bare Next route')}`,
   );
