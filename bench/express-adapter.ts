@@ -61,10 +61,15 @@ try {
   // Without the adapter: the same work done by hand in plain Express routes, so the ratios
   // isolate the adapter, not authentication. A web Request from the Node request, then
   // Gatehouse's guard (what requireAuth() runs) or its fetch handler (what the adapter mounts).
-  const webRequest = (req: express.Request) =>
-    new Request(`${BASE_URL}${req.originalUrl}`, {
-      headers: { authorization: req.get('authorization') ?? '' },
-    });
+  const webRequest = (req: express.Request) => {
+    // Every header, as the adapter hands them to Gatehouse (cookies, forwarding headers, …).
+    const headers = new Headers();
+    for (const [name, value] of Object.entries(req.headers)) {
+      if (typeof value === 'string') headers.set(name, value);
+      else if (Array.isArray(value)) for (const v of value) headers.append(name, v);
+    }
+    return new Request(`${BASE_URL}${req.originalUrl}`, { headers });
+  };
   plain.get('/direct-guard', async (req, res) => {
     const outcome = await auth.guards.checkRule(webRequest(req), SIGNED_IN, {
       ...(req.socket.remoteAddress === undefined ? {} : { clientIp: req.socket.remoteAddress }),

@@ -52,10 +52,15 @@ try {
   // and its fetch handler, what the plugin's catch-all calls), each from a web Request.
   const plain = Fastify();
   plain.get('/bare', async () => ({ userId: 'not-looked-at' }));
-  const webRequest = (request: FastifyRequest) =>
-    new Request(`${BASE_URL}${request.url}`, {
-      headers: { authorization: request.headers.authorization ?? '' },
-    });
+  const webRequest = (request: FastifyRequest) => {
+    // Every header, as the plugin hands them to Gatehouse (cookies, forwarding headers, …).
+    const headers = new Headers();
+    for (const [name, value] of Object.entries(request.headers)) {
+      if (typeof value === 'string') headers.set(name, value);
+      else if (Array.isArray(value)) for (const v of value) headers.append(name, v);
+    }
+    return new Request(`${BASE_URL}${request.url}`, { headers });
+  };
   plain.get('/direct-guard', async (request, reply) => {
     const outcome = await auth.guards.checkRule(webRequest(request), SIGNED_IN, { clientIp: request.ip });
     if (!outcome.ok) return reply.code(outcome.response.status).send();
