@@ -1,8 +1,8 @@
 import { type Kysely, sql, type Transaction } from 'kysely';
-import { revocationGroupOf } from '../../crypto/revocation-group.ts';
 import type { User } from '../../stores/repositories.ts';
 import {
   epoch,
+  eraseSessionsOf,
   fromSqlBoolean,
   guarded,
   optionalEpoch,
@@ -86,24 +86,7 @@ export function createAdminRepository(database: SqlDatabaseHandle): AdminReposit
 
   /** Every row that names the user, in every table that holds a user's data. */
   async function eraseRows(trx: Transaction<AdminTables>, userId: string): Promise<void> {
-    const sessionIds = trx.selectFrom('sessions').select('id').where('user_id', '=', userId);
-    // Revoked sessions leave a tombstone (a session id and a time, nothing of the user): after
-    // Redis loses its data, the denylist is rebuilt from SQL and their tokens stay refused.
-    await trx
-      .insertInto('deleted_sessions')
-      .columns(['session_id', 'revoked_at', 'revocation_group'])
-      .expression(
-        trx
-          .selectFrom('sessions')
-          // The revocation group (0-1023), not the user: a rebuild restores it into one group.
-          .select(['id', 'revoked_at', sql.lit(revocationGroupOf(userId)).as('revocation_group')])
-          .where('user_id', '=', userId)
-          .where('revoked_at', 'is not', null)
-          .$narrowType<{ revoked_at: number }>(),
-      )
-      .onConflict((conflict) => conflict.column('session_id').doNothing())
-      .execute();
-    await trx.deleteFrom('session_consumed_digests').where('session_id', 'in', sessionIds).execute();
+    await eraseSessionsOf(trx, userId);
     await trx.deleteFrom('recovery_codes').where('user_id', '=', userId).execute();
     await trx.deleteFrom('oauth_accounts').where('user_id', '=', userId).execute();
     await trx.deleteFrom('api_keys').where('user_id', '=', userId).execute();
@@ -115,7 +98,6 @@ export function createAdminRepository(database: SqlDatabaseHandle): AdminReposit
       .set({ data: sql<string>`replace(data, ${userId}, ${'erased'})` })
       .where('data', 'like', `%${likeLiteral(userId)}%`)
       .execute();
-    await trx.deleteFrom('sessions').where('user_id', '=', userId).execute();
     await trx.deleteFrom('users').where('id', '=', userId).execute();
   }
 

@@ -43,6 +43,7 @@ export function transactionOf<Tables>(within: unknown): Kysely<Tables> {
 export type { SqlDialectName } from './database.ts';
 export { type ConstraintViolation, constraintViolation } from './errors.ts';
 export { deleteBatch, type PruneBatchSpec } from './prune-batch.ts';
+export { eraseSessionsOf } from './repositories/erase-sessions.ts';
 export { guarded, malformedRow, SqlRepositoryError, toRepositoryError } from './repositories/failures.ts';
 export { removeUnlessLastWayIn } from './repositories/last-way-in.ts';
 export { epoch, optionalEpoch, stringArray, toJsonArray } from './repositories/rows.ts';

@@ -9,6 +9,7 @@ import {
 } from '../../repositories.ts';
 import { constraintViolation } from '../errors.ts';
 import { type DatabaseSchema, toSqlBoolean, type UserRowUpdate } from '../schema.ts';
+import { eraseSessionsOf } from './erase-sessions.ts';
 import { guarded } from './failures.ts';
 import { toJsonArray, userFromRow } from './rows.ts';
 
@@ -135,27 +136,7 @@ export function createUserRepository(db: Kysely<DatabaseSchema>): UserRepository
     delete: (id: string) =>
       guarded(() =>
         db.transaction().execute(async (trx) => {
-          // The foreign keys cascade these deletes, but a SQLite connection the application
-          // opened itself may have foreign keys off; a deleted user's sessions must not live on.
-          const sessionIds = trx.selectFrom('sessions').select('id').where('user_id', '=', id);
-          // Revoked sessions leave a tombstone: after Redis loses its data, the denylist is
-          // rebuilt from SQL, and their access tokens must stay refused until they expire.
-          await trx
-            .insertInto('deleted_sessions')
-            .columns(['session_id', 'revoked_at', 'revocation_group'])
-            .expression(
-              trx
-                .selectFrom('sessions')
-                // The group, not the user: a rebuild restores the tombstone into one group.
-                .select(['id', 'revoked_at', sql.lit(revocationGroupOf(id)).as('revocation_group')])
-                .where('user_id', '=', id)
-                .where('revoked_at', 'is not', null)
-                .$narrowType<{ revoked_at: number }>(),
-            )
-            .onConflict((conflict) => conflict.column('session_id').doNothing())
-            .execute();
-          await trx.deleteFrom('session_consumed_digests').where('session_id', 'in', sessionIds).execute();
-          await trx.deleteFrom('sessions').where('user_id', '=', id).execute();
+          await eraseSessionsOf(trx, id);
           const result = await trx.deleteFrom('users').where('id', '=', id).executeTakeFirst();
           return result.numDeletedRows > 0n;
         }),
