@@ -29,6 +29,11 @@ export interface LoginGuardOptions {
 
 const DAY_MS = 24 * 3600 * 1000;
 
+/** A subject's store keys: its failure budget and its lock level. */
+type SubjectKeys = { readonly budget: string; readonly level: string };
+/** A subject's keys for one address: the known-device marker and that device's own budget. */
+type DeviceKeys = { readonly device: string; readonly deviceBudget: string };
+
 /** Which budget an attempt was paid from. */
 type Reservation = { readonly budget: 'subject' | 'device'; readonly value: number };
 
@@ -67,26 +72,29 @@ export function createLoginGuard(options: LoginGuardOptions): LoginGuard {
     s.kind === 'login' ? `id\u0000${s.identifier}` : `2fa\u0000${s.userId}`;
   const deviceText = (s: GuardedSubject, ip: string) =>
     s.kind === 'login' ? `dev\u0000${s.identifier}\u0000${ip}` : `2fa-dev\u0000${s.userId}\u0000${ip}`;
-  const key = {
-    budget: (s: GuardedSubject) => `lo:f:${digest(subjectText(s))}`,
-    level: (s: GuardedSubject) => `lo:n:${digest(subjectText(s))}`,
-    ipBudget: (ip: string) => `lo:if:${digest(`ip\u0000${ip}`)}`,
-    device: (s: GuardedSubject, ip: string) => `lo:d:${digest(deviceText(s, ip))}`,
-    deviceBudget: (s: GuardedSubject, ip: string) => `lo:df:${digest(deviceText(s, ip))}`,
+  // Each digest is a keyed HMAC: computed once per attempt, and shared by the keys built on it.
+  const subjectKeys = (s: GuardedSubject): SubjectKeys => {
+    const d = digest(subjectText(s));
+    return { budget: `lo:f:${d}`, level: `lo:n:${d}` };
   };
+  const deviceKeys = (s: GuardedSubject, ip: string): DeviceKeys => {
+    const d = digest(deviceText(s, ip));
+    return { device: `lo:d:${d}`, deviceBudget: `lo:df:${d}` };
+  };
+  const ipBudgetKey = (ip: string) => `lo:if:${digest(`ip\u0000${ip}`)}`;
   const refuse = (ms: number) =>
     coreError('RATE_LIMITED', { retryAfterSeconds: Math.max(1, Math.ceil(ms / 1000)) });
 
   /** Takes the subject's unit, or while it is locked a known device's own; else the refusal. */
   async function reserveSubject(
-    subject: GuardedSubject,
-    clientIp: string,
+    keys: SubjectKeys,
+    deviceKeysOf: () => DeviceKeys,
   ): Promise<Reservation | CounterReservation> {
-    const own = await counters.reserve(key.budget(subject), policy.maxFailures, windowMs);
+    const own = await counters.reserve(keys.budget, policy.maxFailures, windowMs);
     if (own.granted) return { budget: 'subject', value: own.value };
-    if ((await keyValue.get(key.device(subject, clientIp))) !== null) {
+    if ((await keyValue.get(deviceKeysOf().device)) !== null) {
       const device = await counters.reserve(
-        key.deviceBudget(subject, clientIp),
+        deviceKeysOf().deviceBudget,
         policy.maxFailures,
         windowMs,
       );
@@ -96,11 +104,11 @@ export function createLoginGuard(options: LoginGuardOptions): LoginGuard {
   }
 
   /** The failure that spent the subject's last unit: hold the spent budget as an escalating lock. */
-  async function lock(subject: GuardedSubject, meta: RequestMeta): Promise<boolean> {
-    const level = await counters.increment(key.level(subject), DAY_MS);
+  async function lock(subject: GuardedSubject, keys: SubjectKeys, meta: RequestMeta): Promise<boolean> {
+    const level = await counters.increment(keys.level, DAY_MS);
     const ms = Math.min(policy.baseLockSeconds * 1000 * 2 ** (level.value - 1), maxLockMs);
     // False when a success reset the budget meanwhile: then there is nothing to hold.
-    if (!(await counters.expire(key.budget(subject), ms))) return false;
+    if (!(await counters.expire(keys.budget, ms))) return false;
     if (subject.kind === 'login') {
       await audit.record('lockout.identifier_locked', meta, {
         data: {
@@ -115,10 +123,13 @@ export function createLoginGuard(options: LoginGuardOptions): LoginGuard {
 
   return {
     async reserve(subject, meta) {
-      const ipKey = key.ipBudget(meta.clientIp);
+      const ipKey = ipBudgetKey(meta.clientIp);
+      const keys = subjectKeys(subject);
+      let device: DeviceKeys | undefined;
+      const deviceKeysOf = (): DeviceKeys => (device ??= deviceKeys(subject, meta.clientIp));
       const address = await counters.reserve(ipKey, policy.ipMaxFailures, windowMs);
       if (!address.granted) throw refuse(address.ttlMs);
-      const reserved = await reserveSubject(subject, meta.clientIp);
+      const reserved = await reserveSubject(keys, deviceKeysOf);
       if (!('budget' in reserved)) {
         // Refused for the subject: the address's unit was not used.
         await counters.release(ipKey);
@@ -134,10 +145,10 @@ export function createLoginGuard(options: LoginGuardOptions): LoginGuard {
           await Promise.all([
             counters.release(ipKey),
             // A known device's success leaves the lock others earned in place.
-            reserved.budget === 'subject' ? counters.reset(key.budget(subject)) : undefined,
-            counters.reset(key.level(subject)),
-            counters.reset(key.deviceBudget(subject, meta.clientIp)),
-            keyValue.set(key.device(subject, meta.clientIp), '1', policy.knownDeviceDays * DAY_MS),
+            reserved.budget === 'subject' ? counters.reset(keys.budget) : undefined,
+            counters.reset(keys.level),
+            counters.reset(deviceKeysOf().deviceBudget),
+            keyValue.set(deviceKeysOf().device, '1', policy.knownDeviceDays * DAY_MS),
           ]);
         },
         async failed() {
@@ -149,24 +160,24 @@ export function createLoginGuard(options: LoginGuardOptions): LoginGuard {
             });
           }
           const spentLast = reserved.budget === 'subject' && reserved.value >= policy.maxFailures;
-          return { locked: spentLast ? await lock(subject, meta) : false };
+          return { locked: spentLast ? await lock(subject, keys, meta) : false };
         },
       };
       return attempt;
     },
 
     async isLocked(subject) {
-      return (await counters.peek(key.budget(subject))) >= policy.maxFailures;
+      return (await counters.peek(subjectKeys(subject).budget)) >= policy.maxFailures;
     },
 
     async clearSecondFactor(userId) {
-      const subject: GuardedSubject = { kind: 'second-factor', userId };
-      await Promise.all([counters.reset(key.budget(subject)), counters.reset(key.level(subject))]);
+      const keys = subjectKeys({ kind: 'second-factor', userId });
+      await Promise.all([counters.reset(keys.budget), counters.reset(keys.level)]);
     },
 
     async clear(identifier) {
-      const subject: GuardedSubject = { kind: 'login', identifier };
-      await Promise.all([counters.reset(key.budget(subject)), counters.reset(key.level(subject))]);
+      const keys = subjectKeys({ kind: 'login', identifier });
+      await Promise.all([counters.reset(keys.budget), counters.reset(keys.level)]);
     },
   };
 }
