@@ -43,6 +43,8 @@ export interface ServerReady {
 export interface ServerCpu {
   /** The main thread only: the event loop (HTTP, routes, SQLite, JSON). */
   readonly eventLoopMicros: number;
+  /** The part of `eventLoopMicros` spent in the kernel (socket and file writes). */
+  readonly eventLoopSystemMicros: number;
   /** Every thread of the process: the event loop plus the libuv pool (argon2) and V8's helpers. */
   readonly processMicros: number;
 }
@@ -131,6 +133,7 @@ async function serve(options: ServerProcessOptions): Promise<void> {
       const all = process.cpuUsage();
       const cpu: ServerCpu = {
         eventLoopMicros: thread.user + thread.system,
+        eventLoopSystemMicros: thread.system,
         processMicros: all.user + all.system,
       };
       process.send?.(cpu);
