@@ -7,7 +7,11 @@ import { Agent, request } from 'node:http';
 
 export interface LeanClient {
   /** Sends the request and resolves with the status once the whole body is read. */
-  send(method: string, path: string, options?: { headers?: Record<string, string>; body?: string }): Promise<number>;
+  send(
+    method: string,
+    path: string,
+    options?: { headers?: Record<string, string>; body?: string },
+  ): Promise<number>;
   /** Closes the kept-alive sockets. */
   close(): void;
 }

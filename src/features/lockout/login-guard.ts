@@ -93,11 +93,7 @@ export function createLoginGuard(options: LoginGuardOptions): LoginGuard {
     const own = await counters.reserve(keys.budget, policy.maxFailures, windowMs);
     if (own.granted) return { budget: 'subject', value: own.value };
     if ((await keyValue.get(deviceKeysOf().device)) !== null) {
-      const device = await counters.reserve(
-        deviceKeysOf().deviceBudget,
-        policy.maxFailures,
-        windowMs,
-      );
+      const device = await counters.reserve(deviceKeysOf().deviceBudget, policy.maxFailures, windowMs);
       if (device.granted) return { budget: 'device', value: device.value };
     }
     return own;
