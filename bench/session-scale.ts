@@ -1,10 +1,10 @@
 /**
  * Whether the cost of an authenticated request grows with the number of sessions: the same
  * requests against two SQLite files, one holding `--small` sessions and one `--large`
- * (default 1 000 and 1 000 000), each with a tenth as many users and with the memory denylist
- * holding as many revocation entries as there are sessions. Measured in process, interleaved.
+ * (default 1 000 and 1 000 000), each with a tenth as many users and with the denylist (memory stores, or with `--stores=redis` a
+ * throwaway redis-server per size) holding as many revocation entries as there are sessions. Measured in process, interleaved.
  *
- *   node bench/session-scale.ts [--small=1000] [--large=1000000] [--concurrency=16] [--duration=1500] [--rounds=5]
+ *   node bench/session-scale.ts [--small=1000] [--large=1000000] [--concurrency=16] [--duration=1500] [--rounds=5] [--stores=redis]
  *
  * Requests come from 32 users spread over each table (each logged in through `POST /auth/login`),
  * so lookups do not all hit the same hot B-tree pages. Rows are bulk-inserted with Kysely in
@@ -20,6 +20,7 @@ import { createPasswordHasher } from '../src/crypto/password.ts';
 import { REVOCATION_GROUPS, REVOCATION_KEY } from '../src/features/sessions/revocation-keys.ts';
 import type { Auth } from '../src/index.ts';
 import { openDatabase } from '../src/stores/sql/index.ts';
+import { startRedis } from '../test/fixtures/redis-server.ts';
 import {
   BASE_URL,
   BENCH_PASSWORD,
@@ -43,6 +44,8 @@ import {
 import { seedUsersAndSessions } from './lib/seed.ts';
 
 const sizes = [numberArg('small', 1_000), numberArg('large', 1_000_000)] as const;
+/** `--stores=redis`: each size gets its own throwaway redis-server for its stores. */
+const backend = process.argv.includes('--stores=redis') ? 'redis' : 'memory';
 const concurrency = numberArg('concurrency', 16);
 const durationMs = numberArg('duration', 1500);
 const rounds = numberArg('rounds', 5);
@@ -52,6 +55,7 @@ const PROBE_USERS = 32;
 const TARGET = 0.9;
 const ACCESS_TOKEN_TTL_MS = 15 * 60_000;
 const WHOAMI = '/whoami';
+const DENYLIST_BATCH = 1_000;
 
 // `gc()` for the runs below, without asking for a Node flag on the command line.
 setFlagsFromString('--expose-gc');
@@ -69,7 +73,7 @@ try {
   const dataDir = await mkdtemp(join(tmpdir(), 'gatehouse-bench-'));
   run.defer(() => rm(dataDir, { recursive: true, force: true }));
   console.log(
-    `session-scale: ${machineLine()}, ${sizes.join(' vs ')} sessions (SQLite files, memory stores), ` +
+    `session-scale: ${machineLine()}, ${sizes.join(' vs ')} sessions (SQLite files, ${backend} stores), ` +
       `concurrency ${concurrency}, ${rounds} interleaved rounds of ${durationMs} ms, ratios per round`,
   );
   // One real hash of the bench password, shared by every seeded user, so any of them can log in.
@@ -136,13 +140,23 @@ async function prepare(size: number, dataDir: string, passwordHash: string): Pro
   const file = join(dataDir, `sessions-${size}.db`);
   const userCount = Math.max(PROBE_USERS, Math.ceil(size / SESSIONS_PER_USER));
   const seedStart = performance.now();
+  let redisUrl: string | undefined;
+  if (backend === 'redis') {
+    // A server per size: one shared keyspace would give the small setup the large one's entries.
+    const redis = await startRedis();
+    run.defer(() => redis.stop());
+    redisUrl = redis.url;
+  }
   const benchAuth = () =>
     createBenchAuth({
       databaseUrl: `sqlite:${file}`,
       // Room for the `size` entries added below, the seeded revoked sessions (a tenth) that
       // Gatehouse's revocation rebuild puts in on start, and what requests write: a store full
       // of live entries answers 503.
-      stores: { backend: 'memory', maxEntries: 2 * size + 10_000 },
+      stores:
+        redisUrl === undefined
+          ? { backend: 'memory', maxEntries: 2 * size + 10_000 }
+          : { backend: 'redis', url: redisUrl },
       dataDir,
     });
   // The schema comes from Gatehouse's own migration run (its store's and its features' migrations,
@@ -174,14 +188,18 @@ async function prepare(size: number, dataDir: string, passwordHash: string): Pro
   // As many live revocations as sessions (as if every one had been revoked in the last 15 min):
   // the lookup every request makes must not care how many there are.
   const denyStart = performance.now();
-  for (let i = 0; i < size; i++) {
-    // Named as the sessions feature names session revocations, spread over every group.
-    await auth.stores.denylist.add(
-      REVOCATION_KEY.sessionInGroup(i % REVOCATION_GROUPS, newId()),
-      ACCESS_TOKEN_TTL_MS,
+  for (let i = 0; i < size; i += DENYLIST_BATCH) {
+    // Named as the sessions feature names session revocations, spread over every group; a
+    // batch at a time, so Redis gets them pipelined.
+    const batch = Array.from({ length: Math.min(DENYLIST_BATCH, size - i) }, (_, j) =>
+      auth.stores.denylist.add(
+        REVOCATION_KEY.sessionInGroup((i + j) % REVOCATION_GROUPS, newId()),
+        ACCESS_TOKEN_TTL_MS,
+      ),
     );
+    await Promise.all(batch);
     // The memory store settles in microtasks: let timers and signal handlers in now and then.
-    if (i % 10_000 === 9_999) await new Promise((resolve) => setImmediate(resolve));
+    await new Promise((resolve) => setImmediate(resolve));
   }
   const denyTime = since(denyStart);
 
