@@ -1,8 +1,9 @@
 /**
  * Whether the cost of an authenticated request grows with the number of sessions: the same
  * requests against two SQLite files, one holding `--small` sessions and one `--large`
- * (default 1 000 and 1 000 000), each with a tenth as many users and with the denylist (memory stores, or with `--stores=redis` a
- * throwaway redis-server per size) holding as many revocation entries as there are sessions. Measured in process, interleaved.
+ * (default 1 000 and 1 000 000), each with a tenth as many users and with the denylist (memory
+ * stores, or with `--stores=redis` a throwaway redis-server per size) holding as many revocation
+ * entries as there are sessions. Measured in process, interleaved.
  *
  *   node bench/session-scale.ts [--small=1000] [--large=1000000] [--concurrency=16] [--duration=1500] [--rounds=5] [--stores=redis]
  *
