@@ -2,7 +2,6 @@ import { type Context, Hono } from 'hono';
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import { CORE_ERROR_CODES, coreError, type ErrorCatalogue } from '../core/errors/index.ts';
-import type { Principal } from '../core/principal.ts';
 import {
   DEFAULT_BODY_LIMIT_BYTES,
   declaredLengthExceeds,
@@ -11,13 +10,9 @@ import {
   parseJsonBody,
   readBodyWithLimit,
 } from './body.ts';
-import {
-  MAX_TRUSTED_PROXY_HOPS,
-  nodeSocketAddress,
-  resolveClientIp,
-  UNKNOWN_CLIENT_IP,
-} from './client-ip.ts';
+import { MAX_TRUSTED_PROXY_HOPS, nodeSocketAddress, resolveClientIp } from './client-ip.ts';
 import { type CorsOptions, corsMiddleware } from './cors.ts';
+import { HandlerContext } from './handler-context.ts';
 import { routingPath } from './mount-env.ts';
 import {
   buildOpenApiDocument,
@@ -37,13 +32,13 @@ import {
   type ProblemResponseOptions,
 } from './problem.ts';
 import { REQUEST_ID_HEADER, requestIdFrom } from './request-id.ts';
+import { appendHeaders, routeResponse, setCommonHeaders, withHeaders } from './response-headers.ts';
 import {
   defineRoute,
   HTTP_METHODS,
   joinPaths,
   parseRoutePath,
   type RateLimitHook,
-  type RouteContext,
   type RouteDefinition,
   type RouteResult,
   routeShape,
@@ -230,12 +225,14 @@ export function createHttpApp(options: CreateHttpAppOptions): Hono<HttpAppEnv> {
   });
 
   const onRequestDone = options.onRequestDone;
+  /** Responses built with the common headers already in them (see `routeResponse`). */
+  const complete = new WeakSet<Response>();
   app.use('*', async (c, next) => {
     const started = onRequestDone ? performance.now() : 0;
     const requestId = requestIdFrom(c.req.header(REQUEST_ID_HEADER));
     c.set('requestId', requestId);
     await next();
-    applyCommonHeaders(c, requestId);
+    if (!complete.has(c.res)) applyCommonHeaders(c, requestId);
     onRequestDone?.({
       method: c.req.method,
       route: c.get('routeTemplate') ?? 'unmatched',
@@ -251,64 +248,62 @@ export function createHttpApp(options: CreateHttpAppOptions): Hono<HttpAppEnv> {
     // `/sessions/:id` also matches `/sessions/revoke-others`, which is another path: there the
     // router's match is not this route, and the method is one that path does not have.
     const shadowed = methodsByPath.mayBeShadowed(fullPath);
+    // Without parameters (`:id`, in the route or the base path), `params` stays an empty object.
+    const hasParams = parseRoutePath(fullPath).paramNames.length > 0;
     app.on(route.definition.method, fullPath, async (c) => {
       if (shadowed && !methodsByPath.owns(fullPath, c.req.path)) return methodNotAllowed(c.req.path);
       c.set('routeTemplate', route.definition.path);
       const requestId = c.get('requestId');
-      let logger: Logger | undefined;
-      const requestLogger = (): Logger => {
-        logger ??= options.logger.child({ requestId });
-        return logger;
-      };
+      const request = c.req.raw;
+      const context = new HandlerContext(request, requestId, options.logger);
       let limitHeaders: Readonly<Record<string, string>> | undefined;
-      const responseHeaders = new Headers();
-      // Outside the try: a 403 is reported with whoever was authenticated by then.
-      let principal: Principal | null = null;
-      let clientIp = UNKNOWN_CLIENT_IP;
       try {
-        const request = c.req.raw;
-        clientIp = resolveClientIp({
+        context.clientIp = resolveClientIp({
           socketAddress: getSocketAddress(c.env, request),
           forwardedFor: c.req.header('X-Forwarded-For') ?? null,
           trustedProxyHops,
         });
-        principal = await access.authenticate(request, route.access, clientIp);
+        // Steps the route's rule does not ask for are skipped, not awaited: each await of an
+        // async call is a promise and a turn of the microtask queue on every request.
+        if (route.access.authentication !== 'none') {
+          context.principal = await access.authenticate(request, route.access, context.clientIp);
+        }
+        const principal = context.principal;
         // After `principal` is set, so a refusal is reported with who was refused; before
         // anything is counted, so a key refused here does not spend its owner's budgets.
         access.authorize(principal, route.access);
-        const body = await readRouteBody(request, route, bodyLimitBytes);
-        const query = await readRouteQuery(request, route.definition.query);
-        const context: RouteContext = {
-          body,
-          query,
-          params: c.req.param(),
-          request,
-          requestId,
-          clientIp,
-          get logger() {
-            return requestLogger();
-          },
-          principal,
-          responseHeaders,
-        };
+        // GET bodies are never read (see readRouteBody).
+        if (route.definition.method !== 'GET') {
+          context.body = await readRouteBody(request, route, bodyLimitBytes);
+        }
+        if (route.definition.query !== undefined) {
+          context.query = await readRouteQuery(request, route.definition.query);
+        }
+        if (hasParams) context.params = c.req.param();
         const limit = route.definition.rateLimit;
         if (limit && options.rateLimit) {
           const outcome = await options.rateLimit(limit.slot, {
             clientIp: context.clientIp,
-            identifier: limit.identifier?.({ body, principal }) ?? null,
+            identifier: limit.identifier?.({ body: context.body, principal }) ?? null,
           });
           limitHeaders = outcome.headers;
           if (outcome.retryAfterSeconds !== null) {
             throw coreError('RATE_LIMITED', { retryAfterSeconds: outcome.retryAfterSeconds });
           }
         }
-        await access.stepUp(principal, route.access, request, { requestId, clientIp: context.clientIp });
+        if (route.access.stepUp) {
+          await access.stepUp(principal, route.access, request, { requestId, clientIp: context.clientIp });
+        }
         const result = await route.definition.handler(context);
-        const response = withHeaders(isRouteResult(result) ? jsonResponse(result) : result, limitHeaders);
-        return appendHeaders(response, responseHeaders);
+        if (isRouteResult(result)) {
+          const response = routeResponse(result, limitHeaders, context.addedHeaders, requestId);
+          complete.add(response);
+          return response;
+        }
+        return appendHeaders(withHeaders(result, limitHeaders), context.addedHeaders);
       } catch (error) {
         const response = withHeaders(
-          errorResponse(error, { ...problemOptions, logger: requestLogger() }),
+          errorResponse(error, { ...problemOptions, logger: context.logger }),
           limitHeaders,
         );
         await access.reportDenial(
@@ -317,14 +312,14 @@ export function createHttpApp(options: CreateHttpAppOptions): Hono<HttpAppEnv> {
           {
             method: c.req.method,
             route: route.definition.path,
-            principal,
+            principal: context.principal,
             requestId,
-            clientIp,
+            clientIp: context.clientIp,
             userAgent: c.req.header('User-Agent') ?? null,
           },
-          requestLogger(),
+          context.logger,
         );
-        return appendHeaders(response, responseHeaders);
+        return appendHeaders(response, context.addedHeaders);
       }
     });
   }
@@ -477,19 +472,6 @@ async function validate(schema: z.ZodType, value: unknown): Promise<unknown> {
   throw coreError('VALIDATION_FAILED', { errors: fieldProblemsFromIssues(result.error.issues) });
 }
 
-/** Adds the rate-limit headers to a response (they go on refusals and successes alike). */
-/** Adds what a handler put in `ctx.responseHeaders` (several `Set-Cookie` lines included). */
-function appendHeaders(response: Response, headers: Headers): Response {
-  for (const cookie of headers.getSetCookie()) response.headers.append('Set-Cookie', cookie);
-  for (const [name, value] of headers) if (name !== 'set-cookie') response.headers.set(name, value);
-  return response;
-}
-
-function withHeaders(response: Response, headers: Readonly<Record<string, string>> | undefined): Response {
-  if (headers) for (const [name, value] of Object.entries(headers)) response.headers.set(name, value);
-  return response;
-}
-
 /**
  * A handler answers a plain object literal or a `Response`. `instanceof Response` is not used:
  * when the Node adapter replaces the global `Response`, responses built before (or by a static
@@ -498,26 +480,6 @@ function withHeaders(response: Response, headers: Readonly<Record<string, string
 function isRouteResult(value: Response | RouteResult): value is RouteResult {
   const prototype: unknown = Object.getPrototypeOf(value);
   return prototype === Object.prototype || prototype === null;
-}
-
-function jsonResponse(result: RouteResult): Response {
-  const headers = new Headers(result.headers);
-  if (result.body === undefined) return new Response(null, { status: result.status, headers });
-  if (!headers.has('Content-Type')) headers.set('Content-Type', 'application/json');
-  return new Response(JSON.stringify(result.body), { status: result.status, headers });
-}
-
-const COMMON_HEADERS: readonly (readonly [string, string])[] = [
-  ['X-Content-Type-Options', 'nosniff'],
-  ['Referrer-Policy', 'no-referrer'],
-];
-
-function setCommonHeaders(headers: Headers, requestId: string): void {
-  headers.set(REQUEST_ID_HEADER, requestId);
-  // Auth answers hold tokens and personal data: never cached unless a route opts in
-  // explicitly (e.g. a public key set) by setting its own Cache-Control.
-  if (!headers.has('Cache-Control')) headers.set('Cache-Control', 'no-store');
-  for (const [name, value] of COMMON_HEADERS) headers.set(name, value);
 }
 
 function applyCommonHeaders(c: Context<HttpAppEnv>, requestId: string): void {
