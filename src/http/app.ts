@@ -1,7 +1,7 @@
 import { type Context, Hono } from 'hono';
 import type { Logger } from 'pino';
 import { z } from 'zod';
-import { CORE_ERROR_CODES, coreError, type ErrorCatalogue } from '../core/errors/index.ts';
+import { type AuthError, CORE_ERROR_CODES, coreError, type ErrorCatalogue } from '../core/errors/index.ts';
 import {
   DEFAULT_BODY_LIMIT_BYTES,
   declaredLengthExceeds,
@@ -25,11 +25,12 @@ import {
 import { PathMethods } from './path-methods.ts';
 import { type AccessPipeline, type AccessRule, accessRuleOf, createAccessPipeline } from './pipeline.ts';
 import {
-  authErrorResponse,
-  coreProblemResponse,
   DEFAULT_INVALID_TOKEN_CODES,
   errorResponse,
   type ProblemResponseOptions,
+  problemFromAuthError,
+  problemHeaders,
+  toAuthError,
 } from './problem.ts';
 import { REQUEST_ID_HEADER, requestIdFrom } from './request-id.ts';
 import { appendHeaders, routeResponse, setCommonHeaders, withHeaders } from './response-headers.ts';
@@ -212,11 +213,39 @@ export function createHttpApp(options: CreateHttpAppOptions): Hono<HttpAppEnv> {
   for (const route of compiled) {
     methodsByPath.add(joinPaths(basePath, route.definition.path), route.definition.method);
   }
-  const methodNotAllowed = (path: string): Response => {
-    const response = authErrorResponse(coreError('METHOD_NOT_ALLOWED'), problemOptions);
-    response.headers.set('Allow', methodsByPath.allowed(path).join(', '));
+  /** Responses built with the common headers already in them (see `routeResponse`). */
+  const complete = new WeakSet<Response>();
+  /** A problem response with every header it will carry, so the middleware leaves it alone. */
+  const problemResponse = (
+    error: AuthError<string>,
+    requestId: string,
+    more: {
+      readonly headers?: Readonly<Record<string, string>>;
+      readonly limitHeaders?: Readonly<Record<string, string>> | undefined;
+      readonly addedHeaders?: Headers | undefined;
+    } = {},
+  ): Response => {
+    const response = routeResponse(
+      {
+        status: error.status,
+        body: problemFromAuthError(error, problemOptions),
+        headers: { ...problemHeaders(error, problemOptions), ...more.headers },
+      },
+      more.limitHeaders,
+      more.addedHeaders,
+      requestId,
+    );
+    complete.add(response);
     return response;
   };
+  // Refusals that never leave the app are built once: capturing an Error's stack costs more
+  // than the rest of a cheap request.
+  const notFoundError = coreError('NOT_FOUND');
+  const methodNotAllowedError = coreError('METHOD_NOT_ALLOWED');
+  const methodNotAllowed = (path: string, requestId: string): Response =>
+    problemResponse(methodNotAllowedError, requestId, {
+      headers: { allow: methodsByPath.allowed(path).join(', ') },
+    });
 
   // Routed on the path below a framework's mount path when an adapter names one (mount-env.ts);
   // the request itself keeps the URL the client sent, which is what signatures cover.
@@ -225,8 +254,6 @@ export function createHttpApp(options: CreateHttpAppOptions): Hono<HttpAppEnv> {
   });
 
   const onRequestDone = options.onRequestDone;
-  /** Responses built with the common headers already in them (see `routeResponse`). */
-  const complete = new WeakSet<Response>();
   app.use('*', async (c, next) => {
     const started = onRequestDone ? performance.now() : 0;
     const requestId = requestIdFrom(c.req.header(REQUEST_ID_HEADER));
@@ -251,7 +278,9 @@ export function createHttpApp(options: CreateHttpAppOptions): Hono<HttpAppEnv> {
     // Without parameters (`:id`, in the route or the base path), `params` stays an empty object.
     const hasParams = parseRoutePath(fullPath).paramNames.length > 0;
     app.on(route.definition.method, fullPath, async (c) => {
-      if (shadowed && !methodsByPath.owns(fullPath, c.req.path)) return methodNotAllowed(c.req.path);
+      if (shadowed && !methodsByPath.owns(fullPath, c.req.path)) {
+        return methodNotAllowed(c.req.path, c.get('requestId'));
+      }
       c.set('routeTemplate', route.definition.path);
       const requestId = c.get('requestId');
       const request = c.req.raw;
@@ -302,10 +331,11 @@ export function createHttpApp(options: CreateHttpAppOptions): Hono<HttpAppEnv> {
         }
         return appendHeaders(withHeaders(result, limitHeaders), context.addedHeaders);
       } catch (error) {
-        const response = withHeaders(
-          errorResponse(error, { ...problemOptions, logger: context.logger }),
+        // The context's logger is made only if the failure is logged (a 5xx).
+        const response = problemResponse(toAuthError(error, context), requestId, {
           limitHeaders,
-        );
+          addedHeaders: context.addedHeaders,
+        });
         await access.reportDenial(
           error,
           response,
@@ -317,17 +347,19 @@ export function createHttpApp(options: CreateHttpAppOptions): Hono<HttpAppEnv> {
             clientIp: context.clientIp,
             userAgent: c.req.header('User-Agent') ?? null,
           },
-          context.logger,
+          // The parent logger: a denial's log line names the request id itself, and a child
+          // logger made for every refusal would cost more than the refusal.
+          options.logger,
         );
-        return appendHeaders(response, context.addedHeaders);
+        return response;
       }
     });
   }
 
   app.notFound((c) => {
     if (methodsByPath.resolve(c.req.path) === undefined)
-      return coreProblemResponse('NOT_FOUND', {}, problemOptions);
-    return methodNotAllowed(c.req.path);
+      return problemResponse(notFoundError, c.get('requestId'));
+    return methodNotAllowed(c.req.path, c.get('requestId'));
   });
 
   // Last resort: route handlers catch their own errors, so this only sees failures of the

@@ -92,21 +92,29 @@ export function problemFromAuthError(
  * on other 5xx that carry one, e.g. 502 from an OAuth provider) and `WWW-Authenticate` on 401.
  */
 export function authErrorResponse(error: AuthError<string>, options: ProblemResponseOptions = {}): Response {
-  const headers = new Headers({ 'Content-Type': PROBLEM_CONTENT_TYPE });
+  return new Response(JSON.stringify(problemFromAuthError(error, options)), {
+    status: error.status,
+    headers: new Headers(problemHeaders(error, options)),
+  });
+}
+
+/** The headers of an `AuthError`'s response (see {@link authErrorResponse}), names in lower case. */
+export function problemHeaders(
+  error: AuthError<string>,
+  options: ProblemResponseOptions = {},
+): Record<string, string> {
+  const headers: Record<string, string> = { 'content-type': PROBLEM_CONTENT_TYPE };
   if (RETRY_STATUSES.has(error.status)) {
-    headers.set('Retry-After', String(retryAfterSeconds(error.retryAfterSeconds)));
+    headers['retry-after'] = String(retryAfterSeconds(error.retryAfterSeconds));
   } else if (error.retryAfterSeconds !== undefined && error.status >= 500) {
     // Other server-side failures that know when to retry (a provider that did not answer) say so.
-    headers.set('Retry-After', String(retryAfterSeconds(error.retryAfterSeconds)));
+    headers['retry-after'] = String(retryAfterSeconds(error.retryAfterSeconds));
   }
   if (error.status === 401) {
     const invalidToken = (options.invalidTokenCodes ?? DEFAULT_INVALID_TOKEN_CODES).includes(error.code);
-    headers.set('WWW-Authenticate', invalidToken ? 'Bearer error="invalid_token"' : 'Bearer');
+    headers['www-authenticate'] = invalidToken ? 'Bearer error="invalid_token"' : 'Bearer';
   }
-  return new Response(JSON.stringify(problemFromAuthError(error, options)), {
-    status: error.status,
-    headers,
-  });
+  return headers;
 }
 
 /** Shorthand for the response of a core code (`NOT_FOUND`, `VALIDATION_FAILED`, …). */
@@ -132,23 +140,28 @@ export interface ErrorResponseOptions extends ProblemResponseOptions {
  * - anything else → 500 `INTERNAL` with no detail, logged once at error level with the error.
  */
 export function errorResponse(error: unknown, options: ErrorResponseOptions): Response {
+  return authErrorResponse(toAuthError(error, options), options);
+}
+
+/**
+ * The `AuthError` anything thrown is answered with (see {@link errorResponse}), logging the
+ * failures that are ours. `logger` is read only then, so it may be a getter that makes it.
+ */
+export function toAuthError(error: unknown, options: { readonly logger: Logger }): AuthError<string> {
   if (error instanceof AuthError) {
     if (error.status >= 500)
       options.logger.warn({ code: error.code }, 'Request failed with a server-side error code');
-    return authErrorResponse(error, options);
+    return error;
   }
   if (isStoreError(error)) {
     options.logger.warn(
       { storeErrorKind: error.kind },
       'A store could not complete the request; answered 503',
     );
-    return authErrorResponse(
-      coreError('SERVICE_UNAVAILABLE', { retryAfterSeconds: error.retryAfterSeconds }),
-      options,
-    );
+    return coreError('SERVICE_UNAVAILABLE', { retryAfterSeconds: error.retryAfterSeconds });
   }
   options.logger.error({ err: error }, 'Request failed with an unexpected error');
-  return authErrorResponse(coreError('INTERNAL'), options);
+  return coreError('INTERNAL');
 }
 
 function retryAfterSeconds(value: number | undefined): number {
