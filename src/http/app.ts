@@ -11,7 +11,7 @@ import {
   readBodyWithLimit,
 } from './body.ts';
 import { MAX_TRUSTED_PROXY_HOPS, nodeSocketAddress, resolveClientIp } from './client-ip.ts';
-import { type CorsOptions, corsMiddleware } from './cors.ts';
+import { CORS_HEADERS_KEY, type CorsEnv, type CorsOptions, corsMiddleware } from './cors.ts';
 import { HandlerContext } from './handler-context.ts';
 import { routingPath } from './mount-env.ts';
 import {
@@ -33,7 +33,13 @@ import {
   toAuthError,
 } from './problem.ts';
 import { REQUEST_ID_HEADER, requestIdFrom } from './request-id.ts';
-import { appendHeaders, routeResponse, setCommonHeaders, withHeaders } from './response-headers.ts';
+import {
+  type AnswerHeaders,
+  appendHeaders,
+  routeResponse,
+  setCommonHeaders,
+  withHeaders,
+} from './response-headers.ts';
 import {
   defineRoute,
   HTTP_METHODS,
@@ -48,7 +54,7 @@ import { fieldProblemsFromIssues } from './validation.ts';
 
 /** Hono environment of the Gatehouse app: the request id travels as a context variable. */
 export interface HttpAppEnv {
-  Variables: { requestId: string; routeTemplate?: string };
+  Variables: { requestId: string; routeTemplate?: string } & CorsEnv['Variables'];
 }
 
 /**
@@ -218,33 +224,32 @@ export function createHttpApp(options: CreateHttpAppOptions): Hono<HttpAppEnv> {
   /** A problem response with every header it will carry, so the middleware leaves it alone. */
   const problemResponse = (
     error: AuthError<string>,
-    requestId: string,
-    more: {
-      readonly headers?: Readonly<Record<string, string>>;
-      readonly limitHeaders?: Readonly<Record<string, string>> | undefined;
-      readonly addedHeaders?: Headers | undefined;
-    } = {},
+    answer: AnswerHeaders,
+    headers?: Readonly<Record<string, string>>,
   ): Response => {
     const response = routeResponse(
       {
         status: error.status,
         body: problemFromAuthError(error, problemOptions),
-        headers: { ...problemHeaders(error, problemOptions), ...more.headers },
+        headers: { ...problemHeaders(error, problemOptions), ...headers },
       },
-      more.limitHeaders,
-      more.addedHeaders,
-      requestId,
+      answer,
     );
     complete.add(response);
     return response;
   };
+  /** What every answer of this request carries: its id and the CORS headers (see cors.ts). */
+  const answerOf = (c: Context<HttpAppEnv>): AnswerHeaders => ({
+    requestId: c.get('requestId'),
+    crossOrigin: c.get(CORS_HEADERS_KEY),
+  });
   // Refusals that never leave the app are built once: capturing an Error's stack costs more
   // than the rest of a cheap request.
   const notFoundError = coreError('NOT_FOUND');
   const methodNotAllowedError = coreError('METHOD_NOT_ALLOWED');
-  const methodNotAllowed = (path: string, requestId: string): Response =>
-    problemResponse(methodNotAllowedError, requestId, {
-      headers: { allow: methodsByPath.allowed(path).join(', ') },
+  const methodNotAllowed = (c: Context<HttpAppEnv>): Response =>
+    problemResponse(methodNotAllowedError, answerOf(c), {
+      allow: methodsByPath.allowed(c.req.path).join(', '),
     });
 
   // Routed on the path below a framework's mount path when an adapter names one (mount-env.ts);
@@ -268,7 +273,12 @@ export function createHttpApp(options: CreateHttpAppOptions): Hono<HttpAppEnv> {
       requestId,
     });
   });
-  if (options.cors && options.cors.origins.length > 0) app.use('*', corsMiddleware(options.cors));
+  if (options.cors && options.cors.origins.length > 0) {
+    app.use(
+      '*',
+      corsMiddleware(options.cors, (response) => complete.has(response)),
+    );
+  }
 
   for (const route of compiled) {
     const fullPath = joinPaths(basePath, route.definition.path);
@@ -279,7 +289,7 @@ export function createHttpApp(options: CreateHttpAppOptions): Hono<HttpAppEnv> {
     const hasParams = parseRoutePath(fullPath).paramNames.length > 0;
     app.on(route.definition.method, fullPath, async (c) => {
       if (shadowed && !methodsByPath.owns(fullPath, c.req.path)) {
-        return methodNotAllowed(c.req.path, c.get('requestId'));
+        return methodNotAllowed(c);
       }
       c.set('routeTemplate', route.definition.path);
       const requestId = c.get('requestId');
@@ -325,16 +335,21 @@ export function createHttpApp(options: CreateHttpAppOptions): Hono<HttpAppEnv> {
         }
         const result = await route.definition.handler(context);
         if (isRouteResult(result)) {
-          const response = routeResponse(result, limitHeaders, context.addedHeaders, requestId);
+          const response = routeResponse(result, {
+            ...answerOf(c),
+            limitHeaders,
+            handlerHeaders: context.addedHeaders,
+          });
           complete.add(response);
           return response;
         }
         return appendHeaders(withHeaders(result, limitHeaders), context.addedHeaders);
       } catch (error) {
         // The context's logger is made only if the failure is logged (a 5xx).
-        const response = problemResponse(toAuthError(error, context), requestId, {
+        const response = problemResponse(toAuthError(error, context), {
+          ...answerOf(c),
           limitHeaders,
-          addedHeaders: context.addedHeaders,
+          handlerHeaders: context.addedHeaders,
         });
         await access.reportDenial(
           error,
@@ -357,9 +372,8 @@ export function createHttpApp(options: CreateHttpAppOptions): Hono<HttpAppEnv> {
   }
 
   app.notFound((c) => {
-    if (methodsByPath.resolve(c.req.path) === undefined)
-      return problemResponse(notFoundError, c.get('requestId'));
-    return methodNotAllowed(c.req.path, c.get('requestId'));
+    if (methodsByPath.resolve(c.req.path) === undefined) return problemResponse(notFoundError, answerOf(c));
+    return methodNotAllowed(c);
   });
 
   // Last resort: route handlers catch their own errors, so this only sees failures of the

@@ -17,6 +17,14 @@ const EXPOSED_HEADERS = [REQUEST_ID_HEADER, CSRF_HEADER, 'Retry-After', 'RateLim
   ', ',
 );
 
+/** Context variable holding the CORS headers of the current answer (see `corsMiddleware`). */
+export const CORS_HEADERS_KEY = 'corsHeaders';
+
+/** What `corsMiddleware` reads and writes on the Hono context. */
+export interface CorsEnv {
+  Variables: { corsHeaders?: Readonly<Record<string, string>> };
+}
+
 /**
  * CORS for single-page apps on other origins, with credentials. Only origins on the list get
  * any CORS header (the exact origin echoed, never `*`: browsers refuse `*` with credentials,
@@ -24,7 +32,14 @@ const EXPOSED_HEADERS = [REQUEST_ID_HEADER, CSRF_HEADER, 'Retry-After', 'RateLim
  * here, before routing; a preflight from another origin gets no permission and so fails in
  * the browser. Every answer varies on `Origin`, so caches never mix them up.
  */
-export function corsMiddleware(options: CorsOptions): MiddlewareHandler {
+export function corsMiddleware(
+  options: CorsOptions,
+  /**
+   * Answers built with `c.get('corsHeaders')` already in them (names in lower case, `vary`
+   * appended, the others set): they are left alone.
+   */
+  isComplete: (response: Response) => boolean = () => false,
+): MiddlewareHandler<CorsEnv> {
   const allowed = new Set(options.origins);
   return async (c, next) => {
     const origin = c.req.header('Origin');
@@ -42,12 +57,20 @@ export function corsMiddleware(options: CorsOptions): MiddlewareHandler {
       }
       return new Response(null, { status: 204, headers });
     }
+    const headers: Record<string, string> = permitted
+      ? {
+          vary: 'Origin',
+          'access-control-allow-origin': origin,
+          'access-control-allow-credentials': 'true',
+          'access-control-expose-headers': EXPOSED_HEADERS,
+        }
+      : { vary: 'Origin' };
+    c.set(CORS_HEADERS_KEY, headers);
     await next();
-    c.res.headers.append('Vary', 'Origin');
-    if (permitted) {
-      c.res.headers.set('Access-Control-Allow-Origin', origin);
-      c.res.headers.set('Access-Control-Allow-Credentials', 'true');
-      c.res.headers.set('Access-Control-Expose-Headers', EXPOSED_HEADERS);
+    if (isComplete(c.res)) return;
+    for (const [name, value] of Object.entries(headers)) {
+      if (name === 'vary') c.res.headers.append(name, value);
+      else c.res.headers.set(name, value);
     }
   };
 }

@@ -16,7 +16,7 @@ function builtAfterwards(
 
 describe('routeResponse', () => {
   it('carries the JSON body, the status and the headers setCommonHeaders would add', async () => {
-    const response = routeResponse({ status: 201, body: { ok: true } }, undefined, undefined, 'req-1');
+    const response = routeResponse({ status: 201, body: { ok: true } }, { requestId: 'req-1' });
     assert.equal(response.status, 201);
     assert.deepEqual(await response.json(), { ok: true });
     assert.deepEqual([...response.headers], [...builtAfterwards(undefined, 'req-1', { ok: true })]);
@@ -25,7 +25,7 @@ describe('routeResponse', () => {
   });
 
   it('sends no body and no content type without a body', async () => {
-    const response = routeResponse({ status: 204 }, undefined, undefined, 'req-2');
+    const response = routeResponse({ status: 204 }, { requestId: 'req-2' });
     assert.equal(response.body, null);
     assert.equal(response.headers.get('Content-Type'), null);
   });
@@ -37,15 +37,13 @@ describe('routeResponse', () => {
         body: { keys: [] },
         headers: { 'cache-control': 'public, max-age=300', 'CONTENT-TYPE': 'application/jwk-set+json' },
       },
-      undefined,
-      undefined,
-      'req-3',
+      { requestId: 'req-3' },
     );
     assert.equal(response.headers.get('Cache-Control'), 'public, max-age=300');
     assert.equal(response.headers.get('Content-Type'), 'application/jwk-set+json');
   });
 
-  it('adds the rate-limit headers, then the handler headers; every Set-Cookie line stays apart', () => {
+  it('adds the rate-limit, handler and CORS headers in that order; every Set-Cookie line stays apart', () => {
     const handlerHeaders = new Headers();
     handlerHeaders.append('Set-Cookie', 'flow=; Max-Age=0');
     handlerHeaders.set('X-Extra', 'handler');
@@ -60,22 +58,24 @@ describe('routeResponse', () => {
           ['Vary', 'Origin'],
         ],
       },
-      { RateLimit: 'limit=10, remaining=9, reset=60', 'X-Extra': 'limit' },
-      handlerHeaders,
-      'req-4',
+      {
+        requestId: 'req-4',
+        limitHeaders: { RateLimit: 'limit=10, remaining=9, reset=60', 'X-Extra': 'limit' },
+        handlerHeaders,
+        crossOrigin: { vary: 'Origin', 'access-control-allow-origin': 'https://app.example.com' },
+      },
     );
     assert.deepEqual(response.headers.getSetCookie(), ['session=abc; HttpOnly', 'flow=; Max-Age=0']);
     assert.equal(response.headers.get('RateLimit'), 'limit=10, remaining=9, reset=60');
     assert.equal(response.headers.get('X-Extra'), 'handler');
-    assert.equal(response.headers.get('Vary'), 'Accept, Origin');
+    assert.equal(response.headers.get('Vary'), 'Accept, Origin, Origin', 'the CORS Vary appends');
+    assert.equal(response.headers.get('Access-Control-Allow-Origin'), 'https://app.example.com');
   });
 
   it('the common headers win over a route setting them', () => {
     const response = routeResponse(
       { status: 200, headers: { 'X-Request-Id': 'forged', 'Referrer-Policy': 'unsafe-url' } },
-      undefined,
-      undefined,
-      'req-5',
+      { requestId: 'req-5' },
     );
     assert.equal(response.headers.get('X-Request-Id'), 'req-5');
     assert.equal(response.headers.get('Referrer-Policy'), 'no-referrer');
@@ -86,9 +86,7 @@ describe('routeResponse', () => {
       () =>
         routeResponse(
           { status: 200, headers: { Location: '/next\r\nSet-Cookie: x=1' } },
-          undefined,
-          undefined,
-          'req-6',
+          { requestId: 'req-6' },
         ),
       TypeError,
     );

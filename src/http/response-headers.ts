@@ -18,10 +18,21 @@ export function setCommonHeaders(headers: Headers, requestId: string): void {
 /** What `Headers` refuses in a value; a header record is checked here instead. */
 const FORBIDDEN_VALUE = /[\0\r\n]/;
 
+/** What a route's answer carries besides the result's own headers. */
+export interface AnswerHeaders {
+  readonly requestId: string;
+  /** The rate-limit headers (set). */
+  readonly limitHeaders?: Readonly<Record<string, string>> | undefined;
+  /** What the handler put in `responseHeaders` (`Set-Cookie` appends, the others are set). */
+  readonly handlerHeaders?: Headers | undefined;
+  /** The CORS headers, names in lower case (`vary` appends, the others are set). */
+  readonly crossOrigin?: Readonly<Record<string, string>> | undefined;
+}
+
 /**
  * The response to a route's JSON result with every header it will carry, given at
  * construction: the result's own, the rate-limit headers, what the handler put in
- * `responseHeaders` (`Set-Cookie` appends), then the common ones (as `setCommonHeaders`).
+ * `responseHeaders`, the CORS headers, then the common ones (as `setCommonHeaders`).
  *
  * Built from a plain header record, not changed afterwards: `@hono/node-server` writes such a
  * response straight to the socket, while one whose headers are read or changed after
@@ -30,12 +41,8 @@ const FORBIDDEN_VALUE = /[\0\r\n]/;
  *
  * @throws {TypeError} for a header value `Headers` would refuse (a CR, LF or NUL).
  */
-export function routeResponse(
-  result: RouteResult,
-  limitHeaders: Readonly<Record<string, string>> | undefined,
-  handlerHeaders: Headers | undefined,
-  requestId: string,
-): Response {
+export function routeResponse(result: RouteResult, answer: AnswerHeaders): Response {
+  const { limitHeaders, handlerHeaders, crossOrigin } = answer;
   // An ordinary object (a prototype-less one is slower to build and to read): names come from
   // our own routes, never from a request.
   const record: Record<string, string> = {};
@@ -63,8 +70,14 @@ export function routeResponse(
       else record[name] = value;
     }
   }
+  if (crossOrigin) {
+    for (const name in crossOrigin) {
+      const value = crossOrigin[name] as string;
+      record[name] = name === 'vary' && Object.hasOwn(record, 'vary') ? `${record.vary}, ${value}` : value;
+    }
+  }
   // A sane request id or a UUID (see requestIdFrom).
-  record['x-request-id'] = requestId;
+  record['x-request-id'] = answer.requestId;
   record['cache-control'] ??= 'no-store';
   record['x-content-type-options'] = 'nosniff';
   record['referrer-policy'] = 'no-referrer';
