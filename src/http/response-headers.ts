@@ -37,7 +37,8 @@ export interface AnswerHeaders {
  * Built from a plain header record, not changed afterwards: `@hono/node-server` writes such a
  * response straight to the socket, while one whose headers are read or changed after
  * construction first becomes a `Headers` copy that is validated, sorted and copied again —
- * about a fifth of what a cheap request costs. Names are lower case, as `Headers` sends them.
+ * about a quarter of what a cheap request cost. Names are lower case, as `Headers` sends them;
+ * values are not trimmed (ours have no surrounding spaces).
  *
  * @throws {TypeError} for a header value `Headers` would refuse (a CR, LF or NUL).
  */
