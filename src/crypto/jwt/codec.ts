@@ -1,6 +1,7 @@
 import type { JsonWebKey } from 'node:crypto';
 import { createHmac } from 'node:crypto';
 import { type JWTPayload, SignJWT } from 'jose';
+import { createVerifiedCache } from '../verified-cache.ts';
 import {
   CODEC_CLAIMS,
   checkClaims,
@@ -29,7 +30,6 @@ import {
 } from './keys.ts';
 import { signatureCheckFor, toLowS } from './signature.ts';
 import { TokenError } from './token-error.ts';
-import { createVerifiedCache } from './verified-cache.ts';
 
 /** Claims a caller passes to `sign`; `iss`, `aud`, `iat`, `exp` and `nbf` are the codec's. */
 export interface SignClaims {

@@ -2,6 +2,7 @@ import type { CookieSessionStart, Principal, RequestMeta } from '../../core/inde
 import { coreError } from '../../core/index.ts';
 import { newId } from '../../crypto/ids.ts';
 import { newOpaqueToken, parseOpaqueToken } from '../../crypto/opaque-token.ts';
+import { createVerifiedCache } from '../../crypto/verified-cache.ts';
 import {
   type CookieLookup,
   CSRF_HEADER,
@@ -92,9 +93,24 @@ export interface CookieSessions {
  * Lookups go through the credential cache (one store round trip); the idle expiry slides on
  * use, written at most once per `touchIntervalMs`; the absolute expiry never moves.
  */
+/** Cookie values whose match is remembered per process (about 2 MB at most). */
+const MATCHED_COOKIES = 10_000;
+
 export function createCookieSessions(options: CookieSessionsOptions): CookieSessions {
   const now = options.now ?? Date.now;
   const { cookie } = options;
+  // The digest each recently presented cookie matched, by the cookie's whole value: a browser
+  // sends the same cookie with every request, and the keyed HMAC was about a tenth of a cookie
+  // check. Only values that matched are kept, so a guess always pays the HMAC; the values stay
+  // in this process's memory, as verified tokens do in the token cache.
+  const matched = createVerifiedCache<string>(MATCHED_COOKIES);
+  const matchesCached = (value: string, secret: string, digest: string): boolean => {
+    const { key, value: known } = matched.get(value);
+    if (known === digest) return true;
+    if (!options.digests.matches(secret, digest)) return false;
+    matched.set(key, digest);
+    return true;
+  };
 
   function started(sessionId: string, token: string, maxAgeSeconds: number | undefined): CookieSessionStart {
     return {
@@ -217,7 +233,7 @@ export function createCookieSessions(options: CookieSessionsOptions): CookieSess
       const at = now();
       const cached = await options.cache.get(parsed.id);
       if (cached === 'revoked') throw coreError('INVALID_TOKEN');
-      let credential = cached && options.digests.matches(parsed.secret, cached.digest) ? cached : null;
+      let credential = cached && matchesCached(lookup.value, parsed.secret, cached.digest) ? cached : null;
       credential ??= await load(parsed.id, parsed.secret, at);
       if (!credential || at >= credential.expiresAt || at >= credential.idleExpiresAt) {
         throw coreError('INVALID_TOKEN');
