@@ -21,6 +21,7 @@
 
 import { createHash } from 'node:crypto';
 import { REVOCATION_GROUPS, revocationGroupOf } from '../../crypto/revocation-group.ts';
+import { createVerifiedCache } from '../../crypto/verified-cache.ts';
 
 export { REVOCATION_GROUPS, revocationGroupOf };
 
@@ -48,8 +49,21 @@ export const REVOCATION_KEY = {
    * not the id: the key outlives a hard delete by up to a day (it must, to outlive the caches
    * it invalidates), and an erased user must not stay findable by id in the store.
    */
-  userVersion: (userId: string) => `rev:${revocationTag(userId)}:ver:${userIdDigest(userId)}`,
+  userVersion: (userId: string) => {
+    const known = versionKeys.get(userId);
+    if (known.value !== undefined) return known.value;
+    const key = `rev:${revocationTag(userId)}:ver:${userIdDigest(userId)}`;
+    versionKeys.set(known.key, key);
+    return key;
+  },
 } as const;
+
+/**
+ * Recent users' version keys: every bearer request names its user's, and the SHA-256 in it was
+ * the dearest step of building a request's revocation keys. Derived from the id alone, so a
+ * remembered key is always the key.
+ */
+const versionKeys = createVerifiedCache<string>(10_000);
 
 /** SHA-256 of the user id, base64url, first 128 bits: unlinkable once the id is erased. */
 function userIdDigest(userId: string): string {
