@@ -54,6 +54,17 @@ describe('routingPath', () => {
     assert.equal(routingPath(at('/api/users/me'), withMountPath({}, '/api'), '/api'), '/api/users/me');
   });
 
+  it('a mount spelled in another case than the base path (Express matches mounts so) - should route as the base path', () => {
+    const env = withMountPath({}, '/API');
+    assert.equal(routingPath(at('/API/users/me'), env, '/api'), '/api/users/me');
+    assert.equal(routingPath(at('/API'), env, '/api'), '/api');
+    assert.notEqual(
+      routingPath(at('/APIX/users/me'), env, '/api'),
+      '/api/users/me',
+      'only at a segment boundary',
+    );
+  });
+
   it('a prefix-only mount - should route on the path below it, at a segment boundary only', () => {
     const env = withMountPath({}, '/api/');
     assert.equal(routingPath(at('/api/users/me?x=1'), env, ''), '/users/me');

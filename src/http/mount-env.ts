@@ -47,7 +47,13 @@ export function routingPath(request: Request, env: unknown, basePath: string): s
   const path = getPath(request);
   const mount = mountPathOf(env);
   if (mount === '' || mount === basePath) return path;
-  if (path === mount) return '/';
-  if (path.startsWith(`${mount}/`)) return path.slice(mount.length);
-  return OUTSIDE_MOUNT;
+  let below: string;
+  if (path === mount) below = '/';
+  else if (path.startsWith(`${mount}/`)) below = path.slice(mount.length);
+  else return OUTSIDE_MOUNT;
+  // A mount the framework matched without regard to case (Express) is the base path itself.
+  if (basePath !== '' && mount.toLowerCase() === basePath.toLowerCase()) {
+    return below === '/' ? basePath : `${basePath}${below}`;
+  }
+  return below;
 }

@@ -124,6 +124,9 @@ describe('gatehouse/express in real Express 5 processes', () => {
     const me = await fetch(`${app.url}/api/users/me`, { headers: { authorization: `Bearer ${token}` } });
     assert.equal(me.status, 200);
     assert.equal(((await me.json()) as { user: { id: string } }).user.id, app.member);
+    // Express matched the mount without regard to case: the same route, not a 500 mismatch.
+    const shouted = await fetch(`${app.url}/API/users/me`, { headers: { authorization: `Bearer ${token}` } });
+    assert.equal(shouted.status, 200, 'a mount prefix in another case is still the mount');
     for (const path of ['/api/api/auth/login', '/auth/login']) {
       const elsewhere = await fetch(`${app.url}${path}`, { method: 'POST' });
       assert.equal(elsewhere.status, 404, `${path} is not Gatehouse's`);

@@ -34,6 +34,13 @@ describe('routedPath', () => {
     });
   });
 
+  it('takes a mount prefix that differs from the base path only in case as the base path (Express matches mounts so)', () => {
+    assert.deepEqual(routedPath({ mountPath: '/API', basePath: '/api', path: '/users/me' }), {
+      ok: true,
+      path: '/api/users/me',
+    });
+  });
+
   it('reports a mismatch when both are given and differ', () => {
     assert.deepEqual(routedPath({ mountPath: '/api', basePath: '/auth', path: '/users/me' }), {
       ok: false,

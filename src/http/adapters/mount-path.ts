@@ -44,6 +44,11 @@ export function routedPath(input: RoutedPathInput): RoutedPath {
   const base = normalizePrefix(input.basePath);
   const path = input.path === '' ? '/' : input.path;
   if (mount === '' || base === '') return { ok: true, path };
-  if (mount !== base) return { ok: false, reason: 'mount-path-mismatch' };
+  // Express matches mount paths without regard to case and reports the prefix as the request
+  // spelled it (`/API` for `app.use('/api', …)`): the framework chose this mount, so a prefix
+  // that differs only in case is the base path, not a second prefix.
+  if (mount !== base && mount.toLowerCase() !== base.toLowerCase()) {
+    return { ok: false, reason: 'mount-path-mismatch' };
+  }
   return { ok: true, path: path === '/' ? base : `${base}${path}` };
 }
