@@ -16,6 +16,11 @@ export interface AuthApi {
    * app.get('/me', requireAuth(), async (req, res) => res.json(await auth.api.getUser(req.auth)));
    */
   getUser(principal: Pick<Principal, 'userId'> | null | undefined): Promise<UserView | null>;
+  /**
+   * The application's own account calls: they do what they are asked, unaudited, and leave the
+   * admin rules to `admin` (an operator's change is audited and never removes the last active
+   * admin; use `admin` for anything an operator does).
+   */
   readonly users: {
     create(input: {
       email: string;
