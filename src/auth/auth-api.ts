@@ -17,9 +17,9 @@ export interface AuthApi {
    */
   getUser(principal: Pick<Principal, 'userId'> | null | undefined): Promise<UserView | null>;
   /**
-   * The application's own account calls: they do what they are asked, unaudited, and leave the
-   * admin rules to `admin` (an operator's change is audited and never removes the last active
-   * admin; use `admin` for anything an operator does).
+   * The application's own account calls: they do what they are asked, without the admin rules
+   * (`admin` audits every change and never removes the last active admin; use it for anything
+   * an operator does).
    */
   readonly users: {
     create(input: {
