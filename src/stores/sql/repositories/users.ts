@@ -1,5 +1,4 @@
 import { type Kysely, sql } from 'kysely';
-import { revocationGroupOf } from '../../../crypto/revocation-group.ts';
 import {
   EmailTakenError,
   type NewUser,
