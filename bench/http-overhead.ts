@@ -24,6 +24,7 @@ import { serve } from '@hono/node-server';
 import { Hono } from 'hono';
 import { findFreePort } from '../test/fixtures/redis-server.ts';
 import { boundedRun } from './lib/lifecycle.ts';
+import { serveEnv } from './lib/serve-env.ts';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 const tree = resolve(here, '..');
@@ -133,21 +134,7 @@ async function main(): Promise<void> {
     const port = await findFreePort();
     const url = `http://127.0.0.1:${port}`;
     const child = spawn(node, [join(root, 'bin/gatehouse.js'), 'serve'], {
-      env: {
-        ...process.env,
-        PORT: String(port),
-        HOST: '127.0.0.1',
-        GATEHOUSE_MODE: 'development',
-        GATEHOUSE_BASE_URL: url,
-        GATEHOUSE_DATA_DIR: dir,
-        GATEHOUSE_DATABASE_URL: databaseUrl,
-        GATEHOUSE_SECRETS: `bench:${secret}`,
-        GATEHOUSE_MAIL_URL: `file://${join(dir, 'mail')}`,
-        GATEHOUSE_LOG_LEVEL: 'warn',
-        GATEHOUSE_RATE_LIMITS: JSON.stringify({ enabled: false, lockout: { enabled: false } }),
-        GATEHOUSE_PRUNE_INTERVAL_SECONDS: '0',
-        GATEHOUSE_WORKERS: '1',
-      },
+      env: serveEnv({ port, dir, databaseUrl, secret }),
       stdio: ['ignore', 'ignore', 'inherit'],
     });
     track(child);

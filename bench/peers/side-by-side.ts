@@ -34,6 +34,7 @@ import autocannon from 'autocannon';
 import { hashPassword, verifyPassword } from 'better-auth/crypto';
 import { startPostgres } from '../../test/fixtures/postgres-server.ts';
 import { findFreePort, startRedis } from '../../test/fixtures/redis-server.ts';
+import { serveEnv } from '../lib/serve-env.ts';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 const tree = resolve(here, '../..');
@@ -170,20 +171,7 @@ async function startGatehouse(
   const url = `http://127.0.0.1:${port}`;
   const child = spawn(node, [join(root, 'bin/gatehouse.js'), 'serve'], {
     env: {
-      ...process.env,
-      PORT: String(port),
-      HOST: '127.0.0.1',
-      GATEHOUSE_MODE: 'development',
-      GATEHOUSE_BASE_URL: url,
-      GATEHOUSE_DATA_DIR: dir,
-      GATEHOUSE_DATABASE_URL: databaseUrl,
-      GATEHOUSE_SECRETS: `bench:${secret}`,
-      GATEHOUSE_MAIL_URL: `file://${join(dir, 'mail')}`,
-      GATEHOUSE_LOG_LEVEL: 'warn',
-      GATEHOUSE_RATE_LIMITS: JSON.stringify({ enabled: false, lockout: { enabled: false } }),
-      GATEHOUSE_PRUNE_INTERVAL_SECONDS: '0',
-      GATEHOUSE_WORKERS: String(backend.workers ?? 1),
-      ...(backend.redisUrl ? { GATEHOUSE_REDIS_URL: backend.redisUrl } : {}),
+      ...serveEnv({ port, dir, databaseUrl, secret, workers: backend.workers, redisUrl: backend.redisUrl }),
       ...backend.env,
     },
     stdio: ['ignore', 'ignore', 'inherit'],
